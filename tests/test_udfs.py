@@ -1,0 +1,239 @@
+"""The Excel functions, called with what xlwings passes (floats, text, None, lists of lists)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from xlhedge import udfs
+from xlhedge.cells import MAX_MESSAGE
+from xlhedge.udfs import (
+    BETA_HEDGE,
+    BETA_STATS,
+    FUNDING_APR,
+    FUNDING_COST,
+    HEDGE_CONTRACTS,
+    HEDGE_PLAN,
+    HEDGE_PNL,
+    HEDGE_RATIO,
+    HEDGE_REBALANCE,
+    LIQ_PRICE,
+)
+
+
+def approx(value):
+    return pytest.approx(value, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("neutral",), 0.40),
+        (("Bearish", 1), 1.0),
+        (("bullish", 0), 0.10),
+        ((1.0, None, -0.001), 0.70),
+        ((1.0, None, 0.001), 1.0),
+        ((1.0, None, 0.001, 8, 0.0005, 0.3, 1.2), 1.2),
+        ((0.5, None, -0.0003, 4), 0.35),
+        ((0.5, None, -0.0003, 8), 0.5),
+        (("High Bearish Conviction", 1), 1.0),
+        (("Neutral/Uncertain",), 0.40),
+        (("Mildly Bullish", 1), 0.25),
+        (([["neutral"]],), 0.40),  # a 1x1 range read with ndim=2
+        (("0.6",), 0.6),
+        (("60%",), 0.6),
+    ],
+)
+def test_hedge_ratio_examples(args, expected):
+    assert HEDGE_RATIO(*args) == approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((100000, 0.0001), -30),
+        ((100000, -0.0001), 30),
+        ((100000, 0.0001, 4, 1), -60),
+        ((100000, 0.0001, 8, 30), -900),
+        ((100000, 0.0001, 8, 1, "long"), 30),
+        ((100000, [[0.0001], [0.0002], [-0.0001]]), -20),
+        ((100000, [0.0001, 0.0002, -0.0001]), -20),  # a row
+        ((100000, [[0.0001], [None], [0.0002], [""], [-0.0001]]), -20),  # empties skipped
+        ((100000, np.array([0.0001, 0.0002, -0.0001])), -20),
+        ((100000, [[0.0001, 0.0001]], 8, 1, "LONG"), 20),
+        ((100000, 0.0001, None, None, None), -30),  # empty optional cells take defaults
+    ],
+)
+def test_funding_cost_examples(args, expected):
+    assert FUNDING_COST(*args) == approx(expected)
+
+
+def test_companion_examples():
+    assert BETA_HEDGE(100000, 2) == approx(200000)
+    assert FUNDING_APR(0.0001) == approx(0.1095)
+    assert FUNDING_APR(0.0001, 1) == approx(0.876)
+    assert HEDGE_PNL(100000, 50000, -0.15) == approx(-7500)
+    assert HEDGE_PNL(100000, 50000, -0.15, 30) == approx(-7530)
+    assert HEDGE_CONTRACTS(100000, 60000, 1, 0.001) == approx(1.666)
+    assert HEDGE_CONTRACTS(150000, 50000, 100, 1, True) == approx(1500)
+    assert HEDGE_REBALANCE(120000, 60000, 0.6) == approx(12000)
+    assert HEDGE_REBALANCE(100000, 58000, 0.6) == 0
+    assert LIQ_PRICE(60000, 3) == approx(60000 * (1 + 1 / 3) / 1.004)
+    assert LIQ_PRICE(60000, 3, 0.004, "long") == approx(60000 * (1 - 1 / 3) / 0.996)
+    assert HEDGE_PLAN([[250000], [150000]], 0.6) == [[approx(150000)], [approx(90000)]]
+
+
+class TestSpilling:
+    def test_hedge_plan_keeps_shape_and_empties(self):
+        assert HEDGE_PLAN([[250000, None, 150000]], 0.6) == [[approx(150000), None, approx(90000)]]
+        assert HEDGE_PLAN([[250000], [""], [150000]], 0.6) == [
+            [approx(150000)],
+            [None],
+            [approx(90000)],
+        ]
+        assert HEDGE_PLAN([250000, 150000], 0.6) == [approx(150000), approx(90000)]  # flat row
+        assert HEDGE_PLAN(np.array([[1.0], [2.0]]), 0.5) == [[0.5], [1.0]]
+
+    def test_per_asset_ratio_column(self):
+        assert HEDGE_PLAN([[100.0], [200.0]], [[0.5], [0.25]]) == [[50.0], [50.0]]
+
+    def test_hedge_ratio_over_a_column_of_rates(self):
+        got = HEDGE_RATIO(0.5, None, [[-0.001], [0.0], [0.001], [None]])
+        assert got == [[approx(0.35)], [approx(0.5)], [approx(0.65)], [approx(0.5)]]
+
+    def test_hedge_ratio_over_outlook_labels(self):
+        got = HEDGE_RATIO([["bearish", "neutral", "bullish", 0.2, None]], 0)
+        assert got == [[approx(0.75), approx(0.30), approx(0.10), approx(0.2), None]]
+
+    def test_row_times_column_broadcasts_to_a_grid(self):
+        got = HEDGE_PNL(100000, 50000, [[-0.1, 0.1]], [[0], [10]])
+        assert got == [[approx(-5000), approx(5000)], [approx(-5010), approx(4990)]]
+
+    def test_contracts_and_liq_for_a_column(self):
+        assert HEDGE_CONTRACTS([[100000], [50000]], [[60000], [2500]]) == [[1.666], [20.0]]
+        liq = LIQ_PRICE([[60000], [3000]], 2)
+        assert liq == [[approx(90000 / 1.004)], [approx(4500 / 1.004)]]
+
+    def test_funding_cost_for_a_column_of_notionals(self):
+        assert FUNDING_COST([[100000], [50000]], 0.0001) == [[approx(-30)], [approx(-15)]]
+
+    def test_beta_hedge_from_prices(self):
+        btc = [1.0, 2.0, 1.0, 2.0, 4.0]
+        alt = [b**2 for b in btc]  # twice BTC's log returns: beta 2
+        assert BETA_HEDGE(100000, [[a] for a in alt], [[b] for b in btc]) == approx(200000)
+        assert BETA_HEDGE(100000, [alt], [btc]) == approx(200000)  # rows
+
+    def test_beta_hedge_drops_pairs_with_empty_or_text(self):
+        btc = [1.0, 2.0, 1.0, None, 2.0, 4.0, 3.0]
+        alt = [1.0, 4.0, 1.0, 9.0, 4.0, "n/a", 9.0]
+        assert BETA_HEDGE(1, [[a] for a in alt], [[b] for b in btc]) == approx(2.0)
+
+    def test_beta_hedge_many_alts_spills_a_row(self):
+        btc = [1.0, 2.0, 1.0, 2.0, 4.0]
+        block = [[b**2, b**0.5] for b in btc]
+        got = BETA_HEDGE([[100.0, 100.0]], block, [[b] for b in btc])
+        assert got == [[approx(200.0), approx(50.0)]]
+
+    def test_beta_stats_table(self):
+        btc = [1.0, 2.0, 1.0, 2.0, 4.0]
+        got = BETA_STATS([[b**2] for b in btc], [[b] for b in btc])
+        assert got[0] == ["beta", "r2", "correlation", "n", "stderr"]
+        beta, r2, corr, n, se = got[1]
+        assert (beta, r2, corr, n) == (approx(2.0), approx(1.0), approx(1.0), 4)
+        assert se == pytest.approx(0.0, abs=1e-9)
+
+    def test_beta_ewma(self):
+        btc = [1.0, 2.0, 1.0, 2.0, 4.0]
+        got = BETA_HEDGE(10, [[b**3] for b in btc], [[b] for b in btc], "EWMA", 2)
+        assert got == approx(30.0)
+
+
+BAD_INPUTS = [
+    # (function, args, what the message must mention)
+    (HEDGE_RATIO, ("sideways",), "outlook"),
+    (HEDGE_RATIO, (True,), "TRUE/FALSE"),
+    (HEDGE_RATIO, (None,), "#N/A"),
+    (HEDGE_RATIO, (1.5,), "max_ratio"),
+    (HEDGE_RATIO, (-0.1,), "outlook"),
+    (HEDGE_RATIO, ("neutral", 2), "conviction"),
+    (HEDGE_RATIO, ("neutral", "high"), "conviction"),
+    (HEDGE_RATIO, ("neutral", 0.5, "abc"), "funding_rate"),
+    (HEDGE_RATIO, (0.5, None, 0.001, 0), "interval_hours"),
+    (HEDGE_RATIO, (0.5, None, None, 8, -1), "cost_threshold"),
+    (HEDGE_RATIO, (0.5, None, None, 8, 0.0005, 2), "adjustment"),
+    (HEDGE_RATIO, (0.5, [[1, 2]]), "conviction"),
+    (HEDGE_RATIO, (float("nan"),), "finite"),
+    (FUNDING_COST, (None, 0.0001), "#N/A"),
+    (FUNDING_COST, (100000, None), "#N/A"),
+    (FUNDING_COST, (-1, 0.0001), "notional"),
+    (FUNDING_COST, (100000, 0.0001, 8, 1, "sideways"), "side"),
+    (FUNDING_COST, (100000, 0.0001, 0), "interval_hours"),
+    (FUNDING_COST, (100000, 0.0001, 8, -1), "horizon_days"),
+    (FUNDING_COST, (100000, [[None], [""]]), "#N/A"),
+    (FUNDING_COST, (100000, [[0.0001], ["x"]]), "funding_rate"),
+    (FUNDING_COST, (False, 0.0001), "TRUE/FALSE"),
+    (FUNDING_COST, (float("inf"), 0.0001), "finite"),
+    (BETA_HEDGE, (100000, "two"), "beta"),
+    (BETA_HEDGE, (-5, 2), "alt_notional"),
+    (BETA_HEDGE, (1, [[1.0], [2.0], [3.0]], [[1.0], [2.0]]), "length"),
+    (BETA_HEDGE, (1, [[1.0], [2.0]], [[1.0], [2.0]]), "at least 3"),
+    (BETA_HEDGE, (1, [[1.0], [2.0], [3.0], [4.0]], [[1.0], [1.0], [1.0], [1.0]]), "move"),
+    (BETA_HEDGE, (1, [[1.0], [-2.0], [3.0], [4.0]], [[1.0], [2.0], [3.0], [5.0]]), "positive"),
+    (BETA_HEDGE, (1, [[1.0], [2.0], [3.0], [4.0]], [[1.0], [2.0], [3.0], [5.0]], "avg"), "method"),
+    (BETA_HEDGE, (1, [[1.0], [2.0], [3.0], [4.0]], [[1.0], [2.0], [3.0], [5.0]], "ewma", 0), "halflife"),
+    (BETA_STATS, ([[1.0, 2.0], [3.0, 4.0]], [[1.0, 2.0], [3.0, 4.0]]), "btc_prices"),
+    (FUNDING_APR, ("x",), "funding_rate"),
+    (FUNDING_APR, (0.0001, -8), "interval_hours"),
+    (HEDGE_PNL, (100000, 50000, -1.5), "price_change"),
+    (HEDGE_PNL, (100000, 50000, None), "#N/A"),
+    (HEDGE_PNL, (100000, [[1, 2]], [[0.1], [0.2], [0.3]], [[1, 2, 3]]), "different sizes"),
+    (HEDGE_CONTRACTS, (100000, 0), "price"),
+    (HEDGE_CONTRACTS, (100000, 60000, 0), "contract_size"),
+    (HEDGE_CONTRACTS, (100000, 60000, 1, 0), "lot_step"),
+    (HEDGE_CONTRACTS, (100000, 60000, 1, 0.001, "maybe"), "inverse"),
+    (HEDGE_CONTRACTS, (1e308, 1e-300), "too large"),
+    (HEDGE_REBALANCE, (100000, -1, 0.6), "short_notional"),
+    (HEDGE_REBALANCE, (100000, 5000, None), "#N/A"),
+    (HEDGE_REBALANCE, (100000, 5000, 0.6, -0.1), "band"),
+    (LIQ_PRICE, (60000, 0.5), "leverage"),
+    (LIQ_PRICE, (60000, 3, 0.6), "maintenance_margin_rate"),
+    (LIQ_PRICE, (60000, 3, 0.004, "up"), "side"),
+    (LIQ_PRICE, (0, 3), "entry_price"),
+    (HEDGE_PLAN, ([[1, 2], [3]], 0.5), "rows of different lengths"),
+    (HEDGE_PLAN, ([[100], ["abc"]], 0.5), "row 2, col 1"),
+    (HEDGE_PLAN, ([[100], [True]], 0.5), "TRUE/FALSE"),
+    (HEDGE_PLAN, ([], 0.5), "#N/A"),
+    (HEDGE_PLAN, ([[-100]], 0.5), "spot_values"),
+    (HEDGE_PLAN, ([[[1]]], 0.5), "1-D or 2-D"),
+    (HEDGE_PLAN, (object(), 0.5), "spot_values"),
+]
+
+
+@pytest.mark.parametrize(("func", "args", "mention"), BAD_INPUTS)
+def test_bad_input_gives_a_cell_message(func, args, mention):
+    got = func(*args)
+    assert isinstance(got, str), got
+    assert got.startswith(("#VALUE! ", "#N/A ")), got
+    assert len(got) <= MAX_MESSAGE
+    assert "\n" not in got and "Traceback" not in got
+    assert mention in got
+
+
+def test_every_udf_has_a_bad_input_case():
+    covered = {func.__name__ for func, _, _ in BAD_INPUTS}
+    assert covered == set(udfs.UDFS)
+
+
+def test_unexpected_error_is_contained(monkeypatch):
+    def boom(*args, **kwargs):
+        raise KeyError("internal")
+
+    monkeypatch.setattr(udfs.engine, "allocate_hedge", boom)
+    got = HEDGE_PLAN([[1.0]], 0.5)
+    assert got.startswith("#VALUE! unexpected KeyError")
+
+
+def test_results_are_plain_python_numbers():
+    for value in (HEDGE_RATIO("neutral"), FUNDING_APR(0.0001), HEDGE_PLAN([[1.0]], 0.5)):
+        flat = value if isinstance(value, float) else value[0][0]
+        assert type(flat) is float and math.isfinite(flat)

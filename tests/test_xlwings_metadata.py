@@ -1,0 +1,75 @@
+"""What Excel's Insert Function dialog and xlwings' import would see, checked headlessly."""
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xlhedge import udfs
+
+HERE = Path(__file__).parent
+EXPECTED = {
+    "HEDGE_RATIO": ["outlook", "conviction", "funding_rate", "interval_hours",
+                    "cost_threshold", "adjustment", "max_ratio"],
+    "FUNDING_COST": ["notional", "funding_rate", "interval_hours", "horizon_days", "side"],
+    "BETA_HEDGE": ["alt_notional", "beta_or_alt_prices", "btc_prices", "method", "halflife"],
+    "BETA_STATS": ["alt_prices", "btc_prices", "method", "halflife"],
+    "FUNDING_APR": ["funding_rate", "interval_hours"],
+    "HEDGE_PNL": ["spot_value", "hedge_notional", "price_change", "funding_cost"],
+    "HEDGE_CONTRACTS": ["notional", "price", "contract_size", "lot_step", "inverse"],
+    "HEDGE_REBALANCE": ["spot_value", "short_notional", "target_ratio", "band"],
+    "LIQ_PRICE": ["entry_price", "leverage", "maintenance_margin_rate", "side"],
+    "HEDGE_PLAN": ["spot_values", "ratio"],
+}
+
+
+@pytest.fixture(scope="module")
+def xlwings_view():
+    out = subprocess.run(
+        [sys.executable, str(HERE / "xlwings_meta.py")],
+        capture_output=True, text=True, check=True, cwd=HERE.parent,
+        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+    )
+    return json.loads(out.stdout)
+
+
+def test_exported_names_and_arguments():
+    assert set(udfs.UDFS) == set(EXPECTED)
+    for name, args in EXPECTED.items():
+        assert list(inspect.signature(udfs.UDFS[name]).parameters) == args
+
+
+def test_real_decorators_record_category_and_docs(xlwings_view):
+    funcs = xlwings_view["functions"]
+    assert set(funcs) == set(EXPECTED)
+    for name, info in funcs.items():
+        assert info["category"] == "xlhedge"
+        assert 20 < len(info["doc"]) <= 255, name  # Excel's description limit
+        assert [a["name"] for a in info["args"]] == EXPECTED[name]
+        for arg in info["args"]:
+            assert not arg["doc"].startswith("Positional argument"), (name, arg["name"])
+            assert len(arg["doc"]) <= 255
+
+
+def test_defaults_and_ranges(xlwings_view):
+    ratio = {a["name"]: a for a in xlwings_view["functions"]["HEDGE_RATIO"]["args"]}
+    assert not ratio["outlook"]["optional"]
+    assert ratio["conviction"]["default"] == 0.5
+    assert ratio["max_ratio"]["default"] == 1.0
+    plan = {a["name"]: a for a in xlwings_view["functions"]["HEDGE_PLAN"]["args"]}
+    assert plan["spot_values"]["options"] == {"ndim": 2}  # a column stays a column
+    cost = {a["name"]: a for a in xlwings_view["functions"]["FUNDING_COST"]["args"]}
+    assert cost["funding_rate"]["options"] == {}  # one cell = a rate, a range = a history
+
+
+def test_vba_wrappers_excel_would_import(xlwings_view):
+    vba = xlwings_view["vba"]
+    for name, args in EXPECTED.items():
+        required = [a for a in args if a in ("outlook",)] or args[:1]
+        assert f"Function {name}({required[0]}" in vba
+        assert f'XLPy.CallUDF("xlhedge.udfs", "{name}"' in vba
+    assert "Function HEDGE_RATIO(outlook, Optional conviction" in vba

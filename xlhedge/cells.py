@@ -1,0 +1,286 @@
+"""Turning what Excel passes into numbers, and errors into short cell messages.
+
+xlwings hands a UDF a float, a string, a bool, ``None`` (empty cell), a
+datetime, a flat list (one row) or a list of lists (a 2-D range), and tests
+may pass numpy arrays. This module converts those into numpy arrays with a
+blank mask, broadcasts them like an Excel array formula, and converts results
+back into a float or a list of lists that spills. Nothing here knows about
+xlwings, so it is tested by calling it directly.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_MESSAGE = 120
+
+
+class CellError(ValueError):
+    """A bad input, shown in the cell as ``"<code> <message>"``."""
+
+    def __init__(self, message: str, code: str = "#VALUE!"):
+        super().__init__(message)
+        self.code = code
+
+    def cell_text(self) -> str:
+        return clip_message(f"{self.code} {self}")
+
+
+def clip_message(text: str) -> str:
+    """Keep a cell message within :data:`MAX_MESSAGE` characters, on one line."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+def cell_safe(func: Callable) -> Callable:
+    """Decorator: never raise out of a UDF; return a cell message instead."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            with np.errstate(all="ignore"):  # overflow shows as a message, not a warning
+                return func(*args, **kwargs)
+        except CellError as exc:
+            return exc.cell_text()
+        except (ValueError, OverflowError, ZeroDivisionError, FloatingPointError) as exc:
+            return clip_message(f"#VALUE! {exc}")
+        except RecursionError:
+            return "#VALUE! input is nested too deeply"
+        except Exception as exc:  # a UDF must not crash Excel's Python process
+            return clip_message(f"#VALUE! unexpected {type(exc).__name__}: {exc}")
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- scalars
+
+def is_blank(value) -> bool:
+    """An empty cell: None, empty or all-space text, or a NaN passed by a caller."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return False
+
+
+def _unwrap_single(value):
+    """A 1x1 range ([[x]], [x], 1-element array) is the value itself."""
+    if isinstance(value, np.ndarray):
+        return value.reshape(()).item() if value.size == 1 else value
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        inner = value[0]
+        if not isinstance(inner, (list, tuple)):
+            return inner
+        if len(inner) == 1 and not isinstance(inner[0], (list, tuple)):
+            return inner[0]
+    return value
+
+
+def _describe(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE/FALSE"
+    if isinstance(value, str):
+        text = value.strip()
+        return f'text "{text[:18]}"' if len(text) <= 18 else f'text "{text[:15]}..."'
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return "a date"
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "a range"
+    return type(value).__name__
+
+
+def parse_number(value, name: str, where: str = "") -> float:
+    """One cell as a finite float; NaN for blank. Text like "12.5" or "50%" is accepted."""
+    if value is None:
+        return math.nan
+    if isinstance(value, (bool, np.bool_)):
+        raise CellError(f"{name}{where} is TRUE/FALSE; a number is needed")
+    if isinstance(value, numbers.Real):
+        num = float(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if not text:
+            return math.nan
+        scale = 1.0
+        if text.endswith("%"):
+            text, scale = text[:-1].strip(), 0.01
+        try:
+            num = float(text) * scale
+        except ValueError:
+            raise CellError(f"{name}{where} is {_describe(value)}; a number is needed") from None
+    else:
+        raise CellError(f"{name}{where} is {_describe(value)}; a number is needed")
+    if not math.isfinite(num):
+        raise CellError(f"{name}{where} must be a finite number")
+    return num
+
+
+def cell_number(value, name: str, default: float | None = None) -> float:
+    """A scalar argument: one number, or ``default`` when the cell is empty."""
+    value = _unwrap_single(value)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        raise CellError(f"{name} must be one cell, not a range")
+    num = parse_number(value, name)
+    if math.isnan(num):
+        if default is None:
+            raise CellError(f"{name} is empty; a number is needed", "#N/A")
+        return float(default)
+    return num
+
+
+def cell_text(value, name: str, choices: tuple[str, ...], default: str | None = None) -> str:
+    """A scalar text argument from a fixed list (case-insensitive, trimmed)."""
+    value = _unwrap_single(value)
+    if is_blank(value):
+        if default is None:
+            raise CellError(f"{name} is empty; use {' or '.join(choices)}", "#N/A")
+        return default
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text not in choices:
+        raise CellError(f'{name} must be {" or ".join(repr(c) for c in choices)}')
+    return text
+
+
+def cell_bool(value, name: str, default: bool = False) -> bool:
+    """TRUE/FALSE (also 1/0 and the texts true/false/yes/no)."""
+    value = _unwrap_single(value)
+    if is_blank(value):
+        return default
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Real) and float(value) in (0.0, 1.0):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "false", "no"):
+        return value.strip().lower() in ("true", "yes")
+    raise CellError(f"{name} must be TRUE or FALSE")
+
+
+# ---------------------------------------------------------------- arrays
+
+@dataclass
+class CellArray:
+    """Numbers of a cell argument: ``values`` (NaN where blank) and its layout.
+
+    ``ndim`` is 0 for one cell, 1 for a flat list (a row, as xlwings writes
+    it) and 2 for a list of lists.
+    """
+
+    values: np.ndarray
+    ndim: int
+
+    @property
+    def blank(self) -> np.ndarray:
+        return np.isnan(self.values)
+
+
+def _check_rectangular(value, name: str) -> None:
+    if value and isinstance(value[0], (list, tuple)):
+        width = len(value[0])
+        for row in value:
+            if not isinstance(row, (list, tuple)) or len(row) != width:
+                raise CellError(f"{name} has rows of different lengths")
+            for item in row:
+                if isinstance(item, (list, tuple)):
+                    raise CellError(f"{name} must be a 1-D or 2-D range")
+    else:
+        for item in value:
+            if isinstance(item, (list, tuple)):
+                raise CellError(f"{name} has rows of different lengths")
+
+
+def _slow_parse(value, name: str) -> np.ndarray:
+    """Element-by-element parse with the position of the first bad cell."""
+    if value and isinstance(value[0], (list, tuple)):
+        return np.array(
+            [
+                [parse_number(v, name, f" (row {i + 1}, col {j + 1})") for j, v in enumerate(row)]
+                for i, row in enumerate(value)
+            ],
+            dtype=float,
+        ).reshape(len(value), len(value[0]))
+    return np.array(
+        [parse_number(v, name, f" (item {i + 1})") for i, v in enumerate(value)], dtype=float
+    )
+
+
+_PLAIN_NUMBERS = (float, int)
+
+
+def cell_array(value, name: str, default: float | None = None) -> CellArray:
+    """Any argument that may be one cell or a range, as a :class:`CellArray`.
+
+    A blank single cell takes ``default`` (or is an ``#N/A`` error when there
+    is none); blank cells inside a range stay blank (NaN).
+    """
+    if isinstance(value, np.ndarray):
+        if value.ndim > 2:
+            raise CellError(f"{name} must be a 1-D or 2-D range")
+        if value.dtype.kind in "fiu":
+            arr = value.astype(float)
+            if not np.all(np.isfinite(arr[~np.isnan(arr)])):
+                raise CellError(f"{name} must hold finite numbers")
+        else:
+            arr = _slow_parse(value.tolist(), name)
+        if arr.ndim == 0:
+            return cell_array(float(arr), name, default)
+        return CellArray(arr, arr.ndim)
+    if isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, list):
+        return CellArray(np.asarray(cell_number(value, name, default)), 0)
+    if not value:
+        raise CellError(f"{name} is an empty range", "#N/A")
+    _check_rectangular(value, name)
+    two_d = isinstance(value[0], list | tuple)
+    flat = (x for row in value for x in row) if two_d else iter(value)
+    if all(type(x) in _PLAIN_NUMBERS for x in flat):
+        arr = np.asarray(value, dtype=float)
+        if not np.isfinite(arr).all():
+            raise CellError(f"{name} must hold finite numbers")
+    else:
+        arr = _slow_parse(value, name)
+    return CellArray(arr, arr.ndim)
+
+
+def broadcast(*arrays: tuple[CellArray, str]) -> tuple[np.ndarray, ...]:
+    """Broadcast cell arrays like an Excel array formula, naming a mismatch."""
+    try:
+        return tuple(np.broadcast_arrays(*(a.values for a, _ in arrays)))
+    except ValueError:
+        sizes = ", ".join(f"{n} {'x'.join(map(str, a.values.shape)) or '1'}" for a, n in arrays)
+        raise CellError(f"ranges of different sizes: {sizes}") from None
+
+
+def to_cells(result, *inputs: CellArray):
+    """A float for all-scalar inputs, else a list (row) or list of lists that spills.
+
+    Cells where any input was blank come back empty (``None``). A non-finite
+    result anywhere is an error rather than a silent ``inf``.
+    """
+    out = np.asarray(result, dtype=float)
+    blank = np.zeros(out.shape, dtype=bool)
+    for arr in inputs:
+        blank |= np.broadcast_to(arr.blank, out.shape) if arr.values.ndim else arr.blank
+    if not np.isfinite(out[~blank]).all():
+        raise CellError("the result is too large to be a number; check the input sizes")
+    ndim = max((a.ndim for a in inputs), default=0)
+    if ndim == 0 and out.size == 1:
+        return float(out.reshape(()))
+    if blank.any():
+        obj = out.astype(object)
+        obj[blank] = None
+        listed = obj.tolist()
+    else:
+        listed = out.tolist()
+    if out.ndim == 0:
+        listed = [listed]
+    if ndim == 2 and out.ndim == 1:
+        listed = [listed]
+    return listed

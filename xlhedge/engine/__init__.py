@@ -1,0 +1,54 @@
+"""Pure hedge maths: numpy/pandas only, no Excel, no network.
+
+Every function accepts scalars or arrays (numpy broadcasting) and raises
+``ValueError`` with a message a user can act on when an input is out of range.
+
+Units: ratios are fractions (0.5 = 50 %), funding rates are per funding
+interval as exchanges publish them (0.0001 = 0.01 %), intervals are in hours,
+horizons in days, notionals and costs in USD (a cost > 0 means you pay).
+"""
+
+from xlhedge.engine.allocation import allocate_hedge
+from xlhedge.engine.beta import BetaEstimate, beta_hedge_notional, estimate_beta
+from xlhedge.engine.contracts import ContractSizing, contracts_for_notional
+from xlhedge.engine.funding import (
+    funding_apr,
+    funding_cost,
+    rate_per_8h,
+    realised_funding_cost,
+    short_carry_cost_per_8h,
+)
+from xlhedge.engine.margin import initial_margin, liquidation_price
+from xlhedge.engine.ratios import (
+    OUTLOOK_BANDS,
+    base_ratio,
+    funding_adjusted_ratio,
+    hedge_ratio,
+    outlook_band,
+)
+from xlhedge.engine.rebalance import rebalance_trade
+from xlhedge.engine.scenarios import hedge_pnl, scenario_table
+
+__all__ = [
+    "OUTLOOK_BANDS",
+    "BetaEstimate",
+    "ContractSizing",
+    "allocate_hedge",
+    "base_ratio",
+    "beta_hedge_notional",
+    "contracts_for_notional",
+    "estimate_beta",
+    "funding_adjusted_ratio",
+    "funding_apr",
+    "funding_cost",
+    "hedge_pnl",
+    "hedge_ratio",
+    "initial_margin",
+    "liquidation_price",
+    "outlook_band",
+    "rate_per_8h",
+    "realised_funding_cost",
+    "rebalance_trade",
+    "scenario_table",
+    "short_carry_cost_per_8h",
+]

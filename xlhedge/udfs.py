@@ -1,0 +1,436 @@
+"""Excel functions (xlwings UDFs): thin wrappers that validate cells and call the engine.
+
+This is the module named in the workbook's ``xlwings.conf`` ("UDF Modules").
+Every function:
+
+* accepts what xlwings passes: a number, text, ``None`` for an empty cell, a
+  flat list (a row) or a list of lists (a range), and numpy arrays;
+* broadcasts numeric ranges like an Excel array formula and spills the result
+  (empty input cells stay empty);
+* never raises: bad input returns ``"#VALUE! <what is wrong>"`` and missing
+  data ``"#N/A <what is missing>"``, at most 120 characters.
+
+Units: ratios are fractions (0.5 = 50 %), funding rates are per interval as
+the exchange publishes them, intervals in hours, horizons in days, USD amounts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xlwings as xw
+
+from xlhedge import engine
+from xlhedge.cells import (
+    CellArray,
+    CellError,
+    _unwrap_single,
+    broadcast,
+    cell_array,
+    cell_bool,
+    cell_number,
+    cell_safe,
+    cell_text,
+    is_blank,
+    parse_number,
+    to_cells,
+)
+
+CATEGORY = "xlhedge"
+SIDES = ("short", "long")
+METHODS = ("ols", "ewma")
+
+
+def xl_udf(arg_docs: dict[str, str], ranges: tuple[str, ...] = ()):
+    """Expose a function to Excel: cell-safe, category "xlhedge", documented arguments.
+
+    ``ranges`` names the arguments read as 2-D (``ndim=2``) so a column stays
+    a column when the result spills.
+    """
+
+    def decorate(func):
+        wrapped = cell_safe(func)
+        for name, doc in arg_docs.items():
+            options = {"ndim": 2} if name in ranges else {}
+            wrapped = xw.arg(name, doc=doc, **options)(wrapped)
+        wrapped = xw.func(category=CATEGORY)(wrapped)
+        wrapped.arg_docs = arg_docs
+        return wrapped
+
+    return decorate
+
+
+def _elementwise(fn, named: list[tuple[CellArray, str]], **fixed):
+    """Broadcast the named cell arrays, apply ``fn``, and shape the result for Excel."""
+    arrays = broadcast(*named)
+    return to_cells(fn(*arrays, **fixed), *(arr for arr, _ in named))
+
+
+def _outlook_array(outlook, conviction: float, max_ratio: float) -> CellArray:
+    """Base ratios from outlook cells: labels map to their band, numbers are ratios."""
+    value = _unwrap_single(outlook)
+    if isinstance(value, str) and value.strip() and not _looks_numeric(value):
+        return CellArray(np.asarray(engine.base_ratio(value, conviction)), 0)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        cells = np.asarray(value, dtype=object)
+        if cells.ndim > 2:
+            raise CellError("outlook must be a 1-D or 2-D range")
+        base = np.empty(cells.shape, dtype=float)
+        for idx, item in np.ndenumerate(cells):
+            if isinstance(item, str) and item.strip() and not _looks_numeric(item):
+                base[idx] = engine.base_ratio(item, conviction)
+            else:
+                base[idx] = parse_number(item, "outlook")
+        result = CellArray(base, cells.ndim)
+    else:
+        result = cell_array(value, "outlook")
+    numeric = result.values[~result.blank]
+    if numeric.size and (numeric.min() < 0 or numeric.max() > max_ratio):
+        bad = numeric[(numeric < 0) | (numeric > max_ratio)][0]
+        raise CellError(f"outlook ratio must be between 0 and max_ratio {max_ratio:g} (got {bad:g})")
+    return result
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text.strip().rstrip("%").replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+@xl_udf(
+    {
+        "outlook": 'Market view: "bearish", "neutral", "bullish", or a ratio such as 0.6',
+        "conviction": "Where in the outlook band to sit: 0 = low end, 1 = high end (default 0.5)",
+        "funding_rate": "Funding rate per interval as the exchange shows it, e.g. 0.0001 (optional)",
+        "interval_hours": "Hours between funding payments: 8, 4 or 1 (default 8)",
+        "cost_threshold": "Short's carry cost per 8h that triggers the adjustment (default 0.0005)",
+        "adjustment": "Fraction to cut or raise the ratio by (default 0.3)",
+        "max_ratio": "Highest ratio allowed (default 1.0 = never over-hedge)",
+    },
+    ranges=("outlook", "funding_rate", "interval_hours"),
+)
+def HEDGE_RATIO(
+    outlook,
+    conviction=0.5,
+    funding_rate=None,
+    interval_hours=8,
+    cost_threshold=0.0005,
+    adjustment=0.3,
+    max_ratio=1.0,
+):
+    """Fraction of the spot holding to short (0.6 = 60 %), from an outlook and funding.
+
+    A positive funding rate pays shorts, so it never trims the hedge; a costly
+    (negative) rate trims it by `adjustment`; a generous one raises it, up to max_ratio.
+    """
+    conv = cell_number(conviction, "conviction", 0.5)
+    cap = cell_number(max_ratio, "max_ratio", 1.0)
+    threshold = cell_number(cost_threshold, "cost_threshold", 0.0005)
+    adj = cell_number(adjustment, "adjustment", 0.3)
+    base = _outlook_array(outlook, conv, cap)
+    rate = (
+        CellArray(np.asarray(np.nan), 0)
+        if is_blank(_unwrap_single(funding_rate))
+        else cell_array(funding_rate, "funding_rate")
+    )
+    hours = cell_array(interval_hours, "interval_hours", 8.0)
+    b, r, h = broadcast((base, "outlook"), (rate, "funding_rate"), (hours, "interval_hours"))
+    result = engine.funding_adjusted_ratio(b, r, h, threshold, adj, cap)
+    return to_cells(result, base, hours)
+
+
+@xl_udf(
+    {
+        "notional": "USD size of the position",
+        "funding_rate": "Rate per interval (one cell), or a range of past rates (history)",
+        "interval_hours": "Hours between funding payments (default 8)",
+        "horizon_days": "Days the position is held (default 1); ignored for a history",
+        "side": '"short" (default) or "long"',
+    },
+    ranges=("notional", "interval_hours", "horizon_days"),
+)
+def FUNDING_COST(notional, funding_rate, interval_hours=8, horizon_days=1, side="short"):
+    """USD funding the position pays over the horizon: positive = you pay, negative = you earn.
+
+    A short earns when the funding rate is positive (longs pay shorts).
+    """
+    which = cell_text(side, "side", SIDES, "short")
+    rate_value = _unwrap_single(funding_rate)
+    if isinstance(rate_value, (list, tuple, np.ndarray)):
+        history = cell_array(rate_value, "funding_rate").values.ravel()
+        history = history[~np.isnan(history)]
+        if history.size == 0:
+            raise CellError("funding_rate history is empty", "#N/A")
+        amount = cell_number(notional, "notional")
+        return float(engine.realised_funding_cost(amount, history, which))
+    if is_blank(rate_value):
+        raise CellError("funding_rate is empty; refresh market data or type a rate", "#N/A")
+    return _elementwise(
+        engine.funding_cost,
+        [
+            (cell_array(notional, "notional"), "notional"),
+            (cell_array(rate_value, "funding_rate"), "funding_rate"),
+            (cell_array(interval_hours, "interval_hours", 8.0), "interval_hours"),
+            (cell_array(horizon_days, "horizon_days", 1.0), "horizon_days"),
+        ],
+        side=which,
+    )
+
+
+def _price_series(alt, btc) -> tuple[np.ndarray, np.ndarray]:
+    """Align alt and BTC price ranges (row or column, oldest first); text counts as empty."""
+    alt_arr = _lenient_array(alt, "beta_or_alt_prices")
+    btc_arr = _lenient_array(btc, "btc_prices")
+    btc_vec = btc_arr.ravel()
+    if btc_arr.ndim == 2 and min(btc_arr.shape) != 1:
+        raise CellError("btc_prices must be one row or one column")
+    n = btc_vec.size
+    if alt_arr.ndim == 1 or min(alt_arr.shape) == 1:
+        alt_out = alt_arr.ravel()
+        if alt_out.size != n:
+            raise CellError(f"price ranges differ in length ({alt_out.size} vs {n})")
+        return alt_out, btc_vec
+    if alt_arr.shape[0] == n:
+        return alt_arr, btc_vec  # one column per alt
+    if alt_arr.shape[1] == n:
+        return alt_arr.T, btc_vec  # one row per alt
+    raise CellError(f"price ranges differ in length ({alt_arr.shape[0]} vs {n})")
+
+
+def _lenient_array(value, name: str) -> np.ndarray:
+    """Prices: numbers stay, empty or non-numeric cells become NaN (dropped pairwise)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        return value.astype(float)
+    rows = np.asarray(value if isinstance(value, (list, tuple, np.ndarray)) else [value], object)
+    if rows.ndim > 2:
+        raise CellError(f"{name} must be a 1-D or 2-D range")
+    out = np.full(rows.shape, np.nan)
+    for idx, item in np.ndenumerate(rows):
+        if isinstance(item, (int, float, np.integer, np.floating)) and not isinstance(
+            item, (bool, np.bool_)
+        ):
+            out[idx] = float(item)
+    return out
+
+
+@xl_udf(
+    {
+        "alt_notional": "USD value of the alt holding (a row of values for several alts)",
+        "beta_or_alt_prices": "The alt's beta to BTC, or a range of its prices (oldest first)",
+        "btc_prices": "BTC prices at the same times (leave empty when a beta is given)",
+        "method": '"ols" (default) or "ewma" (recent prices weigh more)',
+        "halflife": "EWMA half-life in rows (default 30)",
+    },
+    ranges=("alt_notional", "beta_or_alt_prices", "btc_prices"),
+)
+def BETA_HEDGE(alt_notional, beta_or_alt_prices, btc_prices=None, method="ols", halflife=30):
+    """USD of BTC perpetuals to short against an alt holding: alt notional x beta.
+
+    Beta 2 means the alt moves about twice as much as BTC, so $100k of it needs
+    about $200k of BTC short. Give prices instead of a beta to estimate it.
+    """
+    how = cell_text(method, "method", METHODS, "ols")
+    hl = cell_number(halflife, "halflife", 30.0)
+    if btc_prices is None or is_blank(_unwrap_single(btc_prices)):
+        return _elementwise(
+            engine.beta_hedge_notional,
+            [
+                (cell_array(alt_notional, "alt_notional"), "alt_notional"),
+                (cell_array(beta_or_alt_prices, "beta_or_alt_prices"), "beta"),
+            ],
+        )
+    alt, btc = _price_series(beta_or_alt_prices, btc_prices)
+    est = engine.estimate_beta(alt, btc, how, hl)
+    notional = cell_array(alt_notional, "alt_notional")
+    if alt.ndim == 1:
+        beta = CellArray(np.asarray(est.beta), 0)
+    else:  # several alts: one result per alt, in a row
+        beta = CellArray(np.reshape(est.beta, (1, -1)), 2)
+        if notional.ndim:
+            notional = CellArray(notional.values.reshape(1, -1), 2)
+    return _elementwise(
+        engine.beta_hedge_notional, [(notional, "alt_notional"), (beta, "alt prices")]
+    )
+
+
+BETA_STATS_HEADER = ["beta", "r2", "correlation", "n", "stderr"]
+
+
+@xl_udf(
+    {
+        "alt_prices": "The alt's prices, oldest first (a block with one column per alt)",
+        "btc_prices": "BTC prices at the same times",
+        "method": '"ols" (default) or "ewma"',
+        "halflife": "EWMA half-life in rows (default 30)",
+    },
+    ranges=("alt_prices", "btc_prices"),
+)
+def BETA_STATS(alt_prices, btc_prices, method="ols", halflife=30):
+    """Spills a header row and, per alt, beta, R^2 (hedge effectiveness), correlation, n, std error."""
+    how = cell_text(method, "method", METHODS, "ols")
+    hl = cell_number(halflife, "halflife", 30.0)
+    alt, btc = _price_series_named(alt_prices, btc_prices)
+    est = engine.estimate_beta(alt, btc, how, hl)
+    cols = [np.atleast_1d(np.asarray(getattr(est, k), dtype=float)) for k in
+            ("beta", "r2", "correlation", "n", "stderr")]
+    body = np.column_stack(cols)
+    body = np.where(np.isfinite(body), body, np.nan)
+    rows = [[None if np.isnan(v) else float(v) for v in row] for row in body]
+    return [list(BETA_STATS_HEADER), *rows]
+
+
+def _price_series_named(alt_prices, btc_prices):
+    try:
+        return _price_series(alt_prices, btc_prices)
+    except CellError as exc:
+        raise CellError(str(exc).replace("beta_or_alt_prices", "alt_prices"), exc.code) from None
+
+
+@xl_udf(
+    {
+        "funding_rate": "Funding rate per interval, e.g. 0.0001",
+        "interval_hours": "Hours between funding payments (default 8)",
+    },
+    ranges=("funding_rate", "interval_hours"),
+)
+def FUNDING_APR(funding_rate, interval_hours=8):
+    """Yearly funding rate as a fraction: rate x 8760 / interval_hours (what longs pay shorts)."""
+    return _elementwise(
+        engine.funding_apr,
+        [
+            (cell_array(funding_rate, "funding_rate"), "funding_rate"),
+            (cell_array(interval_hours, "interval_hours", 8.0), "interval_hours"),
+        ],
+    )
+
+
+@xl_udf(
+    {
+        "spot_value": "USD value of the spot holding",
+        "hedge_notional": "USD notional of the short",
+        "price_change": "Price move as a fraction, e.g. -0.15 for a 15% fall",
+        "funding_cost": "USD funding paid over the period (default 0; negative = earned)",
+    },
+    ranges=("spot_value", "hedge_notional", "price_change", "funding_cost"),
+)
+def HEDGE_PNL(spot_value, hedge_notional, price_change, funding_cost=0):
+    """USD profit or loss of spot plus short after a price move, net of funding."""
+    return _elementwise(
+        engine.hedge_pnl,
+        [
+            (cell_array(spot_value, "spot_value"), "spot_value"),
+            (cell_array(hedge_notional, "hedge_notional"), "hedge_notional"),
+            (cell_array(price_change, "price_change"), "price_change"),
+            (cell_array(funding_cost, "funding_cost", 0.0), "funding_cost"),
+        ],
+    )
+
+
+@xl_udf(
+    {
+        "notional": "USD notional to short",
+        "price": "Mark price in USD",
+        "contract_size": "Coins per contract, or USD face value for inverse (default 1)",
+        "lot_step": "Smallest contract increment (default 0.001)",
+        "inverse": "TRUE for coin-margined inverse contracts (default FALSE)",
+    },
+    ranges=("notional", "price", "contract_size", "lot_step"),
+)
+def HEDGE_CONTRACTS(notional, price, contract_size=1, lot_step=0.001, inverse=False):
+    """Contracts to short for a USD notional, rounded down to the lot step (never over-hedges)."""
+    inv = cell_bool(inverse, "inverse", False)
+
+    def contracts(n, p, size, step):
+        return engine.contracts_for_notional(n, p, size, step, inv).contracts
+
+    return _elementwise(
+        contracts,
+        [
+            (cell_array(notional, "notional"), "notional"),
+            (cell_array(price, "price"), "price"),
+            (cell_array(contract_size, "contract_size", 1.0), "contract_size"),
+            (cell_array(lot_step, "lot_step", 0.001), "lot_step"),
+        ],
+    )
+
+
+@xl_udf(
+    {
+        "spot_value": "USD value of the spot holding now",
+        "short_notional": "USD notional of the short held now",
+        "target_ratio": "Target hedge ratio, e.g. 0.6",
+        "band": "No trade while the actual ratio is within this of the target (default 0.05)",
+    },
+    ranges=("spot_value", "short_notional", "target_ratio", "band"),
+)
+def HEDGE_REBALANCE(spot_value, short_notional, target_ratio, band=0.05):
+    """USD to add to the short (negative = buy back) to return to target; 0 inside the band."""
+    return _elementwise(
+        engine.rebalance_trade,
+        [
+            (cell_array(spot_value, "spot_value"), "spot_value"),
+            (cell_array(short_notional, "short_notional", 0.0), "short_notional"),
+            (cell_array(target_ratio, "target_ratio"), "target_ratio"),
+            (cell_array(band, "band", 0.05), "band"),
+        ],
+    )
+
+
+@xl_udf(
+    {
+        "entry_price": "Entry price in USD",
+        "leverage": "Leverage of the isolated position, e.g. 3",
+        "maintenance_margin_rate": "Maintenance margin rate, e.g. 0.004 (default)",
+        "side": '"short" (default) or "long"',
+    },
+    ranges=("entry_price", "leverage", "maintenance_margin_rate"),
+)
+def LIQ_PRICE(entry_price, leverage, maintenance_margin_rate=0.004, side="short"):
+    """Price at which an isolated linear position is liquidated (no fees). Your spot does not help."""
+    which = cell_text(side, "side", SIDES, "short")
+    return _elementwise(
+        engine.liquidation_price,
+        [
+            (cell_array(entry_price, "entry_price"), "entry_price"),
+            (cell_array(leverage, "leverage"), "leverage"),
+            (cell_array(maintenance_margin_rate, "maintenance_margin_rate", 0.004), "mmr"),
+        ],
+        side=which,
+    )
+
+
+@xl_udf(
+    {
+        "spot_values": "USD value of each holding (a row or column; leave cash out)",
+        "ratio": "Hedge ratio, e.g. 0.6 for 60% (one cell, or one per holding)",
+    },
+    ranges=("spot_values", "ratio"),
+)
+def HEDGE_PLAN(spot_values, ratio):
+    """Spills the USD notional to short for each holding: ratio x value (empty cells stay empty)."""
+    return _elementwise(
+        engine.allocate_hedge,
+        [
+            (cell_array(spot_values, "spot_values"), "spot_values"),
+            (cell_array(ratio, "ratio"), "ratio"),
+        ],
+    )
+
+
+#: Every Excel function of this module, by its Excel name.
+UDFS = {
+    f.__name__: f
+    for f in (
+        HEDGE_RATIO,
+        FUNDING_COST,
+        BETA_HEDGE,
+        BETA_STATS,
+        FUNDING_APR,
+        HEDGE_PNL,
+        HEDGE_CONTRACTS,
+        HEDGE_REBALANCE,
+        LIQ_PRICE,
+        HEDGE_PLAN,
+    )
+}
