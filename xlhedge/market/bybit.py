@@ -1,0 +1,96 @@
+"""Bybit v5 linear contracts: tickers (all symbols), instruments-info (intervals), history.
+
+Bybit reports errors as HTTP 200 with ``retCode != 0``; those are raised here.
+"""
+
+from __future__ import annotations
+
+from xlhedge.market.errors import ExchangeError
+from xlhedge.market.http import Client
+from xlhedge.market.parsing import base_of, page_guard, row, to_float, to_ms
+
+NAME = "bybit"
+KLINE_INTERVALS = {"1h": "60", "4h": "240", "1d": "D"}
+
+
+def _result(client: Client, path: str, params: dict) -> dict:
+    body = client.get(path, params)
+    code = body.get("retCode")
+    if code != 0:
+        raise ExchangeError(NAME, path, f"retCode {code}: {str(body.get('retMsg', ''))[:60]}")
+    return body["result"]
+
+
+def snapshot(client: Client) -> list[dict]:
+    """Linear perpetuals with a funding rate: one tickers call, instruments-info paged by cursor."""
+    tickers = _result(client, "/v5/market/tickers", {"category": "linear"})["list"]
+    instruments, cursor, pages = {}, "", 0
+    while True:
+        params = {"category": "linear", "limit": 1000}
+        if cursor:
+            params["cursor"] = cursor
+        page = _result(client, "/v5/market/instruments-info", params)
+        pages += 1
+        page_guard(pages, 100)
+        for item in page["list"]:
+            instruments[item["symbol"]] = item
+        cursor = page.get("nextPageCursor") or ""
+        if not cursor:
+            break
+    rows = []
+    for item in tickers:
+        symbol = item.get("symbol") or ""
+        rate = to_float(item.get("fundingRate"))
+        inst = instruments.get(symbol)
+        if not symbol or rate is None or inst is None:
+            continue
+        if inst.get("contractType", "LinearPerpetual") != "LinearPerpetual":
+            continue
+        minutes = to_float(inst.get("fundingInterval"))
+        if not minutes:
+            continue
+        rows.append(
+            row(NAME, symbol, inst.get("baseCoin") or base_of(symbol), rate, minutes / 60.0,
+                to_ms(item.get("nextFundingTime")), to_float(item.get("markPrice")))
+        )
+    return rows
+
+
+def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
+    """(time ms, rate) oldest first; Bybit pages newest first, 200 at a time."""
+    out, cursor, pages = [], end, 0
+    while cursor >= start:
+        page = _result(client, "/v5/market/funding/history",
+                       {"category": "linear", "symbol": symbol, "startTime": start,
+                        "endTime": cursor, "limit": 200})["list"]
+        pages += 1
+        page_guard(pages)
+        if not page:
+            break
+        out += [(int(p["fundingRateTimestamp"]), float(p["fundingRate"])) for p in page]
+        if bar is not None:
+            bar.update(len(page))
+        if len(page) < 200:
+            break
+        cursor = min(int(p["fundingRateTimestamp"]) for p in page) - 1
+    return sorted(set(out))
+
+
+def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
+    """(start time ms, close) oldest first; klines newest first, 1000 a page."""
+    out, cursor, pages = [], end, 0
+    while cursor >= start:
+        page = _result(client, "/v5/market/kline",
+                       {"category": "linear", "symbol": symbol, "interval": KLINE_INTERVALS[interval],
+                        "start": start, "end": cursor, "limit": 1000})["list"]
+        pages += 1
+        page_guard(pages)
+        if not page:
+            break
+        out += [(int(k[0]), float(k[4])) for k in page]
+        if bar is not None:
+            bar.update(len(page))
+        if len(page) < 1000:
+            break
+        cursor = min(int(k[0]) for k in page) - 1
+    return sorted(set(out))

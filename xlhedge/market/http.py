@@ -1,0 +1,126 @@
+"""HTTP for exchange adapters: timeouts always set, retries with capped backoff, one deadline.
+
+Hand-written rather than urllib3's ``Retry`` because every call here must end
+within the caller's overall deadline, including the time spent waiting on a
+``Retry-After`` header: urllib3 would sleep past it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+from xlhedge import __version__
+from xlhedge.market.errors import ExchangeError
+
+RETRY_STATUS = {418, 429, 500, 502, 503, 504}
+USER_AGENT = f"xlhedge/{__version__} (+public market data)"
+DEFAULT_URLS = {
+    "binance": "https://fapi.binance.com",
+    "bybit": "https://api.bybit.com",
+    "okx": "https://www.okx.com",
+    "hyperliquid": "https://api.hyperliquid.xyz",
+}
+
+_local = threading.local()
+
+
+def base_url(exchange: str) -> str:
+    """Base URL of an exchange: ``XLHEDGE_<EXCHANGE>_URL`` if set, else its public HTTPS host."""
+    return os.environ.get(f"XLHEDGE_{exchange.upper()}_URL", DEFAULT_URLS[exchange]).rstrip("/")
+
+
+def _session() -> requests.Session:
+    """One session per thread (requests sessions are not thread-safe), with keep-alive."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = requests.Session()
+        session.headers["User-Agent"] = USER_AGENT
+        session.headers["Accept"] = "application/json"
+        _local.session = session
+    return session
+
+
+@dataclass
+class Client:
+    """Calls one exchange within a deadline (``time.monotonic()`` seconds).
+
+    Parameters
+    ----------
+    exchange : str
+        Exchange name, used for the base URL and in error messages.
+    deadline : float
+        Monotonic time by which every call must have returned.
+    max_attempts : int
+        Tries per request (first try included) for retryable failures.
+    backoff : float
+        First retry delay in seconds; doubles each retry, capped at ``max_backoff``.
+    """
+
+    exchange: str
+    deadline: float
+    max_attempts: int = 4
+    backoff: float = 0.25
+    max_backoff: float = 4.0
+    connect_timeout: float = 3.05
+    requests_made: int = field(default=0, init=False)
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def get(self, path: str, params: dict | None = None):
+        return self._call("GET", path, params=params)
+
+    def post(self, path: str, body: dict):
+        return self._call("POST", path, body=body)
+
+    def _call(self, method: str, path: str, params=None, body=None):
+        url = base_url(self.exchange) + path
+        endpoint = path if body is None else f"{path} {body.get('type', '')}".strip()
+        last = "no attempt made"
+        for attempt in range(self.max_attempts):
+            left = self.remaining()
+            if left <= 0.05:
+                raise ExchangeError(self.exchange, endpoint, f"timed out ({last})")
+            timeout = (min(self.connect_timeout, left), left)
+            try:
+                self.requests_made += 1
+                resp = _session().request(method, url, params=params, json=body, timeout=timeout)
+            except requests.Timeout:
+                last = "no answer in time"
+                continue  # the deadline check above ends the loop
+            except requests.ConnectionError:
+                last = "cannot connect"
+                self._sleep(self._delay(attempt, None), endpoint, last)
+                continue
+            if resp.status_code in RETRY_STATUS:
+                last = f"HTTP {resp.status_code}"
+                if attempt + 1 < self.max_attempts:
+                    self._sleep(self._delay(attempt, resp.headers.get("Retry-After")), endpoint, last)
+                continue
+            if resp.status_code >= 400:
+                raise ExchangeError(self.exchange, endpoint, f"HTTP {resp.status_code}")
+            try:
+                return resp.json()
+            except (ValueError, json.JSONDecodeError):
+                raise ExchangeError(self.exchange, endpoint, "answer is not valid JSON") from None
+        raise ExchangeError(self.exchange, endpoint, f"{last} after {self.max_attempts} tries")
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        delay = min(self.backoff * 2**attempt, self.max_backoff)
+        if retry_after:
+            try:
+                delay = max(delay, float(retry_after))
+            except ValueError:
+                pass  # an HTTP date: keep the backoff
+        return delay
+
+    def _sleep(self, delay: float, endpoint: str, last: str) -> None:
+        if delay >= self.remaining():
+            raise ExchangeError(self.exchange, endpoint, f"{last}; retry would pass the timeout")
+        time.sleep(delay)

@@ -1,0 +1,98 @@
+"""OKX USDT swaps: funding-rate (instId=ANY for all), mark-price (all swaps), history.
+
+The funding interval is read from the answer itself: ``nextFundingTime - fundingTime``.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from xlhedge.market.errors import ExchangeError
+from xlhedge.market.http import Client
+from xlhedge.market.parsing import page_guard, row, to_float, to_ms
+
+NAME = "okx"
+SUFFIX = "-USDT-SWAP"
+BARS = {"1h": "1H", "4h": "4H", "1d": "1Dutc"}
+
+
+def _data(client: Client, path: str, params: dict) -> list:
+    body = client.get(path, params)
+    if str(body.get("code")) != "0":
+        raise ExchangeError(NAME, path, f"code {body.get('code')}: {str(body.get('msg', ''))[:60]}")
+    return body["data"]
+
+
+def inst_id(symbol_or_base: str) -> str:
+    """"BTC" or "BTC-USDT-SWAP" -> "BTC-USDT-SWAP"."""
+    text = symbol_or_base.upper()
+    return text if text.endswith(SUFFIX) else text + SUFFIX
+
+
+def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
+    """All USDT swaps in two bulk calls; per-instrument calls only if ANY is refused and bases are given."""
+    try:
+        rates = _data(client, "/api/v5/public/funding-rate", {"instId": "ANY"})
+    except ExchangeError:
+        if not bases:
+            raise
+        with ThreadPoolExecutor(max_workers=min(8, len(bases))) as pool:
+            parts = list(pool.map(
+                lambda b: _data(client, "/api/v5/public/funding-rate", {"instId": inst_id(b)}), bases))
+        rates = [item for part in parts for item in part]
+    marks = {
+        m["instId"]: to_float(m.get("markPx"))
+        for m in _data(client, "/api/v5/public/mark-price", {"instType": "SWAP"})
+    }
+    rows = []
+    for item in rates:
+        symbol = item.get("instId") or ""
+        rate = to_float(item.get("fundingRate"))
+        this_ms, next_ms = to_ms(item.get("fundingTime")), to_ms(item.get("nextFundingTime"))
+        if not symbol.endswith(SUFFIX) or rate is None or not this_ms or not next_ms:
+            continue
+        hours = (next_ms - this_ms) / 3_600_000
+        if hours <= 0:
+            continue
+        rows.append(row(NAME, symbol, symbol[: -len(SUFFIX)], rate, hours, this_ms, marks.get(symbol)))
+    return rows
+
+
+def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
+    """(time ms, rate) oldest first; pages of 100 backwards with ``after``."""
+    out, cursor, pages = [], end + 1, 0
+    while True:
+        page = _data(client, "/api/v5/public/funding-rate-history",
+                     {"instId": inst_id(symbol), "after": cursor, "limit": 100})
+        pages += 1
+        page_guard(pages)
+        if not page:
+            break
+        got = [(int(p["fundingTime"]), float(p["realizedRate"] or p["fundingRate"])) for p in page]
+        out += [g for g in got if start <= g[0] <= end]
+        if bar is not None:
+            bar.update(len(page))
+        cursor = min(g[0] for g in got)
+        if cursor <= start or len(page) < 100:
+            break
+    return sorted(set(out))
+
+
+def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
+    """(time ms, close) oldest first; history-candles, 100 a page, backwards."""
+    out, cursor, pages = [], end + 1, 0
+    while True:
+        page = _data(client, "/api/v5/market/history-candles",
+                     {"instId": inst_id(symbol), "bar": BARS[interval], "after": cursor, "limit": 100})
+        pages += 1
+        page_guard(pages)
+        if not page:
+            break
+        got = [(int(k[0]), float(k[4])) for k in page]
+        out += [g for g in got if start <= g[0] <= end]
+        if bar is not None:
+            bar.update(len(page))
+        cursor = min(g[0] for g in got)
+        if cursor <= start or len(page) < 100:
+            break
+    return sorted(set(out))

@@ -1,0 +1,349 @@
+"""Refresh the Funding sheet of an xlhedge workbook, in Excel or headlessly.
+
+Both paths run the same steps (:func:`run_refresh`) and differ only in how
+cells are read and written:
+
+* in Excel, the "Refresh market data" button runs :func:`refresh_caller`
+  through xlwings ``RunPython`` against the calling workbook;
+* without Excel, ``xlhedge refresh BOOK.xlsm`` runs :func:`refresh_workbook`,
+  which edits the file through openpyxl (``keep_vba=True``) and replaces it
+  atomically.
+
+Only the refresh's own cells are written: the Funding table, its status cell
+and its note. Rows of an exchange that failed keep their last good values,
+marked stale with their original ``fetched_at``. Strings from the network are
+written as text, never as formulas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xlhedge.engine import funding_apr
+from xlhedge.market import MarketDataError, funding_snapshot, parse_exchanges
+from xlhedge.market.sample import sample_snapshot
+from xlhedge.market.snapshot import COLUMNS
+from xlhedge.workbook import layout as L
+
+TABLE_COLUMNS = [*COLUMNS, "stale"]
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+class WorkbookError(ValueError):
+    """The file is missing, unreadable, or not an xlhedge workbook."""
+
+
+@dataclass
+class RefreshResult:
+    """What a refresh did: the table written, per-exchange outcome and the status text."""
+
+    table: pd.DataFrame
+    outcome: dict[str, str] = field(default_factory=dict)
+    status: str = ""
+    used_sample: bool = False
+
+
+# ---------------------------------------------------------------- the steps
+
+def merge_tables(previous: pd.DataFrame, fresh: pd.DataFrame, requested: list[str],
+                 failed: list[str]) -> pd.DataFrame:
+    """The new Funding table: fresh rows, plus last good rows of exchanges that failed.
+
+    Rows of exchanges not requested this time stay as they were. Rows of a
+    requested exchange that failed stay too, marked stale (sample rows keep
+    their "sample" mark). Rows of an exchange that answered are replaced.
+    """
+    prev = previous.copy()
+    keep_untouched = prev[~prev["exchange"].isin(requested)]
+    kept_stale = prev[prev["exchange"].isin(failed)].copy()
+    kept_stale.loc[kept_stale["stale"] != L.STALE_SAMPLE, "stale"] = L.STALE_YES
+    new = fresh.copy()
+    new["stale"] = L.STALE_NO
+    parts = [p for p in (new, kept_stale, keep_untouched) if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    table = pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
+    return table.sort_values(["base", "exchange"], kind="stable").reset_index(drop=True)
+
+
+def _fmt_time(ts) -> str:
+    return pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M UTC") if ts is not None and not pd.isna(ts) else "?"
+
+
+def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10.0,
+                snapshot: Callable = funding_snapshot, now=None) -> RefreshResult:
+    """Fetch funding for the workbook's assets and write the Funding table.
+
+    Parameters
+    ----------
+    book : OpenpyxlBook or XlwingsBook
+        Where to read assets and the previous table, and write the new one.
+    exchanges : list of str or str, optional
+        Exchanges to refresh (default all four).
+    offline : bool
+        Use the bundled sample snapshot instead of the network.
+    timeout : float
+        Seconds the network fetch may take.
+    """
+    requested = parse_exchanges(exchanges)
+    bases = book.read_assets()
+    previous = book.read_table()
+    now = now or pd.Timestamp.now(tz="UTC")
+    outcome: dict[str, str] = {}
+    used_sample = False
+    if offline:
+        fresh = sample_snapshot(requested, bases)
+        table = merge_tables(previous, fresh, requested, [])
+        table["stale"] = L.STALE_SAMPLE
+        used_sample = True
+        outcome = {ex: "sample" for ex in requested}
+    else:
+        try:
+            fresh = snapshot(requested, bases, timeout=timeout)
+            errors = fresh.attrs.get("errors", {})
+        except MarketDataError as exc:
+            fresh, errors = None, {ex: str(exc) for ex in requested}
+        failed = [ex for ex in requested if ex in errors]
+        for ex in requested:
+            if ex in errors:
+                outcome[ex] = f"FAILED ({errors[ex][:90]})"
+            else:
+                outcome[ex] = f"ok ({int((fresh['exchange'] == ex).sum())} contracts)"
+        if fresh is None and previous.empty:
+            fresh = sample_snapshot(requested, bases)
+            table = merge_tables(previous, fresh, requested, [])
+            table["stale"] = L.STALE_SAMPLE
+            used_sample = True
+        elif fresh is None:
+            table = merge_tables(previous, previous.iloc[0:0], requested, requested)
+        else:
+            table = merge_tables(previous, fresh, requested, failed)
+    table = table[table["base"].isin(bases) | ~table["exchange"].isin(requested)] if bases else table
+    status = _status_text(now, outcome, table, used_sample, offline)
+    book.write_table(table.reset_index(drop=True))
+    book.write_status(status, _note_text(table))
+    return RefreshResult(table.reset_index(drop=True), outcome, status, used_sample)
+
+
+def _status_text(now, outcome, table, used_sample, offline) -> str:
+    parts = "; ".join(f"{ex} {what}" for ex, what in outcome.items())
+    head = f"Refreshed {_fmt_time(now)}"
+    if offline:
+        return f"{head} from the bundled SAMPLE data (offline), not live prices."
+    if used_sample:
+        return f"{head}: no exchange answered, showing SAMPLE data. {parts}"
+    stale = table[table["stale"] == L.STALE_YES]
+    tail = ""
+    if len(stale):
+        tail = f" Stale rows kept from {_fmt_time(stale['fetched_at'].min())}."
+    return f"{head}: {parts}.{tail}"
+
+
+def _note_text(table: pd.DataFrame) -> str:
+    sample = table[table["stale"] == L.STALE_SAMPLE]
+    if len(sample):
+        return (f"SAMPLE DATA from {_fmt_time(sample['fetched_at'].min())}, shipped with xlhedge: "
+                "not live. Click 'Refresh market data' for live rates.")
+    return "Live data. Positive rate = longs pay shorts: a short hedge earns it."
+
+
+def table_rows(table: pd.DataFrame) -> list[list]:
+    """Cell values of the Funding table, in column order (datetimes naive UTC)."""
+    apr = funding_apr(table["funding_rate"].to_numpy(float), table["interval_hours"].to_numpy(float)) \
+        if len(table) else np.array([])
+    rows = []
+    for i, rec in enumerate(table.itertuples(index=False)):
+        values = rec._asdict()
+        values["apr"] = float(np.atleast_1d(apr)[i])
+        values["key"] = f"{values['exchange']}|{values['base']}"
+        row = []
+        for key, _, _ in L.FUNDING_COLUMNS:
+            value = values.get(key)
+            if isinstance(value, pd.Timestamp):
+                value = None if pd.isna(value) else value.tz_convert("UTC").tz_localize(None).to_pydatetime()
+            elif value is None or (isinstance(value, float) and np.isnan(value)):
+                value = None
+            elif isinstance(value, (np.floating, np.integer)):
+                value = float(value)
+            row.append(value)
+        rows.append(row)
+    return rows
+
+
+def rows_to_table(rows: list[list]) -> pd.DataFrame:
+    """The previous Funding table from cell values (rows without an exchange are skipped)."""
+    keys = [k for k, _, _ in L.FUNDING_COLUMNS]
+    records = [dict(zip(keys, r)) for r in rows if r and r[0] not in (None, "")]
+    frame = pd.DataFrame(records, columns=keys)
+    for col in ("funding_rate", "interval_hours", "mark_price"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    for col in ("next_funding_time", "fetched_at"):
+        frame[col] = pd.to_datetime(frame[col], errors="coerce", utc=True)
+    frame["stale"] = frame["stale"].fillna(L.STALE_NO).astype(str)
+    for col in ("exchange", "symbol", "base"):
+        frame[col] = frame[col].astype(str)
+    return frame[TABLE_COLUMNS]
+
+
+def _assets(values) -> list[str]:
+    seen = []
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            name = value.strip().upper()
+            if name not in seen:
+                seen.append(name)
+    if "BTC" not in seen:
+        seen.append("BTC")  # beta hedges short BTC
+    return seen
+
+
+# ---------------------------------------------------------------- headless (openpyxl)
+
+class OpenpyxlBook:
+    """Reads and writes the refresh's cells through openpyxl (``keep_vba=True``)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.wb = load_book(self.path)
+        self.funding = self.wb[L.FUNDING]
+
+    def read_assets(self) -> list[str]:
+        col = L.PORTFOLIO_COLUMNS["asset"][0]
+        sheet = self.wb[L.PORTFOLIO]
+        return _assets(sheet[f"{col}{r}"].value for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1))
+
+    def read_table(self) -> pd.DataFrame:
+        last = L.FUNDING_COLUMNS[-1][1]
+        cells = self.funding[f"A{L.FUNDING_FIRST_ROW}:{last}{L.FUNDING_LAST_ROW}"]
+        return rows_to_table([[c.value for c in row] for row in cells])
+
+    def write_table(self, table: pd.DataFrame) -> None:
+        rows = table_rows(table)[: L.FUNDING_ROWS]
+        for i in range(L.FUNDING_ROWS):
+            values = rows[i] if i < len(rows) else [None] * len(L.FUNDING_COLUMNS)
+            for (_, col, _), value in zip(L.FUNDING_COLUMNS, values):
+                cell = self.funding[f"{col}{L.FUNDING_FIRST_ROW + i}"]
+                cell.value = value
+                if isinstance(value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text starts with
+
+    def write_status(self, status: str, note: str) -> None:
+        for ref, text in ((L.STATUS_CELL, status), (L.NOTE_CELL, note)):
+            cell = self.funding[ref]
+            cell.value = text
+            cell.data_type = "s"
+
+    def save(self) -> None:
+        """Write to a temporary file beside the original, then replace it atomically."""
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=self.path.suffix,
+                                   dir=self.path.parent)
+        os.close(fd)
+        try:
+            self.wb.save(tmp)
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, self.path.stat().st_mode & 0o777)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def load_book(path: Path):
+    """Open an xlhedge workbook with openpyxl, or raise :class:`WorkbookError` saying why not."""
+    import zipfile
+
+    import openpyxl
+
+    path = Path(path)
+    if not path.exists():
+        raise WorkbookError(f"no such file: {path}")
+    if not zipfile.is_zipfile(path):
+        raise WorkbookError(f"{path.name} is not an Excel workbook (.xlsm/.xlsx)")
+    try:
+        wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
+    except Exception as exc:  # openpyxl raises many types for damaged or hostile files
+        raise WorkbookError(f"cannot read {path.name}: {type(exc).__name__}: {str(exc)[:120]}") from None
+    missing = [s for s in (L.PORTFOLIO, L.FUNDING, L.SETTINGS) if s not in wb.sheetnames]
+    if missing:
+        raise WorkbookError(f"{path.name} is not an xlhedge workbook (no {', '.join(missing)} sheet)")
+    return wb
+
+
+def refresh_workbook(path, exchanges=None, offline=False, timeout=10.0,
+                     snapshot: Callable = funding_snapshot) -> RefreshResult:
+    """Refresh a workbook file without Excel (``xlhedge refresh BOOK.xlsm``).
+
+    The original file is replaced only after the new one is completely written.
+    """
+    book = OpenpyxlBook(Path(path))
+    result = run_refresh(book, exchanges, offline, timeout, snapshot)
+    book.save()
+    return result
+
+
+# ---------------------------------------------------------------- in Excel (xlwings)
+
+def _as_text(value):
+    """Strings that Excel would read as formulas are written with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class XlwingsBook:
+    """Reads and writes the refresh's cells of an open workbook through xlwings."""
+
+    def __init__(self, book):
+        self.book = book
+        self.funding = book.sheets[L.FUNDING]
+
+    def read_assets(self) -> list[str]:
+        col = L.PORTFOLIO_COLUMNS["asset"][0]
+        rng = f"{col}{L.PORTFOLIO_FIRST_ROW}:{col}{L.PORTFOLIO_LAST_ROW}"
+        return _assets(self.book.sheets[L.PORTFOLIO].range(rng).value)
+
+    def read_table(self) -> pd.DataFrame:
+        last = L.FUNDING_COLUMNS[-1][1]
+        rng = self.funding.range(f"A{L.FUNDING_FIRST_ROW}:{last}{L.FUNDING_LAST_ROW}")
+        return rows_to_table(rng.options(ndim=2).value)
+
+    def write_table(self, table: pd.DataFrame) -> None:
+        last = L.FUNDING_COLUMNS[-1][1]
+        self.funding.range(f"A{L.FUNDING_FIRST_ROW}:{last}{L.FUNDING_LAST_ROW}").clear_contents()
+        rows = [[_as_text(v) for v in row] for row in table_rows(table)[: L.FUNDING_ROWS]]
+        if rows:
+            self.funding.range(f"A{L.FUNDING_FIRST_ROW}").value = rows
+
+    def write_status(self, status: str, note: str) -> None:
+        self.funding.range(L.STATUS_CELL).value = _as_text(status)
+        self.funding.range(L.NOTE_CELL).value = _as_text(note)
+
+
+def refresh_caller(exchanges=None, offline=False, timeout=10.0) -> RefreshResult:
+    """Refresh the workbook that called Python (the "Refresh market data" button)."""
+    import xlwings as xw
+
+    return run_refresh(XlwingsBook(xw.Book.caller()), exchanges, offline, timeout)
+
+
+def refresh_from_button(fullname: str | None = None) -> None:
+    """What the button runs: in Excel, refresh the caller; elsewhere, refresh the file headlessly."""
+    if fullname and not _excel_available():
+        refresh_workbook(fullname)
+    else:
+        refresh_caller()
+
+
+def _excel_available() -> bool:
+    import sys
+
+    return sys.platform in ("win32", "darwin")

@@ -1,0 +1,1 @@
+"""The workbook template: layout contract, XlsxWriter builder, headless evaluation."""

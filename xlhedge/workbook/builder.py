@@ -1,0 +1,567 @@
+"""Build the xlhedge template (.xlsm) with XlsxWriter, reproducibly.
+
+``build_template(path)`` writes the workbook. Formula cells carry cached
+values computed by evaluating every formula with the real engine
+(:mod:`xlhedge.workbook.evaluate`), so a viewer that cannot run Python
+(LibreOffice, Excel before "Enable functions") shows real numbers.
+The same inputs give the same bytes on every build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import xlsxwriter
+
+from xlhedge import __version__
+from xlhedge.market.sample import sample_snapshot
+from xlhedge.refresh import table_rows
+from xlhedge.workbook import layout as L
+from xlhedge.workbook import vba
+
+CREATED = dt.datetime(2026, 11, 1, 0, 0, 0)
+INPUT_FILL = "#FFF2CC"
+HEADER_FILL = "#1F4E78"
+TOTAL_FILL = "#DDEBF7"
+FONT = "Calibri"
+
+SAMPLE_PORTFOLIO = (  # the article's defensive example: BTC $250k, ETH $150k, cash $100k
+    {"asset": "BTC", "quantity": 5, "typed_price": 50000, "hedge_with": "own perp", "current_short": 0},
+    {"asset": "ETH", "quantity": 50, "typed_price": 3000, "hedge_with": "own perp", "current_short": 0},
+)
+SAMPLE_CASH = 100000
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook):
+        base = {"font_name": FONT, "font_size": 11, "valign": "vcenter"}
+
+        def make(**kw):
+            return wb.add_format({**base, **kw})
+
+        self.title = make(bold=True, font_size=18, font_color=HEADER_FILL)
+        self.subtitle = make(bold=True, font_size=13, font_color=HEADER_FILL)
+        self.text = make(text_wrap=True, valign="top")
+        self.text_bold = make(text_wrap=True, bold=True, valign="top")
+        self.note = make(italic=True, font_color="#595959", text_wrap=True, valign="top")
+        self.warn = make(bold=True, font_color="#C00000", text_wrap=True, valign="top")
+        self.header = make(bold=True, font_color="white", bg_color=HEADER_FILL, text_wrap=True,
+                           border=1, align="center")
+        inp = {"bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "locked": False}
+        self.in_text = make(**inp)
+        self.in_num = make(num_format="#,##0.########", **inp)
+        self.in_usd = make(num_format="$#,##0", **inp)
+        self.in_pct = make(num_format="0.0%", **inp)
+        self.in_pct4 = make(num_format="0.000%", **inp)
+        self.in_int = make(num_format="0", **inp)
+        out = {"border": 1, "border_color": "#D9D9D9"}
+        self.out_text = make(**out)
+        self.usd = make(num_format="$#,##0;[Red]-$#,##0", **out)
+        self.price = make(num_format="$#,##0.00##", **out)
+        self.price2 = make(num_format="$#,##0.00", **out)
+        self.cost = make(num_format="$#,##0;-$#,##0;$0", **out)
+        self.total_cost = make(bold=True, bg_color=TOTAL_FILL, num_format="$#,##0;-$#,##0;$0", border=1)
+        self.pays = wb.add_format({"font_color": "#C00000"})
+        self.earns = wb.add_format({"font_color": "#00703C"})
+        self.pct = make(num_format="0.0%", **out)
+        self.rate = make(num_format="0.0000%;[Red]-0.0000%", **out)
+        self.apr = make(num_format="0.00%;[Red]-0.00%", **out)
+        self.num = make(num_format="#,##0.###", **out)
+        self.hours = make(num_format="0", **out)
+        self.when = make(num_format="yyyy-mm-dd hh:mm", **out)
+        self.total_label = make(bold=True, bg_color=TOTAL_FILL, border=1)
+        self.total_usd = make(bold=True, bg_color=TOTAL_FILL, num_format="$#,##0;[Red]-$#,##0", border=1)
+        self.total_pct = make(bold=True, bg_color=TOTAL_FILL, num_format="0.0%", border=1)
+        self.total_blank = make(bg_color=TOTAL_FILL, border=1)
+        self.status = make(bold=True, text_wrap=True, valign="top", font_color="#1F4E78")
+        self.stale = make(bg_color="#FCE4D6")
+        self.sample = make(bg_color="#EDEDED", font_color="#7F7F7F")
+
+
+def _f(formula: str, values: dict | None, sheet: str, cell: str):
+    """Cached value for a formula cell, from a previous evaluation (0 when unknown)."""
+    if values is None:
+        return 0
+    value = values.get((sheet, cell))
+    return "" if value is None else value
+
+
+class TemplateBuilder:
+    """Writes each sheet; ``values`` are cached formula results keyed by (sheet, cell)."""
+
+    def __init__(self, path: Path, values: dict | None = None):
+        self.values = values
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
+                                                  "strings_to_formulas": False,
+                                                  "strings_to_urls": False})
+        self.fmt = _Formats(self.wb)
+        self.sheets = {name: self.wb.add_worksheet(name) for name in L.SHEETS}
+
+    def formula(self, sheet: str, cell: str, formula: str, fmt) -> None:
+        self.sheets[sheet].write_formula(cell, formula, fmt, _f(formula, self.values, sheet, cell))
+
+    # ------------------------------------------------------------------ workbook
+    def build(self) -> None:
+        wb = self.wb
+        wb.set_properties({
+            "title": "xlhedge: hedge spot crypto with short perpetual futures",
+            "subject": "Hedge plan, funding carry, scenarios",
+            "author": "xlhedge",
+            "company": "xlhedge",
+            "comments": f"Built by xlhedge {__version__}",
+            "created": CREATED,
+        })
+        wb.set_custom_property("xlhedge_version", __version__)
+        wb.set_custom_property("xlwings_version", vba.xlwings_version())
+        wb.add_vba_project(self._vba_file(), is_stream=False)
+        wb.set_vba_name("ThisWorkbook")
+        for setting in L.SETTING_LIST:
+            wb.define_name(setting.name, f"=Settings!$B${L.SETTING_ROW[setting.name]}")
+        last = L.FUNDING_LAST_ROW
+        wb.define_name("FundingKeys", f"=Funding!$K${L.FUNDING_FIRST_ROW}:$K${last}")
+        wb.define_name("FundingRates", f"=Funding!$D${L.FUNDING_FIRST_ROW}:$D${last}")
+        wb.define_name("FundingIntervals", f"=Funding!$E${L.FUNDING_FIRST_ROW}:$E${last}")
+        wb.define_name("MarkPrices", f"=Funding!$H${L.FUNDING_FIRST_ROW}:$H${last}")
+        self.start()
+        self.portfolio()
+        self.hedge()
+        self.scenarios()
+        self.funding()
+        self.settings()
+        self.conf()
+        self.page_setup()
+        self.sheets["Start"].activate()
+        wb.close()
+
+    def page_setup(self) -> None:
+        """Landscape, one page wide, with print areas: what a printout (or a PDF) shows."""
+        areas = {
+            "Start": "A1:E26",
+            L.PORTFOLIO: f"A1:I{L.CASH_ROW + 1}",
+            L.HEDGE: f"A1:S{L.HEDGE_TOTAL_ROW + 2}",
+            L.SCENARIOS: f"A1:N{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
+            L.FUNDING: f"A1:K{L.FUNDING_FIRST_ROW + 40}",
+            L.SETTINGS: "A1:H16",
+            L.CONF: "A1:D8",
+        }
+        for name, ws in self.sheets.items():
+            ws.set_landscape()
+            ws.set_paper(9)  # A4
+            ws.fit_to_pages(1, 1 if name in (L.SCENARIOS, L.PORTFOLIO, L.CONF, L.SETTINGS, "Start") else 0)
+            ws.print_area(areas[name])
+            ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+            ws.set_header(f"&L&\"Calibri,Bold\"xlhedge&R{name}")
+
+    def _vba_file(self) -> str:
+        tmp = Path(tempfile.mkdtemp(prefix="xlhedge-vba-")) / "vbaProject.bin"
+        tmp.write_bytes(vba.vba_project_bytes())
+        return str(tmp)
+
+    # ------------------------------------------------------------------ Start
+    def start(self) -> None:
+        ws, f = self.sheets["Start"], self.fmt
+        ws.set_vba_name("Sheet1")
+        ws.hide_gridlines(2)
+        ws.set_column("A:A", 2)
+        ws.set_column("B:B", 92)
+        ws.set_column("C:C", 3)
+        ws.set_column("D:D", 34)
+        ws.write("B2", "xlhedge: insure your crypto with short perpetual futures", f.title)
+        ws.set_row(1, 30)
+        rows = [
+            ("What it does", f.subtitle, 20),
+            ("You hold coins (spot). A short perpetual future of the same coin gains when the price "
+             "falls, so it offsets part of the loss. This workbook tells you how much to short, how "
+             "many contracts that is, what it earns or costs in funding, and the price at which the "
+             "short would be liquidated.", f.text, 62),
+            ("Three steps", f.subtitle, 20),
+            ("1. Portfolio sheet: type your coins and quantities in the yellow cells (cash too).",
+             f.text, 18),
+            ("2. Click 'Refresh market data' (right) for live funding rates and prices. Until then "
+             "the Funding sheet shows dated SAMPLE data.", f.text, 32),
+            ("3. Hedge sheet: read how much to short per coin, the contracts, margin, liquidation "
+             "price and funding. Scenarios shows what a price move does with and without the hedge.",
+             f.text, 32),
+            ("Settings: pick your outlook (bearish, neutral, bullish) and conviction; the hedge ratio "
+             "follows. Yellow cells are yours to change; everything else is calculated.", f.text, 32),
+            ("Funding: who pays whom", f.subtitle, 20),
+            ("Exchanges publish a funding rate per interval (often 8 hours, sometimes 4 or 1). A "
+             "POSITIVE rate means longs pay shorts, so your short hedge EARNS it. A NEGATIVE rate "
+             "means shorts pay longs: then the hedge costs you. On the Hedge sheet a funding cost "
+             "below zero is money you receive.", f.text, 62),
+            ("When the short costs more than the threshold in Settings, the hedge ratio is trimmed; "
+             "when it is paid well, the ratio may be raised up to the maximum ratio.", f.text, 32),
+            ("Hedging an altcoin with BTC", f.subtitle, 20),
+            ("An altcoin with a beta of 2 moves about twice as much as BTC. To offset it with BTC "
+             "perpetuals you need about $2 of BTC short for every $1 of the coin, not $0.50. The "
+             "hedge only removes the part of the coin's moves that follows BTC.", f.text, 48),
+            ("Leverage and liquidation", f.subtitle, 20),
+            ("Your coins do not protect the short from liquidation: only the margin you post does. "
+             "If the price rises to the liquidation price, the short is closed and the coins are "
+             "unhedged. Low leverage (2x-3x) keeps that price far away.", f.warn, 48),
+            ("Buttons", f.subtitle, 20),
+            ("'Enable functions' (Windows) imports the xlhedge formulas into this workbook once; "
+             "'Refresh market data' fetches funding rates and prices (Windows and Mac). Both need "
+             "xlhedge installed: see install/ in the xlhedge project.", f.text, 48),
+        ]
+        row = 3
+        for text, fmt, height in rows:
+            ws.write(row, 1, text, fmt)
+            ws.set_row(row, height)
+            row += 1
+        ws.write(row + 1, 1, "Last refresh", f.subtitle)
+        self.formula("Start", f"B{row + 3}", f"=Funding!{L.STATUS_CELL}", f.status)
+        ws.set_row(row + 2, 48)
+        ws.insert_button("D4", {"macro": vba.ENABLE_FUNCTIONS_MACRO, "caption": "Enable functions",
+                                "width": 220, "height": 40})
+        ws.insert_button("D8", {"macro": vba.REFRESH_MACRO, "caption": "Refresh market data",
+                                "width": 220, "height": 40})
+        ws.write("D12", "Sign convention: rate > 0 means longs pay shorts.", f.note)
+        ws.protect("", {"objects": False})
+
+    # ------------------------------------------------------------------ Portfolio
+    def portfolio(self) -> None:
+        ws, f = self.sheets[L.PORTFOLIO], self.fmt
+        ws.set_vba_name("Sheet2")
+        cols = L.PORTFOLIO_COLUMNS
+        ws.write("A1", "Portfolio: what you hold", f.title)
+        ws.merge_range("A2:I2", "Type in the yellow cells. Price: leave it empty to use the live mark price "
+                                "from the Funding sheet. Hedge with 'BTC perp' for coins without a good "
+                                "perpetual, and give their beta to BTC.", f.note)
+        ws.set_row(1, 32)
+        widths = {"A": 12, "B": 12, "C": 16, "D": 14, "E": 13, "F": 11, "G": 16, "H": 16, "I": 17}
+        for col, width in widths.items():
+            ws.set_column(f"{col}:{col}", width)
+        hr = L.PORTFOLIO_HEADER_ROW
+        for _key, (col, header) in cols.items():
+            ws.write(f"{col}{hr}", header, f.header)
+        ws.set_row(hr - 1, 34)
+        first, last = L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW
+        input_fmt = {"asset": f.in_text, "quantity": f.in_num, "typed_price": f.in_usd,
+                     "hedge_with": f.in_text, "beta": f.in_num, "exchange": f.in_text,
+                     "current_short": f.in_usd}
+        for i in range(L.PORTFOLIO_ROWS):
+            r = first + i
+            sample = SAMPLE_PORTFOLIO[i] if i < len(SAMPLE_PORTFOLIO) else {}
+            for key in L.PORTFOLIO_INPUTS:
+                col = cols[key][0]
+                value = sample.get(key)
+                if value is None:
+                    ws.write_blank(f"{col}{r}", None, input_fmt[key])
+                else:
+                    ws.write(f"{col}{r}", value, input_fmt[key])
+            key_expr = f'IF(G{r}="",DefaultExchange,LOWER(TRIM(G{r})))&"|"&UPPER(TRIM(A{r}))'
+            self.formula(L.PORTFOLIO, f"D{r}",
+                         f'=IF(A{r}="","",IF(ISNUMBER(C{r}),C{r},'
+                         f'IFERROR(INDEX(MarkPrices,MATCH({key_expr},FundingKeys,0)),"")))', f.price)
+            self.formula(L.PORTFOLIO, f"I{r}",
+                         f'=IF(AND(ISNUMBER(B{r}),ISNUMBER(D{r})),B{r}*D{r},"")', f.usd)
+        cash = L.CASH_ROW
+        ws.merge_range(f"A{cash}:H{cash}", "Cash / stablecoins (not hedged)", f.total_label)
+        ws.write(f"I{cash}", SAMPLE_CASH, f.in_usd)
+        ws.merge_range(f"A{cash + 1}:H{cash + 1}", "Total portfolio", f.total_label)
+        self.formula(L.PORTFOLIO, f"I{cash + 1}", f"=SUM(I{first}:I{last})+I{cash}", f.total_usd)
+        ws.data_validation(f"E{first}:E{last}", {"validate": "list", "source": list(L.HEDGE_WITH)})
+        ws.data_validation(f"G{first}:G{last}", {"validate": "list", "source": list(L.EXCHANGES)})
+        for col in ("B", "C", "H"):
+            ws.data_validation(f"{col}{first}:{col}{last}", {
+                "validate": "decimal", "criteria": ">=", "value": 0,
+                "error_title": "Not a valid amount", "error_message": "Type a number of 0 or more."})
+        ws.data_validation(f"F{first}:F{last}", {
+            "validate": "decimal", "criteria": "between", "minimum": -20, "maximum": 20,
+            "error_title": "Not a valid beta", "error_message": "Beta is a number, typically 0.5 to 3."})
+        ws.data_validation(f"I{cash}", {"validate": "decimal", "criteria": ">=", "value": 0})
+        ws.freeze_panes(hr, 1)
+        ws.protect("", {"format_columns": True, "format_rows": True})
+
+    # ------------------------------------------------------------------ Hedge
+    HEDGE_COLUMNS = (  # (letter, header, width, format name)
+        ("A", "Asset", 10, "out_text"),
+        ("B", "Spot value", 14, "usd"),
+        ("C", "Hedge with", 11, "out_text"),
+        ("D", "Perp", 8, "out_text"),
+        ("E", "Exchange", 12, "out_text"),
+        ("F", "Funding rate / interval", 13, "rate"),
+        ("G", "Interval (h)", 9, "hours"),
+        ("H", "Hedge ratio", 10, "pct"),
+        ("I", "Beta", 8, "num"),
+        ("J", "Short notional (USD)", 15, "usd"),
+        ("K", "Mark price", 13, "price"),
+        ("L", "Contracts", 11, "num"),
+        ("M", "Margin at leverage", 13, "usd"),
+        ("N", "Liquidation price", 14, "price2"),
+        ("O", "Funding cost over horizon (<0 = you earn)", 17, "cost"),
+        ("P", "Funding APR (longs pay shorts)", 13, "apr"),
+        ("Q", "Short held now", 13, "usd"),
+        ("R", "Rebalance: add to short (USD)", 15, "usd"),
+        ("S", "BTC-equivalent exposure", 15, "usd"),
+    )
+
+    def hedge(self) -> None:
+        ws, f = self.sheets[L.HEDGE], self.fmt
+        ws.set_vba_name("Sheet3")
+        ws.write("A1", "Hedge plan", f.title)
+        ws.merge_range("A2:S2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
+                                "notional = spot value x hedge ratio (x beta for coins hedged with BTC). "
+                                "Contracts are rounded down, so you never short more than planned.", f.note)
+        ws.set_row(1, 32)
+        hr = L.HEDGE_FIRST_ROW - 1
+        for col, header, width, _ in self.HEDGE_COLUMNS:
+            ws.set_column(f"{col}:{col}", width)
+            ws.write(f"{col}{hr}", header, f.header)
+        ws.set_row(hr - 1, 48)
+        p = L.PORTFOLIO
+        key = "E{r}&\"|\"&D{r}"
+        for i in range(L.PORTFOLIO_ROWS):
+            r = L.HEDGE_FIRST_ROW + i
+            pr = L.PORTFOLIO_FIRST_ROW + i
+            k = key.format(r=r)
+            formulas = {
+                "A": f'=IF({p}!A{pr}="","",UPPER(TRIM({p}!A{pr})))',
+                "B": f'=IF(A{r}="","",{p}!I{pr})',
+                "C": f'=IF(A{r}="","",IF({p}!E{pr}="BTC perp","BTC perp","own perp"))',
+                "D": f'=IF(A{r}="","",IF(C{r}="BTC perp","BTC",A{r}))',
+                "E": f'=IF(A{r}="","",IF({p}!G{pr}="",DefaultExchange,LOWER(TRIM({p}!G{pr}))))',
+                "F": f'=IF(A{r}="","",IFERROR(INDEX(FundingRates,MATCH({k},FundingKeys,0)),""))',
+                "G": f'=IF(A{r}="","",IFERROR(INDEX(FundingIntervals,MATCH({k},FundingKeys,0)),8))',
+                "H": (f'=IF(A{r}="","",HEDGE_RATIO(Outlook,Conviction,IF(FundingAdjust="yes",F{r},""),'
+                      f'G{r},FundingThreshold,Adjustment,MaxRatio))'),
+                "I": f'=IF(A{r}="","",IF(C{r}="BTC perp",{p}!F{pr},1))',
+                "J": (f'=IF(OR(A{r}="",NOT(ISNUMBER(B{r}))),"",'
+                      f'IF(C{r}="BTC perp",BETA_HEDGE(B{r}*H{r},I{r}),B{r}*H{r}))'),
+                "K": (f'=IF(A{r}="","",IFERROR(INDEX(MarkPrices,MATCH({k},FundingKeys,0)),'
+                      f'IF(C{r}="own perp",{p}!D{pr},"")))'),
+                "L": f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(K{r})),HEDGE_CONTRACTS(J{r},K{r}),"")',
+                "M": f'=IF(ISNUMBER(J{r}),J{r}/Leverage,"")',
+                "N": f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(K{r})),LIQ_PRICE(K{r},Leverage,MaintenanceMargin),"")',
+                "O": f'=IF(ISNUMBER(J{r}),FUNDING_COST(J{r},F{r},G{r},HorizonDays),"")',
+                "P": f'=IF(ISNUMBER(F{r}),FUNDING_APR(F{r},G{r}),"")',
+                "Q": f'=IF(A{r}="","",IF(ISNUMBER({p}!H{pr}),{p}!H{pr},0))',
+                "R": (f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(B{r})),IF(B{r}>0,'
+                      f'HEDGE_REBALANCE(B{r},Q{r},J{r}/B{r},RebalanceBand),""),"")'),
+                "S": f'=IF(ISNUMBER(B{r}),B{r}*IF(C{r}="BTC perp",IF(ISNUMBER(I{r}),I{r},1),1),"")',
+            }
+            for col, _, _, fmt_name in self.HEDGE_COLUMNS:
+                self.formula(L.HEDGE, f"{col}{r}", formulas[col], getattr(f, fmt_name))
+        t, first, last = L.HEDGE_TOTAL_ROW, L.HEDGE_FIRST_ROW, L.HEDGE_FIRST_ROW + L.PORTFOLIO_ROWS - 1
+        ws.write(f"A{t}", "Total", f.total_label)
+        for col, _, _, _ in self.HEDGE_COLUMNS[1:]:
+            if col == "O":
+                self.formula(L.HEDGE, f"O{t}", f"=SUM(O{first}:O{last})", f.total_cost)
+            elif col in "BJMQRS":
+                self.formula(L.HEDGE, f"{col}{t}", f"=SUM({col}{first}:{col}{last})", f.total_usd)
+            elif col == "H":
+                self.formula(L.HEDGE, f"H{t}", f'=IF(B{t}>0,J{t}/B{t},"")', f.total_pct)
+            else:
+                ws.write_blank(f"{col}{t}", None, f.total_blank)
+        ws.merge_range(f"A{t + 2}:S{t + 2}", "Overall ratio (H) = total short / total spot. Funding cost > 0 "
+                                             "means you pay, < 0 (green) means the short is paid. Rebalance "
+                                             "> 0: add to the short; < 0: buy back.", f.note)
+        self.color_costs(ws, f"O{first}:O{t}")
+        ws.freeze_panes(L.HEDGE_FIRST_ROW - 1, 1)
+        ws.protect("", {"format_columns": True, "format_rows": True})
+
+    def color_costs(self, ws, rng: str) -> None:
+        """Funding costs: red when you pay (> 0), green when the short is paid (< 0)."""
+        ws.conditional_format(rng, {"type": "cell", "criteria": ">", "value": 0, "format": self.fmt.pays})
+        ws.conditional_format(rng, {"type": "cell", "criteria": "<", "value": 0, "format": self.fmt.earns})
+
+    # ------------------------------------------------------------------ Scenarios
+    def scenarios(self) -> None:
+        ws, f = self.sheets[L.SCENARIOS], self.fmt
+        ws.set_vba_name("Sheet4")
+        ws.set_column("A:A", 30)
+        ws.set_column("B:D", 18)
+        ws.write("A1", "Scenarios: what a price move does", f.title)
+        ws.merge_range("A2:D2", "BTC moves by the % on the left; each coin moves with it (coins hedged with "
+                                "BTC move beta times as much). Hedged = coins + short, after funding over the "
+                                "horizon. Cash does not move.", f.note)
+        ws.set_row(1, 48)
+        labels = (("A4", "Exposure (USD, BTC-equivalent)", "=Hedge!S{t}", f.usd),
+                  ("A5", "Short notional (USD)", "=Hedge!J{t}", f.usd),
+                  ("A6", "Funding cost over horizon (USD, <0 = earned)", "=Hedge!O{t}", f.cost))
+        for cell, label, formula, fmt in labels:
+            ws.write(cell, label, f.text_bold)
+            self.formula(L.SCENARIOS, "B" + cell[1:], formula.format(t=L.HEDGE_TOTAL_ROW), fmt)
+        self.color_costs(ws, "B6")
+        hr = L.SCENARIO_FIRST_ROW - 1
+        for col, header in zip("ABCD", ("Price move", "Unhedged P&L", "Hedged P&L", "What the hedge adds")):
+            ws.write(f"{col}{hr}", header, f.header)
+        ws.set_row(hr - 1, 32)
+        for i, move in enumerate(L.SCENARIO_MOVES):
+            r = L.SCENARIO_FIRST_ROW + i
+            ws.write_number(f"A{r}", move, f.pct)
+            self.formula(L.SCENARIOS, f"B{r}", f"=HEDGE_PNL($B$4,0,A{r})", f.usd)
+            self.formula(L.SCENARIOS, f"C{r}", f"=HEDGE_PNL($B$4,$B$5,A{r},$B$6)", f.usd)
+            self.formula(L.SCENARIOS, f"D{r}", f"=C{r}-B{r}", f.usd)
+        first, last = L.SCENARIO_FIRST_ROW, L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) - 1
+        chart = self.wb.add_chart({"type": "line"})
+        for col, name, color in (("B", "Unhedged", "#C00000"), ("C", "Hedged", "#1F4E78")):
+            chart.add_series({
+                "name": f"=Scenarios!${col}${hr}",
+                "categories": f"=Scenarios!$A${first}:$A${last}",
+                "values": f"=Scenarios!${col}${first}:${col}${last}",
+                "line": {"color": color, "width": 2.25},
+                "marker": {"type": "circle", "size": 5, "fill": {"color": color}, "border": {"color": color}},
+            })
+        chart.set_title({"name": "P&L by price move", "name_font": {"size": 12}})
+        chart.set_x_axis({"name": "Price move", "num_format": "0%", "label_position": "low"})
+        chart.set_y_axis({"name": "P&L (USD)", "num_format": "$#,##0", "major_gridlines": {"visible": True}})
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": 560, "height": 340})
+        ws.insert_chart("F4", chart)
+        ws.protect("", {"format_columns": True, "objects": False})
+
+    # ------------------------------------------------------------------ Funding
+    def funding(self) -> None:
+        ws, f = self.sheets[L.FUNDING], self.fmt
+        ws.set_vba_name("Sheet5")
+        snap = sample_snapshot()
+        snap["stale"] = L.STALE_SAMPLE
+        as_of = snap.attrs["sample_as_of"]
+        widths = {"A": 12, "B": 16, "C": 9, "D": 14, "E": 9, "F": 13, "G": 17, "H": 13, "I": 17, "J": 8, "K": 18}
+        for col, width in widths.items():
+            ws.set_column(f"{col}:{col}", width)
+        ws.write("A1", "Funding rates and mark prices", f.title)
+        ws.write("A2", "Status", f.text_bold)
+        ws.merge_range("B2:K2", f"SAMPLE data from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge. "
+                                "Click 'Refresh market data' on the Start sheet for live data.", f.status)
+        ws.set_row(1, 34)
+        ws.merge_range("A3:K3", f"SAMPLE DATA from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge: not "
+                                "live. Positive rate = longs pay shorts (a short hedge earns it).", f.note)
+        ws.set_row(2, 30)
+        hr = L.FUNDING_HEADER_ROW
+        for _, col, header in L.FUNDING_COLUMNS:
+            ws.write(f"{col}{hr}", header, f.header)
+        ws.set_row(hr - 1, 34)
+        col_fmt = {"exchange": f.out_text, "symbol": f.out_text, "base": f.out_text, "funding_rate": f.rate,
+                   "interval_hours": f.hours, "apr": f.apr, "next_funding_time": f.when,
+                   "mark_price": f.price, "fetched_at": f.when, "stale": f.out_text, "key": f.out_text}
+        rows = table_rows(snap)
+        for i in range(L.FUNDING_ROWS):
+            r = L.FUNDING_FIRST_ROW + i
+            values = rows[i] if i < len(rows) else [None] * len(L.FUNDING_COLUMNS)
+            for (key, col, _), value in zip(L.FUNDING_COLUMNS, values):
+                cell, fmt = f"{col}{r}", col_fmt[key]
+                if value is None:
+                    ws.write_blank(cell, None, fmt)
+                elif isinstance(value, str):
+                    ws.write_string(cell, value, fmt)
+                elif isinstance(value, dt.datetime):
+                    ws.write_datetime(cell, value, fmt)
+                else:
+                    ws.write_number(cell, value, fmt)
+        rng = f"A{L.FUNDING_FIRST_ROW}:K{L.FUNDING_LAST_ROW}"
+        ws.conditional_format(rng, {"type": "formula", "criteria": f'=$J{L.FUNDING_FIRST_ROW}="yes"',
+                                    "format": f.stale})
+        ws.conditional_format(rng, {"type": "formula", "criteria": f'=$J{L.FUNDING_FIRST_ROW}="sample"',
+                                    "format": f.sample})
+        ws.autofilter(f"A{hr}:K{L.FUNDING_LAST_ROW}")
+        ws.freeze_panes(hr, 0)
+
+    # ------------------------------------------------------------------ Settings
+    def settings(self) -> None:
+        ws, f = self.sheets[L.SETTINGS], self.fmt
+        ws.set_vba_name("Sheet6")
+        ws.set_column("A:A", 40)
+        ws.set_column("B:B", 14)
+        ws.set_column("C:C", 64)
+        ws.set_column("D:D", 3)
+        ws.set_column("E:E", 11)
+        ws.set_column("F:G", 8)
+        ws.set_column("H:H", 12)
+        ws.write("A1", "Settings", f.title)
+        for col, header in zip("ABC", ("Setting", "Value", "What it means")):
+            ws.write(f"{col}{L.SETTINGS_FIRST_ROW - 1}", header, f.header)
+        fmts = {"text": f.in_text, "pct": f.in_pct, "pct4": f.in_pct4, "num": f.in_num, "int": f.in_int,
+                "usd": f.in_usd}
+        for s in L.SETTING_LIST:
+            r = L.SETTING_ROW[s.name]
+            ws.write(f"A{r}", s.label, f.text_bold)
+            ws.write(f"B{r}", s.default, fmts[s.fmt])
+            ws.write(f"C{r}", s.note, f.note)
+        rules = {
+            "Outlook": {"validate": "list", "source": list(L.OUTLOOKS)},
+            "Conviction": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
+            "FundingAdjust": {"validate": "list", "source": ["yes", "no"]},
+            "FundingThreshold": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 0.05},
+            "Adjustment": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
+            "MaxRatio": {"validate": "decimal", "criteria": "between", "minimum": 0.1, "maximum": 3},
+            "Leverage": {"validate": "decimal", "criteria": "between", "minimum": 1, "maximum": 125},
+            "MaintenanceMargin": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 0.2},
+            "HorizonDays": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 3650},
+            "RebalanceBand": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
+            "DefaultExchange": {"validate": "list", "source": list(L.EXCHANGES)},
+        }
+        for name, rule in rules.items():
+            ws.data_validation(f"B{L.SETTING_ROW[name]}", {
+                **rule, "error_title": "Not allowed here",
+                "error_message": next(s.note for s in L.SETTING_LIST if s.name == name)[:255]})
+        top = L.SETTINGS_FIRST_ROW - 3
+        ws.write(f"E{top}", "Outlook bands", f.subtitle)
+        for col, header in zip("EFGH", ("Outlook", "Low", "High", "At your conviction")):
+            ws.write(f"{col}{top + 2}", header, f.header)
+        from xlhedge.engine.ratios import OUTLOOK_BANDS
+
+        for i, (name, (low, high)) in enumerate(OUTLOOK_BANDS.items()):
+            r = top + 3 + i
+            ws.write(f"E{r}", name, f.out_text)
+            ws.write(f"F{r}", low, f.pct)
+            ws.write(f"G{r}", high, f.pct)
+            self.formula(L.SETTINGS, f"H{r}", f'=HEDGE_RATIO(E{r},Conviction)', f.pct)
+        foot = L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1
+        ws.merge_range(f"A{foot}:C{foot}", "The funding adjustment is applied on the Hedge sheet, per coin, to "
+                                           "the short's carry cost: -rate x 8 / interval hours (a positive "
+                                           "rate pays the short, so it is a negative cost).", f.note)
+        ws.set_row(foot - 1, 32)
+        ws.set_row(top + 1, 32)
+        ws.protect("", {"format_columns": True})
+
+    # ------------------------------------------------------------------ xlwings.conf
+    def conf(self) -> None:
+        ws, f = self.sheets[L.CONF], self.fmt
+        ws.set_vba_name("Sheet7")
+        ws.set_column("A:A", 22)
+        ws.set_column("B:B", 28)
+        ws.set_column("C:C", 2)
+        ws.set_column("D:D", 90)
+        ws.write("A1", "UDF Modules", f.out_text)
+        ws.write("B1", L.UDF_MODULES, f.in_text)
+        ws.write("D1", "The Python module with the xlhedge formulas (used by 'Enable functions').", f.note)
+        keys = (
+            ("_Interpreter_Win", "Path to python.exe of the xlhedge install (the installer sets it for you)."),
+            ("_Interpreter_Mac", "Path to the python of the xlhedge install on a Mac."),
+            ("_PYTHONPATH", "Extra folders for Python, separated by ;"),
+            ("_Conda Path", "Only if you use conda instead of the installer."),
+            ("_Conda Env", "Only if you use conda instead of the installer."),
+        )
+        for i, (key, note) in enumerate(keys, start=2):
+            ws.write(f"A{i}", key, f.out_text)
+            ws.write_blank(f"B{i}", None, f.in_text)
+            ws.write(f"D{i}", note, f.note)
+        ws.write(f"D{len(keys) + 3}", "Keys starting with '_' are switched off. To override the installer's "
+                                      "setting for this workbook only, fill in the value and remove the '_'. "
+                                      "An empty key without '_' would override it with nothing.", f.note)
+        ws.set_row(len(keys) + 2, 32)
+
+
+def build_template(path, values: dict | None = None, evaluate: bool = True) -> Path:
+    """Write the template to ``path``.
+
+    With ``evaluate`` (the default) the workbook is built twice: once to
+    evaluate every formula with the real engine, once with those results as
+    the cached values of the formula cells.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if values is None and evaluate:
+        from xlhedge.workbook.evaluate import evaluate_workbook
+
+        with tempfile.TemporaryDirectory(prefix="xlhedge-build-") as tmp:
+            draft = Path(tmp) / "xlhedge.xlsm"
+            TemplateBuilder(draft).build()
+            values = evaluate_workbook(draft)
+    TemplateBuilder(path, values).build()
+    return path

@@ -1,0 +1,104 @@
+"""Where things are in the xlhedge workbook: the contract between the template
+builder, the refresh (Excel and headless) and ``xlhedge plan``.
+
+Rows and columns are 1-based as in Excel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SHEETS = ("Start", "Portfolio", "Hedge", "Scenarios", "Funding", "Settings", "xlwings.conf")
+
+# ---------------------------------------------------------------- Portfolio
+PORTFOLIO = "Portfolio"
+PORTFOLIO_HEADER_ROW = 4
+PORTFOLIO_FIRST_ROW = 5
+PORTFOLIO_ROWS = 20
+PORTFOLIO_LAST_ROW = PORTFOLIO_FIRST_ROW + PORTFOLIO_ROWS - 1
+CASH_ROW = PORTFOLIO_LAST_ROW + 2
+PORTFOLIO_COLUMNS = {  # key -> (column letter, header)
+    "asset": ("A", "Asset"),
+    "quantity": ("B", "Quantity"),
+    "typed_price": ("C", "Your price (optional)"),
+    "price": ("D", "Price used"),
+    "hedge_with": ("E", "Hedge with"),
+    "beta": ("F", "Beta to BTC"),
+    "exchange": ("G", "Exchange (blank = default)"),
+    "current_short": ("H", "Short already held (USD)"),
+    "spot_value": ("I", "Spot value (USD)"),
+}
+HEDGE_WITH = ("own perp", "BTC perp")
+#: Input columns of the Portfolio table (what a user types; never written by code).
+PORTFOLIO_INPUTS = ("asset", "quantity", "typed_price", "hedge_with", "beta", "exchange", "current_short")
+
+# ---------------------------------------------------------------- Settings
+SETTINGS = "Settings"
+SETTINGS_FIRST_ROW = 4
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # defined name
+    label: str
+    default: object
+    fmt: str  # "text", "pct", "pct4", "num", "int", "usd"
+    note: str
+
+
+SETTING_LIST = (
+    Setting("Outlook", "Market outlook", "neutral", "text",
+            "bearish, neutral or bullish: picks the hedge-ratio band below"),
+    Setting("Conviction", "Conviction (0 = low end, 1 = high end)", 0.5, "num",
+            "Where inside the band to sit"),
+    Setting("FundingAdjust", "Adjust for funding?", "yes", "text",
+            "yes: trim the hedge when the short pays a lot, extend it when it is paid a lot"),
+    Setting("FundingThreshold", "Funding threshold (short's cost per 8h)", 0.0005, "pct4",
+            "0.05% per 8h: beyond this the ratio is adjusted"),
+    Setting("Adjustment", "Adjustment", 0.3, "pct", "Trim or extend the ratio by this fraction"),
+    Setting("MaxRatio", "Maximum hedge ratio", 1.0, "pct", "100% = never short more than you hold"),
+    Setting("Leverage", "Leverage on the short", 3, "num", "Low leverage keeps liquidation far away"),
+    Setting("MaintenanceMargin", "Maintenance margin rate", 0.004, "pct4",
+            "From the exchange's margin tiers (0.4% is typical for small BTC positions)"),
+    Setting("HorizonDays", "Horizon (days)", 30, "int", "How long you expect to hold the hedge"),
+    Setting("RebalanceBand", "Rebalance band", 0.05, "pct", "Trade only when the ratio is this far off"),
+    Setting("DefaultExchange", "Default exchange", "binance", "text",
+            "Where the short is held, unless a Portfolio row says otherwise"),
+)
+SETTING_ROW = {s.name: SETTINGS_FIRST_ROW + i for i, s in enumerate(SETTING_LIST)}
+OUTLOOKS = ("bearish", "neutral", "bullish")
+EXCHANGES = ("binance", "bybit", "okx", "hyperliquid")
+
+# ---------------------------------------------------------------- Funding
+FUNDING = "Funding"
+STATUS_CELL = "B2"
+NOTE_CELL = "A3"
+FUNDING_HEADER_ROW = 5
+FUNDING_FIRST_ROW = 6
+FUNDING_ROWS = 200
+FUNDING_LAST_ROW = FUNDING_FIRST_ROW + FUNDING_ROWS - 1
+FUNDING_COLUMNS = (  # (key, column letter, header)
+    ("exchange", "A", "Exchange"),
+    ("symbol", "B", "Symbol"),
+    ("base", "C", "Base"),
+    ("funding_rate", "D", "Funding rate (per interval)"),
+    ("interval_hours", "E", "Interval (h)"),
+    ("apr", "F", "APR (longs pay shorts)"),
+    ("next_funding_time", "G", "Next funding (UTC)"),
+    ("mark_price", "H", "Mark price"),
+    ("fetched_at", "I", "Fetched at (UTC)"),
+    ("stale", "J", "Stale?"),
+    ("key", "K", "Lookup key"),
+)
+STALE_NO, STALE_YES, STALE_SAMPLE = "no", "yes", "sample"
+
+# ---------------------------------------------------------------- Hedge / Scenarios
+HEDGE = "Hedge"
+HEDGE_FIRST_ROW = 5
+HEDGE_TOTAL_ROW = HEDGE_FIRST_ROW + PORTFOLIO_ROWS + 1
+SCENARIOS = "Scenarios"
+SCENARIO_MOVES = tuple(round(-0.5 + 0.1 * i, 1) + 0.0 for i in range(11))
+SCENARIO_FIRST_ROW = 9
+
+CONF = "xlwings.conf"
+UDF_MODULES = "xlhedge.udfs"
