@@ -1,3 +1,38 @@
-"""Shared fixtures: the loopback exchange server and a throw-away workbook."""
+"""Shared fixtures: the loopback exchange server and a freshly built template."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from xlhedge.market.loopback import LoopbackExchanges
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def exchanges(monkeypatch):
+    """A real HTTP server on 127.0.0.1 answering like the four exchanges; env points at it."""
+    server = LoopbackExchanges().start()
+    for key, value in server.env().items():
+        monkeypatch.setenv(key, value)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def built_template(tmp_path_factory) -> Path:
+    """The template built once per test session (the slow part: two builds and an evaluation)."""
+    from xlhedge.workbook.builder import build_template
+
+    return build_template(tmp_path_factory.mktemp("template") / "xlhedge.xlsm")
+
+
+@pytest.fixture
+def book(built_template, tmp_path) -> Path:
+    """A private copy of the template a test may change."""
+    target = tmp_path / "xlhedge.xlsm"
+    shutil.copyfile(built_template, target)
+    return target

@@ -1,0 +1,186 @@
+"""Refresh without Excel: the Funding table is rewritten, nothing else is touched."""
+
+import hashlib
+import shutil
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from tests.workbook_snapshot import everything_but_funding, user_inputs
+from xlhedge.market import MarketDataError, funding_snapshot
+from xlhedge.market.loopback import Fault
+from xlhedge.refresh import WorkbookError, refresh_workbook
+from xlhedge.workbook import layout as L
+
+
+def funding_rows(path):
+    ws = openpyxl.load_workbook(path)[L.FUNDING]
+    keys = [k for k, _, _ in L.FUNDING_COLUMNS]
+    rows = []
+    for r in range(L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW + 1):
+        values = [ws[f"{col}{r}"].value for _, col, _ in L.FUNDING_COLUMNS]
+        if values[0] is not None:
+            rows.append(dict(zip(keys, values, strict=True)))
+    return rows, ws[L.STATUS_CELL].value, ws[L.NOTE_CELL].value
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_live_refresh_writes_the_table_and_keeps_everything_else(book, exchanges):
+    before = everything_but_funding(book)
+    result = refresh_workbook(book)
+    rows, status, note = funding_rows(book)
+    assert everything_but_funding(book) == before
+    # Portfolio holds BTC and ETH: those bases on all four exchanges
+    assert {(r["exchange"], r["base"]) for r in rows} == {
+        (ex, b) for ex in L.EXCHANGES for b in ("BTC", "ETH")}
+    btc = next(r for r in rows if r["exchange"] == "binance" and r["base"] == "BTC")
+    assert btc["funding_rate"] == pytest.approx(0.0001)
+    assert btc["apr"] == pytest.approx(0.1095)
+    assert btc["mark_price"] == pytest.approx(60000)
+    assert btc["stale"] == "no"
+    assert btc["key"] == "binance|BTC"
+    assert all(r["stale"] == "no" for r in rows)
+    assert "binance ok (2 contracts)" in status
+    assert "SAMPLE" not in note and "longs pay shorts" in note
+    assert result.outcome["okx"].startswith("ok")
+
+
+def test_failed_exchange_keeps_its_last_good_rows_marked_stale(book, exchanges):
+    refresh_workbook(book)
+    first, _, _ = funding_rows(book)
+    fetched_before = {r["exchange"]: r["fetched_at"] for r in first}
+    exchanges.fault("bybit", "/v5/market/tickers", Fault(status=500, times=99))
+    exchanges.contracts["binance"][0].rate = "0.00030000"  # BTC moved on Binance
+    refresh_workbook(book, timeout=3)
+    rows, status, _ = funding_rows(book)
+    bybit = [r for r in rows if r["exchange"] == "bybit"]
+    assert len(bybit) == 2 and all(r["stale"] == "yes" for r in bybit)
+    assert all(r["fetched_at"] == fetched_before["bybit"] for r in bybit)
+    assert next(r for r in rows if r["key"] == "binance|BTC")["funding_rate"] == pytest.approx(0.0003)
+    assert "bybit FAILED" in status and "Stale rows kept from" in status
+
+
+def test_no_exchange_answering_keeps_all_rows(book, exchanges):
+    refresh_workbook(book)
+    first, _, _ = funding_rows(book)
+
+    def down(*args, **kwargs):
+        raise MarketDataError("no exchange answered: test")
+
+    refresh_workbook(book, snapshot=down)
+    rows, status, _ = funding_rows(book)
+    assert [r["funding_rate"] for r in rows] == [r["funding_rate"] for r in first]
+    assert all(r["stale"] == "yes" for r in rows)
+    assert "FAILED" in status
+
+
+def test_offline_uses_the_dated_sample(book):
+    result = refresh_workbook(book, offline=True)
+    rows, status, note = funding_rows(book)
+    assert result.used_sample
+    assert rows and all(r["stale"] == "sample" for r in rows)
+    assert "SAMPLE" in status and "SAMPLE DATA from 2026-11-20" in note
+
+
+def test_empty_table_and_no_network_falls_back_to_sample(book, monkeypatch):
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    for row in wb[L.FUNDING].iter_rows(min_row=L.FUNDING_FIRST_ROW, max_row=L.FUNDING_LAST_ROW):
+        for cell in row:
+            cell.value = None
+    wb.save(book)
+    for ex in L.EXCHANGES:
+        monkeypatch.setenv(f"XLHEDGE_{ex.upper()}_URL", "http://127.0.0.1:9")
+    result = refresh_workbook(book, timeout=1)
+    rows, status, note = funding_rows(book)
+    assert result.used_sample and rows
+    assert "no exchange answered" in status and "SAMPLE" in note
+
+
+def test_refresh_of_one_exchange_leaves_the_others(book, exchanges):
+    refresh_workbook(book)
+    exchanges.contracts["okx"][0].rate = "0.0009"
+    exchanges.contracts["binance"][0].rate = "0.0009"
+    refresh_workbook(book, exchanges=["okx"])
+    rows, _, _ = funding_rows(book)
+    got = {r["key"]: r["funding_rate"] for r in rows}
+    assert got["okx|BTC"] == pytest.approx(0.0009)
+    assert got["binance|BTC"] == pytest.approx(0.0001)
+
+
+def test_network_strings_never_become_formulas(book, exchanges, monkeypatch):
+    evil = '=HYPERLINK("http://x","y")'
+
+    def snapshot(exchanges_, bases, timeout):
+        df = funding_snapshot(["binance"], bases, timeout=timeout)
+        df.loc[0, "symbol"] = evil
+        return df
+
+    refresh_workbook(book, exchanges=["binance"], snapshot=snapshot)
+    ws = openpyxl.load_workbook(book)[L.FUNDING]
+    cells = [ws[f"B{r}"] for r in range(L.FUNDING_FIRST_ROW, L.FUNDING_FIRST_ROW + 10)]
+    hit = [c for c in cells if c.value == evil]
+    assert hit and hit[0].data_type == "s"
+    with __import__("zipfile").ZipFile(book) as z:
+        sheet_xml = z.read("xl/worksheets/sheet5.xml").decode()
+    assert "<f>HYPERLINK" not in sheet_xml
+
+
+def test_user_inputs_survive_refreshes_and_file_does_not_grow(book, exchanges):
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.PORTFOLIO]["A7"] = "SOL"
+    wb[L.PORTFOLIO]["B7"] = 100
+    wb[L.SETTINGS][f"B{L.SETTING_ROW['Outlook']}"] = "bearish"
+    wb.save(book)
+    before = user_inputs(book)
+    sizes = []
+    for _ in range(3):
+        refresh_workbook(book)
+        sizes.append(book.stat().st_size)
+        assert user_inputs(book) == before
+    assert max(sizes) - min(sizes) < 200
+    rows, _, _ = funding_rows(book)
+    assert "SOL" in {r["base"] for r in rows}
+
+
+def test_a_failure_mid_refresh_leaves_the_file_byte_identical(book, exchanges, monkeypatch):
+    original = digest(book)
+
+    def broken_save(self, filename):
+        with open(filename, "wb") as fh:
+            fh.write(b"half a workbook")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        refresh_workbook(book)
+    assert digest(book) == original
+    assert [p.name for p in book.parent.iterdir()] == [book.name]  # no temp file left
+
+
+def test_not_a_workbook(tmp_path):
+    missing = tmp_path / "nope.xlsm"
+    with pytest.raises(WorkbookError, match="no such file"):
+        refresh_workbook(missing)
+    text = tmp_path / "notes.xlsm"
+    text.write_text("hello")
+    with pytest.raises(WorkbookError, match="not an Excel workbook"):
+        refresh_workbook(text)
+    other = tmp_path / "other.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Budget"
+    wb.save(other)
+    with pytest.raises(WorkbookError, match="not an xlhedge workbook"):
+        refresh_workbook(other)
+
+
+def test_renamed_copy_refreshes_too(book, exchanges, tmp_path):
+    renamed = tmp_path / "My Hedge (2).xlsm"
+    shutil.copyfile(book, renamed)
+    refresh_workbook(renamed)
+    rows, status, _ = funding_rows(renamed)
+    assert rows and "Refreshed" in status
+    assert pd.notna(rows[0]["fetched_at"])

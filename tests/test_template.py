@@ -1,0 +1,187 @@
+"""The template: reproducible build, contents read back with openpyxl, macros checked with
+oletools, every formula evaluated against the real engine, and pages rendered by LibreOffice."""
+
+import re
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import openpyxl
+import pytest
+
+from tests.conftest import ROOT
+from tests.workbook_snapshot import everything_but_funding
+from xlhedge import engine
+from xlhedge.market.sample import sample_snapshot
+from xlhedge.workbook import layout as L
+from xlhedge.workbook import render, vba
+from xlhedge.workbook.evaluate import evaluate_workbook
+
+COMMITTED = ROOT / "workbook" / "xlhedge.xlsm"
+
+
+def members(path):
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def test_build_is_reproducible_and_matches_the_committed_file(built_template, tmp_path):
+    from xlhedge.workbook.builder import build_template
+
+    again = build_template(tmp_path / "again.xlsm")
+    assert again.read_bytes() == built_template.read_bytes()
+    committed, fresh = members(COMMITTED), members(built_template)
+    assert committed.keys() == fresh.keys()
+    for name in fresh:
+        if name == "xl/vbaProject.bin":
+            continue  # compared below, with the xlwings version it came from
+        assert committed[name] == fresh[name], f"{name} differs: run `xlhedge template --out workbook/xlhedge.xlsm`"
+    props = committed["docProps/custom.xml"].decode()
+    built_with = re.search(r'name="xlwings_version"[^>]*><vt:lpwstr>([^<]+)<', props).group(1)
+    if built_with == vba.xlwings_version():
+        assert committed["xl/vbaProject.bin"] == fresh["xl/vbaProject.bin"]
+    else:
+        pytest.skip(f"committed VBA is from xlwings {built_with}, installed is {vba.xlwings_version()}")
+
+
+def test_sheets_names_validations_chart_and_conf(built_template):
+    wb = openpyxl.load_workbook(built_template, keep_vba=True)
+    assert wb.sheetnames == list(L.SHEETS)
+    names = {n: wb.defined_names[n].attr_text for n in wb.defined_names}
+    for setting in L.SETTING_LIST:
+        assert names[setting.name] == f"Settings!$B${L.SETTING_ROW[setting.name]}"
+    assert names["FundingKeys"].startswith("Funding!$K$6")
+    settings = wb[L.SETTINGS]
+    assert settings[f"B{L.SETTING_ROW['Outlook']}"].value == "neutral"
+    assert settings[f"B{L.SETTING_ROW['Conviction']}"].value == 0.5
+    rules = {str(dv.sqref): dv for dv in settings.data_validations.dataValidation}
+    assert rules[f"B{L.SETTING_ROW['Outlook']}"].formula1 == '"bearish,neutral,bullish"'
+    port = {str(dv.sqref): dv for dv in wb[L.PORTFOLIO].data_validations.dataValidation}
+    assert port["E5:E24"].formula1 == '"own perp,BTC perp"'
+    assert port["G5:G24"].formula1 == '"binance,bybit,okx,hyperliquid"'
+    charts = wb[L.SCENARIOS]._charts
+    assert len(charts) == 1
+    assert [s.val.numRef.f for s in charts[0].series] == ["Scenarios!$B$9:$B$19", "Scenarios!$C$9:$C$19"]
+    conf = wb[L.CONF]
+    assert (conf["A1"].value, conf["B1"].value) == ("UDF Modules", "xlhedge.udfs")
+    keys = [conf[f"A{r}"].value for r in range(1, 10) if conf[f"A{r}"].value]
+    assert all(k == "UDF Modules" or k.startswith("_") for k in keys)  # blank keys are switched off
+    portfolio = wb[L.PORTFOLIO]
+    assert [portfolio[f"{c}5"].value for c in "ABC"] == ["BTC", 5, 50000]
+    assert [portfolio[f"{c}6"].value for c in "ABC"] == ["ETH", 50, 3000]
+    assert portfolio[f"I{L.CASH_ROW}"].value == 100000
+    assert portfolio["A5"].protection.locked is False and portfolio["I5"].protection.locked is True
+    assert portfolio.protection.sheet and wb[L.HEDGE].protection.sheet
+    assert not wb[L.FUNDING].protection.sheet  # the refresh writes there
+    assert wb[L.HEDGE].freeze_panes == "B5"
+    funding = wb[L.FUNDING]
+    assert "SAMPLE" in funding[L.STATUS_CELL].value and "2026-11-20" in funding[L.NOTE_CELL].value
+    assert funding["J6"].value == "sample"
+
+
+def test_buttons_call_macros_that_exist_in_the_vba_project(built_template):
+    snap = everything_but_funding(built_template)
+    assert snap["macros"] == sorted([vba.ENABLE_FUNCTIONS_MACRO, vba.REFRESH_MACRO])
+    out = subprocess.run([sys.executable, "-m", "oletools.olevba", "--decode", str(built_template)],
+                         capture_output=True, text=True, timeout=120)
+    source = out.stdout
+    assert re.search(r"^Sub ImportPythonUDFs\(\)", source, re.M)
+    assert re.search(r"^Sub SampleCall\(\)", source, re.M)
+    assert 'RunPython "import " & mymodule & ";" & mymodule & ".main()"' in source
+
+
+@pytest.fixture(scope="module")
+def values(built_template):
+    return evaluate_workbook(built_template)
+
+
+def test_every_formula_evaluates_without_error(values):
+    assert len(values) > 400
+    errors = {k: v for k, v in values.items() if isinstance(v, str) and v.startswith("#")}
+    assert errors == {}
+
+
+def _engine_plan(adjust: bool):
+    """The same plan computed straight from the engine (not through any formula)."""
+    snap = sample_snapshot(["binance"]).set_index("base")
+    out = {}
+    for asset, qty, price in (("BTC", 5, 50000.0), ("ETH", 50, 3000.0)):
+        spot = qty * price
+        rate, hours, mark = snap.loc[asset, ["funding_rate", "interval_hours", "mark_price"]]
+        ratio = engine.hedge_ratio("neutral", 0.5, rate if adjust else np.nan, hours)
+        notional = spot * ratio
+        out[asset] = {
+            "spot": spot, "ratio": ratio, "notional": notional,
+            "contracts": engine.contracts_for_notional(notional, mark).contracts,
+            "margin": engine.initial_margin(notional, 3),
+            "liq": engine.liquidation_price(mark, 3, 0.004),
+            "cost": engine.funding_cost(notional, rate, hours, 30),
+            "apr": engine.funding_apr(rate, hours),
+        }
+    return out
+
+
+@pytest.mark.parametrize("adjust", [True, False])
+def test_hedge_sheet_equals_the_engine(built_template, adjust):
+    inputs = None if adjust else {("Settings", f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
+    values = evaluate_workbook(built_template, inputs)
+    plan = _engine_plan(adjust)
+    for i, asset in enumerate(("BTC", "ETH")):
+        r = L.HEDGE_FIRST_ROW + i
+        want = plan[asset]
+        got = {k: values[("Hedge", f"{c}{r}")] for k, c in
+               (("spot", "B"), ("ratio", "H"), ("notional", "J"), ("contracts", "L"), ("margin", "M"),
+                ("liq", "N"), ("cost", "O"), ("apr", "P"))}
+        assert got == pytest.approx(want, rel=1e-12)
+    t = L.HEDGE_TOTAL_ROW
+    assert values[("Hedge", f"B{t}")] == pytest.approx(400_000)
+    assert values[("Hedge", f"J{t}")] == pytest.approx(sum(p["notional"] for p in plan.values()))
+    assert values[("Hedge", f"J{t}")] == pytest.approx(160_000)  # neutral, conviction 0.5: 40 %
+    assert values[("Hedge", f"O{t}")] == pytest.approx(sum(p["cost"] for p in plan.values()))
+    assert values[("Portfolio", f"I{L.CASH_ROW + 1}")] == pytest.approx(500_000)
+
+
+def test_scenarios_equal_the_engine(values):
+    exposure, short, cost = (values[("Scenarios", c)] for c in ("B4", "B5", "B6"))
+    assert (exposure, short) == pytest.approx((400_000, 160_000))
+    table = engine.scenario_table(exposure, short, funding_cost=cost)
+    for i, row in enumerate(table.itertuples()):
+        r = L.SCENARIO_FIRST_ROW + i
+        assert values[("Scenarios", f"B{r}")] == pytest.approx(row.unhedged)
+        assert values[("Scenarios", f"C{r}")] == pytest.approx(row.hedged)
+        assert values[("Scenarios", f"D{r}")] == pytest.approx(row.difference)
+
+
+def test_beta_hedged_alt_and_bearish_outlook(built_template):
+    p = L.PORTFOLIO
+    inputs = {(p, "A7"): "SOL", (p, "B7"): 1000, (p, "C7"): 150, (p, "E7"): "BTC perp", (p, "F7"): 2,
+              ("Settings", f"B{L.SETTING_ROW['Outlook']}"): "bearish",
+              ("Settings", f"B{L.SETTING_ROW['Conviction']}"): 1}
+    values = evaluate_workbook(built_template, inputs)
+    assert values[("Hedge", "D7")] == "BTC"
+    assert values[("Hedge", "H7")] == pytest.approx(1.0)
+    assert values[("Hedge", "J7")] == pytest.approx(300_000)  # $150k of SOL at beta 2: $300k of BTC
+    assert values[("Hedge", "K7")] == pytest.approx(91250.4)  # BTC's mark, not SOL's
+    assert values[("Hedge", "S7")] == pytest.approx(300_000)
+
+
+@pytest.mark.skipif(not render.tools_available(), reason="LibreOffice/pdftoppm not installed")
+def test_libreoffice_renders_every_sheet(built_template, tmp_path):
+    from PIL import Image
+
+    pdf = render.to_pdf(built_template, tmp_path)
+    pages = render.to_pngs(pdf, tmp_path / "png", dpi=50)
+    assert len(pages) == len(L.SHEETS)
+    for page in pages:
+        img = np.asarray(Image.open(page).convert("L"))
+        dark = (img < 128).mean()
+        assert 0.001 < dark < 0.5, f"{page.name} looks blank or black ({dark:.4f})"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "#NAME?" not in text and "#VALUE!" not in text
+    assert "$160,000" in text  # total short on the Hedge sheet
+
+
+def test_committed_workbook_exists_and_is_small():
+    assert COMMITTED.exists()
+    assert COMMITTED.stat().st_size < 200_000
