@@ -1,22 +1,199 @@
-"""The ``xlhedge`` command line (also ``python -m xlhedge``)."""
+"""The ``xlhedge`` command line (also ``python -m xlhedge``).
+
+Errors a user can cause print one line and exit with status 1 (2 for bad
+usage); ``--debug`` shows the traceback instead.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from xlhedge import __version__
+
+FORMATS = ("table", "csv", "json")
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _add_exchange_args(p, symbols=True):
+    p.add_argument("--exchanges", help="comma-separated: binance,bybit,okx,hyperliquid (default all)")
+    if symbols:
+        p.add_argument("--symbols", help="base assets to keep, e.g. BTC,ETH (default all)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds the fetch may take (default 10)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xlhedge",
-        description="Insure spot crypto holdings with short perpetual futures.",
-    )
+        description="Insure spot crypto holdings with short perpetual futures: hedge plans, funding, "
+                    "and the Excel workbook.")
     parser.add_argument("--version", action="version", version=f"xlhedge {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="build the workbook, refresh it and print the sample hedge plan")
+    p.add_argument("--out", default="xlhedge.xlsm", help="where to write the workbook (default ./xlhedge.xlsm)")
+    p.add_argument("--offline", action="store_true", help="use the bundled sample data, no network")
+    p.add_argument("--timeout", type=float, default=8.0, help="seconds for the live fetch (default 8)")
+
+    p = sub.add_parser("plan", help="print the hedge plan of a workbook (its Portfolio and Settings)")
+    p.add_argument("book", help="path to an xlhedge workbook (.xlsm)")
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = sub.add_parser("funding", help="print current funding rates from the exchanges")
+    _add_exchange_args(p)
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--offline", action="store_true", help="show the bundled sample snapshot")
+
+    p = sub.add_parser("refresh", help="refresh a workbook's Funding sheet without Excel")
+    p.add_argument("book", help="path to an xlhedge workbook (.xlsm)")
+    _add_exchange_args(p, symbols=False)
+    p.add_argument("--offline", action="store_true", help="write the bundled sample snapshot")
+
+    p = sub.add_parser("template", help="write a fresh copy of the workbook template")
+    p.add_argument("--out", default="xlhedge.xlsm", help="output path (default ./xlhedge.xlsm)")
+
+    p = sub.add_parser("history", help="download funding or price history to CSV")
+    p.add_argument("kind", choices=("funding", "price"))
+    p.add_argument("--exchange", required=True, help="binance, bybit, okx or hyperliquid")
+    p.add_argument("--symbol", required=True, help="exchange symbol, e.g. BTCUSDT (BTC on okx/hyperliquid)")
+    p.add_argument("--start", help="UTC date, e.g. 2025-01-01 (default: 30 days / 1 year back)")
+    p.add_argument("--end", help="UTC date (default now)")
+    p.add_argument("--interval", default="1d", help="candle length for prices: 1h, 4h or 1d")
+    p.add_argument("--out", help="CSV file to write (default: print to the screen)")
+    p.add_argument("--timeout", type=float, default=120.0)
     return parser
+
+
+# ---------------------------------------------------------------- commands
+
+def _book(path: str) -> Path:
+    book = Path(path)
+    if not book.exists():
+        raise UserError(f"no such file: {book}")
+    return book
+
+
+def cmd_template(args) -> int:
+    from xlhedge.workbook.builder import build_template
+
+    out = build_template(Path(args.out))
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_refresh(args) -> int:
+    from xlhedge.refresh import refresh_workbook
+
+    result = refresh_workbook(_book(args.book), args.exchanges, args.offline, args.timeout)
+    print(result.status)
+    return 0
+
+
+def _print_plan(book: Path, fmt: str) -> None:
+    from xlhedge.plan import compute_plan, format_table, read_inputs
+
+    inputs = read_inputs(book)
+    plan = compute_plan(inputs)
+    if fmt == "csv":
+        sys.stdout.write(plan.to_csv(index=False))
+    elif fmt == "json":
+        print(plan.to_json(orient="records", indent=1))
+    else:
+        print(format_table(plan, float(inputs.settings["HorizonDays"])))
+
+
+def cmd_plan(args) -> int:
+    _print_plan(_book(args.book), args.format)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from xlhedge.refresh import refresh_workbook
+    from xlhedge.workbook.builder import build_template
+
+    out = build_template(Path(args.out))
+    print(f"Workbook: {out}")
+    result = refresh_workbook(out, offline=args.offline, timeout=args.timeout)
+    live = [ex for ex, what in result.outcome.items() if what.startswith("ok")]
+    if args.offline:
+        print("Market data: bundled SAMPLE snapshot (offline), not live prices.")
+    elif live:
+        print(f"Market data: live from {', '.join(live)}.")
+    else:
+        print("Market data: no exchange answered; using the bundled SAMPLE snapshot from 2026-11-20.")
+    print("Sample portfolio: the article's defensive example (BTC $250k, ETH $150k, cash $100k), "
+          "neutral outlook.\n")
+    _print_plan(out, "table")
+    print(f"\nOpen {out} in Excel to change holdings and settings; see README.md.")
+    return 0
+
+
+def cmd_funding(args) -> int:
+    import numpy as np
+
+    from xlhedge.engine import funding_apr, rate_per_8h
+    from xlhedge.market import MarketDataError, funding_snapshot
+    from xlhedge.market.sample import sample_snapshot
+
+    if args.offline:
+        df = sample_snapshot(args.exchanges, args.symbols)
+        print(f"SAMPLE data from {df.attrs['sample_as_of']:%Y-%m-%d %H:%M} UTC (offline)", file=sys.stderr)
+    else:
+        try:
+            df = funding_snapshot(args.exchanges, args.symbols, timeout=args.timeout)
+        except MarketDataError as exc:
+            raise UserError(f"{exc} (try --offline for the bundled sample data)") from None
+        for ex, msg in df.attrs.get("errors", {}).items():
+            print(f"warning: {ex} failed: {msg}", file=sys.stderr)
+    df = df.assign(rate_per_8h=np.asarray(rate_per_8h(df["funding_rate"].to_numpy(float),
+                                                      df["interval_hours"].to_numpy(float))),
+                   apr=np.asarray(funding_apr(df["funding_rate"].to_numpy(float),
+                                              df["interval_hours"].to_numpy(float))))
+    if args.format == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif args.format == "json":
+        print(df.to_json(orient="records", date_format="iso", indent=1))
+    else:
+        if df.empty:
+            print("No contracts matched.")
+            return 0
+        view = df.assign(
+            rate=df["funding_rate"].map(lambda x: f"{x:+.4%}"),
+            per_8h=df["rate_per_8h"].map(lambda x: f"{x:+.4%}"),
+            apr_text=df["apr"].map(lambda x: f"{x:+.2%}"),
+            interval=df["interval_hours"].map(lambda x: f"{x:g}h"),
+            next=df["next_funding_time"].dt.strftime("%m-%d %H:%M"),
+            mark=df["mark_price"].map(lambda x: f"{x:,.4f}".rstrip("0").rstrip(".")),
+        )[["exchange", "symbol", "rate", "interval", "per_8h", "apr_text", "next", "mark"]]
+        view.columns = ["Exchange", "Symbol", "Rate", "Every", "Per 8h", "APR", "Next (UTC)", "Mark"]
+        print(view.to_string(index=False))
+        print("Positive rate: longs pay shorts (a short hedge earns it). Negative: shorts pay.")
+    return 0
+
+
+def cmd_history(args) -> int:
+    from xlhedge.market import funding_history, price_history
+
+    if args.kind == "funding":
+        df = funding_history(args.exchange, args.symbol, args.start, args.end, args.timeout, progress=True)
+    else:
+        df = price_history(args.exchange, args.symbol, args.interval, args.start, args.end, args.timeout,
+                           progress=True)
+    if args.out:
+        df.to_csv(args.out, index=False)
+        print(f"wrote {len(df)} rows to {args.out}")
+    else:
+        sys.stdout.write(df.to_csv(index=False))
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "plan": cmd_plan, "funding": cmd_funding, "refresh": cmd_refresh,
+            "template": cmd_template, "history": cmd_history}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +202,31 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    return 0
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("xlhedge: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"xlhedge: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: Exception) -> str:
+    from xlhedge.market import MarketDataError
+    from xlhedge.refresh import WorkbookError
+
+    if isinstance(exc, (UserError, WorkbookError, MarketDataError, ValueError)):
+        text = str(exc)
+    elif isinstance(exc, PermissionError):
+        text = f"permission denied: {exc.filename} (is it open in Excel?)"
+    elif isinstance(exc, OSError):
+        text = f"{exc.strerror or exc}: {exc.filename or ''}".strip()
+    else:
+        text = f"{type(exc).__name__}: {exc} (run with --debug for details)"
+    return " ".join(text.split())[:400]
 
 
 if __name__ == "__main__":

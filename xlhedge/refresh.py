@@ -181,7 +181,7 @@ def table_rows(table: pd.DataFrame) -> list[list]:
 def rows_to_table(rows: list[list]) -> pd.DataFrame:
     """The previous Funding table from cell values (rows without an exchange are skipped)."""
     keys = [k for k, _, _ in L.FUNDING_COLUMNS]
-    records = [dict(zip(keys, r)) for r in rows if r and r[0] not in (None, "")]
+    records = [dict(zip(keys, r, strict=True)) for r in rows if r and r[0] not in (None, "")]
     frame = pd.DataFrame(records, columns=keys)
     for col in ("funding_rate", "interval_hours", "mark_price"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
@@ -229,7 +229,7 @@ class OpenpyxlBook:
         rows = table_rows(table)[: L.FUNDING_ROWS]
         for i in range(L.FUNDING_ROWS):
             values = rows[i] if i < len(rows) else [None] * len(L.FUNDING_COLUMNS)
-            for (_, col, _), value in zip(L.FUNDING_COLUMNS, values):
+            for (_, col, _), value in zip(L.FUNDING_COLUMNS, values, strict=True):
                 cell = self.funding[f"{col}{L.FUNDING_FIRST_ROW + i}"]
                 cell.value = value
                 if isinstance(value, str):

@@ -7,6 +7,7 @@ within the caller's overall deadline, including the time spent waiting on a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -114,10 +115,8 @@ class Client:
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         delay = min(self.backoff * 2**attempt, self.max_backoff)
         if retry_after:
-            try:
+            with contextlib.suppress(ValueError):  # an HTTP date: keep the backoff
                 delay = max(delay, float(retry_after))
-            except ValueError:
-                pass  # an HTTP date: keep the backoff
         return delay
 
     def _sleep(self, delay: float, endpoint: str, last: str) -> None:

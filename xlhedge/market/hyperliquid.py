@@ -21,7 +21,7 @@ def snapshot(client: Client) -> list[dict]:
     now_ms = int(time.time() * 1000)
     next_ms = (now_ms // HOUR_MS + 1) * HOUR_MS
     rows = []
-    for asset, ctx in zip(meta["universe"], ctxs):
+    for asset, ctx in zip(meta["universe"], ctxs, strict=True):
         rate = to_float(ctx.get("funding"))
         if asset.get("isDelisted") or rate is None:
             continue

@@ -112,7 +112,8 @@ def funding_snapshot(exchanges=None, symbols=None, timeout: float = 10.0) -> pd.
     for future in pending:
         errors[futures[future]] = f"{futures[future]}: timed out after {timeout:g}s"
     if len(errors) == len(names):
-        raise MarketDataError("no exchange answered: " + "; ".join(errors[n] for n in names if n in errors))
+        reasons = "; ".join(f"{n}: {errors[n].split(': ', 1)[-1].split(';')[0][:60]}" for n in names)
+        raise MarketDataError(f"no exchange answered ({reasons})")
     frame = pd.DataFrame(rows, columns=COLUMNS) if rows else empty_frame()
     if bases:
         frame = frame[frame["base"].isin(bases)]

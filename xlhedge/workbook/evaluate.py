@@ -9,6 +9,7 @@ lists), so the UDFs run exactly as they would under Excel.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from pathlib import Path
@@ -97,7 +98,8 @@ def evaluate_workbook(path, inputs: dict | None = None) -> dict:
 
     register_udfs()
     path = Path(path)
-    model = formulas.ExcelModel().loads(str(path)).finish()
+    with _quiet_formulas():
+        model = formulas.ExcelModel().loads(str(path)).finish()
     overrides = {}
     if inputs:
         for (sheet, cell), value in inputs.items():
@@ -116,6 +118,22 @@ def evaluate_workbook(path, inputs: dict | None = None) -> dict:
         out[(sheet, match["cell"])] = _cell_value(value)
     formulas_cells = _formula_cells(path)
     return {key: out.get(key) for key in formulas_cells}
+
+
+@contextlib.contextmanager
+def _quiet_formulas():
+    """``formulas`` draws a progress bar while it reads a workbook; keep the terminal clean."""
+    import types
+
+    import formulas.excel
+    import tqdm
+
+    original = formulas.excel.tqdm
+    formulas.excel.tqdm = types.SimpleNamespace(tqdm=functools.partial(tqdm.tqdm, disable=True))
+    try:
+        yield
+    finally:
+        formulas.excel.tqdm = original
 
 
 def _cell_value(value):

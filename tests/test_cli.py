@@ -1,0 +1,138 @@
+"""The xlhedge command line, run as a user would (a real subprocess) and in-process."""
+
+import json
+import os
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from xlhedge.cli import main
+from xlhedge.plan import compute_plan, read_inputs
+from xlhedge.workbook import layout as L
+from xlhedge.workbook.evaluate import evaluate_workbook
+
+
+def run(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "xlhedge", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def test_demo_without_network(tmp_path):
+    dead = {f"XLHEDGE_{ex.upper()}_URL": "http://127.0.0.1:9" for ex in L.EXCHANGES}
+    out = run("demo", "--timeout", "2", env=dead, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "no exchange answered; using the bundled SAMPLE snapshot" in out.stdout
+    assert "$160,000" in out.stdout and "TOTAL" in out.stdout
+    assert (tmp_path / "xlhedge.xlsm").exists()
+    assert "Traceback" not in out.stderr
+
+
+def test_demo_live(tmp_path, exchanges, capsys):
+    assert main(["demo", "--out", str(tmp_path / "demo.xlsm")]) == 0
+    out = capsys.readouterr().out
+    assert "live from binance, bybit, okx, hyperliquid" in out
+    # BTC short 100k at the loopback's Binance mark 60,000: 1.666 contracts
+    assert "1.666" in out
+
+
+def test_plan_formats_match_the_workbook_formulas(book, capsys):
+    assert main(["plan", str(book), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    values = evaluate_workbook(book)
+    for i, row in enumerate(rows):
+        r = L.HEDGE_FIRST_ROW + i
+        assert row["short_notional"] == pytest.approx(values[("Hedge", f"J{r}")])
+        assert row["contracts"] == pytest.approx(values[("Hedge", f"L{r}")])
+        assert row["liquidation_price"] == pytest.approx(values[("Hedge", f"N{r}")])
+        assert row["funding_cost"] == pytest.approx(values[("Hedge", f"O{r}")])
+    assert main(["plan", str(book), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("asset,spot_value")
+
+
+def test_plan_engine_matches_formulas_for_an_edited_book(book):
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    p = wb[L.PORTFOLIO]
+    p["A7"], p["B7"], p["C7"], p["E7"], p["F7"], p["H7"] = "SOL", 1000, 150, "BTC perp", 1.8, 20000
+    p["C5"] = None  # BTC at the live mark price
+    p["G6"] = "okx"
+    s = wb[L.SETTINGS]
+    s[f"B{L.SETTING_ROW['Outlook']}"] = "bearish"
+    s[f"B{L.SETTING_ROW['MaxRatio']}"] = 0.8
+    wb.save(book)
+    plan = compute_plan(read_inputs(book))
+    values = evaluate_workbook(book)
+    for i, row in enumerate(plan.itertuples()):
+        r = L.HEDGE_FIRST_ROW + i
+        for col, field in (("B", "spot_value"), ("H", "hedge_ratio"), ("J", "short_notional"),
+                           ("L", "contracts"), ("N", "liquidation_price"), ("O", "funding_cost"),
+                           ("R", "rebalance")):
+            assert getattr(row, field) == pytest.approx(values[("Hedge", f"{col}{r}")]), (row.asset, col)
+
+
+def test_funding_command(exchanges, capsys):
+    assert main(["funding", "--symbols", "BTC,ETH"]) == 0
+    out = capsys.readouterr().out
+    assert "BTCUSDT" in out and "+0.0100%" in out and "SOL" not in out
+    assert main(["funding", "--symbols", "BTC", "--format", "csv"]) == 0
+    csv = capsys.readouterr().out.splitlines()
+    assert csv[0].startswith("exchange,symbol,base,funding_rate") and len(csv) == 5
+    assert main(["funding", "--symbols", "SOL", "--exchanges", "okx", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data[0]["interval_hours"] == 4 and data[0]["apr"] == pytest.approx(0.00005 * 8760 / 4)
+
+
+def test_refresh_and_template_commands(tmp_path, exchanges, capsys):
+    out = tmp_path / "b.xlsm"
+    assert main(["template", "--out", str(out)]) == 0
+    assert main(["refresh", str(out), "--exchanges", "binance,okx"]) == 0
+    assert "binance ok" in capsys.readouterr().out
+
+
+def test_history_command(tmp_path, exchanges):
+    target = tmp_path / "h.csv"
+    assert main(["history", "price", "--exchange", "binance", "--symbol", "BTCUSDT",
+                 "--start", "2025-01-01", "--end", "2025-02-01", "--interval", "1d",
+                 "--out", str(target)]) == 0
+    lines = target.read_text().splitlines()
+    assert lines[0] == "time,close" and len(lines) == 33
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "missing.xlsm"], "no such file: missing.xlsm"),
+        (["refresh", "notes.xlsm"], "not an Excel workbook"),
+        (["plan", "other.xlsx"], "not an xlhedge workbook"),
+        (["funding", "--exchanges", "ftx"], "unknown exchange 'ftx'"),
+        (["history", "funding", "--exchange", "kraken", "--symbol", "X"], "unknown exchange 'kraken'"),
+    ],
+)
+def test_user_errors_are_one_line(tmp_path, args, message):
+    (tmp_path / "notes.xlsm").write_text("not a workbook")
+    openpyxl.Workbook().save(tmp_path / "other.xlsx")
+    out = run(*args, cwd=tmp_path)
+    assert out.returncode == 1
+    assert out.stderr.strip() == f"xlhedge: error: {message}" or message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_no_network_is_one_line(tmp_path):
+    dead = {f"XLHEDGE_{ex.upper()}_URL": "http://127.0.0.1:9" for ex in L.EXCHANGES}
+    out = run("funding", "--timeout", "1", env=dead, cwd=tmp_path)
+    assert out.returncode == 1
+    assert out.stderr.startswith("xlhedge: error: no exchange answered")
+    assert "--offline" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    out = run("--debug", "plan", "missing.xlsm", cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" in out.stderr
+
+
+def test_help_and_version():
+    assert run("--version").stdout.strip().startswith("xlhedge ")
+    out = run("--help").stdout
+    for command in ("demo", "plan", "funding", "refresh", "template", "history"):
+        assert command in out
