@@ -223,7 +223,7 @@ def cell_array(value, name: str, default: float | None = None) -> CellArray:
         if value.ndim > 2:
             raise CellError(f"{name} must be a 1-D or 2-D range")
         if value.dtype.kind in "fiu":
-            arr = value.astype(float)
+            arr = np.asarray(value, dtype=float)
             if not np.all(np.isfinite(arr[~np.isnan(arr)])):
                 raise CellError(f"{name} must hold finite numbers")
         else:

@@ -198,10 +198,20 @@ def _price_series(alt, btc) -> tuple[np.ndarray, np.ndarray]:
     raise CellError(f"price ranges differ in length ({alt_arr.shape[0]} vs {n})")
 
 
+_PRICE_TYPES = {float, int, type(None)}
+
+
 def _lenient_array(value, name: str) -> np.ndarray:
     """Prices: numbers stay, empty or non-numeric cells become NaN (dropped pairwise)."""
     if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
-        return value.astype(float)
+        return np.asarray(value, dtype=float)
+    if isinstance(value, list) and value:
+        cells = (x for row in value for x in row) if isinstance(value[0], list) else iter(value)
+        if {type(x) for x in cells} <= _PRICE_TYPES:  # the common case: numbers and empties
+            try:
+                return np.asarray(value, dtype=float)
+            except ValueError:
+                pass  # ragged: the checks below say so
     rows = np.asarray(value if isinstance(value, (list, tuple, np.ndarray)) else [value], object)
     if rows.ndim > 2:
         raise CellError(f"{name} must be a 1-D or 2-D range")

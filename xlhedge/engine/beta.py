@@ -48,33 +48,47 @@ class BetaEstimate:
     method: str
 
 
-def _weights(n: int, method: str, halflife: float) -> np.ndarray:
+def _weights(n: int, method: str, halflife: float) -> np.ndarray | None:
     if method == "ols":
-        return np.ones(n)
+        return None
     age = np.arange(n - 1, -1, -1, dtype=float)  # newest return has age 0
     return 0.5 ** (age / halflife)
 
 
-def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, min_obs: int) -> tuple[np.ndarray, ...]:
-    """Weighted least squares of every column of ``y`` (n, k) on ``x`` (n,)."""
+def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, min_obs: int) -> tuple[np.ndarray, ...]:
+    """Weighted least squares of every column of ``y`` (n, k) on ``x`` (n,); ``w=None`` is OLS.
+
+    Uses sums instead of centred copies of ``y`` (returns are small and near zero
+    mean, so the cancellation is harmless) to keep 50 x 17,520 fits at a few ms.
+    """
     n = x.shape[0]
     if n < min_obs:
         raise ValueError(f"need at least {min_obs} returns (got {n}); give more prices")
-    wsum = w.sum()
-    mx = w @ x / wsum
-    my = w @ y / wsum
-    xc = x - mx
-    yc = y - my
-    sxx = w @ (xc * xc)
+    if w is None:
+        wsum, wy = float(n), y
+        my = y.sum(axis=0) / wsum
+        mx = x.sum() / wsum
+        xc = x - mx
+        sxx = xc @ xc
+        wxc = xc
+        n_eff = float(n)
+    else:
+        wsum = w.sum()
+        wy = y * w[:, None]
+        my = wy.sum(axis=0) / wsum
+        mx = w @ x / wsum
+        xc = x - mx
+        wxc = w * xc
+        sxx = wxc @ xc
+        n_eff = wsum * wsum / (w @ w)
     if not sxx > 1e-300:
         raise ValueError("btc_prices do not move: beta is undefined")
-    sxy = (w * xc) @ yc
-    syy = w @ (yc * yc)
+    sxy = wxc @ y  # the weighted sum of xc is zero, so y needs no centring here
+    syy = np.maximum(np.einsum("ij,ij->j", wy, y) - wsum * my * my, 0.0)
     beta = sxy / sxx
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = np.where(syy > 0, sxy / np.sqrt(sxx * syy), 0.0)
     corr = np.clip(corr, -1.0, 1.0)
-    n_eff = wsum * wsum / (w @ w)
     ssr = np.maximum(syy - beta * sxy, 0.0)
     stderr = np.sqrt(ssr / sxx / (n_eff - 2.0)) if n_eff > 2.0 else np.full_like(beta, np.nan)
     return beta, corr * corr, corr, np.full(beta.shape, n), stderr, my - beta * mx
@@ -121,15 +135,14 @@ def estimate_beta(alt_prices, btc_prices, method="ols", halflife=30.0, min_obs=3
             f"alt_prices and btc_prices must have the same length ({alt2.shape[0]} vs {btc.shape[0]})"
         )
     for arr, name in ((alt2, "alt_prices"), (btc, "btc_prices")):
-        vals = arr[~np.isnan(arr)]
-        if not np.all(np.isfinite(vals)) or np.any(vals <= 0):
+        if (arr <= 0).any() or np.isinf(arr).any():  # NaN (missing) passes both tests
             raise ValueError(f"{name} must be positive prices")
-    valid = ~np.isnan(alt2) & ~np.isnan(btc)[:, None]
-    if valid.all():
+    if not (np.isnan(alt2).any() or np.isnan(btc).any()):
         x = np.diff(np.log(btc))
         y = np.diff(np.log(alt2), axis=0)
         parts = _fit(x, y, _weights(x.shape[0], key, float(hl)), min_obs)
     else:
+        valid = ~np.isnan(alt2) & ~np.isnan(btc)[:, None]
         cols = []
         for j in range(alt2.shape[1]):
             rows = valid[:, j]

@@ -21,9 +21,8 @@ def _result(client: Client, path: str, params: dict) -> dict:
     return body["result"]
 
 
-def snapshot(client: Client) -> list[dict]:
-    """Linear perpetuals with a funding rate: one tickers call, instruments-info paged by cursor."""
-    tickers = _result(client, "/v5/market/tickers", {"category": "linear"})["list"]
+def _instruments(client: Client) -> dict[str, dict]:
+    """Every linear instrument, following ``nextPageCursor``."""
     instruments, cursor, pages = {}, "", 0
     while True:
         params = {"category": "linear", "limit": 1000}
@@ -36,7 +35,15 @@ def snapshot(client: Client) -> list[dict]:
             instruments[item["symbol"]] = item
         cursor = page.get("nextPageCursor") or ""
         if not cursor:
-            break
+            return instruments
+
+
+def snapshot(client: Client) -> list[dict]:
+    """Linear perpetuals with a funding rate: tickers and instruments-info (paged), sent together."""
+    tickers, instruments = client.parallel(
+        (lambda: _result(client, "/v5/market/tickers", {"category": "linear"})["list"],),
+        (_instruments, client),
+    )
     rows = []
     for item in tickers:
         symbol = item.get("symbol") or ""

@@ -12,7 +12,8 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import requests
 
@@ -69,7 +70,6 @@ class Client:
     backoff: float = 0.25
     max_backoff: float = 4.0
     connect_timeout: float = 3.05
-    requests_made: int = field(default=0, init=False)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -79,6 +79,12 @@ class Client:
 
     def post(self, path: str, body: dict):
         return self._call("POST", path, body=body)
+
+    def parallel(self, *calls):
+        """Run ``(function, *args)`` calls at the same time; results in order, first error raised."""
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            futures = [pool.submit(fn, *args) for fn, *args in calls]
+            return [f.result() for f in futures]
 
     def _call(self, method: str, path: str, params=None, body=None):
         url = base_url(self.exchange) + path
@@ -90,7 +96,6 @@ class Client:
                 raise ExchangeError(self.exchange, endpoint, f"timed out ({last})")
             timeout = (min(self.connect_timeout, left), left)
             try:
-                self.requests_made += 1
                 resp = _session().request(method, url, params=params, json=body, timeout=timeout)
             except requests.Timeout:
                 last = "no answer in time"

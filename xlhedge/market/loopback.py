@@ -210,10 +210,14 @@ class LoopbackExchanges:
     def _binance(self, path, q, body):
         cs = self.contracts["binance"]
         if path == "/fapi/v1/premiumIndex":
+            if "symbol" in q:  # the per-symbol form
+                cs = [c for c in cs if f"{c.base}USDT" == q["symbol"]]
             out = [{"symbol": f"{c.base}USDT", "markPrice": f"{c.mark:.8f}", "indexPrice": f"{c.mark:.8f}",
                     "estimatedSettlePrice": f"{c.mark:.8f}", "lastFundingRate": c.rate,
                     "interestRate": "0.00010000", "nextFundingTime": self._next_ms(c.interval_hours) if c.rate else 0,
                     "time": self.now_ms} for c in cs]
+            if "symbol" in q:
+                return out[0] if out else {"code": -1121, "msg": "Invalid symbol."}
             out.append({"symbol": "BTCUSDT_260327", "markPrice": "61000.1", "indexPrice": "60000",
                         "estimatedSettlePrice": "60000", "lastFundingRate": "", "interestRate": "",
                         "nextFundingTime": 0, "time": self.now_ms})
@@ -242,9 +246,13 @@ class LoopbackExchanges:
         if q.get("category") != "linear":
             return {"retCode": 10001, "retMsg": "params error: category", "result": {}, "retExtInfo": {}}
         if path == "/v5/market/tickers":
+            if "symbol" in q:
+                cs = [c for c in cs if f"{c.base}USDT" == q["symbol"]]
             items = [{"symbol": f"{c.base}USDT", "lastPrice": f"{c.mark}", "indexPrice": f"{c.mark}",
                       "markPrice": f"{c.mark}", "fundingRate": c.rate,
                       "nextFundingTime": str(self._next_ms(c.interval_hours)), "openInterest": "1"} for c in cs]
+            if "symbol" in q:
+                return ok({"category": "linear", "list": items})
             items.append({"symbol": "BTC-26DEC25", "lastPrice": "61000", "markPrice": "61000",
                           "fundingRate": "", "nextFundingTime": "0"})
             return ok({"category": "linear", "list": items})
@@ -298,6 +306,8 @@ class LoopbackExchanges:
             found = [item(c) for c in cs if f"{c.base}-USDT-SWAP" == inst]
             return ok(found) if found else {"code": "51001", "msg": "Instrument ID does not exist", "data": []}
         if path == "/api/v5/public/mark-price":
+            if "instId" in q:
+                cs = [c for c in cs if f"{c.base}-USDT-SWAP" == q["instId"]]
             return ok([{"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "markPx": f"{c.mark}",
                         "ts": str(self.now_ms)} for c in cs])
         if path == "/api/v5/public/funding-rate-history":

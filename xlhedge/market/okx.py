@@ -29,21 +29,26 @@ def inst_id(symbol_or_base: str) -> str:
     return text if text.endswith(SUFFIX) else text + SUFFIX
 
 
-def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
-    """All USDT swaps in two bulk calls; per-instrument calls only if ANY is refused and bases are given."""
+def _rates(client: Client, bases: list[str] | None) -> list[dict]:
+    """Funding of every swap with ``instId=ANY``; older API versions refuse it: then one call per base."""
     try:
-        rates = _data(client, "/api/v5/public/funding-rate", {"instId": "ANY"})
+        return _data(client, "/api/v5/public/funding-rate", {"instId": "ANY"})
     except ExchangeError:
         if not bases:
             raise
-        with ThreadPoolExecutor(max_workers=min(8, len(bases))) as pool:
-            parts = list(pool.map(
-                lambda b: _data(client, "/api/v5/public/funding-rate", {"instId": inst_id(b)}), bases))
-        rates = [item for part in parts for item in part]
-    marks = {
-        m["instId"]: to_float(m.get("markPx"))
-        for m in _data(client, "/api/v5/public/mark-price", {"instType": "SWAP"})
-    }
+    with ThreadPoolExecutor(max_workers=min(8, len(bases))) as pool:
+        parts = list(pool.map(
+            lambda b: _data(client, "/api/v5/public/funding-rate", {"instId": inst_id(b)}), bases))
+    return [item for part in parts for item in part]
+
+
+def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
+    """All USDT swaps in two bulk calls sent together; per-instrument calls only if ANY is refused."""
+    rates, mark_rows = client.parallel(
+        (_rates, client, bases),
+        (_data, client, "/api/v5/public/mark-price", {"instType": "SWAP"}),
+    )
+    marks = {m["instId"]: to_float(m.get("markPx")) for m in mark_rows}
     rows = []
     for item in rates:
         symbol = item.get("instId") or ""

@@ -1,0 +1,1 @@
+"""xlhedge benchmarks: ``python -m bench`` or ``python bench/run.py`` (not part of the tests)."""

@@ -1,0 +1,260 @@
+"""Benchmarks: each runs the xlhedge path and a baseline on the same data in one process,
+checks both give the same numbers, and prints
+
+    name: xlhedge=<t> baseline=<t> ratio=<baseline/xlhedge>x  [target]
+
+with medians of several repeats. Run ``python -m bench`` (``--full`` for the full
+one-request-per-symbol refresh baseline, ``--only NAME`` for one group).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+RESULTS: list[tuple[str, bool]] = []
+
+
+def median_time(fn, repeats: int = 7, warmup: int = 1):
+    for _ in range(warmup):
+        fn()
+    times = []
+    result = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def fmt(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f}ms" if seconds < 1 else f"{seconds:.2f}s"
+
+
+def report(name, ours, base, target=None, note=""):
+    ratio = base / ours if ours > 0 else float("inf")
+    ok = True
+    tail = ""
+    if target is not None:
+        kind, value = target
+        ok = ratio >= value if kind == ">=" else ratio <= value
+        tail = f"  [target ratio {kind} {value}x: {'met' if ok else 'NOT MET'}]"
+    print(f"{name}: xlhedge={fmt(ours)} baseline={fmt(base)} ratio={ratio:.1f}x{tail}{note}", flush=True)
+    if target is not None:
+        RESULTS.append((name, ok))
+
+
+# ---------------------------------------------------------------- array functions
+
+def bench_arrays():
+    from xlhedge.udfs import HEDGE_PLAN, HEDGE_RATIO
+
+    rng = np.random.default_rng(1)
+    values = (rng.uniform(1_000, 1_000_000, 10_000)).round(2)
+    column = [[float(v)] for v in values]  # what xlwings passes for a 10,000-row column (ndim=2)
+
+    t_array, spilled = median_time(lambda: HEDGE_PLAN(column, 0.6))
+    t_scalar, scalars = median_time(lambda: [HEDGE_PLAN(v, 0.6) for v in values.tolist()], repeats=3)
+
+    def bare():
+        return (np.asarray(column, dtype=float) * 0.6).tolist()
+
+    t_numpy, plain = median_time(bare)
+    assert np.allclose([r[0] for r in spilled], scalars, rtol=0, atol=1e-9)
+    assert np.allclose(np.asarray(spilled, float), np.asarray(plain, float), rtol=0, atol=1e-9)
+    report("hedge_plan_10k_array_vs_scalar_calls", t_array, t_scalar, (">=", 50))
+    report("hedge_plan_10k_array_vs_bare_numpy", t_array, t_numpy,
+           note=f"  [target: xlhedge within 3x of numpy: {'met' if t_array <= 3 * t_numpy else 'NOT MET'}]")
+    RESULTS.append(("hedge_plan_10k_array_vs_bare_numpy", t_array <= 3 * t_numpy))
+
+    rates = [[float(r)] for r in rng.normal(0.0001, 0.0004, 10_000)]
+    t_ratio, got = median_time(lambda: HEDGE_RATIO(0.5, None, rates))
+    t_ratio_scalar, want = median_time(lambda: [HEDGE_RATIO(0.5, None, r[0]) for r in rates], repeats=3)
+    assert np.allclose([g[0] for g in got], want)
+    report("hedge_ratio_10k_array_vs_scalar_calls", t_ratio, t_ratio_scalar, (">=", 50))
+
+
+# ---------------------------------------------------------------- beta
+
+def beta_data(n=17_520, k=50, seed=2):
+    rng = np.random.default_rng(seed)
+    rb = rng.normal(0, 0.008, n - 1)
+    btc = 60_000 * np.exp(np.concatenate([[0], np.cumsum(rb)]))
+    betas = rng.uniform(0.5, 3.0, k)
+    ra = rb[:, None] * betas + rng.normal(0, 0.01, (n - 1, k))
+    alts = 5 * np.exp(np.vstack([np.zeros(k), np.cumsum(ra, axis=0)]))
+    return alts, btc
+
+
+def bench_beta():
+    import statsmodels.api as sm
+
+    from xlhedge.udfs import BETA_HEDGE
+
+    alts, btc = beta_data()
+    k = alts.shape[1]
+    notional = np.ones((1, k))
+
+    def ours():
+        return np.asarray(BETA_HEDGE(notional, alts, btc[:, None]), float).ravel()
+
+    def baseline():
+        x = sm.add_constant(np.diff(np.log(btc)))
+        return np.array([sm.OLS(np.diff(np.log(alts[:, j])), x).fit().params[1] for j in range(k)])
+
+    t_ours, got = median_time(ours)
+    t_base, want = median_time(baseline, repeats=5)
+    assert np.max(np.abs(got - want)) < 1e-9, np.max(np.abs(got - want))
+    report("beta_hedge_50x17520_vs_statsmodels_loop", t_ours, t_base, (">=", 10),
+           note=f"  (max |beta diff| {np.max(np.abs(got - want)):.1e})")
+    lists, btc_col = alts.tolist(), [[b] for b in btc.tolist()]
+    t_lists, got_l = median_time(lambda: BETA_HEDGE([[1.0] * k], lists, btc_col), repeats=3)
+    assert np.allclose(np.asarray(got_l, float).ravel(), want, atol=1e-9)
+    report("beta_hedge_from_python_lists_vs_statsmodels_loop", t_lists, t_base,
+           note="  (info: converting 876,000 list cells dominates)")
+
+
+# ---------------------------------------------------------------- refresh
+
+def bench_refresh(full: bool):
+    from xlhedge.market import funding_snapshot
+    from xlhedge.market.http import Client
+    from xlhedge.market.loopback import LoopbackExchanges, many_contracts
+    from xlhedge.market.parsing import to_float
+
+    server = LoopbackExchanges(many_contracts(300), latency=0.1, page_size=1000).start()
+    os.environ.update(server.env())
+    try:
+        client = Client("binance", time.monotonic() + 60)
+        t_rtt, _ = median_time(lambda: client.get("/fapi/v1/fundingInfo"), repeats=5)
+        t_snap, snap = median_time(lambda: funding_snapshot(timeout=30), repeats=5)
+        assert len(snap) == 4 * 300 and not snap.attrs["errors"]
+        per_exchange = 300 if full else 30
+        rows = {}
+
+        def one_by_one():
+            deadline = time.monotonic() + 3600
+            bases = [b.base for b in server.contracts["binance"][:per_exchange]]
+            for base in bases:
+                item = Client("binance", deadline).get("/fapi/v1/premiumIndex", {"symbol": f"{base}USDT"})
+                rows[("binance", base)] = to_float(item["lastFundingRate"])
+                res = Client("bybit", deadline).get("/v5/market/tickers",
+                                                    {"category": "linear", "symbol": f"{base}USDT"})
+                rows[("bybit", base)] = to_float(res["result"]["list"][0]["fundingRate"])
+                res = Client("okx", deadline).get("/api/v5/public/funding-rate", {"instId": f"{base}-USDT-SWAP"})
+                rows[("okx", base)] = to_float(res["data"][0]["fundingRate"])
+            # Hyperliquid has no per-asset endpoint: one request per asset of the bulk one
+            for base in bases:
+                meta, ctxs = Client("hyperliquid", deadline).post("/info", {"type": "metaAndAssetCtxs"})
+                i = [a["name"] for a in meta["universe"]].index(base)
+                rows[("hyperliquid", base)] = to_float(ctxs[i]["funding"])
+
+        start = time.perf_counter()
+        one_by_one()
+        t_seq = (time.perf_counter() - start) * (300 / per_exchange)
+        got = {(r.exchange, r.base): r.funding_rate for r in snap.itertuples()}
+        assert all(abs(got[key] - value) < 1e-15 for key, value in rows.items())
+        scaled = "" if full else f"  (baseline: {per_exchange} symbols/exchange measured, scaled x{300 // per_exchange})"
+        report("refresh_4x300_vs_one_round_trip", t_snap, t_rtt, None,
+               note=f"  [target: within 1.5x of one round trip: "
+                    f"{'met' if t_snap <= 1.5 * t_rtt else 'NOT MET'} ({t_snap / t_rtt:.2f} round trips)]")
+        RESULTS.append(("refresh_4x300_vs_one_round_trip", t_snap <= 1.5 * t_rtt))
+        report("refresh_4x300_vs_per_symbol_sequential", t_snap, t_seq, (">=", 20), note=scaled)
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------- template
+
+def bench_template():
+    import openpyxl
+
+    from xlhedge.workbook.builder import TemplateBuilder, build_template
+    from xlhedge.workbook.evaluate import evaluate_workbook
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "xlhedge.xlsm"
+        t_build, _ = median_time(lambda: build_template(path), repeats=3)
+        t_draft, _ = median_time(lambda: TemplateBuilder(Path(tmp) / "draft.xlsm").build(), repeats=3)
+        t_eval, values = median_time(lambda: evaluate_workbook(path), repeats=3)
+
+        def roundtrip():
+            wb = openpyxl.load_workbook(path, keep_vba=True)
+            wb.save(Path(tmp) / "copy.xlsm")
+
+        t_io, _ = median_time(roundtrip, repeats=3)
+        assert not [v for v in values.values() if isinstance(v, str) and v.startswith("#")]
+        note = "  (baseline: openpyxl load+save of the same file)"
+        report("template_write_once", t_draft, t_io, note=note)
+        report(f"template_evaluate_{len(values)}_formulas", t_eval, t_io, note=note)
+        report("template_build_total(write+evaluate+write)", t_build, t_io, note=note)
+
+
+# ---------------------------------------------------------------- memory
+
+MEMORY_SNIPPETS = {  # name -> (the same imports only, the work)
+    "beta_50x17520": (
+        "import numpy as np; from bench.run import beta_data; from xlhedge.udfs import BETA_HEDGE",
+        "a, b = beta_data(); BETA_HEDGE(np.ones((1, 50)), a, b[:, None])"),
+    "refresh_4x300": (
+        "import os; from xlhedge.market.loopback import LoopbackExchanges, many_contracts;"
+        "from xlhedge.market import funding_snapshot",
+        "s = LoopbackExchanges(many_contracts(300), page_size=1000).start(); os.environ.update(s.env());"
+        "assert len(funding_snapshot()) == 1200; s.stop()"),
+}
+
+
+def peak_rss_mb(code: str) -> float:
+    # VmHWM is this process's own peak; ru_maxrss would inherit the parent's across fork+exec.
+    script = code + ("\nprint(next(int(line.split()[1]) for line in open('/proc/self/status') "
+                     "if line.startswith('VmHWM')))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, timeout=300)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024  # KiB -> MiB
+
+
+def bench_memory():
+    for name, (imports, work) in MEMORY_SNIPPETS.items():
+        base = peak_rss_mb(imports)
+        peak = peak_rss_mb(imports + "\n" + work)
+        print(f"memory_{name}: xlhedge={peak:.0f}MiB peak RSS baseline={base:.0f}MiB (same imports, no work) "
+              f"ratio={peak / base:.2f}x  (extra {peak - base:.0f}MiB)", flush=True)
+
+
+GROUPS = {"arrays": bench_arrays, "beta": bench_beta, "refresh": bench_refresh,
+          "template": bench_template, "memory": bench_memory}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(GROUPS), action="append")
+    parser.add_argument("--full", action="store_true", help="full per-symbol refresh baseline (~2 min)")
+    args = parser.parse_args(argv)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"numpy {np.__version__}, {platform.system()} {platform.release()}", flush=True)
+    for name in args.only or GROUPS:
+        if name == "refresh":
+            bench_refresh(args.full)
+        else:
+            GROUPS[name]()
+    missed = [n for n, ok in RESULTS if not ok]
+    print(f"targets: {len(RESULTS) - len(missed)} met, {len(missed)} missed" +
+          (f" ({', '.join(missed)})" if missed else ""))
+    return 0 if not missed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""Every Excel function, fuzzed with what Excel can pass: each call returns a number, an array
+of numbers/empties, or a short #VALUE!/#N/A message. None raises."""
+
+import datetime as dt
+import inspect
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xlhedge import udfs
+from xlhedge.cells import MAX_MESSAGE
+
+scalars = st.one_of(
+    st.none(),
+    st.just(""),
+    st.text(max_size=12),
+    st.sampled_from(["bearish", "Neutral", " bullish ", "short", "long", "ols", "EWMA", "TRUE", "50%",
+                     "0.0001", "=1+1", "#N/A", "BTC perp"]),
+    st.booleans(),
+    st.integers(min_value=-10**6, max_value=10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 1e308, -1e308, 5e-324, 0.5, 1.0, 8.0, 100000.0, 0.0001, -0.001, 2.0]),
+    st.just(dt.datetime(2026, 1, 1)),
+)
+rows = st.lists(scalars, min_size=0, max_size=6)
+ragged = st.lists(rows, min_size=1, max_size=5)
+rectangular = st.integers(1, 5).flatmap(
+    lambda w: st.lists(st.lists(scalars, min_size=w, max_size=w), min_size=1, max_size=6))
+numeric_block = st.integers(1, 4).flatmap(
+    lambda w: st.lists(st.lists(st.floats(0.01, 1e6), min_size=w, max_size=w), min_size=1, max_size=8))
+arrays = st.one_of(
+    st.builds(np.array, st.lists(st.floats(allow_nan=True), max_size=6)),
+    st.builds(lambda b: np.array(b, dtype=float), numeric_block),
+)
+cell_values = st.one_of(scalars, rows, ragged, rectangular, numeric_block, arrays)
+
+
+def check(result):
+    if isinstance(result, str):
+        assert result.startswith(("#VALUE! ", "#N/A ")), result
+        assert len(result) <= MAX_MESSAGE and "\n" not in result
+        return
+    if isinstance(result, float):
+        assert math.isfinite(result)
+        return
+    assert isinstance(result, list), type(result)
+    flat = [x for row in result for x in (row if isinstance(row, list) else [row])]
+    for x in flat:
+        assert x is None or (isinstance(x, (float, int, str)) and (not isinstance(x, float) or math.isfinite(x)))
+        if isinstance(x, str):
+            assert x in ("beta", "r2", "correlation", "n", "stderr")  # BETA_STATS header only
+
+
+def fuzz(func):
+    n_params = len(inspect.signature(func).parameters)
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(cell_values, min_size=1, max_size=n_params))
+    def run(args):
+        check(func(*args))
+
+    return run
+
+
+for _name, _func in udfs.UDFS.items():
+    globals()[f"test_fuzz_{_name.lower()}"] = fuzz(_func)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.floats(0.01, 1e6), min_size=2, max_size=2), min_size=1, max_size=40),
+       st.sampled_from(["ols", "ewma"]))
+def test_fuzz_beta_with_real_price_columns(block, method):
+    alt = [[r[0]] for r in block]
+    btc = [[r[1]] for r in block]
+    check(udfs.BETA_HEDGE(1000.0, alt, btc, method))
+    check(udfs.BETA_STATS(alt, btc, method))
