@@ -167,7 +167,8 @@ def bench_refresh(full: bool):
         t_seq = (time.perf_counter() - start) * (300 / per_exchange)
         got = {(r.exchange, r.base): r.funding_rate for r in snap.itertuples()}
         assert all(abs(got[key] - value) < 1e-15 for key, value in rows.items())
-        scaled = "" if full else f"  (baseline: {per_exchange} symbols/exchange measured, scaled x{300 // per_exchange})"
+        scaled = "" if full else (f"  (baseline: {per_exchange} symbols/exchange measured, "
+                                  f"scaled x{300 // per_exchange})")
         report("refresh_4x300_vs_one_round_trip", t_snap, t_rtt, None,
                note=f"  [target: within 1.5x of one round trip: "
                     f"{'met' if t_snap <= 1.5 * t_rtt else 'NOT MET'} ({t_snap / t_rtt:.2f} round trips)]")

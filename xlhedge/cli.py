@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("template", help="write a fresh copy of the workbook template")
     p.add_argument("--out", default="xlhedge.xlsm", help="output path (default ./xlhedge.xlsm)")
+    p.add_argument("--png", metavar="DIR", help="also render each sheet to DIR/sheet-*.png (needs LibreOffice)")
 
     p = sub.add_parser("history", help="download funding or price history to CSV")
     p.add_argument("kind", choices=("funding", "price"))
@@ -83,6 +84,13 @@ def cmd_template(args) -> int:
 
     out = build_template(Path(args.out))
     print(f"wrote {out}")
+    if args.png:
+        from xlhedge.workbook import render
+
+        if not render.tools_available():
+            raise UserError("rendering needs LibreOffice (soffice) and pdftoppm (poppler-utils)")
+        for png in render.render_sheets(out, Path(args.png)):
+            print(f"wrote {png}")
     return 0
 
 

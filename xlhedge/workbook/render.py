@@ -48,3 +48,35 @@ def to_pngs(pdf: Path, outdir: Path, dpi: int = 80) -> list[Path]:
     subprocess.run(["pdftoppm", "-png", "-r", str(dpi), str(pdf), str(outdir / "page")],
                    check=True, capture_output=True, timeout=120)
     return sorted(outdir.glob("page-*.png"), key=lambda p: int(p.stem.split("-")[-1]))
+
+
+def render_sheets(book: Path, outdir: Path, dpi: int = 130) -> list[Path]:
+    """One PNG per sheet, named after it (``sheet-hedge.png`` ...), for the README."""
+    from xlhedge.workbook import layout as L
+
+    with tempfile.TemporaryDirectory(prefix="xlhedge-render-") as tmp:
+        pdf = to_pdf(Path(book), Path(tmp))
+        pages = to_pngs(pdf, Path(tmp) / "png", dpi=dpi)
+        outdir.mkdir(parents=True, exist_ok=True)
+        out = []
+        for sheet, page in zip(L.SHEETS, pages, strict=False):
+            target = outdir / f"sheet-{sheet.lower().replace('.', '-')}.png"
+            _crop_to_content(page, target)
+            out.append(target)
+        return out
+
+
+def _crop_to_content(page: Path, target: Path, margin: int = 12) -> None:
+    """Copy a page PNG, cropped to what is printed on it (needs Pillow; plain copy without)."""
+    try:
+        from PIL import Image, ImageChops
+    except ImportError:
+        shutil.copyfile(page, target)
+        return
+    img = Image.open(page).convert("RGB")
+    box = ImageChops.difference(img, Image.new("RGB", img.size, "white")).getbbox()
+    if box:
+        left, top, right, bottom = box
+        img = img.crop((max(left - margin, 0), max(top - margin, 0),
+                        min(right + margin, img.width), min(bottom + margin, img.height)))
+    img.save(target, optimize=True)

@@ -1,0 +1,92 @@
+"""Every command in README.md is run here (or, for the few that cannot run inside the suite,
+mapped to the test that covers it). A new command in the README without an entry fails."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def bash_commands() -> list[str]:
+    lines = []
+    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
+        for line in block.splitlines():
+            line = line.split("  #")[0].strip()
+            if line and not line.startswith("#"):
+                lines.append(line)
+    return lines
+
+
+SETUP = "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/xlhedge demo"
+TEST_COMMAND = 'python3 -m venv .venv && .venv/bin/pip install -q -e ".[test]" && .venv/bin/python -m pytest'
+COVERED_ELSEWHERE = {
+    TEST_COMMAND: "run by .ci/run (test_ci_runs_the_readme_test_command checks it is the same line)",
+    "bash install/install.sh": "tests/test_installers.py::test_install_sh_end_to_end",
+    ".venv/bin/python -m pytest": "the suite itself",
+}
+DEV = {
+    ".venv/bin/ruff check .": [sys.executable, "-m", "ruff", "check", "."],
+    ".venv/bin/python -m bench": [sys.executable, "-m", "bench", "--only", "arrays"],
+}
+
+
+def test_every_command_is_accounted_for():
+    known = {SETUP, *COVERED_ELSEWHERE, *DEV}
+    for line in bash_commands():
+        assert line in known or line.startswith((".venv/bin/xlhedge ", "xlhedge ")), line
+
+
+def test_ci_runs_the_readme_test_command():
+    out = subprocess.run(
+        ["awk", '/<!-- test-command -->/{f=1; next} f && /^```/{if (started) exit; started=1; next} f && started',
+         "README.md"], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == TEST_COMMAND
+    assert "README.md" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_xlhedge_commands_in_the_readme_run(tmp_path, exchanges):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    commands = [c for c in bash_commands() if c.startswith(("xlhedge ", ".venv/bin/xlhedge "))]
+    assert len(commands) >= 12
+    for line in commands:
+        args = line.split()[1:]
+        if "--png" in args:  # the development rebuild: write to a scratch copy, not the repo
+            args = ["template", "--out", str(tmp_path / "rebuilt.xlsm")]
+            if shutil.which("soffice"):
+                args += ["--png", str(tmp_path / "png")]
+        out = subprocess.run([sys.executable, "-m", "xlhedge", *args], capture_output=True, text=True,
+                             cwd=tmp_path, env=env, timeout=300)
+        assert out.returncode == 0, f"{line}\n{out.stdout}\n{out.stderr}"
+        assert "Traceback" not in out.stderr
+    assert (tmp_path / "btc-funding.csv").exists() and (tmp_path / "btc-1h.csv").exists()
+
+
+@pytest.mark.parametrize("line", sorted(DEV))
+def test_development_commands_run(line):
+    out = subprocess.run(DEV[line], capture_output=True, text=True, cwd=ROOT, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_first_command_on_a_fresh_copy_prints_a_plan(tmp_path, exchanges):
+    tracked = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=ROOT).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    clone = tmp_path / "clone"
+    for name in tracked:
+        src = ROOT / name
+        if src.is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, clone / name)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    out = subprocess.run(["bash", "-c", SETUP], capture_output=True, text=True, cwd=clone, env=env, timeout=900)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Market data: live from binance, bybit, okx, hyperliquid" in out.stdout
+    assert "TOTAL" in out.stdout and "$160,000" in out.stdout
