@@ -79,7 +79,9 @@ def test_no_exchange_answering_keeps_all_rows(book, exchanges):
 
 
 def test_offline_uses_the_dated_sample(book):
+    before = everything_but_funding(book)
     result = refresh_workbook(book, offline=True)
+    assert everything_but_funding(book) == before
     rows, status, note = funding_rows(book)
     assert result.used_sample
     assert rows and all(r["stale"] == "sample" for r in rows)
