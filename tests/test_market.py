@@ -204,3 +204,16 @@ def test_history_errors(exchanges):
     exchanges.fault("bybit", "/v5/market/funding/history", Fault(status=500, times=9))
     with pytest.raises(MarketDataError, match="bybit /v5/market/funding/history"):
         funding_history("bybit", "BTCUSDT", "2025-01-01", "2025-01-05", timeout=2)
+
+
+def test_betas_from_price_history(exchanges):
+    from xlhedge.market.betas import estimate_betas, perp_symbol
+    from xlhedge.market.loopback import BETAS
+
+    assert [perp_symbol(ex, "sol") for ex in ("binance", "bybit", "okx", "hyperliquid")] == [
+        "SOLUSDT", "SOLUSDT", "SOL-USDT-SWAP", "SOL"]
+    exchanges.fault("bybit", "/v5/market/kline", Fault(status=500, times=99))
+    frame, errors = estimate_betas([("eth", "okx"), ("SOL", "hyperliquid"), ("XRP", "bybit")], timeout=2)
+    got = dict(zip(frame["base"], frame["beta"], strict=True))
+    assert got == pytest.approx({"ETH": BETAS["ETH"], "SOL": BETAS["SOL"]}, rel=1e-9)
+    assert set(errors) == {"XRP"} and "/v5/market/kline" in errors["XRP"]

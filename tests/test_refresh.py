@@ -186,3 +186,60 @@ def test_renamed_copy_refreshes_too(book, exchanges, tmp_path):
     rows, status, _ = funding_rows(renamed)
     assert rows and "Refreshed" in status
     assert pd.notna(rows[0]["fetched_at"])
+
+
+def _add_sol_hedged_with_btc(book, beta=None):
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    p = wb[L.PORTFOLIO]
+    p["A7"], p["B7"], p["C7"], p["E7"] = "SOL", 1000, 150, "BTC perp"
+    p["F7"] = beta
+    wb.save(book)
+
+
+def beta_rows(path):
+    ws = openpyxl.load_workbook(path)[L.FUNDING]
+    keys = [k for k, _, _ in L.BETA_COLUMNS]
+    out = []
+    for r in range(L.BETA_FIRST_ROW, L.BETA_LAST_ROW + 1):
+        values = [ws[f"{col}{r}"].value for _, col, _ in L.BETA_COLUMNS]
+        if values[0]:
+            out.append(dict(zip(keys, values, strict=True)))
+    return out
+
+
+def test_refresh_estimates_betas_of_coins_hedged_with_btc(book, exchanges):
+    from xlhedge.market.loopback import BETAS
+    from xlhedge.plan import compute_plan, read_inputs
+    from xlhedge.workbook.evaluate import evaluate_workbook
+
+    _add_sol_hedged_with_btc(book)
+    result = refresh_workbook(book)
+    rows = beta_rows(book)
+    assert [r["base"] for r in rows] == ["SOL"]
+    assert rows[0]["beta"] == pytest.approx(BETAS["SOL"], rel=1e-9)  # the loopback's prices are built with it
+    assert rows[0]["n"] in (179, 180)  # daily closes over 180 days, depending on the hour
+    assert rows[0]["exchange"] == "binance" and rows[0]["stale"] == "no"
+    assert "Betas to BTC: SOL 1.50 (R² 1.00)" in result.status
+    values = evaluate_workbook(book)
+    assert values[("Portfolio", "J7")] == pytest.approx(1.5)
+    ratio = values[("Hedge", "H7")]
+    assert values[("Hedge", "J7")] == pytest.approx(150_000 * ratio * 1.5)  # BTC short = ratio x beta x value
+    plan = compute_plan(read_inputs(book)).set_index("asset")
+    assert plan.loc["SOL", "short_notional"] == pytest.approx(values[("Hedge", "J7")])
+
+
+def test_typed_beta_wins_and_failed_estimates_are_kept_stale(book, exchanges):
+    from xlhedge.workbook.evaluate import evaluate_workbook
+
+    _add_sol_hedged_with_btc(book)
+    refresh_workbook(book)
+    first = beta_rows(book)
+    exchanges.fault("binance", "/fapi/v1/klines", Fault(status=500, times=99))
+    result = refresh_workbook(book, timeout=2)
+    rows = beta_rows(book)
+    assert rows[0]["beta"] == first[0]["beta"] and rows[0]["stale"] == "yes"
+    assert rows[0]["estimated_at"] == first[0]["estimated_at"]
+    assert "SOL FAILED" in result.status
+    _add_sol_hedged_with_btc(book, beta=2.0)
+    values = evaluate_workbook(book)
+    assert values[("Portfolio", "J7")] == 2.0

@@ -173,6 +173,7 @@ BAD_INPUTS = [
     (FUNDING_COST, (100000, [[0.0001], ["x"]]), "funding_rate"),
     (FUNDING_COST, (False, 0.0001), "TRUE/FALSE"),
     (FUNDING_COST, (float("inf"), 0.0001), "finite"),
+    (FUNDING_COST, (1.4e154, [[0.0], [1.4e154]]), "too large"),  # found by the fuzzer: overflow
     (BETA_HEDGE, (100000, "two"), "beta"),
     (BETA_HEDGE, (-5, 2), "alt_notional"),
     (BETA_HEDGE, (1, [[1.0], [2.0], [3.0]], [[1.0], [2.0]]), "length"),

@@ -32,6 +32,7 @@ class Inputs:
     settings: dict
     funding: pd.DataFrame
     cash: float
+    betas: dict
 
 
 def read_inputs(path) -> Inputs:
@@ -50,7 +51,9 @@ def read_inputs(path) -> Inputs:
         value = sheet[f"B{L.SETTING_ROW[s.name]}"].value
         settings[s.name] = s.default if value in (None, "") else value
     cash = ws[f"I{L.CASH_ROW}"].value
-    return Inputs(holdings, settings, book.read_table(), float(cash) if _is_number(cash) else 0.0)
+    estimated = book.read_beta_table()
+    betas = dict(zip(estimated["base"], estimated["beta"], strict=True))
+    return Inputs(holdings, settings, book.read_table(), float(cash) if _is_number(cash) else 0.0, betas)
 
 
 def _is_number(value) -> bool:
@@ -65,8 +68,8 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
     """Per holding: ratio, short notional (USD), contracts, margin, liquidation price, funding.
 
     Follows the Hedge sheet: coins hedged with "BTC perp" short ``ratio x beta x value`` of
-    BTC; prices typed by the user win over mark prices; a missing funding rate means no
-    funding adjustment and no funding cost.
+    BTC (a typed beta wins over the refresh's estimate); prices typed by the user win over
+    mark prices; a missing funding rate means no funding adjustment and no funding cost.
     """
     h, s = inputs.holdings, inputs.settings
     n = len(h)
@@ -95,7 +98,9 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
         rate if adjust else np.full(n, np.nan), hours,
         s["FundingThreshold"], s["Adjustment"], s["MaxRatio"])
     ratio = np.atleast_1d(ratio)
-    beta = np.where(via_btc, _num(h["beta"]), 1.0)
+    typed_beta = _num(h["beta"])
+    known = np.array([inputs.betas.get(a, np.nan) for a in assets], dtype=float)
+    beta = np.where(via_btc, np.where(np.isnan(typed_beta), known, typed_beta), 1.0)
     notional = spot * ratio * beta
     mark = np.where(np.isnan(perp_mark) & ~via_btc, price, perp_mark)
     ok = np.isfinite(notional) & np.isfinite(mark)

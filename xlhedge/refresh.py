@@ -28,12 +28,14 @@ import numpy as np
 import pandas as pd
 
 from xlhedge.engine import funding_apr
-from xlhedge.market import MarketDataError, funding_snapshot, parse_exchanges
+from xlhedge.market import MarketDataError, funding_snapshot, parse_exchanges, price_history
+from xlhedge.market.betas import estimate_betas
 from xlhedge.market.sample import sample_snapshot
 from xlhedge.market.snapshot import COLUMNS
 from xlhedge.workbook import layout as L
 
 TABLE_COLUMNS = [*COLUMNS, "stale"]
+BETA_KEYS = [k for k, _, _ in L.BETA_COLUMNS]
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
@@ -79,7 +81,8 @@ def _fmt_time(ts) -> str:
 
 
 def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10.0,
-                snapshot: Callable = funding_snapshot, now=None) -> RefreshResult:
+                snapshot: Callable = funding_snapshot, now=None,
+                prices: Callable = price_history) -> RefreshResult:
     """Fetch funding for the workbook's assets and write the Funding table.
 
     Parameters
@@ -128,9 +131,33 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
             table = merge_tables(previous, fresh, requested, failed)
     table = table[table["base"].isin(bases) | ~table["exchange"].isin(requested)] if bases else table
     status = _status_text(now, outcome, table, used_sample, offline)
+    if not offline and not used_sample and any(what.startswith("ok") for what in outcome.values()):
+        status += refresh_betas(book, timeout, prices, now)
     book.write_table(table.reset_index(drop=True))
     book.write_status(status, _note_text(table))
     return RefreshResult(table.reset_index(drop=True), outcome, status, used_sample)
+
+
+def merge_betas(previous: pd.DataFrame, fresh: pd.DataFrame, failed: list[str]) -> pd.DataFrame:
+    """Fresh betas replace old ones; coins that failed keep their last estimate, marked stale."""
+    keep = previous[~previous["base"].isin(fresh["base"])].copy()
+    keep.loc[keep["base"].isin(failed), "stale"] = L.STALE_YES
+    new = fresh.drop_duplicates("base").assign(stale=L.STALE_NO)
+    parts = [p for p in (new, keep) if len(p)]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BETA_KEYS)
+    return table[BETA_KEYS].sort_values("base", kind="stable").reset_index(drop=True)
+
+
+def refresh_betas(book, timeout: float, prices: Callable, now) -> str:
+    """Estimate betas of the coins hedged with the BTC perp; returns a sentence for the status."""
+    pairs = book.read_btc_hedged()
+    if not pairs:
+        return ""
+    fresh, errors = estimate_betas(pairs, timeout=max(timeout, 10.0), prices=prices, now=now)
+    book.write_beta_table(merge_betas(book.read_beta_table(), fresh, list(errors)))
+    parts = [f"{r.base} {r.beta:.2f} (R² {r.r2:.2f})" for r in fresh.drop_duplicates("base").itertuples()]
+    parts += [f"{base} FAILED ({why[:60]})" for base, why in errors.items()]
+    return " Betas to BTC: " + "; ".join(parts) + "."
 
 
 def _status_text(now, outcome, table, used_sample, offline) -> str:
@@ -176,6 +203,46 @@ def table_rows(table: pd.DataFrame) -> list[list]:
             row.append(value)
         rows.append(row)
     return rows
+
+
+def beta_rows(table: pd.DataFrame) -> list[list]:
+    """Cell values of the beta table, in column order."""
+    rows = []
+    for rec in table.itertuples(index=False):
+        values = rec._asdict()
+        row = []
+        for key in BETA_KEYS:
+            value = values.get(key)
+            if isinstance(value, pd.Timestamp):
+                value = value.tz_convert("UTC").tz_localize(None).to_pydatetime()
+            elif isinstance(value, (np.floating, np.integer)):
+                value = float(value)
+            row.append(value)
+        rows.append(row)
+    return rows
+
+
+def rows_to_betas(rows: list[list]) -> pd.DataFrame:
+    """The previous beta table from cell values."""
+    records = [dict(zip(BETA_KEYS, r, strict=True)) for r in rows if r and isinstance(r[0], str) and r[0]]
+    frame = pd.DataFrame(records, columns=BETA_KEYS)
+    for col in ("beta", "r2", "n"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame["estimated_at"] = pd.to_datetime(frame["estimated_at"], errors="coerce", utc=True)
+    frame["stale"] = frame["stale"].fillna(L.STALE_NO).astype(str)
+    return frame
+
+
+def btc_hedged(rows: list[list], default_exchange) -> list[tuple[str, str]]:
+    """(coin, exchange) of Portfolio rows [asset, hedge with, exchange] hedged with the BTC perp."""
+    default = str(default_exchange or "binance").strip().lower()
+    out = []
+    for asset, how, exchange in rows:
+        if isinstance(asset, str) and asset.strip() and str(how).strip() == "BTC perp":
+            ex = exchange.strip().lower() if isinstance(exchange, str) and exchange.strip() else default
+            if ex in L.EXCHANGES and asset.strip().upper() != "BTC":
+                out.append((asset.strip().upper(), ex))
+    return out
 
 
 def rows_to_table(rows: list[list]) -> pd.DataFrame:
@@ -241,6 +308,30 @@ class OpenpyxlBook:
             cell.value = text
             cell.data_type = "s"
 
+    def read_btc_hedged(self) -> list[tuple[str, str]]:
+        sheet = self.wb[L.PORTFOLIO]
+        cols = [L.PORTFOLIO_COLUMNS[k][0] for k in ("asset", "hedge_with", "exchange")]
+        rows = [[sheet[f"{c}{r}"].value for c in cols]
+                for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1)]
+        default = self.wb[L.SETTINGS][f"B{L.SETTING_ROW['DefaultExchange']}"].value
+        return btc_hedged(rows, default)
+
+    def _beta_range(self):
+        first, last = L.BETA_COLUMNS[0][1], L.BETA_COLUMNS[-1][1]
+        return self.funding[f"{first}{L.BETA_FIRST_ROW}:{last}{L.BETA_LAST_ROW}"]
+
+    def read_beta_table(self) -> pd.DataFrame:
+        return rows_to_betas([[c.value for c in row] for row in self._beta_range()])
+
+    def write_beta_table(self, table: pd.DataFrame) -> None:
+        rows = beta_rows(table)[: L.BETA_ROWS]
+        for i, cells in enumerate(self._beta_range()):
+            values = rows[i] if i < len(rows) else [None] * len(BETA_KEYS)
+            for cell, value in zip(cells, values, strict=True):
+                cell.value = value
+                if isinstance(value, str):
+                    cell.data_type = "s"
+
     def save(self) -> None:
         """Write to a temporary file beside the original, then replace it atomically."""
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=self.path.suffix,
@@ -279,13 +370,13 @@ def load_book(path: Path):
 
 
 def refresh_workbook(path, exchanges=None, offline=False, timeout=10.0,
-                     snapshot: Callable = funding_snapshot) -> RefreshResult:
+                     snapshot: Callable = funding_snapshot, prices: Callable = price_history) -> RefreshResult:
     """Refresh a workbook file without Excel (``xlhedge refresh BOOK.xlsm``).
 
     The original file is replaced only after the new one is completely written.
     """
     book = OpenpyxlBook(Path(path))
-    result = run_refresh(book, exchanges, offline, timeout, snapshot)
+    result = run_refresh(book, exchanges, offline, timeout, snapshot, prices=prices)
     book.save()
     return result
 
@@ -326,6 +417,27 @@ class XlwingsBook:
     def write_status(self, status: str, note: str) -> None:
         self.funding.range(L.STATUS_CELL).value = _as_text(status)
         self.funding.range(L.NOTE_CELL).value = _as_text(note)
+
+    def read_btc_hedged(self) -> list[tuple[str, str]]:
+        first, last = L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW
+        sheet = self.book.sheets[L.PORTFOLIO]
+        cols = [sheet.range(f"{L.PORTFOLIO_COLUMNS[k][0]}{first}:{L.PORTFOLIO_COLUMNS[k][0]}{last}").value
+                for k in ("asset", "hedge_with", "exchange")]
+        default = self.book.sheets[L.SETTINGS].range(f"B{L.SETTING_ROW['DefaultExchange']}").value
+        return btc_hedged([list(r) for r in zip(*cols, strict=True)], default)
+
+    def _beta_range(self):
+        first, last = L.BETA_COLUMNS[0][1], L.BETA_COLUMNS[-1][1]
+        return self.funding.range(f"{first}{L.BETA_FIRST_ROW}:{last}{L.BETA_LAST_ROW}")
+
+    def read_beta_table(self) -> pd.DataFrame:
+        return rows_to_betas(self._beta_range().options(ndim=2).value)
+
+    def write_beta_table(self, table: pd.DataFrame) -> None:
+        self._beta_range().clear_contents()
+        rows = [[_as_text(v) for v in row] for row in beta_rows(table)[: L.BETA_ROWS]]
+        if rows:
+            self.funding.range(f"{L.BETA_COLUMNS[0][1]}{L.BETA_FIRST_ROW}").value = rows
 
 
 def refresh_caller(exchanges=None, offline=False, timeout=10.0) -> RefreshResult:

@@ -163,7 +163,7 @@ def FUNDING_COST(notional, funding_rate, interval_hours=8, horizon_days=1, side=
         if history.size == 0:
             raise CellError("funding_rate history is empty", "#N/A")
         amount = cell_number(notional, "notional")
-        return float(engine.realised_funding_cost(amount, history, which))
+        return to_cells(engine.realised_funding_cost(amount, history, which))  # finite, or a message
     if is_blank(rate_value):
         raise CellError("funding_rate is empty; refresh market data or type a rate", "#N/A")
     return _elementwise(

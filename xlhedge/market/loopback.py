@@ -15,6 +15,7 @@ and so on; :meth:`LoopbackExchanges.env` gives the ``XLHEDGE_*_URL`` values.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -77,9 +78,22 @@ def _hist_rate(symbol: str, t_ms: int) -> float:
     return round(0.0001 * ((k + len(symbol)) % 5 - 1), 8)
 
 
+#: Beta to BTC of the generated price histories (every other coin: 1.0).
+BETAS = {"BTC": 1.0, "ETH": 1.2, "SOL": 1.5}
+
+
+def _base(symbol: str) -> str:
+    for suffix in ("-USDT-SWAP", "USDT"):
+        if symbol.endswith(suffix):
+            return symbol[: -len(suffix)]
+    return symbol
+
+
 def _hist_close(symbol: str, t_ms: int) -> float:
+    """Close at ``t_ms``: log price = beta x a common BTC driver, so log returns regress exactly."""
     k = (t_ms - EPOCH_MS) // HOUR_MS
-    return round(100.0 * (1 + 0.05 * ((k * 7 + len(symbol)) % 11 - 5) / 5), 6)
+    driver = 0.03 * math.sin(k * 0.37) + 0.02 * math.sin(k * 0.071) + 0.01 * ((k * 7) % 11 - 5) / 5
+    return 100.0 * math.exp(BETAS.get(_base(symbol), 1.0) * driver)
 
 
 class LoopbackExchanges:
@@ -92,7 +106,7 @@ class LoopbackExchanges:
         self.okx_any_supported = True
         self.faults: dict[tuple[str, str], deque] = defaultdict(deque)
         self.hits: Counter = Counter()
-        self.now_ms = EPOCH_MS + 400 * 24 * HOUR_MS
+        self.now_ms = int(time.time() * 1000) // HOUR_MS * HOUR_MS  # history runs up to the present
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -232,7 +246,7 @@ class LoopbackExchanges:
                                              int(q.get("limit", 100)), _hist_rate)]
         if path == "/fapi/v1/klines":
             hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
-            return [[t, "1", "1", "1", f"{c}", "10", t + hours * HOUR_MS - 1, "10", 5, "5", "5", "0"]
+            return [[t, "1", "1", "1", repr(c), "10", t + hours * HOUR_MS - 1, "10", 5, "5", "5", "0"]
                     for t, c in self._series(q["symbol"], hours, int(q["startTime"]), int(q["endTime"]),
                                              int(q.get("limit", 500)), _hist_close)]
         raise LookupError(path)
@@ -277,7 +291,7 @@ class LoopbackExchanges:
             rows = self._series(q["symbol"], hours, int(q["start"]), int(q["end"]),
                                 int(q.get("limit", 200)), _hist_close, newest_first=True)
             return ok({"category": "linear", "symbol": q["symbol"],
-                       "list": [[str(t), "1", "1", "1", f"{c}", "1", "1"] for t, c in rows]})
+                       "list": [[str(t), "1", "1", "1", repr(c), "1", "1"] for t, c in rows]})
         raise LookupError(path)
 
     def _okx(self, path, q, body):
@@ -322,7 +336,7 @@ class LoopbackExchanges:
             end = int(q.get("after", self.now_ms)) - 1
             rows = self._series(q["instId"], hours, EPOCH_MS, end, int(q.get("limit", 100)), _hist_close,
                                 newest_first=True)
-            return ok([[str(t), "1", "1", "1", f"{c}", "1", "1", "1", "1"] for t, c in rows])
+            return ok([[str(t), "1", "1", "1", repr(c), "1", "1", "1", "1"] for t, c in rows])
         raise LookupError(path)
 
     def _hyperliquid(self, path, q, body):
@@ -351,7 +365,7 @@ class LoopbackExchanges:
             rows = self._series(req["coin"], hours, int(req["startTime"]), int(req["endTime"]), 5000,
                                 _hist_close)
             return [{"t": t, "T": t + hours * HOUR_MS - 1, "s": req["coin"], "i": req["interval"],
-                     "o": "1", "c": f"{c}", "h": "1", "l": "1", "v": "1", "n": 1} for t, c in rows]
+                     "o": "1", "c": repr(c), "h": "1", "l": "1", "v": "1", "n": 1} for t, c in rows]
         raise LookupError(kind)
 
     def _series(self, symbol, hours, start, end, limit, value, newest_first=False):

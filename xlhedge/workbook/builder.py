@@ -45,6 +45,7 @@ class _Formats:
         self.subtitle = make(bold=True, font_size=13, font_color=HEADER_FILL)
         self.text = make(text_wrap=True, valign="top")
         self.text_bold = make(text_wrap=True, bold=True, valign="top")
+        self.label = make(bold=True)
         self.note = make(italic=True, font_color="#595959", text_wrap=True, valign="top")
         self.warn = make(bold=True, font_color="#C00000", text_wrap=True, valign="top")
         self.header = make(bold=True, font_color="white", bg_color=HEADER_FILL, text_wrap=True,
@@ -124,6 +125,8 @@ class TemplateBuilder:
         wb.define_name("FundingRates", f"=Funding!$D${L.FUNDING_FIRST_ROW}:$D${last}")
         wb.define_name("FundingIntervals", f"=Funding!$E${L.FUNDING_FIRST_ROW}:$E${last}")
         wb.define_name("MarkPrices", f"=Funding!$H${L.FUNDING_FIRST_ROW}:$H${last}")
+        wb.define_name("BetaKeys", f"=Funding!$M${L.BETA_FIRST_ROW}:$M${L.BETA_LAST_ROW}")
+        wb.define_name("BetaValues", f"=Funding!$N${L.BETA_FIRST_ROW}:$N${L.BETA_LAST_ROW}")
         self.start()
         self.portfolio()
         self.hedge()
@@ -139,10 +142,10 @@ class TemplateBuilder:
         """Landscape, one page wide, with print areas: what a printout (or a PDF) shows."""
         areas = {
             "Start": "A1:E26",
-            L.PORTFOLIO: f"A1:I{L.CASH_ROW + 1}",
+            L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
             L.HEDGE: f"A1:S{L.HEDGE_TOTAL_ROW + 2}",
             L.SCENARIOS: f"A1:N{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
-            L.FUNDING: f"A1:K{L.FUNDING_FIRST_ROW + 40}",
+            L.FUNDING: f"A1:S{L.FUNDING_FIRST_ROW + 40}",
             L.SETTINGS: "A1:H16",
             L.CONF: "A1:D8",
         }
@@ -227,11 +230,12 @@ class TemplateBuilder:
         ws.set_vba_name("Sheet2")
         cols = L.PORTFOLIO_COLUMNS
         ws.write("A1", "Portfolio: what you hold", f.title)
-        ws.merge_range("A2:I2", "Type in the yellow cells. Price: leave it empty to use the live mark price "
+        ws.merge_range("A2:J2", "Type in the yellow cells. Price: leave it empty to use the live mark price "
                                 "from the Funding sheet. Hedge with 'BTC perp' for coins without a good "
-                                "perpetual, and give their beta to BTC.", f.note)
+                                "perpetual; type their beta to BTC, or leave it empty and the refresh "
+                                "estimates it from 180 days of prices.", f.note)
         ws.set_row(1, 32)
-        widths = {"A": 12, "B": 12, "C": 16, "D": 14, "E": 13, "F": 11, "G": 16, "H": 16, "I": 17}
+        widths = {"A": 12, "B": 12, "C": 16, "D": 14, "E": 13, "F": 11, "G": 16, "H": 16, "I": 17, "J": 16}
         for col, width in widths.items():
             ws.set_column(f"{col}:{col}", width)
         hr = L.PORTFOLIO_HEADER_ROW
@@ -258,6 +262,9 @@ class TemplateBuilder:
                          f'IFERROR(INDEX(MarkPrices,MATCH({key_expr},FundingKeys,0)),"")))', f.price)
             self.formula(L.PORTFOLIO, f"I{r}",
                          f'=IF(AND(ISNUMBER(B{r}),ISNUMBER(D{r})),B{r}*D{r},"")', f.usd)
+            self.formula(L.PORTFOLIO, f"J{r}",
+                         f'=IF(A{r}="","",IF(ISNUMBER(F{r}),F{r},'
+                         f'IFERROR(INDEX(BetaValues,MATCH(UPPER(TRIM(A{r})),BetaKeys,0)),"")))', f.num)
         cash = L.CASH_ROW
         ws.merge_range(f"A{cash}:H{cash}", "Cash / stablecoins (not hedged)", f.total_label)
         ws.write(f"I{cash}", SAMPLE_CASH, f.in_usd)
@@ -328,7 +335,7 @@ class TemplateBuilder:
                 "G": f'=IF(A{r}="","",IFERROR(INDEX(FundingIntervals,MATCH({k},FundingKeys,0)),8))',
                 "H": (f'=IF(A{r}="","",HEDGE_RATIO(Outlook,Conviction,IF(FundingAdjust="yes",F{r},""),'
                       f'G{r},FundingThreshold,Adjustment,MaxRatio))'),
-                "I": f'=IF(A{r}="","",IF(C{r}="BTC perp",{p}!F{pr},1))',
+                "I": f'=IF(A{r}="","",IF(C{r}="BTC perp",{p}!J{pr},1))',
                 "J": (f'=IF(OR(A{r}="",NOT(ISNUMBER(B{r}))),"",'
                       f'IF(C{r}="BTC perp",BETA_HEDGE(B{r}*H{r},I{r}),B{r}*H{r}))'),
                 "K": (f'=IF(A{r}="","",IFERROR(INDEX(MarkPrices,MATCH({k},FundingKeys,0)),'
@@ -458,8 +465,27 @@ class TemplateBuilder:
                                     "format": f.stale})
         ws.conditional_format(rng, {"type": "formula", "criteria": f'=$J{L.FUNDING_FIRST_ROW}="sample"',
                                     "format": f.sample})
-        ws.autofilter(f"A{hr}:K{L.FUNDING_LAST_ROW}")
+        self.beta_table(ws)
         ws.freeze_panes(hr, 0)
+
+    def beta_table(self, ws) -> None:
+        """The refresh's second table: betas to BTC of the coins hedged with the BTC perp."""
+        f = self.fmt
+        ws.set_column("L:L", 3)
+        for (_, col, _), width in zip(L.BETA_COLUMNS, (9, 10, 13, 12, 12, 17, 8), strict=True):
+            ws.set_column(f"{col}:{col}", width)
+        ws.write(L.BETA_TITLE_CELL, "Betas to BTC (estimated by the refresh from 180 daily closes)", f.label)
+        hr = L.FUNDING_HEADER_ROW
+        for _, col, header in L.BETA_COLUMNS:
+            ws.write(f"{col}{hr}", header, f.header)
+        fmts = {"base": f.out_text, "beta": f.num, "r2": f.pct, "n": f.hours, "exchange": f.out_text,
+                "estimated_at": f.when, "stale": f.out_text}
+        for r in range(L.BETA_FIRST_ROW, L.BETA_LAST_ROW + 1):
+            for key, col, _ in L.BETA_COLUMNS:
+                ws.write_blank(f"{col}{r}", None, fmts[key])
+        rng = f"M{L.BETA_FIRST_ROW}:S{L.BETA_LAST_ROW}"
+        ws.conditional_format(rng, {"type": "formula", "criteria": f'=$S{L.BETA_FIRST_ROW}="yes"',
+                                    "format": f.stale})
 
     # ------------------------------------------------------------------ Settings
     def settings(self) -> None:

@@ -27,6 +27,7 @@ PORTFOLIO_COLUMNS = {  # key -> (column letter, header)
     "exchange": ("G", "Exchange (blank = default)"),
     "current_short": ("H", "Short already held (USD)"),
     "spot_value": ("I", "Spot value (USD)"),
+    "beta_used": ("J", "Beta used (typed, else estimated)"),
 }
 HEDGE_WITH = ("own perp", "BTC perp")
 #: Input columns of the Portfolio table (what a user types; never written by code).
@@ -91,6 +92,21 @@ FUNDING_COLUMNS = (  # (key, column letter, header)
     ("key", "K", "Lookup key"),
 )
 STALE_NO, STALE_YES, STALE_SAMPLE = "no", "yes", "sample"
+
+#: The refresh's second table, beside the first: betas to BTC of coins hedged with the BTC perp.
+BETA_TITLE_CELL = "M4"
+BETA_FIRST_ROW = FUNDING_FIRST_ROW
+BETA_ROWS = 40
+BETA_LAST_ROW = BETA_FIRST_ROW + BETA_ROWS - 1
+BETA_COLUMNS = (  # (key, column letter, header)
+    ("base", "M", "Coin"),
+    ("beta", "N", "Beta to BTC"),
+    ("r2", "O", "R² (hedge effectiveness)"),
+    ("n", "P", "Daily returns used"),
+    ("exchange", "Q", "Prices from"),
+    ("estimated_at", "R", "Estimated at (UTC)"),
+    ("stale", "S", "Stale?"),
+)
 
 # ---------------------------------------------------------------- Hedge / Scenarios
 HEDGE = "Hedge"
