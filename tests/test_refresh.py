@@ -14,15 +14,20 @@ from xlhedge.refresh import WorkbookError, refresh_workbook
 from xlhedge.workbook import layout as L
 
 
-def funding_rows(path):
+def records(path, columns, first, last):
+    """The filled rows of one of the refresh's tables, as dicts keyed like the layout."""
     ws = openpyxl.load_workbook(path)[L.FUNDING]
-    keys = [k for k, _, _ in L.FUNDING_COLUMNS]
-    rows = []
-    for r in range(L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW + 1):
-        values = [ws[f"{col}{r}"].value for _, col, _ in L.FUNDING_COLUMNS]
-        if values[0] is not None:
-            rows.append(dict(zip(keys, values, strict=True)))
-    return rows, ws[L.STATUS_CELL].value, ws[L.NOTE_CELL].value
+    keys = [k for k, _, _ in columns]
+    out = []
+    for r in range(first, last + 1):
+        values = [ws[f"{col}{r}"].value for _, col, _ in columns]
+        if values[0]:
+            out.append(dict(zip(keys, values, strict=True)))
+    return out, ws[L.STATUS_CELL].value, ws[L.NOTE_CELL].value
+
+
+def funding_rows(path):
+    return records(path, L.FUNDING_COLUMNS, L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW)
 
 
 def digest(path):
@@ -197,14 +202,7 @@ def _add_sol_hedged_with_btc(book, beta=None):
 
 
 def beta_rows(path):
-    ws = openpyxl.load_workbook(path)[L.FUNDING]
-    keys = [k for k, _, _ in L.BETA_COLUMNS]
-    out = []
-    for r in range(L.BETA_FIRST_ROW, L.BETA_LAST_ROW + 1):
-        values = [ws[f"{col}{r}"].value for _, col, _ in L.BETA_COLUMNS]
-        if values[0]:
-            out.append(dict(zip(keys, values, strict=True)))
-    return out
+    return records(path, L.BETA_COLUMNS, L.BETA_FIRST_ROW, L.BETA_LAST_ROW)[0]
 
 
 def test_refresh_estimates_betas_of_coins_hedged_with_btc(book, exchanges):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from xlhedge.market.http import Client
-from xlhedge.market.parsing import base_of, page_guard, row, to_float, to_ms
+from xlhedge.market.parsing import after_newest, base_of, collect_pages, row, to_float, to_ms
 
 NAME = "binance"
 DEFAULT_INTERVAL_HOURS = 8.0  # fundingInfo lists only the symbols that differ from this
@@ -34,37 +34,17 @@ def snapshot(client: Client) -> list[dict]:
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None) -> list[tuple]:
     """(time ms, rate) oldest first; pages of 1000 forwards from ``start``."""
-    out, cursor, pages = [], start, 0
-    while cursor <= end:
-        page = client.get("/fapi/v1/fundingRate",
-                          {"symbol": symbol, "startTime": cursor, "endTime": end, "limit": 1000})
-        pages += 1
-        page_guard(pages)
-        if not page:
-            break
-        out += [(int(p["fundingTime"]), float(p["fundingRate"])) for p in page]
-        if bar is not None:
-            bar.update(len(page))
-        if len(page) < 1000:
-            break
-        cursor = int(page[-1]["fundingTime"]) + 1
-    return out
+    return collect_pages(
+        lambda c: client.get("/fapi/v1/fundingRate",
+                             {"symbol": symbol, "startTime": c, "endTime": end, "limit": 1000}),
+        lambda p: (int(p["fundingTime"]), float(p["fundingRate"])),
+        1000, start, lambda c: c <= end, after_newest, bar)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
     """(open time ms, close) oldest first; klines in pages of 1500."""
-    out, cursor, pages = [], start, 0
-    while cursor <= end:
-        page = client.get("/fapi/v1/klines", {"symbol": symbol, "interval": KLINE_INTERVALS[interval],
-                                              "startTime": cursor, "endTime": end, "limit": 1500})
-        pages += 1
-        page_guard(pages)
-        if not page:
-            break
-        out += [(int(k[0]), float(k[4])) for k in page]
-        if bar is not None:
-            bar.update(len(page))
-        if len(page) < 1500:
-            break
-        cursor = int(page[-1][0]) + 1
-    return out
+    return collect_pages(
+        lambda c: client.get("/fapi/v1/klines", {"symbol": symbol, "interval": KLINE_INTERVALS[interval],
+                                                 "startTime": c, "endTime": end, "limit": 1500}),
+        lambda k: (int(k[0]), float(k[4])),
+        1500, start, lambda c: c <= end, after_newest, bar)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client
-from xlhedge.market.parsing import base_of, page_guard, row, to_float, to_ms
+from xlhedge.market.parsing import base_of, before_oldest, collect_pages, page_guard, row, to_float, to_ms
 
 NAME = "bybit"
 KLINE_INTERVALS = {"1h": "60", "4h": "240", "1d": "D"}
@@ -65,39 +65,21 @@ def snapshot(client: Client) -> list[dict]:
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
     """(time ms, rate) oldest first; Bybit pages newest first, 200 at a time."""
-    out, cursor, pages = [], end, 0
-    while cursor >= start:
-        page = _result(client, "/v5/market/funding/history",
-                       {"category": "linear", "symbol": symbol, "startTime": start,
-                        "endTime": cursor, "limit": 200})["list"]
-        pages += 1
-        page_guard(pages)
-        if not page:
-            break
-        out += [(int(p["fundingRateTimestamp"]), float(p["fundingRate"])) for p in page]
-        if bar is not None:
-            bar.update(len(page))
-        if len(page) < 200:
-            break
-        cursor = min(int(p["fundingRateTimestamp"]) for p in page) - 1
-    return sorted(set(out))
+    rows = collect_pages(
+        lambda c: _result(client, "/v5/market/funding/history",
+                          {"category": "linear", "symbol": symbol, "startTime": start,
+                           "endTime": c, "limit": 200})["list"],
+        lambda p: (int(p["fundingRateTimestamp"]), float(p["fundingRate"])),
+        200, end, lambda c: c >= start, before_oldest, bar)
+    return sorted(set(rows))
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
     """(start time ms, close) oldest first; klines newest first, 1000 a page."""
-    out, cursor, pages = [], end, 0
-    while cursor >= start:
-        page = _result(client, "/v5/market/kline",
-                       {"category": "linear", "symbol": symbol, "interval": KLINE_INTERVALS[interval],
-                        "start": start, "end": cursor, "limit": 1000})["list"]
-        pages += 1
-        page_guard(pages)
-        if not page:
-            break
-        out += [(int(k[0]), float(k[4])) for k in page]
-        if bar is not None:
-            bar.update(len(page))
-        if len(page) < 1000:
-            break
-        cursor = min(int(k[0]) for k in page) - 1
-    return sorted(set(out))
+    rows = collect_pages(
+        lambda c: _result(client, "/v5/market/kline",
+                          {"category": "linear", "symbol": symbol, "interval": KLINE_INTERVALS[interval],
+                           "start": start, "end": c, "limit": 1000})["list"],
+        lambda k: (int(k[0]), float(k[4])),
+        1000, end, lambda c: c >= start, before_oldest, bar)
+    return sorted(set(rows))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from xlhedge.market.http import Client
-from xlhedge.market.parsing import page_guard, row, to_float
+from xlhedge.market.parsing import after_newest, collect_pages, row, to_float
 
 NAME = "hyperliquid"
 INTERVAL_HOURS = 1.0
@@ -32,37 +32,16 @@ def snapshot(client: Client) -> list[dict]:
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
     """(time ms, rate) oldest first; at most 500 per answer, paged forwards."""
-    out, cursor, pages = [], start, 0
-    while cursor <= end:
-        page = client.post("/info", {"type": "fundingHistory", "coin": symbol,
-                                     "startTime": cursor, "endTime": end})
-        pages += 1
-        page_guard(pages)
-        if not page:
-            break
-        out += [(int(p["time"]), float(p["fundingRate"])) for p in page]
-        if bar is not None:
-            bar.update(len(page))
-        if len(page) < 500:
-            break
-        cursor = int(page[-1]["time"]) + 1
-    return out
+    return collect_pages(
+        lambda c: client.post("/info", {"type": "fundingHistory", "coin": symbol, "startTime": c, "endTime": end}),
+        lambda p: (int(p["time"]), float(p["fundingRate"])),
+        500, start, lambda c: c <= end, after_newest, bar)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
     """(open time ms, close) oldest first; candleSnapshot, paged forwards."""
-    out, cursor, pages = [], start, 0
-    while cursor <= end:
-        page = client.post("/info", {"type": "candleSnapshot", "req": {
-            "coin": symbol, "interval": interval, "startTime": cursor, "endTime": end}})
-        pages += 1
-        page_guard(pages)
-        if not page:
-            break
-        out += [(int(c["t"]), float(c["c"])) for c in page]
-        if bar is not None:
-            bar.update(len(page))
-        if len(page) < 500:
-            break
-        cursor = int(page[-1]["t"]) + 1
-    return out
+    return collect_pages(
+        lambda c: client.post("/info", {"type": "candleSnapshot", "req": {
+            "coin": symbol, "interval": interval, "startTime": c, "endTime": end}}),
+        lambda k: (int(k["t"]), float(k["c"])),
+        500, start, lambda c: c <= end, after_newest, bar)

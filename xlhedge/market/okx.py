@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client
-from xlhedge.market.parsing import page_guard, row, to_float, to_ms
+from xlhedge.market.parsing import before_oldest, collect_pages, row, to_float, to_ms
 
 NAME = "okx"
 SUFFIX = "-USDT-SWAP"
@@ -63,41 +63,23 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     return rows
 
 
+def _backwards(client: Client, path: str, params: dict, parse_row, start: int, end: int, bar):
+    """OKX pages newest first, 100 at a time, with ``after`` = older than this time."""
+    rows = collect_pages(
+        lambda c: _data(client, path, {**params, "after": c, "limit": 100}),
+        parse_row, 100, end + 1, lambda c: c > start, lambda r: before_oldest(r) + 1, bar)
+    return sorted({r for r in rows if start <= r[0] <= end})
+
+
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
-    """(time ms, rate) oldest first; pages of 100 backwards with ``after``."""
-    out, cursor, pages = [], end + 1, 0
-    while True:
-        page = _data(client, "/api/v5/public/funding-rate-history",
-                     {"instId": inst_id(symbol), "after": cursor, "limit": 100})
-        pages += 1
-        page_guard(pages)
-        if not page:
-            break
-        got = [(int(p["fundingTime"]), float(p["realizedRate"] or p["fundingRate"])) for p in page]
-        out += [g for g in got if start <= g[0] <= end]
-        if bar is not None:
-            bar.update(len(page))
-        cursor = min(g[0] for g in got)
-        if cursor <= start or len(page) < 100:
-            break
-    return sorted(set(out))
+    """(time ms, rate) oldest first."""
+    return _backwards(client, "/api/v5/public/funding-rate-history", {"instId": inst_id(symbol)},
+                      lambda p: (int(p["fundingTime"]), float(p["realizedRate"] or p["fundingRate"])),
+                      start, end, bar)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(time ms, close) oldest first; history-candles, 100 a page, backwards."""
-    out, cursor, pages = [], end + 1, 0
-    while True:
-        page = _data(client, "/api/v5/market/history-candles",
-                     {"instId": inst_id(symbol), "bar": BARS[interval], "after": cursor, "limit": 100})
-        pages += 1
-        page_guard(pages)
-        if not page:
-            break
-        got = [(int(k[0]), float(k[4])) for k in page]
-        out += [g for g in got if start <= g[0] <= end]
-        if bar is not None:
-            bar.update(len(page))
-        cursor = min(g[0] for g in got)
-        if cursor <= start or len(page) < 100:
-            break
-    return sorted(set(out))
+    """(time ms, close) oldest first, from history-candles."""
+    return _backwards(client, "/api/v5/market/history-candles",
+                      {"instId": inst_id(symbol), "bar": BARS[interval]},
+                      lambda k: (int(k[0]), float(k[4])), start, end, bar)

@@ -49,3 +49,36 @@ def page_guard(pages: int, limit: int = 10_000) -> None:
     """Stop a runaway pagination loop (an API that keeps returning the same page)."""
     if pages > limit:
         raise ValueError("pagination did not end")
+
+
+def collect_pages(fetch_page, parse_row, page_size: int, cursor: int, keep_going, advance, bar=None) -> list:
+    """Page through a time-ordered history endpoint.
+
+    ``fetch_page(cursor)`` returns one page; ``parse_row(item)`` gives ``(time ms, value)``.
+    Paging stops on an empty or short page, or when ``keep_going(cursor)`` is false;
+    ``advance(rows)`` gives the next cursor (forwards: after the newest row; backwards:
+    before the oldest). Rows come back as fetched; callers sort and trim.
+    """
+    out, pages = [], 0
+    while keep_going(cursor):
+        page = fetch_page(cursor)
+        pages += 1
+        page_guard(pages)
+        if not page:
+            break
+        rows = [parse_row(item) for item in page]
+        out += rows
+        if bar is not None:
+            bar.update(len(page))
+        if len(page) < page_size:
+            break
+        cursor = advance(rows)
+    return out
+
+
+def after_newest(rows) -> int:
+    return max(t for t, _ in rows) + 1
+
+
+def before_oldest(rows) -> int:
+    return min(t for t, _ in rows) - 1
