@@ -79,7 +79,9 @@ def bridged_python(tmp_path):
 def test_renamed_workbook_refreshes_through_the_bridge(book, tmp_path, exchanges, bridged_python):
     renamed = tmp_path / "My Hedge (2).xlsm"
     shutil.copyfile(book, renamed)
-    out = subprocess.run([str(bridged_python), "-B", "-c", samplecall_command(renamed)],
+    # xlwings appends the caller's identity after the command; xw.Book.caller() reads it from sys.argv
+    xlwings_args = [f"--wb={renamed.name}", "--from_xl=1", "--app=Excel", "--hwnd=1"]
+    out = subprocess.run([str(bridged_python), "-B", "-c", samplecall_command(renamed), *xlwings_args],
                          capture_output=True, text=True, timeout=120, env={**os.environ})
     assert out.returncode == 0, out.stderr
     ws = openpyxl.load_workbook(renamed)[L.FUNDING]
