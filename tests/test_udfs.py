@@ -175,6 +175,7 @@ BAD_INPUTS = [
     (FUNDING_COST, (float("inf"), 0.0001), "finite"),
     (FUNDING_COST, (1.4e154, [[0.0], [1.4e154]]), "too large"),  # found by the fuzzer: overflow
     (BETA_HEDGE, (100000, "two"), "beta"),
+    (BETA_HEDGE, (100000, None), "#N/A beta is empty"),  # a BTC-hedged coin before any beta is known
     (BETA_HEDGE, (-5, 2), "alt_notional"),
     (BETA_HEDGE, (1, [[1.0], [2.0], [3.0]], [[1.0], [2.0]]), "length"),
     (BETA_HEDGE, (1, [[1.0], [2.0]], [[1.0], [2.0]]), "at least 3"),

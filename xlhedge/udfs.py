@@ -247,7 +247,7 @@ def BETA_HEDGE(alt_notional, beta_or_alt_prices, btc_prices=None, method="ols", 
             engine.beta_hedge_notional,
             [
                 (cell_array(alt_notional, "alt_notional"), "alt_notional"),
-                (cell_array(beta_or_alt_prices, "beta_or_alt_prices"), "beta"),
+                (cell_array(beta_or_alt_prices, "beta"), "beta"),
             ],
         )
     alt, btc = _price_series(beta_or_alt_prices, btc_prices)
