@@ -241,3 +241,24 @@ def test_typed_beta_wins_and_failed_estimates_are_kept_stale(book, exchanges):
     _add_sol_hedged_with_btc(book, beta=2.0)
     values = evaluate_workbook(book)
     assert values[("Portfolio", "J7")] == 2.0
+
+
+def test_headless_refresh_stores_every_formula_result(book, exchanges, tmp_path):
+    from xlhedge.workbook import render
+    from xlhedge.workbook.evaluate import evaluate_workbook
+
+    _add_sol_hedged_with_btc(book)
+    refresh_workbook(book)
+    cached = openpyxl.load_workbook(book, data_only=True)
+    values = evaluate_workbook(book)
+    for (sheet, cell), value in values.items():
+        got = cached[sheet][cell].value
+        assert got == (pytest.approx(value) if isinstance(value, float) else value) or (
+            value is None and got in (None, "")), (sheet, cell, got, value)
+    assert cached["Hedge"]["J7"].value == pytest.approx(150_000 * values[("Hedge", "H7")] * 1.5)
+    if render.tools_available():
+        import subprocess
+
+        pdf = render.to_pdf(book, tmp_path / "pdf")
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "#NAME?" not in text and "Refreshed" in text

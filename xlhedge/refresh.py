@@ -339,6 +339,7 @@ class OpenpyxlBook:
         os.close(fd)
         try:
             self.wb.save(tmp)
+            self._cache_formula_values(Path(tmp))
             with contextlib.suppress(OSError):
                 os.chmod(tmp, self.path.stat().st_mode & 0o777)
             os.replace(tmp, self.path)
@@ -346,6 +347,18 @@ class OpenpyxlBook:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+
+    @staticmethod
+    def _cache_formula_values(path: Path) -> None:
+        """openpyxl drops formula results; store fresh ones so viewers without the xlhedge
+        functions still show numbers. A workbook the evaluator cannot read keeps none."""
+        from xlhedge.workbook.cached import fill_cached_values
+
+        try:
+            fill_cached_values(path)
+        except Exception:  # e.g. a formula the evaluator does not know; Excel recalculates anyway
+            pass
 
 
 def load_book(path: Path):
