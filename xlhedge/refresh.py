@@ -355,10 +355,9 @@ class OpenpyxlBook:
         functions still show numbers. A workbook the evaluator cannot read keeps none."""
         from xlhedge.workbook.cached import fill_cached_values
 
-        try:
+        # A formula the evaluator does not know: leave the results out; Excel recalculates anyway.
+        with contextlib.suppress(Exception):
             fill_cached_values(path)
-        except Exception:  # e.g. a formula the evaluator does not know; Excel recalculates anyway
-            pass
 
 
 def load_book(path: Path):
