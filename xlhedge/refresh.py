@@ -35,7 +35,7 @@ from xlhedge.market.snapshot import COLUMNS
 from xlhedge.workbook import layout as L
 
 TABLE_COLUMNS = [*COLUMNS, "stale"]
-BETA_KEYS = [k for k, _, _ in L.BETA_COLUMNS]
+BETA_KEYS = L.BETA_TABLE.keys
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
@@ -182,44 +182,30 @@ def _note_text(table: pd.DataFrame) -> str:
     return "Live data. Positive rate = longs pay shorts: a short hedge earns it."
 
 
+def _cell_value(value):
+    """A frame value as a cell value: naive-UTC datetimes, floats, None for missing."""
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (np.floating, np.integer)):
+        return float(value)
+    return value
+
+
 def table_rows(table: pd.DataFrame) -> list[list]:
     """Cell values of the Funding table, in column order (datetimes naive UTC)."""
-    apr = funding_apr(table["funding_rate"].to_numpy(float), table["interval_hours"].to_numpy(float)) \
-        if len(table) else np.array([])
-    rows = []
-    for i, rec in enumerate(table.itertuples(index=False)):
-        values = rec._asdict()
-        values["apr"] = float(np.atleast_1d(apr)[i])
-        values["key"] = f"{values['exchange']}|{values['base']}"
-        row = []
-        for key, _, _ in L.FUNDING_COLUMNS:
-            value = values.get(key)
-            if isinstance(value, pd.Timestamp):
-                value = None if pd.isna(value) else value.tz_convert("UTC").tz_localize(None).to_pydatetime()
-            elif value is None or (isinstance(value, float) and np.isnan(value)):
-                value = None
-            elif isinstance(value, (np.floating, np.integer)):
-                value = float(value)
-            row.append(value)
-        rows.append(row)
-    return rows
+    frame = table.assign(
+        apr=funding_apr(table["funding_rate"].to_numpy(float), table["interval_hours"].to_numpy(float))
+        if len(table) else [],
+        key=table["exchange"] + "|" + table["base"],
+    )
+    return [[_cell_value(v) for v in row] for row in frame[L.FUNDING_TABLE.keys].itertuples(index=False)]
 
 
 def beta_rows(table: pd.DataFrame) -> list[list]:
     """Cell values of the beta table, in column order."""
-    rows = []
-    for rec in table.itertuples(index=False):
-        values = rec._asdict()
-        row = []
-        for key in BETA_KEYS:
-            value = values.get(key)
-            if isinstance(value, pd.Timestamp):
-                value = value.tz_convert("UTC").tz_localize(None).to_pydatetime()
-            elif isinstance(value, (np.floating, np.integer)):
-                value = float(value)
-            row.append(value)
-        rows.append(row)
-    return rows
+    return [[_cell_value(v) for v in row] for row in table[BETA_KEYS].itertuples(index=False)]
 
 
 def rows_to_betas(rows: list[list]) -> pd.DataFrame:
@@ -247,7 +233,7 @@ def btc_hedged(rows: list[list], default_exchange) -> list[tuple[str, str]]:
 
 def rows_to_table(rows: list[list]) -> pd.DataFrame:
     """The previous Funding table from cell values (rows without an exchange are skipped)."""
-    keys = [k for k, _, _ in L.FUNDING_COLUMNS]
+    keys = L.FUNDING_TABLE.keys
     records = [dict(zip(keys, r, strict=True)) for r in rows if r and r[0] not in (None, "")]
     frame = pd.DataFrame(records, columns=keys)
     for col in ("funding_rate", "interval_hours", "mark_price"):
@@ -287,20 +273,23 @@ class OpenpyxlBook:
         sheet = self.wb[L.PORTFOLIO]
         return _assets(sheet[f"{col}{r}"].value for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1))
 
-    def read_table(self) -> pd.DataFrame:
-        last = L.FUNDING_COLUMNS[-1][1]
-        cells = self.funding[f"A{L.FUNDING_FIRST_ROW}:{last}{L.FUNDING_LAST_ROW}"]
-        return rows_to_table([[c.value for c in row] for row in cells])
+    def _read(self, table: L.Table) -> list[list]:
+        return [[c.value for c in row] for row in self.funding[table.ref]]
 
-    def write_table(self, table: pd.DataFrame) -> None:
-        rows = table_rows(table)[: L.FUNDING_ROWS]
-        for i in range(L.FUNDING_ROWS):
-            values = rows[i] if i < len(rows) else [None] * len(L.FUNDING_COLUMNS)
-            for (_, col, _), value in zip(L.FUNDING_COLUMNS, values, strict=True):
-                cell = self.funding[f"{col}{L.FUNDING_FIRST_ROW + i}"]
+    def _write(self, table: L.Table, rows: list[list]) -> None:
+        """Fill the table's cells, blanking rows past the data; text stays text."""
+        for i, cells in enumerate(self.funding[table.ref]):
+            values = rows[i] if i < len(rows) else [None] * len(table.columns)
+            for cell, value in zip(cells, values, strict=True):
                 cell.value = value
                 if isinstance(value, str):
                     cell.data_type = "s"  # never a formula, whatever the text starts with
+
+    def read_table(self) -> pd.DataFrame:
+        return rows_to_table(self._read(L.FUNDING_TABLE))
+
+    def write_table(self, table: pd.DataFrame) -> None:
+        self._write(L.FUNDING_TABLE, table_rows(table)[: L.FUNDING_ROWS])
 
     def write_status(self, status: str, note: str) -> None:
         for ref, text in ((L.STATUS_CELL, status), (L.NOTE_CELL, note)):
@@ -316,21 +305,11 @@ class OpenpyxlBook:
         default = self.wb[L.SETTINGS][f"B{L.SETTING_ROW['DefaultExchange']}"].value
         return btc_hedged(rows, default)
 
-    def _beta_range(self):
-        first, last = L.BETA_COLUMNS[0][1], L.BETA_COLUMNS[-1][1]
-        return self.funding[f"{first}{L.BETA_FIRST_ROW}:{last}{L.BETA_LAST_ROW}"]
-
     def read_beta_table(self) -> pd.DataFrame:
-        return rows_to_betas([[c.value for c in row] for row in self._beta_range()])
+        return rows_to_betas(self._read(L.BETA_TABLE))
 
     def write_beta_table(self, table: pd.DataFrame) -> None:
-        rows = beta_rows(table)[: L.BETA_ROWS]
-        for i, cells in enumerate(self._beta_range()):
-            values = rows[i] if i < len(rows) else [None] * len(BETA_KEYS)
-            for cell, value in zip(cells, values, strict=True):
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"
+        self._write(L.BETA_TABLE, beta_rows(table)[: L.BETA_ROWS])
 
     def save(self) -> None:
         """Write to a temporary file beside the original, then replace it atomically."""
@@ -414,17 +393,20 @@ class XlwingsBook:
         rng = f"{col}{L.PORTFOLIO_FIRST_ROW}:{col}{L.PORTFOLIO_LAST_ROW}"
         return _assets(self.book.sheets[L.PORTFOLIO].range(rng).value)
 
+    def _read(self, table: L.Table) -> list[list]:
+        return self.funding.range(table.ref).options(ndim=2).value
+
+    def _write(self, table: L.Table, rows: list[list]) -> None:
+        self.funding.range(table.ref).clear_contents()
+        if rows:
+            first = table.columns[0][1]
+            self.funding.range(f"{first}{table.first_row}").value = [[_as_text(v) for v in row] for row in rows]
+
     def read_table(self) -> pd.DataFrame:
-        last = L.FUNDING_COLUMNS[-1][1]
-        rng = self.funding.range(f"A{L.FUNDING_FIRST_ROW}:{last}{L.FUNDING_LAST_ROW}")
-        return rows_to_table(rng.options(ndim=2).value)
+        return rows_to_table(self._read(L.FUNDING_TABLE))
 
     def write_table(self, table: pd.DataFrame) -> None:
-        last = L.FUNDING_COLUMNS[-1][1]
-        self.funding.range(f"A{L.FUNDING_FIRST_ROW}:{last}{L.FUNDING_LAST_ROW}").clear_contents()
-        rows = [[_as_text(v) for v in row] for row in table_rows(table)[: L.FUNDING_ROWS]]
-        if rows:
-            self.funding.range(f"A{L.FUNDING_FIRST_ROW}").value = rows
+        self._write(L.FUNDING_TABLE, table_rows(table)[: L.FUNDING_ROWS])
 
     def write_status(self, status: str, note: str) -> None:
         self.funding.range(L.STATUS_CELL).value = _as_text(status)
@@ -438,18 +420,11 @@ class XlwingsBook:
         default = self.book.sheets[L.SETTINGS].range(f"B{L.SETTING_ROW['DefaultExchange']}").value
         return btc_hedged([list(r) for r in zip(*cols, strict=True)], default)
 
-    def _beta_range(self):
-        first, last = L.BETA_COLUMNS[0][1], L.BETA_COLUMNS[-1][1]
-        return self.funding.range(f"{first}{L.BETA_FIRST_ROW}:{last}{L.BETA_LAST_ROW}")
-
     def read_beta_table(self) -> pd.DataFrame:
-        return rows_to_betas(self._beta_range().options(ndim=2).value)
+        return rows_to_betas(self._read(L.BETA_TABLE))
 
     def write_beta_table(self, table: pd.DataFrame) -> None:
-        self._beta_range().clear_contents()
-        rows = [[_as_text(v) for v in row] for row in beta_rows(table)[: L.BETA_ROWS]]
-        if rows:
-            self.funding.range(f"{L.BETA_COLUMNS[0][1]}{L.BETA_FIRST_ROW}").value = rows
+        self._write(L.BETA_TABLE, beta_rows(table)[: L.BETA_ROWS])
 
 
 def refresh_caller(exchanges=None, offline=False, timeout=10.0) -> RefreshResult:

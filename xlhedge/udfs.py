@@ -178,9 +178,9 @@ def FUNDING_COST(notional, funding_rate, interval_hours=8, horizon_days=1, side=
     )
 
 
-def _price_series(alt, btc) -> tuple[np.ndarray, np.ndarray]:
+def _price_series(alt, btc, alt_name: str) -> tuple[np.ndarray, np.ndarray]:
     """Align alt and BTC price ranges (row or column, oldest first); text counts as empty."""
-    alt_arr = _lenient_array(alt, "beta_or_alt_prices")
+    alt_arr = _lenient_array(alt, alt_name)
     btc_arr = _lenient_array(btc, "btc_prices")
     btc_vec = btc_arr.ravel()
     if btc_arr.ndim == 2 and min(btc_arr.shape) != 1:
@@ -250,7 +250,7 @@ def BETA_HEDGE(alt_notional, beta_or_alt_prices, btc_prices=None, method="ols", 
                 (cell_array(beta_or_alt_prices, "beta"), "beta"),
             ],
         )
-    alt, btc = _price_series(beta_or_alt_prices, btc_prices)
+    alt, btc = _price_series(beta_or_alt_prices, btc_prices, "beta_or_alt_prices")
     est = engine.estimate_beta(alt, btc, how, hl)
     notional = cell_array(alt_notional, "alt_notional")
     if alt.ndim == 1:
@@ -280,7 +280,7 @@ def BETA_STATS(alt_prices, btc_prices, method="ols", halflife=30):
     """Spills a header row and, per alt, beta, R^2 (hedge effectiveness), correlation, n, std error."""
     how = cell_text(method, "method", METHODS, "ols")
     hl = cell_number(halflife, "halflife", 30.0)
-    alt, btc = _price_series_named(alt_prices, btc_prices)
+    alt, btc = _price_series(alt_prices, btc_prices, "alt_prices")
     est = engine.estimate_beta(alt, btc, how, hl)
     cols = [np.atleast_1d(np.asarray(getattr(est, k), dtype=float)) for k in
             ("beta", "r2", "correlation", "n", "stderr")]
@@ -288,13 +288,6 @@ def BETA_STATS(alt_prices, btc_prices, method="ols", halflife=30):
     body = np.where(np.isfinite(body), body, np.nan)
     rows = [[None if np.isnan(v) else float(v) for v in row] for row in body]
     return [list(BETA_STATS_HEADER), *rows]
-
-
-def _price_series_named(alt_prices, btc_prices):
-    try:
-        return _price_series(alt_prices, btc_prices)
-    except CellError as exc:
-        raise CellError(str(exc).replace("beta_or_alt_prices", "alt_prices"), exc.code) from None
 
 
 @xl_udf(

@@ -81,7 +81,13 @@ class _Formats:
         self.sample = make(bg_color="#EDEDED", font_color="#7F7F7F")
 
 
-def _f(formula: str, values: dict | None, sheet: str, cell: str):
+def _widths(ws, widths: dict[str, float]) -> None:
+    """Column widths by letter or range of letters: {"A": 12, "F:G": 8}."""
+    for cols, width in widths.items():
+        ws.set_column(cols if ":" in cols else f"{cols}:{cols}", width)
+
+
+def _f(values: dict | None, sheet: str, cell: str):
     """Cached value for a formula cell, from a previous evaluation (0 when unknown)."""
     if values is None:
         return 0
@@ -101,7 +107,7 @@ class TemplateBuilder:
         self.sheets = {name: self.wb.add_worksheet(name) for name in L.SHEETS}
 
     def formula(self, sheet: str, cell: str, formula: str, fmt) -> None:
-        self.sheets[sheet].write_formula(cell, formula, fmt, _f(formula, self.values, sheet, cell))
+        self.sheets[sheet].write_formula(cell, formula, fmt, _f(self.values, sheet, cell))
 
     # ------------------------------------------------------------------ workbook
     def build(self) -> None:
@@ -167,10 +173,7 @@ class TemplateBuilder:
         ws, f = self.sheets["Start"], self.fmt
         ws.set_vba_name("Sheet1")
         ws.hide_gridlines(2)
-        ws.set_column("A:A", 2)
-        ws.set_column("B:B", 92)
-        ws.set_column("C:C", 3)
-        ws.set_column("D:D", 34)
+        _widths(ws, {"A": 2, "B": 92, "C": 3, "D": 34})
         ws.write("B2", "xlhedge: insure your crypto with short perpetual futures", f.title)
         ws.set_row(1, 30)
         rows = [
@@ -235,9 +238,7 @@ class TemplateBuilder:
                                 "perpetual; type their beta to BTC, or leave it empty and the refresh "
                                 "estimates it from 180 days of prices.", f.note)
         ws.set_row(1, 32)
-        widths = {"A": 12, "B": 12, "C": 16, "D": 14, "E": 13, "F": 11, "G": 16, "H": 16, "I": 17, "J": 16}
-        for col, width in widths.items():
-            ws.set_column(f"{col}:{col}", width)
+        _widths(ws, {"A": 12, "B": 12, "C": 16, "D": 14, "E": 13, "F": 11, "G": 16, "H": 16, "I": 17, "J": 16})
         hr = L.PORTFOLIO_HEADER_ROW
         for _key, (col, header) in cols.items():
             ws.write(f"{col}{hr}", header, f.header)
@@ -379,8 +380,7 @@ class TemplateBuilder:
     def scenarios(self) -> None:
         ws, f = self.sheets[L.SCENARIOS], self.fmt
         ws.set_vba_name("Sheet4")
-        ws.set_column("A:A", 30)
-        ws.set_column("B:D", 18)
+        _widths(ws, {"A": 30, "B:D": 18})
         ws.write("A1", "Scenarios: what a price move does", f.title)
         ws.merge_range("A2:D2", "BTC moves by the % on the left; each coin moves with it (coins hedged with "
                                 "BTC move beta times as much). Hedged = coins + short, after funding over the "
@@ -428,9 +428,8 @@ class TemplateBuilder:
         snap = sample_snapshot()
         snap["stale"] = L.STALE_SAMPLE
         as_of = snap.attrs["sample_as_of"]
-        widths = {"A": 12, "B": 16, "C": 9, "D": 14, "E": 9, "F": 13, "G": 17, "H": 13, "I": 17, "J": 8, "K": 18}
-        for col, width in widths.items():
-            ws.set_column(f"{col}:{col}", width)
+        _widths(ws, {"A": 12, "B": 16, "C": 9, "D": 14, "E": 9, "F": 13, "G": 17, "H": 13, "I": 17, "J": 8,
+                     "K": 18})
         ws.write("A1", "Funding rates and mark prices", f.title)
         ws.write("A2", "Status", f.text_bold)
         ws.merge_range("B2:K2", f"SAMPLE data from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge. "
@@ -491,13 +490,7 @@ class TemplateBuilder:
     def settings(self) -> None:
         ws, f = self.sheets[L.SETTINGS], self.fmt
         ws.set_vba_name("Sheet6")
-        ws.set_column("A:A", 40)
-        ws.set_column("B:B", 14)
-        ws.set_column("C:C", 64)
-        ws.set_column("D:D", 3)
-        ws.set_column("E:E", 11)
-        ws.set_column("F:G", 8)
-        ws.set_column("H:H", 12)
+        _widths(ws, {"A": 40, "B": 14, "C": 64, "D": 3, "E": 11, "F:G": 8, "H": 12})
         ws.write("A1", "Settings", f.title)
         for col, header in zip("ABC", ("Setting", "Value", "What it means")):
             ws.write(f"{col}{L.SETTINGS_FIRST_ROW - 1}", header, f.header)
@@ -549,10 +542,7 @@ class TemplateBuilder:
     def conf(self) -> None:
         ws, f = self.sheets[L.CONF], self.fmt
         ws.set_vba_name("Sheet7")
-        ws.set_column("A:A", 22)
-        ws.set_column("B:B", 28)
-        ws.set_column("C:C", 2)
-        ws.set_column("D:D", 90)
+        _widths(ws, {"A": 22, "B": 28, "C": 2, "D": 90})
         ws.write("A1", "UDF Modules", f.out_text)
         ws.write("B1", L.UDF_MODULES, f.in_text)
         ws.write("D1", "The Python module with the xlhedge formulas (used by 'Enable functions').", f.note)

@@ -34,8 +34,6 @@ def _plain(value):
         return bool(value)
     if isinstance(value, (np.integer, np.floating, int, float)):
         return float(value)
-    if isinstance(value, str):
-        return value
     return value
 
 

@@ -93,6 +93,23 @@ FUNDING_COLUMNS = (  # (key, column letter, header)
 )
 STALE_NO, STALE_YES, STALE_SAMPLE = "no", "yes", "sample"
 
+
+@dataclass(frozen=True)
+class Table:
+    """A block of the Funding sheet the refresh owns: its columns and rows."""
+
+    columns: tuple  # (key, column letter, header)
+    first_row: int
+    last_row: int
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for key, _, _ in self.columns]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.columns[0][1]}{self.first_row}:{self.columns[-1][1]}{self.last_row}"
+
 #: The refresh's second table, beside the first: betas to BTC of coins hedged with the BTC perp.
 BETA_TITLE_CELL = "M4"
 BETA_FIRST_ROW = FUNDING_FIRST_ROW
@@ -107,6 +124,8 @@ BETA_COLUMNS = (  # (key, column letter, header)
     ("estimated_at", "R", "Estimated at (UTC)"),
     ("stale", "S", "Stale?"),
 )
+FUNDING_TABLE = Table(FUNDING_COLUMNS, FUNDING_FIRST_ROW, FUNDING_LAST_ROW)
+BETA_TABLE = Table(BETA_COLUMNS, BETA_FIRST_ROW, BETA_LAST_ROW)
 
 # ---------------------------------------------------------------- Hedge / Scenarios
 HEDGE = "Hedge"
