@@ -5,7 +5,10 @@ import time
 import pandas as pd
 import pytest
 
-from xlhedge.market import COLUMNS, MarketDataError, funding_history, funding_snapshot, price_history
+import numpy as np
+
+from xlhedge.market import COLUMNS, EXCHANGES, MarketDataError, funding_history, funding_snapshot, price_history
+from xlhedge.market.contracts import canonical_mask
 from xlhedge.market.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_close, _hist_rate
 
 
@@ -17,17 +20,21 @@ def test_snapshot_contract(exchanges):
     df = funding_snapshot()
     assert list(df.columns) == COLUMNS
     assert df.attrs["errors"] == {}
-    assert len(df) == 12  # BTC, ETH, SOL on four exchanges
-    rows = by_key(df)
-    # numbers arrive as strings and become floats
+    assert len(df) == 22  # BTC, ETH, SOL on seven exchanges, plus OKX's coin-margined BTC swap
+    rows = by_key(df[canonical_mask(df)])
+    # numbers arrive as strings (JSON numbers on MEXC) and become floats
     assert rows[("binance", "BTC")].funding_rate == pytest.approx(0.0001)
     assert rows[("binance", "BTC")].mark_price == pytest.approx(60000.0)
-    # intervals come from the exchange, not assumed
-    assert rows[("binance", "SOL")].interval_hours == 4  # fundingInfo
+    assert rows[("mexc", "BTC")].funding_rate == pytest.approx(0.000091)
+    # intervals come from each exchange's own field and unit, never assumed
+    assert rows[("binance", "SOL")].interval_hours == 4  # fundingInfo (hours)
     assert rows[("binance", "BTC")].interval_hours == 8  # not in fundingInfo: the default 8h
-    assert rows[("bybit", "SOL")].interval_hours == 4  # instruments-info fundingInterval 240 min
+    assert rows[("bybit", "SOL")].interval_hours == 4  # instruments-info fundingInterval 240 (minutes)
     assert rows[("okx", "SOL")].interval_hours == 4  # nextFundingTime - fundingTime
     assert rows[("hyperliquid", "BTC")].interval_hours == 1
+    assert rows[("bingx", "SOL")].interval_hours == 4  # fundingIntervalHours (hours)
+    assert rows[("mexc", "SOL")].interval_hours == 1  # collectCycle (hours)
+    assert rows[("weex", "SOL")].interval_hours == 4  # collectCycle 240 (minutes)
     assert rows[("okx", "ETH")].symbol == "ETH-USDT-SWAP"
     assert rows[("okx", "ETH")].mark_price == pytest.approx(3000.5)  # joined from mark-price
     for col in ("next_funding_time", "fetched_at"):
@@ -35,12 +42,51 @@ def test_snapshot_contract(exchanges):
     assert df["next_funding_time"].notna().all()
 
 
+def test_contract_identity_and_the_signal_fields(exchanges):
+    from xlhedge.market.loopback import CONTRACT_SIZES
+
+    df = funding_snapshot()
+    rows = by_key(df[canonical_mask(df)])
+    assert {(r.quote, r.margin) for r in rows.values() if r.exchange != "hyperliquid"} == {("USDT", "linear")}
+    assert rows[("hyperliquid", "BTC")].quote == "USDC"
+    inverse = df[df["symbol"] == "BTC-USD-SWAP"].iloc[0]
+    assert (inverse.quote, inverse.margin, inverse.contract_size) == ("USD", "inverse", 100.0)
+    assert rows[("okx", "BTC")].contract_size == CONTRACT_SIZES["BTC"]  # ctVal from instruments
+    assert rows[("mexc", "ETH")].contract_size == CONTRACT_SIZES["ETH"]  # contractSize from detail
+    # basis = mark / index - 1 from the served strings (the fake index is mark / 1.001, to 6 places)
+    for r in rows.values():
+        index = round(r.mark_price / 1.001, 6)
+        assert r.index_price == pytest.approx(index, abs=1e-6)
+        assert r.basis == pytest.approx(r.mark_price / index - 1.0, rel=1e-9)
+    # open interest in USD where the bulk answers carry it (coins x mark, or the exchange's own USD figure)
+    assert rows[("bybit", "BTC")].open_interest_usd == pytest.approx(1000 * 60010.0)  # openInterestValue
+    assert rows[("okx", "ETH")].open_interest_usd == pytest.approx(1000 * 3000.5)  # oiUsd
+    assert rows[("hyperliquid", "SOL")].open_interest_usd == pytest.approx(1000 * 150.02)  # coins x markPx
+    assert rows[("mexc", "BTC")].open_interest_usd == pytest.approx(1000 * 60004.0)  # holdVol x size x mark
+    # per-symbol endpoints are not called without a portfolio: empty, never made up
+    for ex in ("binance", "bingx", "weex"):
+        assert np.isnan(rows[(ex, "BTC")].open_interest_usd)
+    assert rows[("weex", "ETH")].predicted_rate == pytest.approx(0.00002)  # forecastFundingRate
+    assert np.isnan(rows[("binance", "ETH")].predicted_rate)
+
+
+def test_per_symbol_open_interest_only_for_the_portfolio(exchanges):
+    df = funding_snapshot(symbols="BTC")
+    rows = by_key(df[canonical_mask(df)])
+    assert rows[("binance", "BTC")].open_interest_usd == pytest.approx(1000 * 60000.0)  # coins x mark
+    assert rows[("bingx", "BTC")].open_interest_usd == pytest.approx(1000 * 60003.0)  # BingX's USD value
+    assert rows[("weex", "BTC")].open_interest_usd == pytest.approx(1000 * 60006.0)
+    for ex, path in (("binance", "/fapi/v1/openInterest"), ("bingx", "/openApi/swap/v2/quote/openInterest"),
+                     ("weex", "/capi/v3/market/openInterest")):
+        assert exchanges.hits[(ex, path)] == 1  # BTC only, not ETH or SOL
+
+
 def test_contracts_without_funding_are_skipped(exchanges):
     df = funding_snapshot()
     assert "NEWCOIN" not in set(df["base"])  # pre-launch: empty lastFundingRate
-    assert not df["symbol"].str.contains("_").any()  # Binance delivery contract
+    assert not df["symbol"].str.contains("_USDT_|USDT_", regex=True).any()  # Binance delivery contract
+    assert "BTCUSDT_260327" not in set(df["symbol"])
     assert "BTC-26DEC25" not in set(df["symbol"])  # Bybit futures
-    assert "BTC-USD-SWAP" not in set(df["symbol"])  # OKX coin-margined
     assert "OLDCOIN" not in set(df["base"])  # Hyperliquid delisted
 
 
@@ -52,8 +98,14 @@ def test_bulk_endpoints_once_each_and_cursor_pagination(exchanges):
     assert hits[("bybit", "/v5/market/tickers")] == 1
     assert hits[("bybit", "/v5/market/instruments-info")] == 2  # 4 instruments, pages of 2
     assert hits[("okx", "/api/v5/public/funding-rate")] == 1
+    assert hits[("okx", "/api/v5/market/index-tickers")] == 2  # USDT and USD indexes
     assert hits[("hyperliquid", "/info")] == 1
-    assert sum(hits.values()) == 8
+    assert hits[("bingx", "/openApi/swap/v2/quote/premiumIndex")] == 1
+    assert hits[("mexc", "/api/v1/contract/funding_rate")] == 1
+    assert hits[("weex", "/capi/v3/market/premiumIndex")] == 1
+    # binance 2, bybit 3, okx 6 (funding, mark, instruments, open interest, 2 indexes), hyperliquid 1,
+    # bingx 1, mexc 3 (funding, detail, ticker), weex 1
+    assert sum(hits.values()) == 17
 
 
 def test_symbols_filter_and_exchange_subset(exchanges):
@@ -66,7 +118,7 @@ def test_symbols_filter_and_exchange_subset(exchanges):
 def test_one_exchange_failing_leaves_the_others(exchanges):
     exchanges.fault("bybit", "/v5/market/tickers", Fault(status=500, times=99))
     df = funding_snapshot(timeout=5)
-    assert set(df["exchange"]) == {"binance", "okx", "hyperliquid"}
+    assert set(df["exchange"]) == {"binance", "okx", "hyperliquid", "bingx", "mexc", "weex"}
     assert "bybit" in df.attrs["errors"]
     assert "/v5/market/tickers" in df.attrs["errors"]["bybit"]
     assert "HTTP 500" in df.attrs["errors"]["bybit"]
@@ -126,7 +178,7 @@ def test_a_hanging_exchange_does_not_hold_up_the_others(exchanges):
     elapsed = time.monotonic() - start
     assert elapsed < 1.5 + 0.8
     assert "hyperliquid" in df.attrs["errors"]
-    assert len(df) == 9
+    assert len(df) == 19
 
 
 def test_connection_refused(exchanges, monkeypatch):
@@ -144,10 +196,16 @@ def test_connection_refused(exchanges, monkeypatch):
 
 def test_every_exchange_failing_raises(exchanges):
     for ex, path in (("binance", "/fapi/v1/premiumIndex"), ("bybit", "/v5/market/tickers"),
-                     ("okx", "/api/v5/public/funding-rate"), ("hyperliquid", "/info")):
+                     ("okx", "/api/v5/public/funding-rate"), ("hyperliquid", "/info"),
+                     ("bingx", "/openApi/swap/v2/quote/premiumIndex"), ("mexc", "/api/v1/contract/funding_rate"),
+                     ("weex", "/capi/v3/market/premiumIndex")):
         exchanges.fault(ex, path, Fault(status=503, times=99))
-    with pytest.raises(MarketDataError, match="no exchange answered"):
+    with pytest.raises(MarketDataError, match="no exchange answered") as info:
         funding_snapshot(timeout=2)
+    assert set(info.value.errors) == set(EXCHANGES)
+    # one clause per distinct reason, each exchange named once
+    assert str(info.value).count("HTTP 503") == 1
+    assert all(str(info.value).count(ex) == 1 for ex in ("binance", "weex"))
 
 
 def test_okx_without_instid_any_falls_back_per_instrument(exchanges):
@@ -162,6 +220,16 @@ def test_unknown_exchange():
         funding_snapshot(["ftx"])
 
 
+def test_all_and_the_users_default_set(exchanges, monkeypatch):
+    from xlhedge.market import parse_exchanges
+
+    assert parse_exchanges("all") == list(EXCHANGES) == parse_exchanges(None)
+    monkeypatch.setenv("XLHEDGE_EXCHANGES", "okx, mexc")
+    assert parse_exchanges(None) == ["okx", "mexc"]
+    assert set(funding_snapshot()["exchange"]) == {"okx", "mexc"}
+    assert parse_exchanges("ALL") == list(EXCHANGES)
+
+
 def _expected(symbol, hours, start, end, value):
     step = hours * HOUR_MS
     first = EPOCH_MS + -(-(start - EPOCH_MS) // step) * step
@@ -171,7 +239,8 @@ def _expected(symbol, hours, start, end, value):
 @pytest.mark.parametrize(
     ("exchange", "symbol", "native", "hours"),
     [("binance", "BTCUSDT", "BTCUSDT", 8), ("bybit", "ETHUSDT", "ETHUSDT", 8),
-     ("okx", "BTC", "BTC-USDT-SWAP", 8), ("hyperliquid", "ETH", "ETH", 1)],
+     ("okx", "BTC", "BTC-USDT-SWAP", 8), ("hyperliquid", "ETH", "ETH", 1),
+     ("bingx", "BTC-USDT", "BTC-USDT", 8), ("mexc", "ETH_USDT", "ETH_USDT", 8), ("weex", "BTCUSDT", "BTCUSDT", 8)],
 )
 def test_funding_history_pages_through_limits(exchanges, exchange, symbol, native, hours):
     start, end = pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2026-01-10", tz="UTC")
@@ -179,6 +248,7 @@ def test_funding_history_pages_through_limits(exchanges, exchange, symbol, nativ
     s_ms, e_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
     want = _expected(native, hours, s_ms, e_ms, _hist_rate)
     assert len(got) == len(want) > 1000  # more than one page on every exchange
+    assert (got["interval_hours"] == hours).all()  # read from the spacing of the timestamps
     epoch = pd.Timestamp(0, tz="UTC")
     assert list((got["time"] - epoch) // pd.Timedelta(milliseconds=1)) == [t for t, _ in want]
     assert got["funding_rate"].tolist() == pytest.approx([r for _, r in want])
@@ -186,7 +256,9 @@ def test_funding_history_pages_through_limits(exchanges, exchange, symbol, nativ
 
 @pytest.mark.parametrize(("exchange", "symbol", "native"),
                          [("binance", "BTCUSDT", "BTCUSDT"), ("bybit", "BTCUSDT", "BTCUSDT"),
-                          ("okx", "BTC-USDT-SWAP", "BTC-USDT-SWAP"), ("hyperliquid", "BTC", "BTC")])
+                          ("okx", "BTC-USDT-SWAP", "BTC-USDT-SWAP"), ("hyperliquid", "BTC", "BTC"),
+                          ("bingx", "BTC-USDT", "BTC-USDT"), ("mexc", "BTC_USDT", "BTC_USDT"),
+                          ("weex", "BTCUSDT", "BTCUSDT")])
 def test_price_history(exchanges, exchange, symbol, native):
     start, end = pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-04-01", tz="UTC")
     got = price_history(exchange, symbol, "1h", start, end)
@@ -194,6 +266,18 @@ def test_price_history(exchanges, exchange, symbol, native):
     assert len(got) == len(want) == 2161
     assert got["close"].tolist() == pytest.approx([c for _, c in want])
     assert got["time"].is_monotonic_increasing
+
+
+def test_history_keeps_to_the_window_and_leaves_out_the_open_candle(exchanges):
+    # Hyperliquid answers with the candle that contains the start first, even if it opened before
+    start = pd.Timestamp("2025-03-01 00:30", tz="UTC")
+    got = price_history("hyperliquid", "BTC", "1h", start, pd.Timestamp("2025-03-02", tz="UTC"))
+    assert got["time"].iloc[0] == pd.Timestamp("2025-03-01 01:00", tz="UTC")
+    # OKX's newest candle is still open (confirm "0"): it is not a close
+    now = pd.Timestamp.now(tz="UTC")
+    got = price_history("okx", "BTC", "1h", now - pd.Timedelta(hours=5), now)
+    assert got["time"].iloc[-1] + pd.Timedelta(hours=1) <= now
+    assert len(got) == 4
 
 
 def test_history_errors(exchanges):
@@ -210,8 +294,8 @@ def test_betas_from_price_history(exchanges):
     from xlhedge.market.betas import estimate_betas, perp_symbol
     from xlhedge.market.loopback import BETAS
 
-    assert [perp_symbol(ex, "sol") for ex in ("binance", "bybit", "okx", "hyperliquid")] == [
-        "SOLUSDT", "SOLUSDT", "SOL-USDT-SWAP", "SOL"]
+    assert [perp_symbol(ex, "sol") for ex in EXCHANGES] == [
+        "SOLUSDT", "SOLUSDT", "SOL-USDT-SWAP", "SOL", "SOL-USDT", "SOL_USDT", "SOLUSDT"]
     exchanges.fault("bybit", "/v5/market/kline", Fault(status=500, times=99))
     frame, errors = estimate_betas([("eth", "okx"), ("SOL", "hyperliquid"), ("XRP", "bybit")], timeout=2)
     got = dict(zip(frame["base"], frame["beta"], strict=True))

@@ -19,10 +19,13 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line."""
 
 
-def _add_exchange_args(p, symbols=True):
-    p.add_argument("--exchanges", help="comma-separated: binance,bybit,okx,hyperliquid (default all)")
+EXCHANGE_HELP = "comma-separated, or all: binance, bybit, okx, hyperliquid, bingx, mexc, weex (default: {default})"
+
+
+def _add_exchange_args(p, symbols=True, default="$XLHEDGE_EXCHANGES, else all"):
+    p.add_argument("--exchanges", "--exchange", dest="exchanges", help=EXCHANGE_HELP.format(default=default))
     if symbols:
-        p.add_argument("--symbols", help="base assets to keep, e.g. BTC,ETH (default all)")
+        p.add_argument("--symbols", help="coins or symbols to keep, e.g. BTC,ETH,BTCUSDC (default all)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds the fetch may take (default 10)")
 
 
@@ -51,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("refresh", help="refresh a workbook's Funding sheet without Excel")
     p.add_argument("book", help="path to an xlhedge workbook (.xlsm)")
-    _add_exchange_args(p, symbols=False)
+    _add_exchange_args(p, symbols=False, default="the workbook's 'Exchanges to refresh' setting")
     p.add_argument("--offline", action="store_true", help="write the bundled sample snapshot")
 
     p = sub.add_parser("template", help="write a fresh copy of the workbook template")
@@ -60,8 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", help="download funding or price history to CSV")
     p.add_argument("kind", choices=("funding", "price"))
-    p.add_argument("--exchange", required=True, help="binance, bybit, okx or hyperliquid")
-    p.add_argument("--symbol", required=True, help="exchange symbol, e.g. BTCUSDT (BTC on okx/hyperliquid)")
+    p.add_argument("--exchange", required=True, help="binance, bybit, okx, hyperliquid, bingx, mexc or weex")
+    p.add_argument("--symbol", required=True,
+                   help="exchange symbol: BTCUSDT (binance, bybit, weex), BTC (okx, hyperliquid), "
+                        "BTC-USDT (bingx), BTC_USDT (mexc)")
     p.add_argument("--start", help="UTC date, e.g. 2025-01-01 (default: 30 days / 1 year back)")
     p.add_argument("--end", help="UTC date (default now)")
     p.add_argument("--interval", default="1d", help="candle length for prices: 1h, 4h or 1d")
@@ -98,6 +103,9 @@ def cmd_refresh(args) -> int:
     from xlhedge.refresh import refresh_workbook
 
     result = refresh_workbook(_book(args.book), args.exchanges, args.offline, args.timeout)
+    if not args.offline and not result.answered:
+        # the workbook was still written: every row kept, marked stale, and the status says why
+        raise UserError(result.status.split(": ", 1)[-1])
     print(result.status)
     return 0
 
@@ -170,18 +178,44 @@ def cmd_funding(args) -> int:
         if df.empty:
             print("No contracts matched.")
             return 0
-        view = df.assign(
-            rate=df["funding_rate"].map(lambda x: f"{x:+.4%}"),
-            per_8h=df["rate_per_8h"].map(lambda x: f"{x:+.4%}"),
-            apr_text=df["apr"].map(lambda x: f"{x:+.2%}"),
-            interval=df["interval_hours"].map(lambda x: f"{x:g}h"),
-            next=df["next_funding_time"].dt.strftime("%m-%d %H:%M"),
-            mark=df["mark_price"].map(lambda x: f"{x:,.4f}".rstrip("0").rstrip(".")),
-        )[["exchange", "symbol", "rate", "interval", "per_8h", "apr_text", "next", "mark"]]
-        view.columns = ["Exchange", "Symbol", "Rate", "Every", "Per 8h", "APR", "Next (UTC)", "Mark"]
-        print(view.to_string(index=False))
-        print("Positive rate: longs pay shorts (a short hedge earns it). Negative: shorts pay.")
+        print(funding_table_text(df))
+        print("Positive rate: longs pay shorts (a short hedge earns it). Negative: shorts pay. "
+              "* = the contract that hedges the coin on that exchange.")
     return 0
+
+
+def funding_table_text(df) -> str:
+    """The snapshot as a readable table; empty fields (not published by the exchange) stay blank."""
+    import numpy as np
+
+    from xlhedge.market.contracts import canonical_mask
+
+    def fmt(pattern):
+        return lambda x: "" if x is None or not np.isfinite(x) else pattern.format(x)
+
+    def usd_short(x):
+        if x is None or not np.isfinite(x):
+            return ""
+        for size, unit in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+            if abs(x) >= size:
+                return f"${x / size:,.1f}{unit}"
+        return f"${x:,.0f}"
+
+    view = df.assign(
+        hedge=np.where(canonical_mask(df), "*", ""),
+        rate=df["funding_rate"].map(fmt("{:+.4%}")),
+        per_8h=df["rate_per_8h"].map(fmt("{:+.4%}")),
+        apr_text=df["apr"].map(fmt("{:+.2%}")),
+        interval=df["interval_hours"].map(fmt("{:g}h")),
+        next=df["next_funding_time"].dt.strftime("%m-%d %H:%M").fillna(""),
+        mark=df["mark_price"].map(lambda x: "" if not np.isfinite(x) else f"{x:,.6g}"),
+        basis_text=df["basis"].map(fmt("{:+.3%}")),
+        oi=df["open_interest_usd"].map(usd_short),
+    )[["exchange", "symbol", "hedge", "quote", "margin", "rate", "interval", "per_8h", "apr_text", "next",
+       "mark", "basis_text", "oi"]]
+    view.columns = ["Exchange", "Symbol", "", "Quote", "Margin", "Rate", "Every", "Per 8h", "APR",
+                    "Next (UTC)", "Mark", "Basis", "Open int."]
+    return view.to_string(index=False)
 
 
 def cmd_history(args) -> int:

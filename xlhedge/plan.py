@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from xlhedge import engine
+from xlhedge.market.contracts import resolve
 from xlhedge.refresh import OpenpyxlBook
 from xlhedge.workbook import layout as L
 
 PLAN_COLUMNS = [
-    "asset", "spot_value", "hedge_with", "perp", "exchange", "funding_rate", "interval_hours",
+    "asset", "spot_value", "hedge_with", "perp", "exchange", "contract", "funding_rate", "interval_hours",
     "hedge_ratio", "beta", "short_notional", "mark_price", "contracts", "margin", "liquidation_price",
     "funding_cost", "funding_apr", "short_held", "rebalance",
 ]
@@ -81,14 +82,20 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
     default_ex = str(s["DefaultExchange"]).strip().lower()
     exchange = np.array([str(e).strip().lower() if isinstance(e, str) and e.strip() else default_ex
                          for e in h["exchange"]])
-    table = inputs.funding.assign(key=inputs.funding["exchange"] + "|" + inputs.funding["base"])
-    table = table.drop_duplicates("key").set_index("key")
-    own_key = pd.Index([f"{e}|{a}" for e, a in zip(exchange, assets, strict=True)])
-    perp_key = pd.Index([f"{e}|{p}" for e, p in zip(exchange, perp, strict=True)])
-    rate = table["funding_rate"].reindex(perp_key).to_numpy(float)
-    hours = table["interval_hours"].reindex(perp_key).fillna(8.0).to_numpy(float)
-    perp_mark = table["mark_price"].reindex(perp_key).to_numpy(float)
-    own_mark = table["mark_price"].reindex(own_key).to_numpy(float)
+    table = inputs.funding.reset_index(drop=True)
+    own_row = resolve(table, exchange, assets)  # the workbook's lookup: hedge contract, else exact symbol
+    perp_row = resolve(table, exchange, perp)
+
+    def pick(column, rows, default=np.nan):
+        values = table[column].to_numpy(float) if len(table) else np.zeros(0)
+        return np.array([values[i] if i >= 0 else default for i in rows], dtype=float)
+
+    rate = pick("funding_rate", perp_row)
+    hours = np.nan_to_num(pick("interval_hours", perp_row), nan=8.0)
+    perp_mark = pick("mark_price", perp_row)
+    own_mark = pick("mark_price", own_row)
+    symbols = table["symbol"].to_numpy(object) if len(table) else np.zeros(0, dtype=object)
+    contract = np.array([symbols[i] if i >= 0 else "" for i in perp_row], dtype=object)
     typed = _num(h["typed_price"])
     price = np.where(np.isnan(typed), own_mark, typed)
     spot = _num(h["quantity"]) * price
@@ -125,7 +132,7 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
                                                  float(s["RebalanceBand"]))
     return pd.DataFrame({
         "asset": assets, "spot_value": spot, "hedge_with": np.where(via_btc, "BTC perp", "own perp"),
-        "perp": perp, "exchange": exchange, "funding_rate": rate, "interval_hours": hours,
+        "perp": perp, "exchange": exchange, "contract": contract, "funding_rate": rate, "interval_hours": hours,
         "hedge_ratio": ratio, "beta": beta, "short_notional": notional, "mark_price": mark,
         "contracts": contracts, "margin": notional / leverage, "liquidation_price": liq,
         "funding_cost": cost, "funding_apr": apr, "short_held": held, "rebalance": rebalance,
@@ -158,7 +165,7 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
     rows = []
     for r in plan.itertuples():
         rows.append({
-            "Asset": r.asset, "Spot": usd(r.spot_value), "Perp": f"{r.perp} @ {r.exchange}",
+            "Asset": r.asset, "Spot": usd(r.spot_value), "Perp": f"{r.contract or r.perp} @ {r.exchange}",
             "Ratio": f"{r.hedge_ratio:.1%}" if np.isfinite(r.hedge_ratio) else "",
             "Short (USD)": usd(r.short_notional),
             "Contracts": "" if not np.isfinite(r.contracts) else f"{r.contracts:,.6g}",

@@ -30,13 +30,16 @@ import pandas as pd
 from xlhedge.engine import funding_apr
 from xlhedge.market import MarketDataError, funding_snapshot, parse_exchanges, price_history
 from xlhedge.market.betas import estimate_betas
+from xlhedge.market.contracts import lookup_keys
+from xlhedge.market.errors import reason, shorten, summarize
 from xlhedge.market.sample import sample_snapshot
-from xlhedge.market.snapshot import COLUMNS
+from xlhedge.market.snapshot import COLUMNS, FLOAT_COLUMNS, TIME_COLUMNS
 from xlhedge.workbook import layout as L
 
 TABLE_COLUMNS = [*COLUMNS, "stale"]
 BETA_KEYS = L.BETA_TABLE.keys
 FORMULA_STARTS = ("=", "+", "-", "@")
+STATUS_REASON_WIDTH = 70  # characters of an exchange's failure reason in the status cell
 
 
 class WorkbookError(ValueError):
@@ -51,6 +54,11 @@ class RefreshResult:
     outcome: dict[str, str] = field(default_factory=dict)
     status: str = ""
     used_sample: bool = False
+
+    @property
+    def answered(self) -> list[str]:
+        """Exchanges that answered this time."""
+        return [ex for ex, what in self.outcome.items() if what.startswith("ok")]
 
 
 # ---------------------------------------------------------------- the steps
@@ -80,6 +88,17 @@ def _fmt_time(ts) -> str:
     return pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M UTC") if ts is not None and not pd.isna(ts) else "?"
 
 
+def refresh_exchanges(book, exchanges) -> list[str]:
+    """The exchanges to refresh: those asked for, else the workbook's setting, else the default set."""
+    if exchanges:
+        return parse_exchanges(exchanges)
+    setting = book.read_setting("RefreshExchanges")
+    try:
+        return parse_exchanges(setting if isinstance(setting, str) else None)
+    except ValueError as exc:
+        raise WorkbookError(f"Settings, 'Exchanges to refresh': {exc}") from None
+
+
 def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10.0,
                 snapshot: Callable = funding_snapshot, now=None,
                 prices: Callable = price_history) -> RefreshResult:
@@ -90,18 +109,19 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
     book : OpenpyxlBook or XlwingsBook
         Where to read assets and the previous table, and write the new one.
     exchanges : list of str or str, optional
-        Exchanges to refresh (default all four).
+        Exchanges to refresh (default: the workbook's "Exchanges to refresh" setting).
     offline : bool
         Use the bundled sample snapshot instead of the network.
     timeout : float
         Seconds the network fetch may take.
     """
-    requested = parse_exchanges(exchanges)
+    requested = refresh_exchanges(book, exchanges)
     bases = book.read_assets()
     previous = book.read_table()
     now = now or pd.Timestamp.now(tz="UTC")
     outcome: dict[str, str] = {}
     used_sample = False
+    errors: dict[str, str] = {}
     if offline:
         fresh = sample_snapshot(requested, bases)
         table = merge_tables(previous, fresh, requested, [])
@@ -113,11 +133,11 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
             fresh = snapshot(requested, bases, timeout=timeout)
             errors = fresh.attrs.get("errors", {})
         except MarketDataError as exc:
-            fresh, errors = None, {ex: str(exc) for ex in requested}
+            fresh, errors = None, exc.errors or {ex: str(exc) for ex in requested}
         failed = [ex for ex in requested if ex in errors]
         for ex in requested:
             if ex in errors:
-                outcome[ex] = f"FAILED ({errors[ex][:90]})"
+                outcome[ex] = f"FAILED ({shorten(reason(errors[ex]), STATUS_REASON_WIDTH)})"
             else:
                 outcome[ex] = f"ok ({int((fresh['exchange'] == ex).sum())} contracts)"
         if fresh is None and previous.empty:
@@ -129,10 +149,12 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
             table = merge_tables(previous, previous.iloc[0:0], requested, requested)
         else:
             table = merge_tables(previous, fresh, requested, failed)
-    table = table[table["base"].isin(bases) | ~table["exchange"].isin(requested)] if bases else table
-    status = _status_text(now, outcome, table, used_sample, offline)
-    if not offline and not used_sample and any(what.startswith("ok") for what in outcome.values()):
-        status += refresh_betas(book, timeout, prices, now)
+    if bases:
+        mine = table["base"].isin(bases) | table["symbol"].astype(str).str.upper().isin(bases)
+        table = table[mine | ~table["exchange"].isin(requested)]
+    status = _status_text(now, outcome, errors, table, used_sample, offline)
+    if not offline:
+        status += refresh_betas(book, timeout, prices, now, reachable=any(w.startswith("ok") for w in outcome.values()))
     book.write_table(table.reset_index(drop=True))
     book.write_status(status, _note_text(table))
     return RefreshResult(table.reset_index(drop=True), outcome, status, used_sample)
@@ -148,29 +170,45 @@ def merge_betas(previous: pd.DataFrame, fresh: pd.DataFrame, failed: list[str]) 
     return table[BETA_KEYS].sort_values("base", kind="stable").reset_index(drop=True)
 
 
-def refresh_betas(book, timeout: float, prices: Callable, now) -> str:
-    """Estimate betas of the coins hedged with the BTC perp; returns a sentence for the status."""
+def refresh_betas(book, timeout: float, prices: Callable, now, reachable: bool = True) -> str:
+    """Estimate betas of the coins hedged with the BTC perp; returns a sentence for the status.
+
+    Every coin that could not be estimated is named with the reason; its last estimate stays,
+    marked stale.
+    """
     pairs = book.read_btc_hedged()
     if not pairs:
         return ""
-    fresh, errors = estimate_betas(pairs, timeout=max(timeout, 10.0), prices=prices, now=now)
-    book.write_beta_table(merge_betas(book.read_beta_table(), fresh, list(errors)))
+    previous = book.read_beta_table()
+    if not reachable:
+        fresh, errors = previous.iloc[0:0], {base: "no exchange answered" for base, _ in pairs}
+    else:
+        fresh, errors = estimate_betas(pairs, timeout=max(timeout, 10.0), prices=prices, now=now)
+    book.write_beta_table(merge_betas(previous, fresh, list(errors)))
     parts = [f"{r.base} {r.beta:.2f} (R² {r.r2:.2f})" for r in fresh.drop_duplicates("base").itertuples()]
-    parts += [f"{base} FAILED ({why[:60]})" for base, why in errors.items()]
-    return " Betas to BTC: " + "; ".join(parts) + "."
+    failed = [f"{base} ({shorten(reason(why), 50)})" for base, why in errors.items()]
+    text = " Betas to BTC: " + "; ".join(parts) + "." if parts else ""
+    if failed:
+        kept = previous[previous["base"].isin(list(errors))]
+        tail = f", last estimates kept from {_fmt_time(kept['estimated_at'].min())}" if len(kept) else ""
+        text += f" Betas not estimated: {'; '.join(failed)}{tail}."
+    return text
 
 
-def _status_text(now, outcome, table, used_sample, offline) -> str:
-    parts = "; ".join(f"{ex} {what}" for ex, what in outcome.items())
+def _status_text(now, outcome, errors, table, used_sample, offline) -> str:
     head = f"Refreshed {_fmt_time(now)}"
     if offline:
         return f"{head} from the bundled SAMPLE data (offline), not live prices."
-    if used_sample:
-        return f"{head}: no exchange answered, showing SAMPLE data. {parts}"
+    answered = [ex for ex, what in outcome.items() if what.startswith("ok")]
+    if not answered:
+        why = summarize({ex: errors.get(ex, "no answer") for ex in outcome})
+        if used_sample:
+            return f"{head}: no exchange answered ({why}); showing SAMPLE data."
+        return (f"{head}: no exchange answered ({why}). Every row kept from "
+                f"{_fmt_time(table['fetched_at'].min())}, marked stale.")
+    parts = "; ".join(f"{ex} {what}" for ex, what in outcome.items())
     stale = table[table["stale"] == L.STALE_YES]
-    tail = ""
-    if len(stale):
-        tail = f" Stale rows kept from {_fmt_time(stale['fetched_at'].min())}."
+    tail = f" Stale rows kept from {_fmt_time(stale['fetched_at'].min())}." if len(stale) else ""
     return f"{head}: {parts}.{tail}"
 
 
@@ -179,7 +217,9 @@ def _note_text(table: pd.DataFrame) -> str:
     if len(sample):
         return (f"SAMPLE DATA from {_fmt_time(sample['fetched_at'].min())}, shipped with xlhedge: "
                 "not live. Click 'Refresh market data' for live rates.")
-    return "Live data. Positive rate = longs pay shorts: a short hedge earns it."
+    return ("Live data. Positive rate = longs pay shorts: a short hedge earns it. The hedge uses one contract "
+            "per exchange and coin (USDT-margined, else USDC, else coin-margined); type a symbol such as "
+            "BTCUSDC in the Portfolio to use another.")
 
 
 def _cell_value(value):
@@ -195,10 +235,12 @@ def _cell_value(value):
 
 def table_rows(table: pd.DataFrame) -> list[list]:
     """Cell values of the Funding table, in column order (datetimes naive UTC)."""
+    coin_key, symbol_key = lookup_keys(table) if len(table) else ([], [])
     frame = table.assign(
         apr=funding_apr(table["funding_rate"].to_numpy(float), table["interval_hours"].to_numpy(float))
         if len(table) else [],
-        key=table["exchange"] + "|" + table["base"],
+        key=coin_key,
+        symbol_key=symbol_key,
     )
     return [[_cell_value(v) for v in row] for row in frame[L.FUNDING_TABLE.keys].itertuples(index=False)]
 
@@ -236,13 +278,13 @@ def rows_to_table(rows: list[list]) -> pd.DataFrame:
     keys = L.FUNDING_TABLE.keys
     records = [dict(zip(keys, r, strict=True)) for r in rows if r and r[0] not in (None, "")]
     frame = pd.DataFrame(records, columns=keys)
-    for col in ("funding_rate", "interval_hours", "mark_price"):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    for col in ("next_funding_time", "fetched_at"):
+    for col in FLOAT_COLUMNS:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    for col in TIME_COLUMNS:
         frame[col] = pd.to_datetime(frame[col], errors="coerce", utc=True)
     frame["stale"] = frame["stale"].fillna(L.STALE_NO).astype(str)
-    for col in ("exchange", "symbol", "base"):
-        frame[col] = frame[col].astype(str)
+    for col in ("exchange", "symbol", "base", "quote", "margin"):
+        frame[col] = frame[col].fillna("").astype(str)
     return frame[TABLE_COLUMNS]
 
 
@@ -297,13 +339,15 @@ class OpenpyxlBook:
             cell.value = text
             cell.data_type = "s"
 
+    def read_setting(self, name: str):
+        return self.wb[L.SETTINGS][f"B{L.SETTING_ROW[name]}"].value
+
     def read_btc_hedged(self) -> list[tuple[str, str]]:
         sheet = self.wb[L.PORTFOLIO]
         cols = [L.PORTFOLIO_COLUMNS[k][0] for k in ("asset", "hedge_with", "exchange")]
         rows = [[sheet[f"{c}{r}"].value for c in cols]
                 for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1)]
-        default = self.wb[L.SETTINGS][f"B{L.SETTING_ROW['DefaultExchange']}"].value
-        return btc_hedged(rows, default)
+        return btc_hedged(rows, self.read_setting("DefaultExchange"))
 
     def read_beta_table(self) -> pd.DataFrame:
         return rows_to_betas(self._read(L.BETA_TABLE))
@@ -357,7 +401,18 @@ def load_book(path: Path):
     missing = [s for s in (L.PORTFOLIO, L.FUNDING, L.SETTINGS) if s not in wb.sheetnames]
     if missing:
         raise WorkbookError(f"{path.name} is not an xlhedge workbook (no {', '.join(missing)} sheet)")
+    check_layout((cell.value for cell in wb[L.FUNDING][L.FUNDING_HEADER_ROW]), path.name)
     return wb
+
+
+def check_layout(headers, name: str) -> None:
+    """Refuse a workbook whose Funding table has other columns than this version writes."""
+    found = [h for h in headers if h not in (None, "")][: len(L.FUNDING_COLUMNS)]
+    wanted = [header for _, _, header in L.FUNDING_COLUMNS]
+    if found != wanted:
+        raise WorkbookError(
+            f"{name} was made by another version of xlhedge (its Funding sheet has other columns). "
+            "Make a fresh one with 'xlhedge template --out NEW.xlsm' and copy your Portfolio and Settings into it.")
 
 
 def refresh_workbook(path, exchanges=None, offline=False, timeout=10.0,
@@ -387,6 +442,8 @@ class XlwingsBook:
     def __init__(self, book):
         self.book = book
         self.funding = book.sheets[L.FUNDING]
+        hr, last = L.FUNDING_HEADER_ROW, L.FUNDING_COLUMNS[-1][1]
+        check_layout(self.funding.range(f"A{hr}:{last}{hr}").value, book.name)
 
     def read_assets(self) -> list[str]:
         col = L.PORTFOLIO_COLUMNS["asset"][0]
@@ -412,13 +469,15 @@ class XlwingsBook:
         self.funding.range(L.STATUS_CELL).value = _as_text(status)
         self.funding.range(L.NOTE_CELL).value = _as_text(note)
 
+    def read_setting(self, name: str):
+        return self.book.sheets[L.SETTINGS].range(f"B{L.SETTING_ROW[name]}").value
+
     def read_btc_hedged(self) -> list[tuple[str, str]]:
         first, last = L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW
         sheet = self.book.sheets[L.PORTFOLIO]
         cols = [sheet.range(f"{L.PORTFOLIO_COLUMNS[k][0]}{first}:{L.PORTFOLIO_COLUMNS[k][0]}{last}").value
                 for k in ("asset", "hedge_with", "exchange")]
-        default = self.book.sheets[L.SETTINGS].range(f"B{L.SETTING_ROW['DefaultExchange']}").value
-        return btc_hedged([list(r) for r in zip(*cols, strict=True)], default)
+        return btc_hedged([list(r) for r in zip(*cols, strict=True)], self.read_setting("DefaultExchange"))
 
     def read_beta_table(self) -> pd.DataFrame:
         return rows_to_betas(self._read(L.BETA_TABLE))

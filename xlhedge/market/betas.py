@@ -10,14 +10,14 @@ import pandas as pd
 from xlhedge.engine import estimate_beta
 from xlhedge.market.errors import MarketDataError
 from xlhedge.market.history import price_history
+from xlhedge.market.snapshot import ADAPTERS
 
 BETA_DAYS = 180
-SYMBOL_FORMATS = {"binance": "{}USDT", "bybit": "{}USDT", "okx": "{}-USDT-SWAP", "hyperliquid": "{}"}
 
 
 def perp_symbol(exchange: str, base: str) -> str:
     """The exchange's symbol of a coin's USDT perpetual ("SOL" on okx -> "SOL-USDT-SWAP")."""
-    return SYMBOL_FORMATS[exchange].format(base.upper())
+    return ADAPTERS[exchange].SYMBOL_FORMAT.format(base.upper())
 
 
 def estimate_betas(pairs, days: int = BETA_DAYS, timeout: float = 30.0,

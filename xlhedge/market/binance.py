@@ -1,35 +1,63 @@
-"""Binance USD-M futures: premiumIndex (all symbols), fundingInfo (non-8h intervals), history."""
+"""Binance USD-M futures: premiumIndex (all symbols), fundingInfo (non-8h intervals), history.
+
+Real answers (tests/fixtures/real/binance) list USDC contracts before USDT ones,
+BTC-quoted perpetuals (ETHBTC) and dated futures with a zero rate and
+``nextFundingTime`` 0; the symbol's suffix says the quote.
+"""
 
 from __future__ import annotations
 
+from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client
-from xlhedge.market.parsing import after_newest, base_of, collect_pages, row, to_float, to_ms
+from xlhedge.market.parsing import after_newest, collect_pages, row, split_symbol, to_float, to_ms, unscale
 
 NAME = "binance"
+SYMBOL_FORMAT = "{}USDT"
 DEFAULT_INTERVAL_HOURS = 8.0  # fundingInfo lists only the symbols that differ from this
 KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}
+MAX_OPEN_INTEREST_CALLS = 20  # /fapi/v1/openInterest is per symbol: only for the portfolio's coins
 
 
-def snapshot(client: Client) -> list[dict]:
-    """Every USD-M perpetual with a funding rate: two bulk requests, sent together."""
+def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
+    """Every USD-M perpetual with a funding rate: two bulk requests, sent together.
+
+    Open interest costs one request per symbol, so it is fetched only for the
+    USDT and USDC contracts of ``bases`` (empty otherwise).
+    """
     premium, info = client.parallel((client.get, "/fapi/v1/premiumIndex"), (client.get, "/fapi/v1/fundingInfo"))
     intervals = {
         item["symbol"]: float(item["fundingIntervalHours"])
         for item in info
         if to_float(item.get("fundingIntervalHours"))
     }
-    rows = []
+    items = []
     for item in premium:
         symbol = item.get("symbol") or ""
         rate = to_float(item.get("lastFundingRate"))
-        if not symbol or rate is None or "_" in symbol:  # delivery contracts carry no funding
+        next_ms = to_ms(item.get("nextFundingTime"))
+        base, quote = split_symbol(symbol)
+        # dated futures ("BTCUSDT_250328") carry rate 0 and nextFundingTime 0: no funding
+        if not symbol or rate is None or not next_ms or "_" in symbol or not quote:
             continue
-        rows.append(
-            row(NAME, symbol, base_of(symbol), rate,
-                intervals.get(symbol, DEFAULT_INTERVAL_HOURS),
-                to_ms(item.get("nextFundingTime")), to_float(item.get("markPrice")))
-        )
-    return rows
+        items.append((item, symbol, base, quote, rate, next_ms))
+    wanted = [s for _, s, b, q, _, _ in items
+              if bases and unscale(b)[0] in bases and q in ("USDT", "USDC")][:MAX_OPEN_INTEREST_CALLS]
+    open_interest = dict(zip(wanted, client.parallel(*[(_open_interest, client, s) for s in wanted]), strict=True)) \
+        if wanted else {}
+    return [
+        row(NAME, symbol, base, rate, intervals.get(symbol, DEFAULT_INTERVAL_HOURS), next_ms,
+            item.get("markPrice"), quote=quote, index=item.get("indexPrice"),
+            open_interest=open_interest.get(symbol))
+        for item, symbol, base, quote, rate, next_ms in items
+    ]
+
+
+def _open_interest(client: Client, symbol: str) -> float | None:
+    """Open interest of one symbol in its base units; None when that call fails."""
+    try:
+        return to_float(client.get("/fapi/v1/openInterest", {"symbol": symbol}).get("openInterest"))
+    except (ExchangeError, AttributeError):
+        return None
 
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None) -> list[tuple]:

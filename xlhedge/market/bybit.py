@@ -1,24 +1,20 @@
-"""Bybit v5 linear contracts: tickers (all symbols), instruments-info (intervals), history.
+"""Bybit v5 linear contracts: tickers (all symbols), instruments-info (identity, intervals), history.
 
-Bybit reports errors as HTTP 200 with ``retCode != 0``; those are raised here.
+Bybit reports errors as HTTP 200 with ``retCode != 0``. The ticker carries
+index price and open interest in USD; instruments-info says which contracts
+are perpetuals, their base and quote coins (USDC perpetuals are named
+"BTCPERP") and the funding interval in minutes.
 """
 
 from __future__ import annotations
 
-from xlhedge.market.errors import ExchangeError
-from xlhedge.market.http import Client
-from xlhedge.market.parsing import base_of, before_oldest, collect_pages, page_guard, row, to_float, to_ms
+from xlhedge.market.http import Client, Envelope
+from xlhedge.market.parsing import before_oldest, collect_pages, page_guard, row, split_symbol, to_float, to_ms
 
 NAME = "bybit"
+SYMBOL_FORMAT = "{}USDT"
+ENVELOPE = Envelope("retCode", (0,), "result", "retMsg")
 KLINE_INTERVALS = {"1h": "60", "4h": "240", "1d": "D"}
-
-
-def _result(client: Client, path: str, params: dict) -> dict:
-    body = client.get(path, params)
-    code = body.get("retCode")
-    if code != 0:
-        raise ExchangeError(NAME, path, f"retCode {code}: {str(body.get('retMsg', ''))[:60]}")
-    return body["result"]
 
 
 def _instruments(client: Client) -> dict[str, dict]:
@@ -28,7 +24,7 @@ def _instruments(client: Client) -> dict[str, dict]:
         params = {"category": "linear", "limit": 1000}
         if cursor:
             params["cursor"] = cursor
-        page = _result(client, "/v5/market/instruments-info", params)
+        page = client.data("/v5/market/instruments-info", params)
         pages += 1
         page_guard(pages, 100)
         for item in page["list"]:
@@ -38,37 +34,48 @@ def _instruments(client: Client) -> dict[str, dict]:
             return instruments
 
 
-def snapshot(client: Client) -> list[dict]:
+def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     """Linear perpetuals with a funding rate: tickers and instruments-info (paged), sent together."""
     tickers, instruments = client.parallel(
-        (lambda: _result(client, "/v5/market/tickers", {"category": "linear"})["list"],),
+        (lambda: client.data("/v5/market/tickers", {"category": "linear"})["list"],),
         (_instruments, client),
     )
     rows = []
     for item in tickers:
         symbol = item.get("symbol") or ""
         rate = to_float(item.get("fundingRate"))
-        inst = instruments.get(symbol)
+        # a contract listed between the two answers has no instrument yet: its ticker says enough
+        inst = instruments.get(symbol) or _from_ticker(item)
         if not symbol or rate is None or inst is None:
             continue
         if inst.get("contractType", "LinearPerpetual") != "LinearPerpetual":
             continue
         minutes = to_float(inst.get("fundingInterval"))
-        if not minutes:
+        hours = minutes / 60.0 if minutes else to_float(item.get("fundingIntervalHour"))
+        if not hours:
             continue
         rows.append(
-            row(NAME, symbol, inst.get("baseCoin") or base_of(symbol), rate, minutes / 60.0,
-                to_ms(item.get("nextFundingTime")), to_float(item.get("markPrice")))
+            row(NAME, symbol, inst.get("baseCoin") or symbol, rate, hours, to_ms(item.get("nextFundingTime")),
+                item.get("markPrice"), quote=inst.get("quoteCoin") or "", index=item.get("indexPrice"),
+                open_interest_usd=to_float(item.get("openInterestValue")))
         )
     return rows
+
+
+def _from_ticker(item: dict) -> dict | None:
+    """Identity of a perpetual from its ticker alone (newer tickers carry ``fundingIntervalHour``)."""
+    base, quote = split_symbol(item.get("symbol") or "")
+    if not quote or not to_float(item.get("fundingIntervalHour")):
+        return None
+    return {"baseCoin": base, "quoteCoin": quote}
 
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
     """(time ms, rate) oldest first; Bybit pages newest first, 200 at a time."""
     rows = collect_pages(
-        lambda c: _result(client, "/v5/market/funding/history",
-                          {"category": "linear", "symbol": symbol, "startTime": start,
-                           "endTime": c, "limit": 200})["list"],
+        lambda c: client.data("/v5/market/funding/history",
+                              {"category": "linear", "symbol": symbol, "startTime": start,
+                               "endTime": c, "limit": 200})["list"],
         lambda p: (int(p["fundingRateTimestamp"]), float(p["fundingRate"])),
         200, end, lambda c: c >= start, before_oldest, bar)
     return sorted(set(rows))
@@ -77,9 +84,9 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
     """(start time ms, close) oldest first; klines newest first, 1000 a page."""
     rows = collect_pages(
-        lambda c: _result(client, "/v5/market/kline",
-                          {"category": "linear", "symbol": symbol, "interval": KLINE_INTERVALS[interval],
-                           "start": start, "end": c, "limit": 1000})["list"],
+        lambda c: client.data("/v5/market/kline",
+                              {"category": "linear", "symbol": symbol, "interval": KLINE_INTERVALS[interval],
+                               "start": start, "end": c, "limit": 1000})["list"],
         lambda k: (int(k[0]), float(k[4])),
         1000, end, lambda c: c >= start, before_oldest, bar)
     return sorted(set(rows))

@@ -8,8 +8,7 @@ import time
 import pandas as pd
 
 from xlhedge.market.errors import ExchangeError
-from xlhedge.market.http import Client
-from xlhedge.market.snapshot import ADAPTERS, parse_exchanges
+from xlhedge.market.snapshot import ADAPTERS, client_for
 
 INTERVALS = ("1h", "4h", "1d")
 
@@ -27,10 +26,17 @@ def _window(start, end, default_days: int) -> tuple[int, int]:
     return int(start_ts.timestamp() * 1000), int(end_ts.timestamp() * 1000)
 
 
+def _one_exchange(exchange) -> str:
+    name = str(exchange or "").strip().lower()
+    if name not in ADAPTERS:
+        raise ValueError(f"unknown exchange {exchange!r}; choose one of {', '.join(ADAPTERS)}")
+    return name
+
+
 def _pull(kind, exchange, symbol, start, end, timeout, progress, value_col, *extra):
-    name = parse_exchanges([exchange])[0]
+    name = _one_exchange(exchange)
     begin, finish = _window(start, end, 30 if kind == "funding_history" else 365)
-    client = Client(name, time.monotonic() + timeout)
+    client = client_for(name, time.monotonic() + timeout)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -47,6 +53,8 @@ def _pull(kind, exchange, symbol, start, end, timeout, progress, value_col, *ext
         if bar is not None:
             bar.close()
     frame = pd.DataFrame(rows, columns=["time", value_col]).drop_duplicates("time")
+    # answers may reach outside the window (a candle opened before the start): keep the window
+    frame = frame[(frame["time"] >= begin) & (frame["time"] <= finish)]
     frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
     frame[value_col] = frame[value_col].astype(float)
     return frame.sort_values("time").reset_index(drop=True)
@@ -58,9 +66,10 @@ def funding_history(exchange, symbol, start=None, end=None, timeout=60.0, progre
     Parameters
     ----------
     exchange : str
-        "binance", "bybit", "okx" or "hyperliquid".
+        One of binance, bybit, okx, hyperliquid, bingx, mexc, weex.
     symbol : str
-        Exchange-native symbol ("BTCUSDT", "BTC-USDT-SWAP" or "BTC" for OKX, "BTC" for Hyperliquid).
+        Exchange-native symbol: "BTCUSDT" (Binance, Bybit, WEEX), "BTC-USDT-SWAP" or "BTC" (OKX),
+        "BTC" (Hyperliquid), "BTC-USDT" (BingX), "BTC_USDT" (MEXC).
     start, end : datetime-like, optional
         UTC window; default the last 30 days.
     timeout : float
@@ -71,9 +80,25 @@ def funding_history(exchange, symbol, start=None, end=None, timeout=60.0, progre
     Returns
     -------
     pandas.DataFrame
-        Columns ``time`` (UTC) and ``funding_rate`` (per interval), oldest first.
+        Columns ``time`` (UTC), ``funding_rate`` (per interval, fraction) and
+        ``interval_hours`` (from the spacing of the timestamps), oldest first.
     """
-    return _pull("funding_history", exchange, symbol, start, end, timeout, progress, "funding_rate")
+    frame = _pull("funding_history", exchange, symbol, start, end, timeout, progress, "funding_rate")
+    frame["interval_hours"] = spacing_hours(frame["time"])
+    return frame
+
+
+def spacing_hours(times: pd.Series) -> pd.Series:
+    """Hours since the previous funding time (the first row: until the next), to the minute.
+
+    Exchanges change intervals (Hyperliquid paid every 8 h in 2023, hourly since), and a
+    contract can move from 8 h to 4 h, so the interval of each payment is read from the
+    timestamps, never assumed. Timestamps carry millisecond jitter (…00048): rounded away.
+    """
+    minutes = times.dt.round("min").diff().dt.total_seconds() / 60.0
+    if len(minutes) > 1:
+        minutes.iloc[0] = minutes.iloc[1]
+    return (minutes / 60.0).astype(float)
 
 
 def price_history(exchange, symbol, interval="1d", start=None, end=None, timeout=60.0, progress=False):

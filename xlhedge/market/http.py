@@ -27,9 +27,26 @@ DEFAULT_URLS = {
     "bybit": "https://api.bybit.com",
     "okx": "https://www.okx.com",
     "hyperliquid": "https://api.hyperliquid.xyz",
+    "bingx": "https://open-api.bingx.com",
+    "mexc": "https://contract.mexc.com",
+    "weex": "https://api-contract.weex.com",
 }
 
 _local = threading.local()
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """How an exchange wraps answers: ``{code_key: ok, data_key: ..., msg_key: "..."}``.
+
+    Several exchanges report errors as HTTP 200 with an error code in the body;
+    :meth:`Client.data` turns those into :class:`ExchangeError` with the code and message.
+    """
+
+    code_key: str
+    ok: tuple
+    data_key: str
+    msg_key: str
 
 
 def base_url(exchange: str) -> str:
@@ -70,6 +87,12 @@ class Client:
     backoff: float = 0.25
     max_backoff: float = 4.0
     connect_timeout: float = 3.05
+    envelope: Envelope | None = None
+    min_interval: float = 0.0  # seconds between request starts to one endpoint (the exchange's rate limit)
+
+    def __post_init__(self):
+        self._pace = threading.Lock()
+        self._next_start: dict[str, float] = {}
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -79,6 +102,18 @@ class Client:
 
     def post(self, path: str, body: dict):
         return self._call("POST", path, body=body)
+
+    def data(self, path: str, params: dict | None = None):
+        """GET and unwrap the exchange's envelope; an error code in the body raises ExchangeError."""
+        body = self.get(path, params)
+        env = self.envelope
+        if env is None:
+            return body
+        if not isinstance(body, dict) or body.get(env.code_key) not in env.ok:
+            code = body.get(env.code_key) if isinstance(body, dict) else type(body).__name__
+            msg = str(body.get(env.msg_key, "")) if isinstance(body, dict) else ""
+            raise ExchangeError(self.exchange, path, f"{env.code_key} {code}: {msg[:60]}".rstrip(": "))
+        return body.get(env.data_key)
 
     def parallel(self, *calls):
         """Run ``(function, *args)`` calls at the same time; results in order, first error raised."""
@@ -95,6 +130,7 @@ class Client:
             if left <= 0.05:
                 raise ExchangeError(self.exchange, endpoint, f"timed out ({last})")
             timeout = (min(self.connect_timeout, left), left)
+            self._wait_turn(path)
             try:
                 resp = _session().request(method, url, params=params, json=body, timeout=timeout)
             except requests.Timeout:
@@ -110,12 +146,23 @@ class Client:
                     self._sleep(self._delay(attempt, resp.headers.get("Retry-After")), endpoint, last)
                 continue
             if resp.status_code >= 400:
-                raise ExchangeError(self.exchange, endpoint, f"HTTP {resp.status_code}")
+                raise ExchangeError(self.exchange, endpoint, f"HTTP {resp.status_code}{_said(resp)}")
             try:
                 return resp.json()
             except (ValueError, json.JSONDecodeError):
                 raise ExchangeError(self.exchange, endpoint, "answer is not valid JSON") from None
         raise ExchangeError(self.exchange, endpoint, f"{last} after {self.max_attempts} tries")
+
+    def _wait_turn(self, path: str) -> None:
+        """Space requests to one endpoint ``min_interval`` apart (shared by the client's threads)."""
+        if self.min_interval <= 0:
+            return
+        with self._pace:
+            now = time.monotonic()
+            start = max(now, self._next_start.get(path, 0.0))
+            self._next_start[path] = start + self.min_interval
+        if start > now:
+            self._sleep(start - now, path, "waiting for the rate limit")
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         delay = min(self.backoff * 2**attempt, self.max_backoff)
@@ -128,3 +175,13 @@ class Client:
         if delay >= self.remaining():
             raise ExchangeError(self.exchange, endpoint, f"{last}; retry would pass the timeout")
         time.sleep(delay)
+
+
+def _said(resp) -> str:
+    """": <message>" from an error body like {"code": -1121, "msg": "Invalid symbol."}, else ""."""
+    with contextlib.suppress(ValueError, AttributeError):
+        body = resp.json()
+        for key in ("msg", "message", "retMsg", "error"):
+            if isinstance(body, dict) and isinstance(body.get(key), str) and body[key]:
+                return f": {body[key][:60]}"
+    return ""

@@ -1,6 +1,8 @@
 """Hyperliquid perpetuals: POST /info metaAndAssetCtxs (all assets), fundingHistory, candles.
 
-Hyperliquid pays funding every hour, on the hour.
+Hyperliquid pays funding every hour today, on the hour; in 2023 it paid every
+8 hours (tests/fixtures/real/hyperliquid), so history spacing is read from the
+timestamps, never assumed. Perpetuals are margined in USDC; "kPEPE" is 1,000 PEPE.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from xlhedge.market.http import Client
 from xlhedge.market.parsing import after_newest, collect_pages, row, to_float
 
 NAME = "hyperliquid"
+SYMBOL_FORMAT = "{}"
 INTERVAL_HOURS = 1.0
 HOUR_MS = 3_600_000
 
 
-def snapshot(client: Client) -> list[dict]:
+def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     """Every listed perpetual in one request; delisted assets are skipped."""
     meta, ctxs = client.post("/info", {"type": "metaAndAssetCtxs"})
     now_ms = int(time.time() * 1000)
@@ -26,7 +29,8 @@ def snapshot(client: Client) -> list[dict]:
         if asset.get("isDelisted") or rate is None:
             continue
         name = asset["name"]
-        rows.append(row(NAME, name, name, rate, INTERVAL_HOURS, next_ms, to_float(ctx.get("markPx"))))
+        rows.append(row(NAME, name, name, rate, INTERVAL_HOURS, next_ms, ctx.get("markPx"), quote="USDC",
+                        index=ctx.get("oraclePx"), open_interest=ctx.get("openInterest"), k_prefix=True))
     return rows
 
 
@@ -39,7 +43,10 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(open time ms, close) oldest first; candleSnapshot, paged forwards."""
+    """(open time ms, close) oldest first; candleSnapshot, paged forwards.
+
+    The first candle of an answer can open before ``start``; the caller trims it.
+    """
     return collect_pages(
         lambda c: client.post("/info", {"type": "candleSnapshot", "req": {
             "coin": symbol, "interval": interval, "startTime": c, "endTime": end}}),

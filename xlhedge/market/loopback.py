@@ -1,4 +1,4 @@
-"""A loopback HTTP server that answers like the four exchanges' public APIs.
+"""A loopback HTTP server that answers like the seven exchanges' public APIs (a test double).
 
 Used by the tests and the benchmarks (exchanges are unreachable there) and
 handy for trying the refresh offline. It serves the documented response
@@ -6,7 +6,10 @@ shapes, including the awkward parts: numbers as strings, empty funding fields
 for delivery and pre-launch contracts, non-8h intervals, Bybit's HTTP-200
 errors, cursor pagination, and newest-first history pages. Faults (429 with
 Retry-After, 500s, slow answers, truncated or non-JSON bodies, dropped
-connections) can be queued per exchange and path.
+connections) can be queued per exchange and path. Real captured bodies
+(``tests/fixtures/real``) can be served instead of the generated answers with
+:meth:`LoopbackExchanges.serve_body`, so the adapters are tested on what the
+exchanges really send, through the same HTTP path.
 
 Each exchange lives under its own prefix: ``http://127.0.0.1:PORT/binance``
 and so on; :meth:`LoopbackExchanges.env` gives the ``XLHEDGE_*_URL`` values.
@@ -35,6 +38,15 @@ class Contract:
     rate: str  # as the exchange sends it: a string, possibly ""
     interval_hours: float = 8.0
     mark: float = 100.0
+    open_interest: float = 1000.0  # coins
+
+    @property
+    def index(self) -> float:
+        """Index price: 0.1% under the mark, so the basis is visible (mark / index - 1 = 0.001001)."""
+        return round(self.mark / 1.001, 6)
+
+
+EXCHANGE_NAMES = ("binance", "bybit", "okx", "hyperliquid", "bingx", "mexc", "weex")
 
 
 def default_contracts() -> dict[str, list[Contract]]:
@@ -48,6 +60,12 @@ def default_contracts() -> dict[str, list[Contract]]:
                 Contract("SOL", "0.00005", 4, 150.05)],
         "hyperliquid": [Contract("BTC", "0.0000125", 1, 60002.0), Contract("ETH", "-0.00001", 1, 3000.2),
                         Contract("SOL", "0.00002", 1, 150.02)],
+        "bingx": [Contract("BTC", "0.0001", 8, 60003.0), Contract("ETH", "0.00015", 8, 3000.3),
+                  Contract("SOL", "-0.00002", 4, 150.03)],
+        "mexc": [Contract("BTC", "0.000091", 8, 60004.0), Contract("ETH", "-0.00003", 8, 3000.4),
+                 Contract("SOL", "0.00011", 1, 150.04)],
+        "weex": [Contract("BTC", "0.00008", 8, 60006.0), Contract("ETH", "0.00004", 8, 3000.6),
+                 Contract("SOL", "-0.00006", 4, 150.06)],
     }
 
 
@@ -57,8 +75,12 @@ def many_contracts(n: int) -> dict[str, list[Contract]]:
     return {
         ex: [Contract(b, f"{0.0001 * ((i % 7) - 3):.8f}", 1 if ex == "hyperliquid" else 8, 10.0 + i)
              for i, b in enumerate(bases[:n])]
-        for ex in ("binance", "bybit", "okx", "hyperliquid")
+        for ex in EXCHANGE_NAMES
     }
+
+
+#: Contract size (coins per contract) the fake MEXC and OKX declare, as the real ones do.
+CONTRACT_SIZES = {"BTC": 0.0001, "ETH": 0.01}
 
 
 @dataclass
@@ -83,7 +105,7 @@ BETAS = {"BTC": 1.0, "ETH": 1.2, "SOL": 1.5}
 
 
 def _base(symbol: str) -> str:
-    for suffix in ("-USDT-SWAP", "USDT"):
+    for suffix in ("-USDT-SWAP", "-USDT", "_USDT", "USDT"):
         if symbol.endswith(suffix):
             return symbol[: -len(suffix)]
     return symbol
@@ -105,6 +127,7 @@ class LoopbackExchanges:
         self.page_size = page_size  # Bybit instruments-info page size, to force cursor pagination
         self.okx_any_supported = True
         self.faults: dict[tuple[str, str], deque] = defaultdict(deque)
+        self.bodies: dict[tuple[str, str], bytes] = {}
         self.hits: Counter = Counter()
         self.now_ms = int(time.time() * 1000) // HOUR_MS * HOUR_MS  # history runs up to the present
         self._lock = threading.Lock()
@@ -151,7 +174,11 @@ class LoopbackExchanges:
 
     def env(self) -> dict[str, str]:
         """``XLHEDGE_<EXCHANGE>_URL`` for each exchange, pointing here."""
-        return {f"XLHEDGE_{ex.upper()}_URL": f"{self.url}/{ex}" for ex in default_contracts()}
+        return {f"XLHEDGE_{ex.upper()}_URL": f"{self.url}/{ex}" for ex in EXCHANGE_NAMES}
+
+    def serve_body(self, exchange: str, path: str, body: bytes) -> None:
+        """Answer every request to ``/exchange/path`` with ``body`` (a real captured answer)."""
+        self.bodies[(exchange, path)] = body
 
     def fault(self, exchange: str, path: str, fault: Fault) -> None:
         """Queue a fault for the next request(s) to ``/exchange/path`` ("*" for any path)."""
@@ -190,6 +217,9 @@ class LoopbackExchanges:
             if fault.body is not None or fault.status != 200:
                 self._send(handler, fault.status, fault.body or b'{"msg":"fault"}', fault.headers)
                 return
+        if (exchange, path) in self.bodies:
+            self._send(handler, 200, self.bodies[(exchange, path)])
+            return
         try:
             payload = self._answer(exchange, path, query, json.loads(body) if body else None)
         except LookupError:
@@ -226,20 +256,25 @@ class LoopbackExchanges:
         if path == "/fapi/v1/premiumIndex":
             if "symbol" in q:  # the per-symbol form
                 cs = [c for c in cs if f"{c.base}USDT" == q["symbol"]]
-            out = [{"symbol": f"{c.base}USDT", "markPrice": f"{c.mark:.8f}", "indexPrice": f"{c.mark:.8f}",
+            out = [{"symbol": f"{c.base}USDT", "markPrice": f"{c.mark:.8f}", "indexPrice": f"{c.index:.8f}",
                     "estimatedSettlePrice": f"{c.mark:.8f}", "lastFundingRate": c.rate,
                     "interestRate": "0.00010000", "nextFundingTime": self._next_ms(c.interval_hours) if c.rate else 0,
                     "time": self.now_ms} for c in cs]
             if "symbol" in q:
                 return out[0] if out else {"code": -1121, "msg": "Invalid symbol."}
             out.append({"symbol": "BTCUSDT_260327", "markPrice": "61000.1", "indexPrice": "60000",
-                        "estimatedSettlePrice": "60000", "lastFundingRate": "", "interestRate": "",
+                        "estimatedSettlePrice": "60000", "lastFundingRate": "0.00000000", "interestRate": "0.00000000",
                         "nextFundingTime": 0, "time": self.now_ms})
             return out
         if path == "/fapi/v1/fundingInfo":
             return [{"symbol": f"{c.base}USDT", "adjustedFundingRateCap": "0.02000000",
                      "adjustedFundingRateFloor": "-0.02000000", "fundingIntervalHours": int(c.interval_hours),
                      "disclaimer": False} for c in cs if c.interval_hours != 8]
+        if path == "/fapi/v1/openInterest":
+            found = [c for c in cs if f"{c.base}USDT" == q.get("symbol")]
+            if not found:
+                raise LookupError(path)
+            return {"openInterest": f"{found[0].open_interest:.3f}", "symbol": q["symbol"], "time": self.now_ms}
         if path == "/fapi/v1/fundingRate":
             return [{"symbol": q["symbol"], "fundingRate": f"{r:.8f}", "fundingTime": t, "markPrice": "1.0"}
                     for t, r in self._series(q["symbol"], 8, int(q["startTime"]), int(q["endTime"]),
@@ -262,9 +297,11 @@ class LoopbackExchanges:
         if path == "/v5/market/tickers":
             if "symbol" in q:
                 cs = [c for c in cs if f"{c.base}USDT" == q["symbol"]]
-            items = [{"symbol": f"{c.base}USDT", "lastPrice": f"{c.mark}", "indexPrice": f"{c.mark}",
-                      "markPrice": f"{c.mark}", "fundingRate": c.rate,
-                      "nextFundingTime": str(self._next_ms(c.interval_hours)), "openInterest": "1"} for c in cs]
+            items = [{"symbol": f"{c.base}USDT", "lastPrice": f"{c.mark}", "indexPrice": f"{c.index}",
+                      "markPrice": f"{c.mark}", "fundingRate": c.rate, "openInterest": f"{c.open_interest}",
+                      "openInterestValue": f"{c.open_interest * c.mark:.2f}",
+                      "nextFundingTime": str(self._next_ms(c.interval_hours)),
+                      "fundingIntervalHour": str(int(c.interval_hours))} for c in cs]
             if "symbol" in q:
                 return ok({"category": "linear", "list": items})
             items.append({"symbol": "BTC-26DEC25", "lastPrice": "61000", "markPrice": "61000",
@@ -301,13 +338,13 @@ class LoopbackExchanges:
             return {"code": "0", "msg": "", "data": data}
 
         def item(c):
-            nxt = self._next_ms(c.interval_hours)
-            this = nxt - int(c.interval_hours * HOUR_MS)
+            # as OKX sends it: fundingTime is the upcoming settlement, nextFundingTime the one after
+            upcoming = self._next_ms(c.interval_hours)
             return {"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "method": "current_period",
-                    "fundingRate": c.rate, "nextFundingRate": "", "fundingTime": str(this),
-                    "nextFundingTime": str(nxt), "minFundingRate": "-0.0075", "maxFundingRate": "0.0075",
-                    "settState": "settled", "settFundingRate": c.rate, "premium": "0.0001",
-                    "ts": str(self.now_ms)}
+                    "formulaType": "noRate", "fundingRate": c.rate, "nextFundingRate": "",
+                    "fundingTime": str(upcoming), "nextFundingTime": str(upcoming + int(c.interval_hours * HOUR_MS)),
+                    "minFundingRate": "-0.0075", "maxFundingRate": "0.0075", "settState": "settled",
+                    "settFundingRate": c.rate, "premium": "0.0001", "ts": str(self.now_ms)}
 
         if path == "/api/v5/public/funding-rate":
             inst = q.get("instId", "")
@@ -315,15 +352,31 @@ class LoopbackExchanges:
                 if not self.okx_any_supported:
                     return {"code": "51001", "msg": "Instrument ID does not exist", "data": []}
                 coin = {"instType": "SWAP", "instId": "BTC-USD-SWAP", "fundingRate": "0.0001",
-                        "fundingTime": str(self.now_ms), "nextFundingTime": str(self.now_ms + 8 * HOUR_MS)}
+                        "fundingTime": str(self._next_ms(8)), "nextFundingTime": str(self._next_ms(8) + 8 * HOUR_MS)}
                 return ok([item(c) for c in cs] + [coin])
             found = [item(c) for c in cs if f"{c.base}-USDT-SWAP" == inst]
             return ok(found) if found else {"code": "51001", "msg": "Instrument ID does not exist", "data": []}
         if path == "/api/v5/public/mark-price":
             if "instId" in q:
                 cs = [c for c in cs if f"{c.base}-USDT-SWAP" == q["instId"]]
-            return ok([{"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "markPx": f"{c.mark}",
+            marks = [{"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "markPx": f"{c.mark}",
+                      "ts": str(self.now_ms)} for c in cs]
+            return ok(marks + [{"instType": "SWAP", "instId": "BTC-USD-SWAP", "markPx": "60001.0",
+                                "ts": str(self.now_ms)}])
+        if path == "/api/v5/public/instruments":
+            specs = [{"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "uly": f"{c.base}-USDT",
+                      "settleCcy": "USDT", "ctVal": f"{CONTRACT_SIZES.get(c.base, 1)}", "ctValCcy": c.base,
+                      "ctType": "linear", "state": "live"} for c in cs]
+            return ok(specs + [{"instType": "SWAP", "instId": "BTC-USD-SWAP", "uly": "BTC-USD", "settleCcy": "BTC",
+                                "ctVal": "100", "ctValCcy": "USD", "ctType": "inverse", "state": "live"}])
+        if path == "/api/v5/public/open-interest":
+            return ok([{"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "oi": f"{c.open_interest * 100}",
+                        "oiCcy": f"{c.open_interest}", "oiUsd": f"{c.open_interest * c.mark:.2f}",
                         "ts": str(self.now_ms)} for c in cs])
+        if path == "/api/v5/market/index-tickers":
+            quote = q.get("quoteCcy", "USDT")
+            out = [{"instId": f"{c.base}-{quote}", "idxPx": f"{c.index}", "ts": str(self.now_ms)} for c in cs]
+            return ok(out)
         if path == "/api/v5/public/funding-rate-history":
             end = int(q.get("after", self.now_ms)) - 1
             rows = self._series(q["instId"], 8, EPOCH_MS, end, int(q.get("limit", 100)), _hist_rate,
@@ -336,7 +389,9 @@ class LoopbackExchanges:
             end = int(q.get("after", self.now_ms)) - 1
             rows = self._series(q["instId"], hours, EPOCH_MS, end, int(q.get("limit", 100)), _hist_close,
                                 newest_first=True)
-            return ok([[str(t), "1", "1", "1", repr(c), "1", "1", "1", "1"] for t, c in rows])
+            # the newest candle is still open: OKX marks it confirm "0"
+            return ok([[str(t), "1", "1", "1", repr(c), "1", "1", "1",
+                        "0" if t + hours * HOUR_MS > self.now_ms else "1"] for t, c in rows])
         raise LookupError(path)
 
     def _hyperliquid(self, path, q, body):
@@ -347,8 +402,8 @@ class LoopbackExchanges:
         if kind == "metaAndAssetCtxs":
             universe = [{"name": c.base, "szDecimals": 4, "maxLeverage": 50} for c in cs]
             universe.append({"name": "OLDCOIN", "szDecimals": 0, "maxLeverage": 3, "isDelisted": True})
-            ctxs = [{"funding": c.rate, "openInterest": "100.0", "prevDayPx": f"{c.mark}",
-                     "dayNtlVlm": "1000.0", "premium": "0.0001", "oraclePx": f"{c.mark}",
+            ctxs = [{"funding": c.rate, "openInterest": f"{c.open_interest}", "prevDayPx": f"{c.mark}",
+                     "dayNtlVlm": "1000.0", "premium": "0.0001", "oraclePx": f"{c.index}",
                      "markPx": f"{c.mark}", "midPx": f"{c.mark}", "impactPxs": [f"{c.mark}", f"{c.mark}"],
                      "dayBaseVlm": "10.0"} for c in cs]
             ctxs.append({"funding": "0.0", "markPx": "0.01", "openInterest": "0.0", "prevDayPx": "0.01",
@@ -362,11 +417,97 @@ class LoopbackExchanges:
         if kind == "candleSnapshot":
             req = body["req"]
             hours = {"1h": 1, "4h": 4, "1d": 24}[req["interval"]]
-            rows = self._series(req["coin"], hours, int(req["startTime"]), int(req["endTime"]), 5000,
-                                _hist_close)
+            # like the real one: the candle that contains startTime comes first, even if it opened before
+            step = hours * HOUR_MS
+            first = int(req["startTime"]) // step * step
+            rows = self._series(req["coin"], hours, first, int(req["endTime"]), 5000, _hist_close)
             return [{"t": t, "T": t + hours * HOUR_MS - 1, "s": req["coin"], "i": req["interval"],
                      "o": "1", "c": repr(c), "h": "1", "l": "1", "v": "1", "n": 1} for t, c in rows]
         raise LookupError(kind)
+
+    def _bingx(self, path, q, body):
+        cs = self.contracts["bingx"]
+
+        def ok(data):
+            return {"code": 0, "msg": "", "data": data}
+
+        if path == "/openApi/swap/v2/quote/premiumIndex":
+            items = [{"symbol": f"{c.base}-USDT", "markPrice": f"{c.mark}", "indexPrice": f"{c.index}",
+                      "lastFundingRate": c.rate, "nextFundingTime": self._next_ms(c.interval_hours),
+                      "fundingIntervalHours": int(c.interval_hours)} for c in cs]
+            return ok(items)
+        if path == "/openApi/swap/v2/quote/openInterest":
+            found = [c for c in cs if f"{c.base}-USDT" == q.get("symbol")]
+            if not found:
+                return {"code": 109400, "msg": "symbol not exist", "data": {}}
+            c = found[0]
+            return ok({"openInterest": f"{c.open_interest * c.mark:.2f}", "symbol": q["symbol"], "time": self.now_ms})
+        if path == "/openApi/swap/v2/quote/fundingRate":
+            rows = self._series(q["symbol"], 8, int(q["startTime"]), int(q["endTime"]), int(q.get("limit", 100)),
+                                _hist_rate)
+            return ok([{"symbol": q["symbol"], "fundingRate": f"{r}", "fundingTime": t} for t, r in reversed(rows)])
+        if path == "/openApi/swap/v3/quote/klines":
+            hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
+            rows = self._series(q["symbol"], hours, int(q["startTime"]), int(q["endTime"]), int(q.get("limit", 500)),
+                                _hist_close)
+            return ok([{"open": "1", "close": repr(c), "high": "1", "low": "1", "volume": "1", "time": t}
+                       for t, c in reversed(rows)])
+        raise LookupError(path)
+
+    def _mexc(self, path, q, body):
+        cs = self.contracts["mexc"]
+
+        def ok(data):
+            return {"success": True, "code": 0, "data": data}
+
+        if path == "/api/v1/contract/funding_rate":
+            return ok([{"symbol": f"{c.base}_USDT", "fundingRate": float(c.rate), "maxFundingRate": 0.0018,
+                        "minFundingRate": -0.0018, "collectCycle": int(c.interval_hours),
+                        "nextSettleTime": self._next_ms(c.interval_hours), "timestamp": self.now_ms,
+                        "idxPrice": c.index, "fairPrice": c.mark} for c in cs])
+        if path == "/api/v1/contract/detail":
+            return ok([{"symbol": f"{c.base}_USDT", "baseCoin": c.base, "quoteCoin": "USDT", "settleCoin": "USDT",
+                        "contractSize": CONTRACT_SIZES.get(c.base, 1.0), "state": 0} for c in cs])
+        if path == "/api/v1/contract/ticker":
+            return ok([{"symbol": f"{c.base}_USDT", "fairPrice": c.mark, "indexPrice": c.index,
+                        "holdVol": round(c.open_interest / CONTRACT_SIZES.get(c.base, 1.0))} for c in cs])
+        if path == "/api/v1/contract/funding_rate/history":
+            size, page = int(q.get("page_size", 20)), int(q.get("page_num", 1))
+            rows = self._series(q["symbol"], 8, EPOCH_MS, self.now_ms, 10**9, _hist_rate, newest_first=True)
+            chunk = rows[(page - 1) * size: page * size]
+            return ok({"pageSize": size, "totalCount": len(rows), "totalPage": -(-len(rows) // size),
+                       "currentPage": page,
+                       "resultList": [{"symbol": q["symbol"], "fundingRate": r, "settleTime": t} for t, r in chunk]})
+        if path.startswith("/api/v1/contract/kline/"):
+            symbol = path.rsplit("/", 1)[-1]
+            hours = {"Min60": 1, "Hour4": 4, "Day1": 24}[q["interval"]]
+            rows = self._series(symbol, hours, int(q["start"]) * 1000, int(q["end"]) * 1000, 2000, _hist_close)
+            return ok({"time": [t // 1000 for t, _ in rows], "open": [1] * len(rows),
+                       "close": [c for _, c in rows], "high": [1] * len(rows), "low": [1] * len(rows)})
+        raise LookupError(path)
+
+    def _weex(self, path, q, body):
+        cs = self.contracts["weex"]
+        if path == "/capi/v3/market/premiumIndex":
+            return [{"symbol": f"{c.base}USDT", "markPrice": f"{c.mark}", "indexPrice": f"{c.index}",
+                     "forecastFundingRate": f"{float(c.rate) / 2:.8f}", "lastFundingRate": c.rate,
+                     "interestRate": "0.0001", "nextFundingTime": self._next_ms(c.interval_hours),
+                     "time": self.now_ms, "collectCycle": int(c.interval_hours * 60)} for c in cs]
+        if path == "/capi/v3/market/openInterest":
+            found = [c for c in cs if f"{c.base}USDT" == q.get("symbol")]
+            if not found:
+                return {"code": -1121, "msg": "Invalid symbol."}
+            return {"symbol": q["symbol"], "openInterest": f"{found[0].open_interest}", "time": self.now_ms}
+        if path == "/capi/v3/market/fundingRate":
+            return [{"symbol": q["symbol"], "fundingRate": f"{r:.8f}", "fundingTime": t, "markPrice": "1"}
+                    for t, r in self._series(q["symbol"], 8, int(q["startTime"]), int(q["endTime"]),
+                                             int(q.get("limit", 100)), _hist_rate)]
+        if path == "/capi/v3/market/historyKlines":
+            hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
+            return [[t, "1", "1", "1", repr(c), "10"]
+                    for t, c in self._series(q["symbol"], hours, int(q["startTime"]), int(q["endTime"]),
+                                             min(int(q.get("limit", 100)), 100), _hist_close)]
+        raise LookupError(path)
 
     def _series(self, symbol, hours, start, end, limit, value, newest_first=False):
         """Points every ``hours`` from EPOCH_MS to now within [start, end], at most ``limit``."""

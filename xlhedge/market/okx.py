@@ -1,6 +1,10 @@
-"""OKX USDT swaps: funding-rate (instId=ANY for all), mark-price (all swaps), history.
+"""OKX perpetual swaps: funding-rate (instId=ANY), mark price, instruments, open interest, index.
 
-The funding interval is read from the answer itself: ``nextFundingTime - fundingTime``.
+In a real answer ``fundingTime`` is the *upcoming* settlement and
+``nextFundingTime`` the one after (tests/fixtures/real/okx): the next payment
+is ``fundingTime`` and the interval ``nextFundingTime - fundingTime``. The
+newest candle of history-candles can still be open (``confirm`` "0"); it is
+dropped.
 """
 
 from __future__ import annotations
@@ -8,78 +12,101 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from xlhedge.market.errors import ExchangeError
-from xlhedge.market.http import Client
-from xlhedge.market.parsing import before_oldest, collect_pages, row, to_float, to_ms
+from xlhedge.market.http import Client, Envelope
+from xlhedge.market.parsing import INVERSE, LINEAR, before_oldest, collect_pages, row, to_float, to_ms
 
 NAME = "okx"
-SUFFIX = "-USDT-SWAP"
+SYMBOL_FORMAT = "{}-USDT-SWAP"
+ENVELOPE = Envelope("code", ("0", 0), "data", "msg")
+SUFFIX = "-SWAP"
 BARS = {"1h": "1H", "4h": "4H", "1d": "1Dutc"}
-
-
-def _data(client: Client, path: str, params: dict) -> list:
-    body = client.get(path, params)
-    if str(body.get("code")) != "0":
-        raise ExchangeError(NAME, path, f"code {body.get('code')}: {str(body.get('msg', ''))[:60]}")
-    return body["data"]
+INDEX_QUOTES = ("USDT", "USD")  # index-tickers is per quote currency; USDC swaps track the USDT index
 
 
 def inst_id(symbol_or_base: str) -> str:
-    """"BTC" or "BTC-USDT-SWAP" -> "BTC-USDT-SWAP"."""
+    """"BTC" -> "BTC-USDT-SWAP"; a full instrument id ("BTC-USDC-SWAP") is kept."""
     text = symbol_or_base.upper()
-    return text if text.endswith(SUFFIX) else text + SUFFIX
+    return text if text.endswith(SUFFIX) else SYMBOL_FORMAT.format(text)
 
 
 def _rates(client: Client, bases: list[str] | None) -> list[dict]:
     """Funding of every swap with ``instId=ANY``; older API versions refuse it: then one call per base."""
     try:
-        return _data(client, "/api/v5/public/funding-rate", {"instId": "ANY"})
+        return client.data("/api/v5/public/funding-rate", {"instId": "ANY"})
     except ExchangeError:
         if not bases:
             raise
     with ThreadPoolExecutor(max_workers=min(8, len(bases))) as pool:
-        parts = list(pool.map(
-            lambda b: _data(client, "/api/v5/public/funding-rate", {"instId": inst_id(b)}), bases))
+        parts = list(pool.map(lambda b: _optional(client, "/api/v5/public/funding-rate", {"instId": inst_id(b)}),
+                              bases))
     return [item for part in parts for item in part]
 
 
+def _optional(client: Client, path: str, params: dict) -> list:
+    """A supporting bulk answer; an empty list when it fails (the rates still stand)."""
+    try:
+        return client.data(path, params) or []
+    except ExchangeError:
+        return []
+
+
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
-    """All USDT swaps in two bulk calls sent together; per-instrument calls only if ANY is refused."""
-    rates, mark_rows = client.parallel(
+    """All swaps: funding, mark prices, instruments, open interest and index prices, sent together."""
+    rates, marks, instruments, interest, *indexes = client.parallel(
         (_rates, client, bases),
-        (_data, client, "/api/v5/public/mark-price", {"instType": "SWAP"}),
+        (client.data, "/api/v5/public/mark-price", {"instType": "SWAP"}),
+        (_optional, client, "/api/v5/public/instruments", {"instType": "SWAP"}),
+        (_optional, client, "/api/v5/public/open-interest", {"instType": "SWAP"}),
+        *[(_optional, client, "/api/v5/market/index-tickers", {"quoteCcy": q}) for q in INDEX_QUOTES],
     )
-    marks = {m["instId"]: to_float(m.get("markPx")) for m in mark_rows}
+    mark = {m["instId"]: m.get("markPx") for m in marks}
+    inst = {i["instId"]: i for i in instruments}
+    oi_usd = {o["instId"]: o.get("oiUsd") for o in interest}
+    index = {i["instId"]: i.get("idxPx") for part in indexes for i in part}
     rows = []
     for item in rates:
         symbol = item.get("instId") or ""
         rate = to_float(item.get("fundingRate"))
-        this_ms, next_ms = to_ms(item.get("fundingTime")), to_ms(item.get("nextFundingTime"))
-        if not symbol.endswith(SUFFIX) or rate is None or not this_ms or not next_ms:
+        next_ms, after_ms = to_ms(item.get("fundingTime")), to_ms(item.get("nextFundingTime"))
+        parts = symbol.split("-")
+        if not symbol.endswith(SUFFIX) or len(parts) != 3 or rate is None or not next_ms or not after_ms:
             continue
-        hours = (next_ms - this_ms) / 3_600_000
+        hours = (after_ms - next_ms) / 3_600_000
         if hours <= 0:
             continue
-        rows.append(row(NAME, symbol, symbol[: -len(SUFFIX)], rate, hours, this_ms, marks.get(symbol)))
+        base, quote = parts[0], parts[1]
+        spec = inst.get(symbol, {})
+        margin = spec.get("ctType") or (INVERSE if quote == "USD" else LINEAR)
+        rows.append(row(NAME, symbol, base, rate, hours, next_ms, mark.get(symbol), quote=quote, margin=margin,
+                        contract_size=spec.get("ctVal"), predicted_rate=item.get("nextFundingRate"),
+                        index=index.get(f"{base}-{'USDT' if quote == 'USDC' else quote}"),
+                        open_interest_usd=to_float(oi_usd.get(symbol))))
     return rows
 
 
 def _backwards(client: Client, path: str, params: dict, parse_row, start: int, end: int, bar):
     """OKX pages newest first, 100 at a time, with ``after`` = older than this time."""
     rows = collect_pages(
-        lambda c: _data(client, path, {**params, "after": c, "limit": 100}),
+        lambda c: client.data(path, {**params, "after": c, "limit": 100}),
         parse_row, 100, end + 1, lambda c: c > start, lambda r: before_oldest(r) + 1, bar)
     return sorted({r for r in rows if start <= r[0] <= end})
 
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
-    """(time ms, rate) oldest first."""
+    """(time ms, realised rate) oldest first."""
     return _backwards(client, "/api/v5/public/funding-rate-history", {"instId": inst_id(symbol)},
-                      lambda p: (int(p["fundingTime"]), float(p["realizedRate"] or p["fundingRate"])),
+                      lambda p: (int(p["fundingTime"]), float(p.get("realizedRate") or p["fundingRate"])),
                       start, end, bar)
 
 
+def _closed_candle(k):
+    """(time ms, close) of a closed candle; None for the one still open (``confirm`` "0")."""
+    if len(k) > 8 and str(k[8]) == "0":
+        return None
+    return int(k[0]), float(k[4])
+
+
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(time ms, close) oldest first, from history-candles."""
+    """(time ms, close) oldest first, from history-candles; the open candle is left out."""
     return _backwards(client, "/api/v5/market/history-candles",
-                      {"instId": inst_id(symbol), "bar": BARS[interval]},
-                      lambda k: (int(k[0]), float(k[4])), start, end, bar)
+                      {"instId": inst_id(symbol), "bar": BARS[interval]}, _closed_candle, start, end, bar)

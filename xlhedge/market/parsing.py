@@ -1,14 +1,25 @@
-"""Helpers to read exchange answers: string-typed numbers, empty fields, base assets."""
+"""Helpers to read exchange answers: string-typed numbers, empty fields, contract identity.
+
+Every adapter turns one contract into one row with :func:`row`, which is where
+the shared rules live: prices per coin (scaled bases such as 1000PEPE or kPEPE
+are divided by their multiplier), the basis, open interest in USD.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 
-QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "USD")
+#: Quote assets recognised at the end of a concatenated symbol ("ETHBTC" -> ETH / BTC).
+QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "USD1", "USD", "BTC", "ETH")
+#: Scaled-base prefixes: "1000PEPE" is 1,000 PEPE, "1MBABYDOGE" 1,000,000 BABYDOGE.
+SCALE_PREFIXES = (("1000000", 1_000_000), ("100000", 100_000), ("10000", 10_000), ("1000", 1_000),
+                  ("1M", 1_000_000))
+LINEAR, INVERSE = "linear", "inverse"
 
 
 def to_float(value) -> float | None:
-    """A number from an exchange field ("0.0001", 0.0001); None for "", None or junk."""
+    """A number from an exchange field ("0.0001", 0.0001, 6.2e-05); None for "", None or junk."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -24,24 +35,88 @@ def to_ms(value) -> int | None:
     return int(num) if num else None
 
 
-def base_of(symbol: str) -> str:
-    """Base asset of a linear symbol: "BTCUSDT" -> "BTC", "1000PEPEUSDC" -> "1000PEPE"."""
+def split_symbol(symbol: str, separator: str = "") -> tuple[str, str]:
+    """(base, quote) of a symbol: "ETHBTC" -> ("ETH", "BTC"), "BTC-USDT" with "-" -> ("BTC", "USDT").
+
+    A symbol without a known quote keeps its whole text as the base and an empty quote.
+    """
+    text = symbol.strip()
+    if separator and separator in text:
+        base, _, quote = text.partition(separator)
+        return base, quote
     for quote in QUOTES:
-        if symbol.endswith(quote) and len(symbol) > len(quote):
-            return symbol[: -len(quote)]
-    return symbol
+        if text.endswith(quote) and len(text) > len(quote):
+            return text[: -len(quote)], quote
+    return text, ""
 
 
-def row(exchange, symbol, base, rate, interval_hours, next_ms, mark) -> dict:
-    """One snapshot row in the contract's column order."""
+def base_of(symbol: str) -> str:
+    """Base asset of a concatenated linear symbol: "BTCUSDT" -> "BTC", "1000PEPEUSDC" -> "1000PEPE"."""
+    return split_symbol(symbol)[0]
+
+
+_K_PREFIX = re.compile(r"^k[A-Z0-9]")
+
+
+def unscale(base: str, k_prefix: bool = False) -> tuple[str, float]:
+    """(coin, coins per unit) of a possibly scaled base.
+
+    "1000PEPE" -> ("PEPE", 1000); "1MBABYDOGE" -> ("BABYDOGE", 1e6); with ``k_prefix``
+    (Hyperliquid), "kPEPE" -> ("PEPE", 1000). "1INCH" and "2Z" are coins, not scaled.
+    """
+    if k_prefix and _K_PREFIX.match(base):
+        return base[1:], 1000.0
+    for prefix, factor in SCALE_PREFIXES:
+        rest = base[len(prefix):]
+        if base.startswith(prefix) and rest[:1].isalpha():
+            return rest, float(factor)
+    return base, 1.0
+
+
+def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, mark, *,
+        quote: str, margin: str = LINEAR, contract_size=1.0, index=None, open_interest=None,
+        open_interest_usd=None, predicted_rate=None, k_prefix: bool = False) -> dict:
+    """One snapshot row; prices come in per exchange unit and leave per coin.
+
+    Parameters
+    ----------
+    base : str
+        The exchange's base ("1000PEPE", "kPEPE", "BTC"); the row keeps the coin ("PEPE").
+    rate, predicted_rate : float
+        Funding per interval as published (fraction); predicted = the exchange's forecast.
+    mark, index : float
+        Prices per exchange unit in the quote currency.
+    contract_size : float
+        Exchange units per contract (linear) or USD face value (inverse).
+    open_interest : float, optional
+        Open interest in exchange units (coins of ``base``, contracts x size already
+        applied); valued at the mark when ``open_interest_usd`` is not given.
+    """
+    coin, multiplier = unscale(str(base).upper() if not k_prefix else str(base), k_prefix)
+    coin = coin.upper()
+    mark = to_float(mark)
+    index = to_float(index)
+    size = to_float(contract_size)
+    if open_interest_usd is None and open_interest is not None and mark is not None:
+        oi = to_float(open_interest)
+        open_interest_usd = None if oi is None else oi * mark
+    basis = mark / index - 1.0 if mark is not None and index else None
     return {
         "exchange": exchange,
         "symbol": str(symbol),
-        "base": str(base).upper(),
+        "base": coin,
+        "quote": str(quote).upper(),
+        "margin": margin,
+        "contract_size": None if size is None else (size * multiplier if margin == LINEAR else size),
+        "multiplier": multiplier,
         "funding_rate": rate,
         "interval_hours": float(interval_hours),
         "next_funding_time": next_ms,
-        "mark_price": mark,
+        "predicted_rate": to_float(predicted_rate),
+        "mark_price": None if mark is None else mark / multiplier,
+        "index_price": None if index is None else index / multiplier,
+        "basis": basis,
+        "open_interest_usd": to_float(open_interest_usd),
     }
 
 
@@ -54,10 +129,11 @@ def page_guard(pages: int, limit: int = 10_000) -> None:
 def collect_pages(fetch_page, parse_row, page_size: int, cursor: int, keep_going, advance, bar=None) -> list:
     """Page through a time-ordered history endpoint.
 
-    ``fetch_page(cursor)`` returns one page; ``parse_row(item)`` gives ``(time ms, value)``.
-    Paging stops on an empty or short page, or when ``keep_going(cursor)`` is false;
-    ``advance(rows)`` gives the next cursor (forwards: after the newest row; backwards:
-    before the oldest). Rows come back as fetched; callers sort and trim.
+    ``fetch_page(cursor)`` returns one page; ``parse_row(item)`` gives ``(time ms, value)``
+    or None for an item to skip. Paging stops on an empty or short page, or when
+    ``keep_going(cursor)`` is false; ``advance(rows)`` gives the next cursor (forwards:
+    after the newest row; backwards: before the oldest). Rows come back as fetched;
+    callers sort and trim.
     """
     out, pages = [], 0
     while keep_going(cursor):
@@ -66,11 +142,11 @@ def collect_pages(fetch_page, parse_row, page_size: int, cursor: int, keep_going
         page_guard(pages)
         if not page:
             break
-        rows = [parse_row(item) for item in page]
+        rows = [r for r in (parse_row(item) for item in page) if r is not None]
         out += rows
         if bar is not None:
             bar.update(len(page))
-        if len(page) < page_size:
+        if len(page) < page_size or not rows:
             break
         cursor = advance(rows)
     return out

@@ -7,7 +7,7 @@ from importlib import resources
 
 import pandas as pd
 
-from xlhedge.market.snapshot import COLUMNS, parse_exchanges, parse_symbols
+from xlhedge.market.snapshot import COLUMNS, FLOAT_COLUMNS, keep_symbols, parse_exchanges, parse_symbols
 
 
 def sample_snapshot(exchanges=None, symbols=None) -> pd.DataFrame:
@@ -20,12 +20,10 @@ def sample_snapshot(exchanges=None, symbols=None) -> pd.DataFrame:
     frame = pd.DataFrame(raw["rows"])
     frame["next_funding_time"] = pd.to_datetime(frame["next_funding_time"], utc=True)
     frame["fetched_at"] = as_of
+    frame["basis"] = frame["mark_price"] / frame["index_price"] - 1.0
     frame = frame[frame["exchange"].isin(parse_exchanges(exchanges))]
-    bases = parse_symbols(symbols)
-    if bases:
-        frame = frame[frame["base"].isin(bases)]
-    frame = frame[COLUMNS].astype({"funding_rate": float, "interval_hours": float, "mark_price": float})
-    frame = frame.reset_index(drop=True)
+    frame = keep_symbols(frame, parse_symbols(symbols))
+    frame = frame[COLUMNS].astype({c: float for c in FLOAT_COLUMNS}).reset_index(drop=True)
     frame.attrs["errors"] = {}
     frame.attrs["sample_as_of"] = as_of
     return frame

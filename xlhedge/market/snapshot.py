@@ -2,49 +2,66 @@
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import pandas as pd
 
-from xlhedge.market import binance, bybit, hyperliquid, okx
+from xlhedge.market import binance, bingx, bybit, hyperliquid, mexc, okx, weex
 from xlhedge.market.errors import ExchangeError, MarketDataError
 from xlhedge.market.http import Client
 
-ADAPTERS = {m.NAME: m for m in (binance, bybit, okx, hyperliquid)}
+ADAPTERS = {m.NAME: m for m in (binance, bybit, okx, hyperliquid, bingx, mexc, weex)}
 EXCHANGES = tuple(ADAPTERS)
+#: Environment variable naming the exchanges used when a command names none (default: all seven).
+DEFAULT_EXCHANGES_ENV = "XLHEDGE_EXCHANGES"
 COLUMNS = [
-    "exchange", "symbol", "base", "funding_rate", "interval_hours",
-    "next_funding_time", "mark_price", "fetched_at",
+    "exchange", "symbol", "base", "quote", "margin", "contract_size", "multiplier",
+    "funding_rate", "interval_hours", "next_funding_time", "predicted_rate",
+    "mark_price", "index_price", "basis", "open_interest_usd", "fetched_at",
 ]
+FLOAT_COLUMNS = ["contract_size", "multiplier", "funding_rate", "interval_hours", "predicted_rate",
+                 "mark_price", "index_price", "basis", "open_interest_usd"]
+TIME_COLUMNS = ["next_funding_time", "fetched_at"]
 
 
 def parse_exchanges(exchanges) -> list[str]:
-    """Exchange names from a list or a comma-separated string; all four when empty."""
+    """Exchange names from a list or a comma-separated string.
+
+    Empty means the user's default set (``XLHEDGE_EXCHANGES``, else all seven);
+    "all" means all seven.
+    """
     if not exchanges:
-        return list(EXCHANGES)
+        exchanges = os.environ.get(DEFAULT_EXCHANGES_ENV, "") or "all"
     names = exchanges.split(",") if isinstance(exchanges, str) else list(exchanges)
-    names = [n.strip().lower() for n in names if n and n.strip()]
+    names = [str(n).strip().lower() for n in names if n and str(n).strip()]
+    if not names or "all" in names:
+        return list(EXCHANGES)
     unknown = [n for n in names if n not in ADAPTERS]
     if unknown:
-        raise ValueError(f"unknown exchange {unknown[0]!r}; choose from {', '.join(EXCHANGES)}")
+        raise ValueError(f"unknown exchange {unknown[0]!r}; choose from {', '.join(EXCHANGES)} or all")
     return list(dict.fromkeys(names))
 
 
 def parse_symbols(symbols) -> list[str] | None:
-    """Base assets ("BTC,eth" or a list) in upper case; None for all."""
+    """Coins or exchange symbols ("BTC,eth", "BTCUSDC") in upper case; None for all."""
     if not symbols:
         return None
     names = symbols.split(",") if isinstance(symbols, str) else list(symbols)
     return [s.strip().upper() for s in names if s and s.strip()] or None
 
 
+def client_for(name: str, deadline: float) -> Client:
+    """A client for one exchange with its envelope and rate limit."""
+    adapter = ADAPTERS[name]
+    return Client(name, deadline, envelope=getattr(adapter, "ENVELOPE", None),
+                  min_interval=getattr(adapter, "MIN_INTERVAL", 0.0))
+
+
 def _fetch(name: str, deadline: float, bases: list[str] | None) -> list[dict]:
-    client = Client(name, deadline)
     try:
-        if name == "okx":
-            return okx.snapshot(client, bases)
-        return ADAPTERS[name].snapshot(client)
+        return ADAPTERS[name].snapshot(client_for(name, deadline), bases)
     except ExchangeError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
@@ -53,38 +70,53 @@ def _fetch(name: str, deadline: float, bases: list[str] | None) -> list[dict]:
 
 def empty_frame() -> pd.DataFrame:
     """A snapshot frame with no rows and the contract's dtypes."""
-    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-    for col in ("funding_rate", "interval_hours", "mark_price"):
-        frame[col] = frame[col].astype(float)
-    for col in ("next_funding_time", "fetched_at"):
-        frame[col] = pd.to_datetime(frame[col], utc=True)
+    return _typed(pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS}))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.astype({c: float for c in FLOAT_COLUMNS})
+    for col in TIME_COLUMNS:
+        frame[col] = pd.to_datetime(frame[col], utc=True, unit="ms" if col == "next_funding_time" else None)
     return frame
 
 
+def keep_symbols(frame: pd.DataFrame, bases: list[str] | None) -> pd.DataFrame:
+    """Rows whose coin or exchange symbol is in ``bases`` (all rows when None)."""
+    if not bases:
+        return frame
+    return frame[frame["base"].isin(bases) | frame["symbol"].str.upper().isin(bases)]
+
+
 def funding_snapshot(exchanges=None, symbols=None, timeout: float = 10.0) -> pd.DataFrame:
-    """Current funding rates, intervals and mark prices of perpetual contracts.
+    """Current funding rates, intervals, prices and open interest of perpetual contracts.
 
     Parameters
     ----------
     exchanges : list of str or str, optional
-        Any of "binance", "bybit", "okx", "hyperliquid" (default: all).
+        Any of binance, bybit, okx, hyperliquid, bingx, mexc, weex, or "all"
+        (default: ``XLHEDGE_EXCHANGES``, else all).
     symbols : list of str or str, optional
-        Base assets to keep ("BTC", "ETH"); default: every contract.
+        Coins ("BTC", "PEPE") or exchange symbols ("BTCUSDC") to keep; default: every contract.
+        Per-symbol extras (open interest on Binance, BingX and WEEX) are fetched only for these.
     timeout : float
         Seconds the whole snapshot may take, retries included.
 
     Returns
     -------
     pandas.DataFrame
-        One row per perpetual: exchange, symbol (exchange-native), base,
-        funding_rate (per interval, fraction), interval_hours, next_funding_time
-        and fetched_at (UTC timestamps), mark_price (USD).
+        One row per perpetual (columns :data:`COLUMNS`): exchange, symbol (exchange-native),
+        base (the coin, scaled bases divided out: 1000PEPE -> PEPE with multiplier 1000),
+        quote (USDT, USDC, USD, BTC ...), margin ("linear" or "inverse"), contract_size
+        (coins per contract, or USD face value for inverse), funding_rate and predicted_rate
+        (per interval, fractions), interval_hours, next_funding_time and fetched_at (UTC),
+        mark_price and index_price (USD per coin), basis (mark / index - 1),
+        open_interest_usd. A field an exchange does not publish is NaN, never made up.
         ``df.attrs["errors"]`` maps each exchange that failed to a short message.
 
     Raises
     ------
     MarketDataError
-        When every requested exchange failed.
+        When every requested exchange failed; its ``errors`` maps each to why.
     """
     names = parse_exchanges(exchanges)
     bases = parse_symbols(symbols)
@@ -101,27 +133,23 @@ def funding_snapshot(exchanges=None, symbols=None, timeout: float = 10.0) -> pd.
         try:
             got = future.result()
         except ExchangeError as exc:
-            errors[name] = str(exc)
+            errors[name] = f"{exc.endpoint}: {exc.reason}"
             continue
         except Exception as exc:  # a bug in one adapter must not lose the others
-            errors[name] = f"{name}: {type(exc).__name__}: {exc}"[:160]
+            errors[name] = f"answer: {type(exc).__name__}: {exc}"[:160]
             continue
         for r in got:
             r["fetched_at"] = fetched_at
         rows += got
     for future in pending:
-        errors[futures[future]] = f"{futures[future]}: timed out after {timeout:g}s"
+        errors[futures[future]] = f"answer: timed out after {timeout:g}s"
     if len(errors) == len(names):
-        reasons = "; ".join(f"{n}: {errors[n].split(': ', 1)[-1].split(';')[0][:60]}" for n in names)
-        raise MarketDataError(f"no exchange answered ({reasons})")
-    frame = pd.DataFrame(rows, columns=COLUMNS) if rows else empty_frame()
-    if bases:
-        frame = frame[frame["base"].isin(bases)]
-    frame = frame.astype({"funding_rate": float, "interval_hours": float, "mark_price": float})
-    frame["next_funding_time"] = pd.to_datetime(frame["next_funding_time"], unit="ms", utc=True)
-    frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
+        raise MarketDataError("no exchange answered", {n: errors[n] for n in names})
+    frame = _typed(pd.DataFrame(rows, columns=COLUMNS)) if rows else empty_frame()
+    frame = keep_symbols(frame, bases)
     order = {n: i for i, n in enumerate(names)}
-    frame = frame.sort_values(["base", "exchange"], key=lambda s: s.map(order) if s.name == "exchange" else s)
+    frame = frame.sort_values(["base", "exchange"], key=lambda s: s.map(order) if s.name == "exchange" else s,
+                              kind="stable")
     frame = frame.reset_index(drop=True)
     frame.attrs["errors"] = errors
     return frame

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from xlhedge import __version__
 from xlhedge.market.sample import sample_snapshot
@@ -70,6 +71,8 @@ class _Formats:
         self.rate = make(num_format="0.0000%;[Red]-0.0000%", **out)
         self.apr = make(num_format="0.00%;[Red]-0.00%", **out)
         self.num = make(num_format="#,##0.###", **out)
+        self.size = make(num_format="#,##0.########", **out)
+        self.basis = make(num_format="0.000%;[Red]-0.000%", **out)
         self.hours = make(num_format="0", **out)
         self.when = make(num_format="yyyy-mm-dd hh:mm", **out)
         self.total_label = make(bold=True, bg_color=TOTAL_FILL, border=1)
@@ -93,6 +96,13 @@ def _f(values: dict | None, sheet: str, cell: str):
         return 0
     value = values.get((sheet, cell))
     return "" if value is None else value
+
+
+def funding_lookup(values: str, key: str) -> str:
+    """INDEX into a Funding column at the contract ``key`` names: the coin's hedge contract
+    (``FundingKeys``, e.g. "binance|BTC"), else an exact symbol (``SymbolKeys``, "binance|BTCUSDC").
+    The same rule as :func:`xlhedge.market.contracts.resolve`."""
+    return f"INDEX({values},IFERROR(MATCH({key},FundingKeys,0),MATCH({key},SymbolKeys,0)))"
 
 
 class TemplateBuilder:
@@ -126,13 +136,12 @@ class TemplateBuilder:
         wb.set_vba_name("ThisWorkbook")
         for setting in L.SETTING_LIST:
             wb.define_name(setting.name, f"=Settings!$B${L.SETTING_ROW[setting.name]}")
-        last = L.FUNDING_LAST_ROW
-        wb.define_name("FundingKeys", f"=Funding!$K${L.FUNDING_FIRST_ROW}:$K${last}")
-        wb.define_name("FundingRates", f"=Funding!$D${L.FUNDING_FIRST_ROW}:$D${last}")
-        wb.define_name("FundingIntervals", f"=Funding!$E${L.FUNDING_FIRST_ROW}:$E${last}")
-        wb.define_name("MarkPrices", f"=Funding!$H${L.FUNDING_FIRST_ROW}:$H${last}")
-        wb.define_name("BetaKeys", f"=Funding!$M${L.BETA_FIRST_ROW}:$M${L.BETA_LAST_ROW}")
-        wb.define_name("BetaValues", f"=Funding!$N${L.BETA_FIRST_ROW}:$N${L.BETA_LAST_ROW}")
+        for name, key in (("FundingKeys", "key"), ("SymbolKeys", "symbol_key"), ("FundingRates", "funding_rate"),
+                          ("FundingIntervals", "interval_hours"), ("MarkPrices", "mark_price")):
+            col = L.FUNDING_COL[key]
+            wb.define_name(name, f"=Funding!${col}${L.FUNDING_FIRST_ROW}:${col}${L.FUNDING_LAST_ROW}")
+        for name, (_, col, _) in (("BetaKeys", L.BETA_COLUMNS[0]), ("BetaValues", L.BETA_COLUMNS[1])):
+            wb.define_name(name, f"=Funding!${col}${L.BETA_FIRST_ROW}:${col}${L.BETA_LAST_ROW}")
         self.start()
         self.portfolio()
         self.hedge()
@@ -260,7 +269,7 @@ class TemplateBuilder:
             key_expr = f'IF(G{r}="",DefaultExchange,LOWER(TRIM(G{r})))&"|"&UPPER(TRIM(A{r}))'
             self.formula(L.PORTFOLIO, f"D{r}",
                          f'=IF(A{r}="","",IF(ISNUMBER(C{r}),C{r},'
-                         f'IFERROR(INDEX(MarkPrices,MATCH({key_expr},FundingKeys,0)),"")))', f.price)
+                         f'IFERROR({funding_lookup("MarkPrices", key_expr)},"")))', f.price)
             self.formula(L.PORTFOLIO, f"I{r}",
                          f'=IF(AND(ISNUMBER(B{r}),ISNUMBER(D{r})),B{r}*D{r},"")', f.usd)
             self.formula(L.PORTFOLIO, f"J{r}",
@@ -332,14 +341,14 @@ class TemplateBuilder:
                 "C": f'=IF(A{r}="","",IF({p}!E{pr}="BTC perp","BTC perp","own perp"))',
                 "D": f'=IF(A{r}="","",IF(C{r}="BTC perp","BTC",A{r}))',
                 "E": f'=IF(A{r}="","",IF({p}!G{pr}="",DefaultExchange,LOWER(TRIM({p}!G{pr}))))',
-                "F": f'=IF(A{r}="","",IFERROR(INDEX(FundingRates,MATCH({k},FundingKeys,0)),""))',
-                "G": f'=IF(A{r}="","",IFERROR(INDEX(FundingIntervals,MATCH({k},FundingKeys,0)),8))',
+                "F": f'=IF(A{r}="","",IFERROR({funding_lookup("FundingRates", k)},""))',
+                "G": f'=IF(A{r}="","",IFERROR({funding_lookup("FundingIntervals", k)},8))',
                 "H": (f'=IF(A{r}="","",HEDGE_RATIO(Outlook,Conviction,IF(FundingAdjust="yes",F{r},""),'
                       f'G{r},FundingThreshold,Adjustment,MaxRatio))'),
                 "I": f'=IF(A{r}="","",IF(C{r}="BTC perp",{p}!J{pr},1))',
                 "J": (f'=IF(OR(A{r}="",NOT(ISNUMBER(B{r}))),"",'
                       f'IF(C{r}="BTC perp",BETA_HEDGE(B{r}*H{r},I{r}),B{r}*H{r}))'),
-                "K": (f'=IF(A{r}="","",IFERROR(INDEX(MarkPrices,MATCH({k},FundingKeys,0)),'
+                "K": (f'=IF(A{r}="","",IFERROR({funding_lookup("MarkPrices", k)},'
                       f'IF(C{r}="own perp",{p}!D{pr},"")))'),
                 "L": f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(K{r})),HEDGE_CONTRACTS(J{r},K{r}),"")',
                 "M": f'=IF(ISNUMBER(J{r}),J{r}/Leverage,"")',
@@ -428,23 +437,33 @@ class TemplateBuilder:
         snap = sample_snapshot()
         snap["stale"] = L.STALE_SAMPLE
         as_of = snap.attrs["sample_as_of"]
-        _widths(ws, {"A": 12, "B": 16, "C": 9, "D": 14, "E": 9, "F": 13, "G": 17, "H": 13, "I": 17, "J": 8,
-                     "K": 18})
-        ws.write("A1", "Funding rates and mark prices", f.title)
+        widths = {"exchange": 11, "symbol": 15, "base": 7, "quote": 7, "margin": 8, "funding_rate": 12,
+                  "interval_hours": 8, "apr": 11, "next_funding_time": 16, "predicted_rate": 11, "mark_price": 13,
+                  "index_price": 13, "basis": 10, "open_interest_usd": 15, "contract_size": 11, "multiplier": 8,
+                  "fetched_at": 16, "stale": 7, "key": 16, "symbol_key": 20}
+        _widths(ws, {L.FUNDING_COL[key]: width for key, width in widths.items()})
+        last_col = L.FUNDING_COLUMNS[-1][1]
+        ws.write("A1", "Funding rates, prices and open interest", f.title)
         ws.write("A2", "Status", f.text_bold)
-        ws.merge_range("B2:K2", f"SAMPLE data from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge. "
-                                "Click 'Refresh market data' on the Start sheet for live data.", f.status)
+        ws.merge_range(f"B2:{last_col}2", f"SAMPLE data from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge. "
+                                          "Click 'Refresh market data' on the Start sheet for live data.", f.status)
         ws.set_row(1, 34)
-        ws.merge_range("A3:K3", f"SAMPLE DATA from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge: not "
-                                "live. Positive rate = longs pay shorts (a short hedge earns it).", f.note)
-        ws.set_row(2, 30)
+        ws.merge_range(f"A3:{last_col}3", f"SAMPLE DATA from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge: "
+                                          "not live. Positive rate = longs pay shorts (a short hedge earns it). "
+                                          "The hedge uses one contract per exchange and coin: USDT-margined, else "
+                                          "USDC, else coin-margined (its 'Lookup key (hedge contract)' is filled); "
+                                          "type a symbol (e.g. BTCUSDC) in the Portfolio to use another.", f.note)
+        ws.set_row(2, 44)
         hr = L.FUNDING_HEADER_ROW
         for _, col, header in L.FUNDING_COLUMNS:
             ws.write(f"{col}{hr}", header, f.header)
-        ws.set_row(hr - 1, 34)
-        col_fmt = {"exchange": f.out_text, "symbol": f.out_text, "base": f.out_text, "funding_rate": f.rate,
-                   "interval_hours": f.hours, "apr": f.apr, "next_funding_time": f.when,
-                   "mark_price": f.price, "fetched_at": f.when, "stale": f.out_text, "key": f.out_text}
+        ws.set_row(hr - 1, 48)
+        col_fmt = {"exchange": f.out_text, "symbol": f.out_text, "base": f.out_text, "quote": f.out_text,
+                   "margin": f.out_text, "funding_rate": f.rate, "interval_hours": f.hours, "apr": f.apr,
+                   "next_funding_time": f.when, "predicted_rate": f.rate, "mark_price": f.price,
+                   "index_price": f.price, "basis": f.basis, "open_interest_usd": f.usd, "contract_size": f.size,
+                   "multiplier": f.size, "fetched_at": f.when, "stale": f.out_text, "key": f.out_text,
+                   "symbol_key": f.out_text}
         rows = table_rows(snap)
         for i in range(L.FUNDING_ROWS):
             r = L.FUNDING_FIRST_ROW + i
@@ -459,18 +478,18 @@ class TemplateBuilder:
                     ws.write_datetime(cell, value, fmt)
                 else:
                     ws.write_number(cell, value, fmt)
-        rng = f"A{L.FUNDING_FIRST_ROW}:K{L.FUNDING_LAST_ROW}"
-        ws.conditional_format(rng, {"type": "formula", "criteria": f'=$J{L.FUNDING_FIRST_ROW}="yes"',
-                                    "format": f.stale})
-        ws.conditional_format(rng, {"type": "formula", "criteria": f'=$J{L.FUNDING_FIRST_ROW}="sample"',
-                                    "format": f.sample})
+        rng = f"A{L.FUNDING_FIRST_ROW}:{last_col}{L.FUNDING_LAST_ROW}"
+        stale = f"${L.FUNDING_COL['stale']}{L.FUNDING_FIRST_ROW}"
+        ws.conditional_format(rng, {"type": "formula", "criteria": f'={stale}="yes"', "format": f.stale})
+        ws.conditional_format(rng, {"type": "formula", "criteria": f'={stale}="sample"', "format": f.sample})
         self.beta_table(ws)
         ws.freeze_panes(hr, 0)
 
     def beta_table(self, ws) -> None:
         """The refresh's second table: betas to BTC of the coins hedged with the BTC perp."""
         f = self.fmt
-        ws.set_column("L:L", 3)
+        gap = xl_col_to_name(xl_cell_to_rowcol(f"{L.FUNDING_COLUMNS[-1][1]}1")[1] + 1)
+        ws.set_column(f"{gap}:{gap}", 3)  # between the two tables
         for (_, col, _), width in zip(L.BETA_COLUMNS, (9, 10, 13, 12, 12, 17, 8), strict=True):
             ws.set_column(f"{col}:{col}", width)
         ws.write(L.BETA_TITLE_CELL, "Betas to BTC (estimated by the refresh from 180 daily closes)", f.label)
@@ -482,8 +501,9 @@ class TemplateBuilder:
         for r in range(L.BETA_FIRST_ROW, L.BETA_LAST_ROW + 1):
             for key, col, _ in L.BETA_COLUMNS:
                 ws.write_blank(f"{col}{r}", None, fmts[key])
-        rng = f"M{L.BETA_FIRST_ROW}:S{L.BETA_LAST_ROW}"
-        ws.conditional_format(rng, {"type": "formula", "criteria": f'=$S{L.BETA_FIRST_ROW}="yes"',
+        first, last = L.BETA_COLUMNS[0][1], L.BETA_COLUMNS[-1][1]
+        rng = f"{first}{L.BETA_FIRST_ROW}:{last}{L.BETA_LAST_ROW}"
+        ws.conditional_format(rng, {"type": "formula", "criteria": f'=${last}{L.BETA_FIRST_ROW}="yes"',
                                     "format": f.stale})
 
     # ------------------------------------------------------------------ Settings
@@ -513,7 +533,7 @@ class TemplateBuilder:
             "HorizonDays": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 3650},
             "RebalanceBand": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
             "DefaultExchange": {"validate": "list", "source": list(L.EXCHANGES)},
-        }
+        }  # RefreshExchanges is free text (a list); the refresh says which names it does not know
         for name, rule in rules.items():
             ws.data_validation(f"B{L.SETTING_ROW[name]}", {
                 **rule, "error_title": "Not allowed here",

@@ -65,10 +65,12 @@ SETTING_LIST = (
     Setting("RebalanceBand", "Rebalance band", 0.05, "pct", "Trade only when the ratio is this far off"),
     Setting("DefaultExchange", "Default exchange", "binance", "text",
             "Where the short is held, unless a Portfolio row says otherwise"),
+    Setting("RefreshExchanges", "Exchanges to refresh", "all", "text",
+            "all, or some of binance, bybit, okx, hyperliquid, bingx, mexc, weex (comma-separated)"),
 )
 SETTING_ROW = {s.name: SETTINGS_FIRST_ROW + i for i, s in enumerate(SETTING_LIST)}
 OUTLOOKS = ("bearish", "neutral", "bullish")
-EXCHANGES = ("binance", "bybit", "okx", "hyperliquid")
+EXCHANGES = ("binance", "bybit", "okx", "hyperliquid", "bingx", "mexc", "weex")
 
 # ---------------------------------------------------------------- Funding
 FUNDING = "Funding"
@@ -81,16 +83,26 @@ FUNDING_LAST_ROW = FUNDING_FIRST_ROW + FUNDING_ROWS - 1
 FUNDING_COLUMNS = (  # (key, column letter, header)
     ("exchange", "A", "Exchange"),
     ("symbol", "B", "Symbol"),
-    ("base", "C", "Base"),
-    ("funding_rate", "D", "Funding rate (per interval)"),
-    ("interval_hours", "E", "Interval (h)"),
-    ("apr", "F", "APR (longs pay shorts)"),
-    ("next_funding_time", "G", "Next funding (UTC)"),
-    ("mark_price", "H", "Mark price"),
-    ("fetched_at", "I", "Fetched at (UTC)"),
-    ("stale", "J", "Stale?"),
-    ("key", "K", "Lookup key"),
+    ("base", "C", "Coin"),
+    ("quote", "D", "Quote"),
+    ("margin", "E", "Margin"),
+    ("funding_rate", "F", "Funding rate (per interval)"),
+    ("interval_hours", "G", "Interval (h)"),
+    ("apr", "H", "APR (longs pay shorts)"),
+    ("next_funding_time", "I", "Next funding (UTC)"),
+    ("predicted_rate", "J", "Predicted next rate"),
+    ("mark_price", "K", "Mark price (USD per coin)"),
+    ("index_price", "L", "Index price"),
+    ("basis", "M", "Basis (mark / index - 1)"),
+    ("open_interest_usd", "N", "Open interest (USD)"),
+    ("contract_size", "O", "Contract size (coins; USD if inverse)"),
+    ("multiplier", "P", "Coins per unit"),
+    ("fetched_at", "Q", "Fetched at (UTC)"),
+    ("stale", "R", "Stale?"),
+    ("key", "S", "Lookup key (hedge contract)"),
+    ("symbol_key", "T", "Lookup key (symbol)"),
 )
+FUNDING_COL = {key: col for key, col, _ in FUNDING_COLUMNS}
 STALE_NO, STALE_YES, STALE_SAMPLE = "no", "yes", "sample"
 
 
@@ -111,18 +123,18 @@ class Table:
         return f"{self.columns[0][1]}{self.first_row}:{self.columns[-1][1]}{self.last_row}"
 
 #: The refresh's second table, beside the first: betas to BTC of coins hedged with the BTC perp.
-BETA_TITLE_CELL = "M4"
+BETA_TITLE_CELL = "V4"
 BETA_FIRST_ROW = FUNDING_FIRST_ROW
 BETA_ROWS = 40
 BETA_LAST_ROW = BETA_FIRST_ROW + BETA_ROWS - 1
 BETA_COLUMNS = (  # (key, column letter, header)
-    ("base", "M", "Coin"),
-    ("beta", "N", "Beta to BTC"),
-    ("r2", "O", "R² (hedge effectiveness)"),
-    ("n", "P", "Daily returns used"),
-    ("exchange", "Q", "Prices from"),
-    ("estimated_at", "R", "Estimated at (UTC)"),
-    ("stale", "S", "Stale?"),
+    ("base", "V", "Coin"),
+    ("beta", "W", "Beta to BTC"),
+    ("r2", "X", "R² (hedge effectiveness)"),
+    ("n", "Y", "Daily returns used"),
+    ("exchange", "Z", "Prices from"),
+    ("estimated_at", "AA", "Estimated at (UTC)"),
+    ("stale", "AB", "Stale?"),
 )
 FUNDING_TABLE = Table(FUNDING_COLUMNS, FUNDING_FIRST_ROW, FUNDING_LAST_ROW)
 BETA_TABLE = Table(BETA_COLUMNS, BETA_FIRST_ROW, BETA_LAST_ROW)

@@ -1,0 +1,92 @@
+"""MEXC futures: funding_rate, contract detail and ticker (all contracts), history.
+
+Answers wrap data as ``{"success": true, "code": 0, "data": ...}``; numbers are
+JSON numbers; ``collectCycle`` is the interval in hours; open interest
+(``holdVol``) is in contracts of ``contractSize`` coins; kline times are in
+**seconds** (converted here). Funding history pages by number, newest first,
+with no time filter. Limit: about 20 requests per 2 s per endpoint.
+"""
+
+from __future__ import annotations
+
+from xlhedge.market.http import Client, Envelope
+from xlhedge.market.parsing import INVERSE, LINEAR, page_guard, row, split_symbol, to_float, to_ms
+
+NAME = "mexc"
+SYMBOL_FORMAT = "{}_USDT"
+ENVELOPE = Envelope("code", (0, "0"), "data", "message")
+MIN_INTERVAL = 0.1
+KLINE_INTERVALS = {"1h": ("Min60", 3600), "4h": ("Hour4", 14400), "1d": ("Day1", 86400)}
+KLINE_PAGE = 2000
+HISTORY_PAGE = 100
+
+
+def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
+    """Every contract: funding, contract detail and tickers in three bulk requests sent together."""
+    rates, details, tickers = client.parallel(
+        (client.data, "/api/v1/contract/funding_rate"),
+        (client.data, "/api/v1/contract/detail"),
+        (client.data, "/api/v1/contract/ticker"),
+    )
+    detail = {d.get("symbol"): d for d in details or []}
+    ticker = {t.get("symbol"): t for t in tickers or []}
+    rows = []
+    for item in rates or []:
+        symbol = item.get("symbol") or ""
+        rate = to_float(item.get("fundingRate"))
+        hours = to_float(item.get("collectCycle"))
+        next_ms = to_ms(item.get("nextSettleTime"))
+        base, quote = split_symbol(symbol, "_")
+        if not symbol or rate is None or not hours or not next_ms or not quote:
+            continue
+        spec, tick = detail.get(symbol, {}), ticker.get(symbol, {})
+        margin = INVERSE if str(spec.get("settleCoin", "")).upper() == base.upper() else LINEAR
+        size = to_float(spec.get("contractSize"))
+        mark = item.get("fairPrice", tick.get("fairPrice"))
+        held = to_float(tick.get("holdVol"))
+        in_units = held * size if held is not None and size else None  # coins (linear) or USD (inverse)
+        rows.append(row(NAME, symbol, base, rate, hours, next_ms, mark, quote=quote, margin=margin,
+                        contract_size=size, index=item.get("idxPrice", tick.get("indexPrice")),
+                        open_interest=in_units if margin == LINEAR else None,
+                        open_interest_usd=in_units if margin == INVERSE else None))
+    return rows
+
+
+def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
+    """(time ms, rate) oldest first; pages newest first until one reaches back past ``start``."""
+    rows, page_num = [], 1
+    while True:
+        page = client.data("/api/v1/contract/funding_rate/history",
+                           {"symbol": symbol, "page_num": page_num, "page_size": HISTORY_PAGE}) or {}
+        items = page.get("resultList") or []
+        got = [(int(p["settleTime"]), float(p["fundingRate"])) for p in items]
+        rows += got
+        if bar is not None:
+            bar.update(len(items))
+        total = int(page.get("totalPage") or 0)
+        if not got or page_num >= total or min(t for t, _ in got) < start:
+            break
+        page_num += 1
+        page_guard(page_num)
+    return sorted({r for r in rows if start <= r[0] <= end})
+
+
+def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
+    """(open time ms, close) oldest first; kline answers are columns with times in seconds."""
+    name, step = KLINE_INTERVALS[interval]
+    rows, cursor, pages = [], start // 1000, 0
+    while cursor <= end // 1000:
+        data = client.data(f"/api/v1/contract/kline/{symbol}",
+                           {"interval": name, "start": cursor, "end": min(end // 1000, cursor + step * KLINE_PAGE)})
+        times, closes = (data or {}).get("time") or [], (data or {}).get("close") or []
+        got = [(int(t) * 1000, float(c)) for t, c in zip(times, closes, strict=True)]
+        rows += got
+        if bar is not None:
+            bar.update(len(got))
+        pages += 1
+        page_guard(pages)
+        if got:
+            cursor = max(cursor, max(t for t, _ in got) // 1000) + step
+        else:  # an empty window (before the listing): go on to the next one
+            cursor += step * (KLINE_PAGE + 1)
+    return sorted(set(rows))
