@@ -87,7 +87,7 @@ def test_renamed_workbook_refreshes_through_the_bridge(book, tmp_path, exchanges
     ws = openpyxl.load_workbook(renamed)[L.FUNDING]
     assert ws[L.STATUS_CELL].value.startswith("Refreshed")
     assert "binance ok" in ws[L.STATUS_CELL].value
-    assert ws["J6"].value == "no"  # live rows, no longer the sample
+    assert ws[f"{L.FUNDING_COL['stale']}6"].value == "no"  # live rows, no longer the sample
 
 
 def test_other_commands_run_untouched(bridged_python):

@@ -77,7 +77,13 @@ def test_funding_command(exchanges, capsys):
     assert "BTCUSDT" in out and "+0.0100%" in out and "SOL" not in out
     assert main(["funding", "--symbols", "BTC", "--format", "csv"]) == 0
     csv = capsys.readouterr().out.splitlines()
-    assert csv[0].startswith("exchange,symbol,base,funding_rate") and len(csv) == 5
+    assert csv[0].startswith("exchange,symbol,base,quote,margin,contract_size") and len(csv) == 1 + 8
+    assert main(["funding", "--exchange", "all", "--symbols", "BTC"]) == 0
+    table = capsys.readouterr().out
+    header = table.splitlines()[0].split()
+    assert header[:4] == ["Exchange", "Symbol", "Quote", "Margin"] and "Basis" in header and "Open" in header
+    assert all(ex in table for ex in L.EXCHANGES)
+    assert "BTC-USD-SWAP" in table and "inverse" in table  # OKX's coin-margined swap, not the hedge
     assert main(["funding", "--symbols", "SOL", "--exchanges", "okx", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data[0]["interval_hours"] == 4 and data[0]["apr"] == pytest.approx(0.00005 * 8760 / 4)
@@ -124,6 +130,24 @@ def test_no_network_is_one_line(tmp_path):
     assert out.returncode == 1
     assert out.stderr.startswith("xlhedge: error: no exchange answered")
     assert "--offline" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_refresh_with_no_network_exits_1_and_keeps_the_rows(tmp_path, book):
+    dead = {f"XLHEDGE_{ex.upper()}_URL": "http://127.0.0.1:9" for ex in L.EXCHANGES}
+    def table(ws):
+        cols = [L.FUNDING_COL[k] for k in ("exchange", "symbol", "funding_rate", "mark_price")]
+        return sorted(tuple(ws[f"{c}{r}"].value for c in cols) for r in range(L.FUNDING_FIRST_ROW, 60)
+                      if ws[f"A{r}"].value)
+
+    before = table(openpyxl.load_workbook(book)[L.FUNDING])
+    out = run("refresh", str(book), "--timeout", "1", env=dead, cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("xlhedge: error: no exchange answered (")
+    assert all(lines[0].count(ex) == 1 for ex in L.EXCHANGES)  # each exchange once, no repetition
+    ws = openpyxl.load_workbook(book)[L.FUNDING]
+    assert table(ws) == before  # every row kept
+    assert ws[f"{L.FUNDING_COL['stale']}6"].value == "sample"  # the sample keeps its own mark
 
 
 def test_debug_shows_the_traceback(tmp_path):

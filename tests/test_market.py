@@ -2,10 +2,9 @@
 
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
-
-import numpy as np
 
 from xlhedge.market import COLUMNS, EXCHANGES, MarketDataError, funding_history, funding_snapshot, price_history
 from xlhedge.market.contracts import canonical_mask

@@ -51,7 +51,9 @@ def test_sheets_names_validations_chart_and_conf(built_template):
     names = {n: wb.defined_names[n].attr_text for n in wb.defined_names}
     for setting in L.SETTING_LIST:
         assert names[setting.name] == f"Settings!$B${L.SETTING_ROW[setting.name]}"
-    assert names["FundingKeys"].startswith("Funding!$K$6")
+    assert names["FundingKeys"] == f"Funding!${L.FUNDING_COL['key']}$6:${L.FUNDING_COL['key']}${L.FUNDING_LAST_ROW}"
+    assert names["SymbolKeys"].startswith(f"Funding!${L.FUNDING_COL['symbol_key']}$6")
+    assert names["MarkPrices"].startswith(f"Funding!${L.FUNDING_COL['mark_price']}$6")
     settings = wb[L.SETTINGS]
     assert settings[f"B{L.SETTING_ROW['Outlook']}"].value == "neutral"
     assert settings[f"B{L.SETTING_ROW['Conviction']}"].value == 0.5
@@ -59,7 +61,7 @@ def test_sheets_names_validations_chart_and_conf(built_template):
     assert rules[f"B{L.SETTING_ROW['Outlook']}"].formula1 == '"bearish,neutral,bullish"'
     port = {str(dv.sqref): dv for dv in wb[L.PORTFOLIO].data_validations.dataValidation}
     assert port["E5:E24"].formula1 == '"own perp,BTC perp"'
-    assert port["G5:G24"].formula1 == '"binance,bybit,okx,hyperliquid"'
+    assert port["G5:G24"].formula1 == '"binance,bybit,okx,hyperliquid,bingx,mexc,weex"'
     charts = wb[L.SCENARIOS]._charts
     assert len(charts) == 1
     assert [s.val.numRef.f for s in charts[0].series] == ["Scenarios!$B$9:$B$19", "Scenarios!$C$9:$C$19"]
@@ -77,7 +79,7 @@ def test_sheets_names_validations_chart_and_conf(built_template):
     assert wb[L.HEDGE].freeze_panes == "B5"
     funding = wb[L.FUNDING]
     assert "SAMPLE" in funding[L.STATUS_CELL].value and "2026-11-20" in funding[L.NOTE_CELL].value
-    assert funding["J6"].value == "sample"
+    assert funding[f"{L.FUNDING_COL['stale']}6"].value == "sample"
 
 
 def test_buttons_call_macros_that_exist_in_the_vba_project(built_template):
@@ -104,11 +106,12 @@ def test_every_formula_evaluates_without_error(values):
 
 def _engine_plan(adjust: bool):
     """The same plan computed straight from the engine (not through any formula)."""
-    snap = sample_snapshot(["binance"]).set_index("base")
+    # the USDT contract by its symbol: the sample lists BTCUSDC first, as Binance does
+    snap = sample_snapshot(["binance"]).set_index("symbol")
     out = {}
     for asset, qty, price in (("BTC", 5, 50000.0), ("ETH", 50, 3000.0)):
         spot = qty * price
-        rate, hours, mark = snap.loc[asset, ["funding_rate", "interval_hours", "mark_price"]]
+        rate, hours, mark = snap.loc[f"{asset}USDT", ["funding_rate", "interval_hours", "mark_price"]]
         ratio = engine.hedge_ratio("neutral", 0.5, rate if adjust else np.nan, hours)
         notional = spot * ratio
         out[asset] = {

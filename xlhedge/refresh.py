@@ -31,7 +31,7 @@ from xlhedge.engine import funding_apr
 from xlhedge.market import MarketDataError, funding_snapshot, parse_exchanges, price_history
 from xlhedge.market.betas import estimate_betas
 from xlhedge.market.contracts import lookup_keys
-from xlhedge.market.errors import reason, shorten, summarize
+from xlhedge.market.errors import shorten, summarize
 from xlhedge.market.sample import sample_snapshot
 from xlhedge.market.snapshot import COLUMNS, FLOAT_COLUMNS, TIME_COLUMNS
 from xlhedge.workbook import layout as L
@@ -137,7 +137,7 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
         failed = [ex for ex in requested if ex in errors]
         for ex in requested:
             if ex in errors:
-                outcome[ex] = f"FAILED ({shorten(reason(errors[ex]), STATUS_REASON_WIDTH)})"
+                outcome[ex] = f"FAILED ({shorten(errors[ex], STATUS_REASON_WIDTH)})"
             else:
                 outcome[ex] = f"ok ({int((fresh['exchange'] == ex).sum())} contracts)"
         if fresh is None and previous.empty:
@@ -149,12 +149,13 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
             table = merge_tables(previous, previous.iloc[0:0], requested, requested)
         else:
             table = merge_tables(previous, fresh, requested, failed)
-    if bases:
+    answered = any(what.startswith(("ok", "sample")) for what in outcome.values())
+    if bases and answered:  # drop coins no longer held; when nothing answered, every row stays
         mine = table["base"].isin(bases) | table["symbol"].astype(str).str.upper().isin(bases)
         table = table[mine | ~table["exchange"].isin(requested)]
     status = _status_text(now, outcome, errors, table, used_sample, offline)
     if not offline:
-        status += refresh_betas(book, timeout, prices, now, reachable=any(w.startswith("ok") for w in outcome.values()))
+        status += refresh_betas(book, timeout, prices, now, reachable=answered)
     book.write_table(table.reset_index(drop=True))
     book.write_status(status, _note_text(table))
     return RefreshResult(table.reset_index(drop=True), outcome, status, used_sample)
@@ -186,7 +187,7 @@ def refresh_betas(book, timeout: float, prices: Callable, now, reachable: bool =
         fresh, errors = estimate_betas(pairs, timeout=max(timeout, 10.0), prices=prices, now=now)
     book.write_beta_table(merge_betas(previous, fresh, list(errors)))
     parts = [f"{r.base} {r.beta:.2f} (R² {r.r2:.2f})" for r in fresh.drop_duplicates("base").itertuples()]
-    failed = [f"{base} ({shorten(reason(why), 50)})" for base, why in errors.items()]
+    failed = [f"{base} ({shorten(why, STATUS_REASON_WIDTH)})" for base, why in errors.items()]
     text = " Betas to BTC: " + "; ".join(parts) + "." if parts else ""
     if failed:
         kept = previous[previous["base"].isin(list(errors))]
@@ -217,9 +218,7 @@ def _note_text(table: pd.DataFrame) -> str:
     if len(sample):
         return (f"SAMPLE DATA from {_fmt_time(sample['fetched_at'].min())}, shipped with xlhedge: "
                 "not live. Click 'Refresh market data' for live rates.")
-    return ("Live data. Positive rate = longs pay shorts: a short hedge earns it. The hedge uses one contract "
-            "per exchange and coin (USDT-margined, else USDC, else coin-margined); type a symbol such as "
-            "BTCUSDC in the Portfolio to use another.")
+    return "Live data. Positive rate = longs pay shorts: a short hedge earns it."
 
 
 def _cell_value(value):

@@ -37,7 +37,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         next_ms = to_ms(item.get("nextFundingTime"))
         base, quote = split_symbol(symbol)
         # dated futures ("BTCUSDT_250328") carry rate 0 and nextFundingTime 0: no funding
-        if not symbol or rate is None or not next_ms or "_" in symbol or not quote:
+        if not symbol or rate is None or "_" in symbol or not quote or str(item.get("nextFundingTime")) == "0":
             continue
         items.append((item, symbol, base, quote, rate, next_ms))
     wanted = [s for _, s, b, q, _, _ in items

@@ -361,14 +361,15 @@ class LoopbackExchanges:
                 cs = [c for c in cs if f"{c.base}-USDT-SWAP" == q["instId"]]
             marks = [{"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "markPx": f"{c.mark}",
                       "ts": str(self.now_ms)} for c in cs]
-            return ok(marks + [{"instType": "SWAP", "instId": "BTC-USD-SWAP", "markPx": "60001.0",
+            return ok([*marks, {"instType": "SWAP", "instId": "BTC-USD-SWAP", "markPx": "60001.0",
                                 "ts": str(self.now_ms)}])
         if path == "/api/v5/public/instruments":
             specs = [{"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "uly": f"{c.base}-USDT",
                       "settleCcy": "USDT", "ctVal": f"{CONTRACT_SIZES.get(c.base, 1)}", "ctValCcy": c.base,
                       "ctType": "linear", "state": "live"} for c in cs]
-            return ok(specs + [{"instType": "SWAP", "instId": "BTC-USD-SWAP", "uly": "BTC-USD", "settleCcy": "BTC",
-                                "ctVal": "100", "ctValCcy": "USD", "ctType": "inverse", "state": "live"}])
+            inverse = {"instType": "SWAP", "instId": "BTC-USD-SWAP", "uly": "BTC-USD", "settleCcy": "BTC",
+                       "ctVal": "100", "ctValCcy": "USD", "ctType": "inverse", "state": "live"}
+            return ok([*specs, inverse])
         if path == "/api/v5/public/open-interest":
             return ok([{"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "oi": f"{c.open_interest * 100}",
                         "oiCcy": f"{c.open_interest}", "oiUsd": f"{c.open_interest * c.mark:.2f}",
@@ -435,6 +436,9 @@ class LoopbackExchanges:
             items = [{"symbol": f"{c.base}-USDT", "markPrice": f"{c.mark}", "indexPrice": f"{c.index}",
                       "lastFundingRate": c.rate, "nextFundingTime": self._next_ms(c.interval_hours),
                       "fundingIntervalHours": int(c.interval_hours)} for c in cs]
+            if "symbol" in q:  # the per-symbol form answers one object
+                found = [i for i in items if i["symbol"] == q["symbol"]]
+                return ok(found[0]) if found else {"code": 109400, "msg": "symbol not exist", "data": {}}
             return ok(items)
         if path == "/openApi/swap/v2/quote/openInterest":
             found = [c for c in cs if f"{c.base}-USDT" == q.get("symbol")]
@@ -460,11 +464,15 @@ class LoopbackExchanges:
         def ok(data):
             return {"success": True, "code": 0, "data": data}
 
-        if path == "/api/v1/contract/funding_rate":
-            return ok([{"symbol": f"{c.base}_USDT", "fundingRate": float(c.rate), "maxFundingRate": 0.0018,
-                        "minFundingRate": -0.0018, "collectCycle": int(c.interval_hours),
-                        "nextSettleTime": self._next_ms(c.interval_hours), "timestamp": self.now_ms,
-                        "idxPrice": c.index, "fairPrice": c.mark} for c in cs])
+        if path.startswith("/api/v1/contract/funding_rate") and not path.endswith("/history"):
+            items = [{"symbol": f"{c.base}_USDT", "fundingRate": float(c.rate), "maxFundingRate": 0.0018,
+                      "minFundingRate": -0.0018, "collectCycle": int(c.interval_hours),
+                      "nextSettleTime": self._next_ms(c.interval_hours), "timestamp": self.now_ms,
+                      "idxPrice": c.index, "fairPrice": c.mark} for c in cs]
+            if path != "/api/v1/contract/funding_rate":  # the per-symbol form: .../funding_rate/BTC_USDT
+                found = [i for i in items if i["symbol"] == path.rsplit("/", 1)[-1]]
+                return ok(found[0]) if found else {"success": False, "code": 1001, "message": "contract not exist"}
+            return ok(items)
         if path == "/api/v1/contract/detail":
             return ok([{"symbol": f"{c.base}_USDT", "baseCoin": c.base, "quoteCoin": "USDT", "settleCoin": "USDT",
                         "contractSize": CONTRACT_SIZES.get(c.base, 1.0), "state": 0} for c in cs])
@@ -489,6 +497,8 @@ class LoopbackExchanges:
     def _weex(self, path, q, body):
         cs = self.contracts["weex"]
         if path == "/capi/v3/market/premiumIndex":
+            if "symbol" in q:
+                cs = [c for c in cs if f"{c.base}USDT" == q["symbol"]]
             return [{"symbol": f"{c.base}USDT", "markPrice": f"{c.mark}", "indexPrice": f"{c.index}",
                      "forecastFundingRate": f"{float(c.rate) / 2:.8f}", "lastFundingRate": c.rate,
                      "interestRate": "0.0001", "nextFundingTime": self._next_ms(c.interval_hours),

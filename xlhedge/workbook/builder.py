@@ -160,8 +160,8 @@ class TemplateBuilder:
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
             L.HEDGE: f"A1:S{L.HEDGE_TOTAL_ROW + 2}",
             L.SCENARIOS: f"A1:N{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
-            L.FUNDING: f"A1:S{L.FUNDING_FIRST_ROW + 40}",
-            L.SETTINGS: "A1:H16",
+            L.FUNDING: f"A1:{L.BETA_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
+            L.SETTINGS: f"A1:H{L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1}",
             L.CONF: "A1:D8",
         }
         for name, ws in self.sheets.items():
@@ -242,11 +242,12 @@ class TemplateBuilder:
         ws.set_vba_name("Sheet2")
         cols = L.PORTFOLIO_COLUMNS
         ws.write("A1", "Portfolio: what you hold", f.title)
-        ws.merge_range("A2:J2", "Type in the yellow cells. Price: leave it empty to use the live mark price "
-                                "from the Funding sheet. Hedge with 'BTC perp' for coins without a good "
+        ws.merge_range("A2:J2", "Type in the yellow cells. Asset: a coin (BTC), or an exchange's symbol "
+                                "(BTCUSDC) to hedge with that contract. Price: leave it empty to use the live "
+                                "mark price from the Funding sheet. Hedge with 'BTC perp' for coins without a good "
                                 "perpetual; type their beta to BTC, or leave it empty and the refresh "
                                 "estimates it from 180 days of prices.", f.note)
-        ws.set_row(1, 32)
+        ws.set_row(1, 46)
         _widths(ws, {"A": 12, "B": 12, "C": 16, "D": 14, "E": 13, "F": 11, "G": 16, "H": 16, "I": 17, "J": 16})
         hr = L.PORTFOLIO_HEADER_ROW
         for _key, (col, header) in cols.items():
@@ -449,11 +450,14 @@ class TemplateBuilder:
                                           "Click 'Refresh market data' on the Start sheet for live data.", f.status)
         ws.set_row(1, 34)
         ws.merge_range(f"A3:{last_col}3", f"SAMPLE DATA from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge: "
-                                          "not live. Positive rate = longs pay shorts (a short hedge earns it). "
-                                          "The hedge uses one contract per exchange and coin: USDT-margined, else "
-                                          "USDC, else coin-margined (its 'Lookup key (hedge contract)' is filled); "
-                                          "type a symbol (e.g. BTCUSDC) in the Portfolio to use another.", f.note)
-        ws.set_row(2, 44)
+                                          "not live. Positive rate = longs pay shorts (a short hedge earns it).",
+                       f.note)
+        ws.set_row(2, 30)
+        ws.merge_range(f"A4:{L.FUNDING_COL['open_interest_usd']}4",
+                       "The hedge uses one contract per exchange and coin: USDT-margined, else USDC-margined, else "
+                       "coin-margined (the rows with a 'Lookup key (hedge contract)'). Type a symbol such as BTCUSDC "
+                       "in the Portfolio to hedge with that contract instead.", f.note)
+        ws.set_row(3, 30)
         hr = L.FUNDING_HEADER_ROW
         for _, col, header in L.FUNDING_COLUMNS:
             ws.write(f"{col}{hr}", header, f.header)

@@ -66,7 +66,7 @@ SETTING_LIST = (
     Setting("DefaultExchange", "Default exchange", "binance", "text",
             "Where the short is held, unless a Portfolio row says otherwise"),
     Setting("RefreshExchanges", "Exchanges to refresh", "all", "text",
-            "all, or some of binance, bybit, okx, hyperliquid, bingx, mexc, weex (comma-separated)"),
+            "all, or some of binance, bybit, okx, hyperliquid, bingx, mexc, weex"),
 )
 SETTING_ROW = {s.name: SETTINGS_FIRST_ROW + i for i, s in enumerate(SETTING_LIST)}
 OUTLOOKS = ("bearish", "neutral", "bullish")
