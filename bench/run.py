@@ -4,7 +4,8 @@ checks both give the same numbers, and prints
     name: xlhedge=<t> baseline=<t> ratio=<baseline/xlhedge>x  [target]
 
 with medians of several repeats. Run ``python -m bench`` (``--full`` for the full
-one-request-per-symbol refresh baseline, ``--only NAME`` for one group).
+one-request-per-symbol refresh baseline, ``--only NAME`` for one group, ``--strict``
+to exit 1 when a target is missed).
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ def bench_template():
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "xlhedge.xlsm"
-        t_build, _ = median_time(lambda: build_template(path), repeats=3)
+        t_build, _ = median_time(lambda: build_template(path, force=True), repeats=3)
         t_draft, _ = median_time(lambda: TemplateBuilder(Path(tmp) / "draft.xlsm").build(), repeats=3)
         t_eval, values = median_time(lambda: evaluate_workbook(path), repeats=3)
 
@@ -252,6 +253,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(GROUPS), action="append")
     parser.add_argument("--full", action="store_true", help="full per-symbol refresh baseline (~2 min)")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 1 when a target is missed (timings depend on the machine's load, "
+                             "so this is for a quiet machine, never for the test suite)")
     args = parser.parse_args(argv)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"numpy {np.__version__}, {platform.system()} {platform.release()}", flush=True)
@@ -263,7 +267,7 @@ def main(argv=None) -> int:
     missed = [n for n, ok in RESULTS if not ok]
     print(f"targets: {len(RESULTS) - len(missed)} met, {len(missed)} missed" +
           (f" ({', '.join(missed)})" if missed else ""))
-    return 0 if not missed else 1
+    return 1 if missed and args.strict else 0
 
 
 if __name__ == "__main__":

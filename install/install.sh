@@ -6,6 +6,7 @@
 #
 # Options: --prefix DIR (default ~/.xlhedge), --source SPEC (a path or pip spec;
 # default: this checkout), --no-excel (skip the Excel steps on a Mac).
+# XLHEDGE_PLATFORM=mac runs the Mac steps on another system (for the tests).
 set -euo pipefail
 
 PREFIX="${XLHEDGE_HOME:-$HOME/.xlhedge}"
@@ -13,8 +14,8 @@ SOURCE=""
 EXCEL=1
 UNINSTALL=0
 BIN_DIR="$HOME/.local/bin"
-CONF_DIR="$HOME/.xlwings"
 DOCS="$HOME/Documents"
+PY_MIN="3.11"  # what the pinned xlwings needs (xlhedge/xlwings_setup.py: PYTHON_REQUIRED)
 
 say() { printf '%s\n' "xlhedge: $*"; }
 die() { printf '%s\n' "xlhedge: $*" >&2; exit 1; }
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
     --prefix) PREFIX="$2"; shift ;;
     --source) SOURCE="$2"; shift ;;
     --no-excel) EXCEL=0 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
   shift
@@ -33,34 +34,21 @@ done
 
 VENV="$PREFIX/venv"
 PY="$VENV/bin/python"
-case "$(uname -s)" in
-  Darwin) PLATFORM=mac ;;
+case "${XLHEDGE_PLATFORM:-$(uname -s)}" in
+  Darwin|mac) PLATFORM=mac ;;
   Linux) PLATFORM=linux ;;
   *) die "use install/install.ps1 on Windows" ;;
 esac
 
-# Step: set or remove our keys in the user-level xlwings.conf ("KEY","VALUE" lines).
+# The user-level xlwings.conf Excel for Mac reads is in its sandbox:
+# ~/Library/Containers/com.microsoft.Excel/Data/xlwings.conf (xlhedge.xlwings_setup knows where).
 edit_conf() {  # edit_conf set|remove
-  "$PY" - "$1" "$CONF_DIR/xlwings.conf" "$PY" <<'PYCONF'
-import sys
-from pathlib import Path
-action, conf, python = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-ours = {"INTERPRETER_MAC": python, "UDF MODULES": "xlhedge.udfs"}
-lines = conf.read_text().splitlines() if conf.exists() else []
-kept = [ln for ln in lines if ln.split(",")[0].strip('"').upper() not in ours]
-if action == "set":
-    kept += [f'"{k}","{v}"' for k, v in ours.items()]
-conf.parent.mkdir(parents=True, exist_ok=True)
-conf.write_text("\n".join(kept) + ("\n" if kept else ""))
-PYCONF
+  "$PY" -m xlhedge.xlwings_setup "$1-config" --platform mac --interpreter "$PY" >/dev/null
 }
 
 if [ "$UNINSTALL" = 1 ]; then
-  if [ -x "$PY" ]; then
-    if [ "$PLATFORM" = mac ] && [ "$EXCEL" = 1 ]; then
-      "$PY" -m xlwings addin remove >/dev/null 2>&1 || true
-      [ -f "$CONF_DIR/xlwings.conf" ] && edit_conf remove
-    fi
+  if [ -x "$PY" ] && [ "$PLATFORM" = mac ] && [ "$EXCEL" = 1 ]; then
+    edit_conf remove || true
   fi
   if [ -L "$BIN_DIR/xlhedge" ]; then rm -f "$BIN_DIR/xlhedge"; fi
   rm -rf "$VENV"
@@ -69,20 +57,20 @@ if [ "$UNINSTALL" = 1 ]; then
   exit 0
 fi
 
-# Step: find Python 3.10 or newer.
+# Step: find Python 3.11 or newer.
 PYTHON=""
-for candidate in python3.13 python3.12 python3.11 python3.10 python3 python; do
+for candidate in python3.13 python3.12 python3.11 python3 python; do
   if command -v "$candidate" >/dev/null 2>&1 &&
-     "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
+     "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
     PYTHON="$(command -v "$candidate")"
     break
   fi
 done
 if [ -z "$PYTHON" ]; then
   if [ "$PLATFORM" = mac ]; then
-    die "Python 3.10+ not found. Install it from https://www.python.org/downloads/macos/ (or: brew install python@3.12), then run this again."
+    die "Python $PY_MIN+ not found. Install it from https://www.python.org/downloads/macos/ (or: brew install python@3.12), then run this again."
   fi
-  die "Python 3.10+ not found. Install it with your package manager (e.g. sudo apt install python3 python3-venv), then run this again."
+  die "Python $PY_MIN+ not found. Install it with your package manager (e.g. sudo apt install python3 python3-venv), then run this again."
 fi
 say "using $PYTHON ($("$PYTHON" -c 'import platform; print(platform.python_version())'))"
 
@@ -110,9 +98,13 @@ say "installed the command: $BIN_DIR/xlhedge"
 case ":$PATH:" in *":$BIN_DIR:"*) ;; *) say "add $BIN_DIR to your PATH to run 'xlhedge' from anywhere" ;; esac
 
 # Step: Excel (macOS only).
+# The workbook carries xlwings' own VBA (RunPython, ImportPythonUDFs): no add-in is needed, and
+# the add-in's ribbon switch "Use UDF Server" would bypass the bridge. RunPython on a Mac calls an
+# AppleScript that must sit in Excel's scripts folder (what 'xlwings runpython install' does).
 if [ "$PLATFORM" = mac ] && [ "$EXCEL" = 1 ]; then
-  "$PY" -m xlwings addin install || die "xlwings could not install its Excel add-in"
-  edit_conf set
+  "$PY" -m xlhedge.xlwings_setup install-applescript >/dev/null || die "could not install xlwings' RunPython AppleScript"
+  edit_conf set || die "could not write the xlwings settings Excel reads"
+  say "wrote $("$PY" -m xlhedge.xlwings_setup config-path --platform mac)"
   "$PY" -m xlhedge.bridge install >/dev/null
   mkdir -p "$DOCS"
   if [ -e "$DOCS/xlhedge.xlsm" ]; then
@@ -121,7 +113,7 @@ if [ "$PLATFORM" = mac ] && [ "$EXCEL" = 1 ]; then
     "$VENV/bin/xlhedge" template --out "$DOCS/xlhedge.xlsm" >/dev/null
     say "copied the workbook to $DOCS/xlhedge.xlsm"
   fi
-  say "next: open $DOCS/xlhedge.xlsm, allow macros, click 'Refresh market data'."
+  say "next: open $DOCS/xlhedge.xlsm, allow macros, click 'Refresh market data'. Check the set-up any time with: xlhedge doctor"
   say "note: Excel for Mac runs the Refresh button, but not the xlhedge formulas (classic xlwings UDFs are Windows-only): they show #NAME? there. 'xlhedge plan FILE' prints the same numbers."
 else
   if [ "$PLATFORM" = linux ]; then

@@ -150,6 +150,26 @@ def test_refresh_with_no_network_exits_1_and_keeps_the_rows(tmp_path, book):
     assert ws[f"{L.FUNDING_COL['stale']}6"].value == "sample"  # the sample keeps its own mark
 
 
+def test_no_command_overwrites_an_edited_workbook_without_force(tmp_path):
+    dead = {f"XLHEDGE_{ex.upper()}_URL": "http://127.0.0.1:9" for ex in L.EXCHANGES}
+    assert run("demo", "--offline", cwd=tmp_path).returncode == 0
+    book = tmp_path / "xlhedge.xlsm"
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.PORTFOLIO]["B5"] = 7  # the user's edit: 7 BTC
+    wb.save(book)
+    out = run("demo", "--timeout", "1", env=dead, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "kept your existing xlhedge.xlsm" in out.stdout and "Your portfolio" in out.stdout
+    assert "$350,000" in out.stdout  # 7 BTC at the typed $50,000: the user's plan, not the sample's
+    assert openpyxl.load_workbook(book)[L.PORTFOLIO]["B5"].value == 7
+    out = run("template", "--out", "xlhedge.xlsm", cwd=tmp_path)
+    assert out.returncode == 1 and "already exists" in out.stderr and "--force" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert openpyxl.load_workbook(book)[L.PORTFOLIO]["B5"].value == 7
+    assert run("template", "--out", "xlhedge.xlsm", "--force", cwd=tmp_path).returncode == 0
+    assert openpyxl.load_workbook(book)[L.PORTFOLIO]["B5"].value == 5
+
+
 def test_debug_shows_the_traceback(tmp_path):
     out = run("--debug", "plan", "missing.xlsm", cwd=tmp_path)
     assert out.returncode == 1 and "Traceback" in out.stderr

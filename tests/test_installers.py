@@ -28,15 +28,28 @@ def test_powershell_parses_plausibly_and_does_what_the_shell_script_does():
     text = PS1.read_text()
     for opener, closer in ("{}", "()", "[]"):
         assert text.count(opener) == text.count(closer), opener
-    for needle in ("xlwings addin install", "xlwings addin remove", "xlhedge.bridge install",
-                   "INTERPRETER_WIN", "UDF MODULES", "template --out", "$Uninstall",
-                   "Trust access to the VBA project object model", "sys.version_info >= (3, 10)"):
+    for needle in ("xlhedge.xlwings_setup", '"$Action-config"', 'Edit-Conf "set"', 'Edit-Conf "remove"',
+                   '"--platform", "windows"',
+                   '"xlhedge.bridge", "install"', '"template", "--out"', "$Uninstall",
+                   "Trust access to the VBA project object model", "sys.version_info >= (3, 11)"):
         assert needle in text, needle
+    assert "addin" not in text.replace("add-in", "")  # no xlwings add-in: the workbook has its own VBA
+
+
+def test_powershell_is_safe_in_windows_powershell_5_1():
+    raw = PS1.read_bytes()
+    assert raw.isascii()  # 5.1 reads a file without a byte-order mark in the ANSI code page
+    code = [ln.split("#")[0] for ln in raw.decode().splitlines()]
+    calls = [ln for ln in code if re.search(r"&\s*\$", ln)]
+    # every native program runs through Invoke-Native (exit code checked, stderr not an error)
+    assert calls == ["        $output = & $Exe @Arguments 2>&1 | ForEach-Object { \"$_\" }"], calls
+    assert "Set-Content -Path $conf" not in raw.decode()  # the config is written by Python, in the ANSI code page
+    assert not re.search(r"\$Py\b[^\n]*2>\$null", raw.decode())
 
 
 def test_step_lists_match():
     assert [s.strip() for s in steps(SH)] == [s.strip() for s in steps(PS1)]
-    assert len(steps(SH)) == 6
+    assert len(steps(SH)) == 5
 
 
 @pytest.fixture
@@ -65,6 +78,36 @@ def test_install_sh_end_to_end(home):
     gone = subprocess.run(["bash", str(SH), "--uninstall"], capture_output=True, text=True, env=env)
     assert gone.returncode == 0 and "removed" in gone.stdout
     assert not command.exists() and not (home / ".xlhedge").exists()
+
+
+def test_install_sh_mac_steps_in_a_fake_home(home):
+    """The Mac branch, run here with XLHEDGE_PLATFORM=mac: the config Excel for Mac reads, the
+    RunPython AppleScript, no add-in, the workbook copy; then doctor finds the set-up healthy."""
+    from xlhedge import xlwings_setup as X
+    from xlhedge.doctor import FAIL, run_checks
+
+    home, env = home
+    env = {**env, "XLHEDGE_PLATFORM": "mac"}
+    out = subprocess.run(["bash", str(SH)], capture_output=True, text=True, env=env, timeout=900)
+    assert out.returncode == 0, out.stdout + out.stderr
+    conf = home / "Library" / "Containers" / "com.microsoft.Excel" / "Data" / "xlwings.conf"
+    python = home / ".xlhedge" / "venv" / "bin" / "python"
+    assert X.read_config(conf, "darwin") == {"INTERPRETER_MAC": str(python), "UDF MODULES": "xlhedge.udfs"}
+    assert not (home / ".xlwings").exists()  # not where Excel for Mac looks
+    assert X.applescript_path(home).is_file()
+    assert (home / "Documents" / "xlhedge.xlsm").is_file()
+    site = next((home / ".xlhedge" / "venv" / "lib").glob("python3*/site-packages"))
+    checks = run_checks(home / "Documents" / "xlhedge.xlsm", platform="darwin", home=home, site_packages=site,
+                        network=False)
+    assert [c for c in checks if c.status == FAIL] == []
+    # the user edits the workbook, runs the installer again: the workbook and other config keys stay
+    conf.write_text(conf.read_text() + '"ONEDRIVE_CONSUMER_MAC","/Users/me/OneDrive"\n')
+    again = subprocess.run(["bash", str(SH)], capture_output=True, text=True, env=env, timeout=900)
+    assert again.returncode == 0 and "kept your existing" in again.stdout
+    assert X.read_config(conf, "darwin")["ONEDRIVE_CONSUMER_MAC"] == "/Users/me/OneDrive"
+    gone = subprocess.run(["bash", str(SH), "--uninstall"], capture_output=True, text=True, env=env)
+    assert gone.returncode == 0
+    assert X.read_config(conf, "darwin") == {"ONEDRIVE_CONSUMER_MAC": "/Users/me/OneDrive"}
 
 
 def test_install_sh_rejects_unknown_options(home):

@@ -9,12 +9,12 @@ and typed here; they are not computed by the code under test.
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import tomllib
 
 from xlhedge.market import funding_history, funding_snapshot, price_history
 from xlhedge.market.contracts import canonical_mask, resolve

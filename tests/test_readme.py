@@ -73,6 +73,13 @@ def test_development_commands_run(line):
     out = subprocess.run(DEV[line], capture_output=True, text=True, cwd=ROOT, timeout=600,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stdout + out.stderr
+    if "bench" in line:
+        # a smoke test: the benchmark runs and prints its lines; whether a timing target is met
+        # depends on the machine's load, so it is never asserted here
+        lines = out.stdout.splitlines()
+        assert lines[0].startswith("machine: ")
+        assert any(re.match(r"^hedge_plan_\S+: xlhedge=\S+ baseline=\S+ ratio=\S+x", ln) for ln in lines), out.stdout
+        assert re.match(r"^targets: \d+ met, \d+ missed", lines[-1])
 
 
 def test_first_command_on_a_fresh_copy_prints_a_plan(tmp_path, exchanges):

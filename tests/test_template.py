@@ -68,7 +68,9 @@ def test_sheets_names_validations_chart_and_conf(built_template):
     conf = wb[L.CONF]
     assert (conf["A1"].value, conf["B1"].value) == ("UDF Modules", "xlhedge.udfs")
     keys = [conf[f"A{r}"].value for r in range(1, 10) if conf[f"A{r}"].value]
-    assert all(k == "UDF Modules" or k.startswith("_") for k in keys)  # blank keys are switched off
+    assert all(k in ("UDF Modules", "USE UDF SERVER") or k.startswith("_") for k in keys)  # blanks switched off
+    # the Refresh button starts its own Python whatever the ribbon's UDF-server switch says
+    assert (conf["A2"].value, conf["B2"].value) == ("USE UDF SERVER", "False")
     portfolio = wb[L.PORTFOLIO]
     assert [portfolio[f"{c}5"].value for c in "ABC"] == ["BTC", 5, 50000]
     assert [portfolio[f"{c}6"].value for c in "ABC"] == ["ETH", 50, 3000]

@@ -18,6 +18,9 @@ module beside it) runs untouched.
 
 from __future__ import annotations
 
+import ast
+import atexit
+import contextlib
 import os
 import re
 import sys
@@ -27,23 +30,49 @@ from pathlib import Path
 
 PTH_NAME = "xlhedge_bridge.pth"
 PTH_LINE = "import xlhedge.bridge; xlhedge.bridge.intercept()\n"
+# prepare_sys_path("...") on Windows, prepare_sys_path('...') on the Mac: a Python string literal
 _SAMPLECALL = re.compile(
-    r"prepare_sys_path\((?P<q>\\?[\"'])(?P<args>.*?)(?P=q)\)\s*;\s*"
+    r"""prepare_sys_path\((?P<lit>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\)\s*;\s*"""
     r"import (?P<mod>[^;]+?)\s*;\s*(?P=mod)\.main\(\)\s*$",
     re.S,
 )
 
 
 def parse_command(command: str) -> tuple[str, Path] | None:
-    """(module name, workbook path) of a SampleCall command, or None for anything else."""
+    """(module name, workbook path) of a SampleCall command, or None for anything else.
+
+    The arguments are the string literal xlwings writes into the command (backslashes
+    doubled on Windows, apostrophes escaped on the Mac), read back exactly as Python
+    reads it. A OneDrive or SharePoint URL (Excel's FullName of a synced workbook) is
+    turned into the local file with xlwings' own resolver and the folders the
+    workbook's config gives.
+    """
     match = _SAMPLECALL.search(command)
     if not match:
         return None
-    args = match["args"].split(";")
+    try:
+        args = ast.literal_eval(match["lit"]).split(";")
+    except (ValueError, SyntaxError):
+        return None
     fullname = args[2] if len(args) > 2 and args[2] else (args[1] if len(args) > 1 else "")
     if not fullname:
         return None
+    if "://" in fullname:
+        fullname = _local_path(fullname, args)
+        if fullname is None:
+            return None
     return match["mod"].strip(), Path(fullname)
+
+
+def _local_path(url: str, args: list[str]) -> str | None:
+    """The synced local file of a OneDrive/SharePoint URL, or None when it cannot be found."""
+    try:
+        from xlwings.utils import fullname_url_to_local_path
+
+        extra = [a or None for a in (args[3:6] + [""] * 3)[:3]]
+        return fullname_url_to_local_path(url, *extra)
+    except Exception:
+        return None
 
 
 def is_xlhedge_workbook(path: Path) -> bool:
@@ -94,10 +123,32 @@ def intercept(argv: list[str] | None = None, run=None) -> bool:
 
         refresh_from_button(str(book))
     except Exception as exc:
-        print(f"xlhedge refresh failed: {exc}", file=sys.stderr)
+        _say(f"xlhedge refresh failed: {exc}")
         code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
+    _finish(code)
+    return True  # not reached
+
+
+def _say(text: str) -> None:
+    """Write to stderr if there is one (under pythonw.exe there is none). xlwings shows it in Excel."""
+    if sys.stderr is not None:
+        with contextlib.suppress(Exception):
+            print(text, file=sys.stderr)
+
+
+def _finish(code: int) -> None:
+    """End the process the way a normal run ends, before Python has compiled the -c command.
+
+    The streams are flushed when they exist, then the exit handlers run: on the Mac,
+    xlwings registers one that calls the workbook's ``CleanUp`` macro, which resets the
+    status bar and shows any error from the log; skipping it left "Running..." on screen.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.flush()
+    with contextlib.suppress(Exception):
+        atexit._run_exitfuncs()
     os._exit(code)
 
 

@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", help="build the workbook, refresh it and print the sample hedge plan")
-    p.add_argument("--out", default="xlhedge.xlsm", help="where to write the workbook (default ./xlhedge.xlsm)")
+    p.add_argument("--out", default="xlhedge.xlsm",
+                   help="the workbook (default ./xlhedge.xlsm); an existing one is kept and refreshed")
+    p.add_argument("--force", action="store_true", help="replace an existing workbook with a fresh template")
     p.add_argument("--offline", action="store_true", help="use the bundled sample data, no network")
     p.add_argument("--timeout", type=float, default=8.0, help="seconds for the live fetch (default 8)")
 
@@ -59,7 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("template", help="write a fresh copy of the workbook template")
     p.add_argument("--out", default="xlhedge.xlsm", help="output path (default ./xlhedge.xlsm)")
+    p.add_argument("--force", action="store_true", help="replace the file if it exists (its edits are lost)")
     p.add_argument("--png", metavar="DIR", help="also render each sheet to DIR/sheet-*.png (needs LibreOffice)")
+
+    p = sub.add_parser("doctor", help="check the Excel set-up (Python, xlwings, configs, bridge, exchanges)")
+    p.add_argument("book", nargs="?", help="also check this workbook (its config sheet and VBA version)")
+    p.add_argument("--no-network", action="store_true", help="skip the exchange checks")
+    p.add_argument("--timeout", type=float, default=8.0, help="seconds for the exchange checks (default 8)")
+
+    p = sub.add_parser("upgrade-book", help="give a workbook the VBA of the installed xlwings (keeps your data)")
+    p.add_argument("book", help="path to an xlhedge workbook (.xlsm)")
 
     p = sub.add_parser("history", help="download funding or price history to CSV")
     p.add_argument("kind", choices=("funding", "price"))
@@ -87,7 +98,7 @@ def _book(path: str) -> Path:
 def cmd_template(args) -> int:
     from xlhedge.workbook.builder import build_template
 
-    out = build_template(Path(args.out))
+    out = build_template(Path(args.out), force=args.force)
     print(f"wrote {out}")
     if args.png:
         from xlhedge.workbook import render
@@ -103,6 +114,8 @@ def cmd_refresh(args) -> int:
     from xlhedge.refresh import refresh_workbook
 
     result = refresh_workbook(_book(args.book), args.exchanges, args.offline, args.timeout)
+    if result.warning:
+        print(f"xlhedge: warning: {result.warning}", file=sys.stderr)
     if not args.offline and not result.answered:
         # the workbook was still written: every row kept, marked stale, and the status says why
         raise UserError(result.status.split(": ", 1)[-1])
@@ -132,18 +145,29 @@ def cmd_demo(args) -> int:
     from xlhedge.refresh import refresh_workbook
     from xlhedge.workbook.builder import build_template
 
-    out = build_template(Path(args.out))
-    print(f"Workbook: {out}")
+    out = Path(args.out)
+    kept = out.exists() and not args.force
+    if kept:
+        print(f"Workbook: kept your existing {out}; the refresh changes only its market data "
+              "(--force for a fresh template)")
+    else:
+        build_template(out, force=args.force)
+        print(f"Workbook: {out}")
     result = refresh_workbook(out, offline=args.offline, timeout=args.timeout)
     live = [ex for ex, what in result.outcome.items() if what.startswith("ok")]
     if args.offline:
         print("Market data: bundled SAMPLE snapshot (offline), not live prices.")
     elif live:
         print(f"Market data: live from {', '.join(live)}.")
-    else:
+    elif result.used_sample or (result.table["stale"] == "sample").all():
         print("Market data: no exchange answered; using the bundled SAMPLE snapshot from 2026-11-20.")
-    print("Sample portfolio: the article's defensive example (BTC $250k, ETH $150k, cash $100k), "
-          "neutral outlook.\n")
+    else:
+        print("Market data: no exchange answered; the workbook's last data is kept, marked stale.")
+    if kept:
+        print("Your portfolio and settings, from the workbook:\n")
+    else:
+        print("Sample portfolio: the article's defensive example (BTC $250k, ETH $150k, cash $100k), "
+              "neutral outlook.\n")
     _print_plan(out, "table")
     print(f"\nOpen {out} in Excel to change holdings and settings; see README.md.")
     return 0
@@ -234,8 +258,32 @@ def cmd_history(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from xlhedge.doctor import FAIL, format_checks, run_checks
+
+    checks = run_checks(_book(args.book) if args.book else None, network=not args.no_network,
+                        timeout=args.timeout)
+    print(format_checks(checks))
+    return 1 if any(c.status == FAIL for c in checks) else 0
+
+
+def cmd_upgrade_book(args) -> int:
+    from xlhedge.refresh import load_book
+    from xlhedge.workbook.vba import replace_vba_project
+
+    book = _book(args.book)
+    load_book(book)  # an xlhedge workbook, readable: refuse anything else before touching it
+    old, new = replace_vba_project(book)
+    if old == new:
+        print(f"{book}: its VBA is already xlwings {new}; nothing to do")
+    else:
+        print(f"{book}: VBA replaced, xlwings {old} -> {new}; cells, buttons and charts are unchanged")
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "plan": cmd_plan, "funding": cmd_funding, "refresh": cmd_refresh,
-            "template": cmd_template, "history": cmd_history}
+            "template": cmd_template, "history": cmd_history, "doctor": cmd_doctor,
+            "upgrade-book": cmd_upgrade_book}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,7 +308,7 @@ def _one_line(exc: Exception) -> str:
     from xlhedge.market import MarketDataError
     from xlhedge.refresh import WorkbookError
 
-    if isinstance(exc, (UserError, WorkbookError, MarketDataError, ValueError)):
+    if isinstance(exc, (UserError, WorkbookError, MarketDataError, ValueError, FileExistsError)):
         text = str(exc)
     elif isinstance(exc, PermissionError):
         text = f"permission denied: {exc.filename} (is it open in Excel?)"

@@ -54,6 +54,7 @@ class RefreshResult:
     outcome: dict[str, str] = field(default_factory=dict)
     status: str = ""
     used_sample: bool = False
+    warning: str = ""  # about the workbook itself (its VBA), not the market data
 
     @property
     def answered(self) -> list[str]:
@@ -423,7 +424,24 @@ def refresh_workbook(path, exchanges=None, offline=False, timeout=10.0,
     book = OpenpyxlBook(Path(path))
     result = run_refresh(book, exchanges, offline, timeout, snapshot, prices=prices)
     book.save()
+    result.warning = vba_mismatch(Path(path))
     return result
+
+
+def vba_mismatch(path: Path) -> str:
+    """A sentence when the workbook's VBA is for another xlwings than the installed one, else ""."""
+    from xlhedge.workbook.vba import workbook_xlwings_version
+    from xlhedge.xlwings_setup import XLWINGS_VERSION
+
+    try:
+        version = workbook_xlwings_version(path)
+    except Exception:  # an unreadable VBA project: doctor says more
+        return ""
+    if version == XLWINGS_VERSION or path.suffix.lower() != ".xlsm":
+        return ""
+    found = f"written for xlwings {version}" if version else "without the xlwings VBA module"
+    return (f"{path.name}'s buttons are {found}, but xlwings {XLWINGS_VERSION} is installed: Excel cannot "
+            f"run them until you run 'xlhedge upgrade-book {path}'")
 
 
 # ---------------------------------------------------------------- in Excel (xlwings)

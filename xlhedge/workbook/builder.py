@@ -10,6 +10,7 @@ The same inputs give the same bytes on every build.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from pathlib import Path
 
@@ -162,7 +163,7 @@ class TemplateBuilder:
             L.SCENARIOS: f"A1:N{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.BETA_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.SETTINGS: f"A1:H{L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1}",
-            L.CONF: "A1:D8",
+            L.CONF: "A1:D9",
         }
         for name, ws in self.sheets.items():
             ws.set_landscape()
@@ -570,6 +571,9 @@ class TemplateBuilder:
         ws.write("A1", "UDF Modules", f.out_text)
         ws.write("B1", L.UDF_MODULES, f.in_text)
         ws.write("D1", "The Python module with the xlhedge formulas (used by 'Enable functions').", f.note)
+        ws.write("A2", "USE UDF SERVER", f.out_text)
+        ws.write_string("B2", "False", f.in_text)
+        ws.write("D2", "Keep False: Refresh then starts its own Python even if 'Use UDF Server' is on.", f.note)
         keys = (
             ("_Interpreter_Win", "Path to python.exe of the xlhedge install (the installer sets it for you)."),
             ("_Interpreter_Mac", "Path to the python of the xlhedge install on a Mac."),
@@ -577,31 +581,46 @@ class TemplateBuilder:
             ("_Conda Path", "Only if you use conda instead of the installer."),
             ("_Conda Env", "Only if you use conda instead of the installer."),
         )
-        for i, (key, note) in enumerate(keys, start=2):
+        for i, (key, note) in enumerate(keys, start=3):
             ws.write(f"A{i}", key, f.out_text)
             ws.write_blank(f"B{i}", None, f.in_text)
             ws.write(f"D{i}", note, f.note)
-        ws.write(f"D{len(keys) + 3}", "Keys starting with '_' are switched off. To override the installer's "
+        ws.write(f"D{len(keys) + 4}", "Keys starting with '_' are switched off. To override the installer's "
                                       "setting for this workbook only, fill in the value and remove the '_'. "
                                       "An empty key without '_' would override it with nothing.", f.note)
-        ws.set_row(len(keys) + 2, 32)
+        ws.set_row(len(keys) + 3, 32)
 
 
-def build_template(path, values: dict | None = None, evaluate: bool = True) -> Path:
-    """Write the template to ``path``.
+class WorkbookExists(FileExistsError):
+    """The target workbook exists and overwriting it was not asked for."""
+
+
+def build_template(path, values: dict | None = None, evaluate: bool = True, force: bool = False) -> Path:
+    """Write the template to ``path``, atomically; an existing file is replaced only with ``force``.
 
     With ``evaluate`` (the default) the workbook is built twice: once to
     evaluate every formula with the real engine, once with those results as
     the cached values of the formula cells.
+
+    Raises
+    ------
+    WorkbookExists
+        ``path`` exists (a user's workbook, perhaps edited) and ``force`` is false.
     """
     path = Path(path)
+    if path.exists() and not force:
+        raise WorkbookExists(f"{path} already exists; it may hold your edits. Use --force to replace it, "
+                             "or --out to write somewhere else")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if values is None and evaluate:
-        from xlhedge.workbook.evaluate import evaluate_workbook
+    with tempfile.TemporaryDirectory(prefix="xlhedge-build-", dir=path.parent) as tmp:
+        if values is None and evaluate:
+            from xlhedge.workbook.evaluate import evaluate_workbook
 
-        with tempfile.TemporaryDirectory(prefix="xlhedge-build-") as tmp:
-            draft = Path(tmp) / "xlhedge.xlsm"
+            draft = Path(tmp) / "draft" / path.name
+            draft.parent.mkdir()
             TemplateBuilder(draft).build()
             values = evaluate_workbook(draft)
-    TemplateBuilder(path, values).build()
+        built = Path(tmp) / path.name
+        TemplateBuilder(built, values).build()
+        os.replace(built, path)
     return path
