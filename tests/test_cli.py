@@ -113,11 +113,19 @@ def test_history_command(tmp_path, exchanges):
         (["plan", "other.xlsx"], "not an xlhedge workbook"),
         (["funding", "--exchanges", "ftx"], "unknown exchange 'ftx'"),
         (["history", "funding", "--exchange", "kraken", "--symbol", "X"], "unknown exchange 'kraken'"),
+        (["history", "funding", "--exchange", "binance", "--symbol", "BTCUSDT", "--start", "yesterday"],
+         "start must be a UTC date like 2025-01-31 or 2025-01-31 08:00 (got 'yesterday')"),
+        (["plan", "photos.xlsm"], "photos.xlsm is a zip file, not an Excel workbook"),
+        (["template", "--out", "other.xlsx"], "other.xlsx already exists"),
     ],
 )
 def test_user_errors_are_one_line(tmp_path, args, message):
+    import zipfile
+
     (tmp_path / "notes.xlsm").write_text("not a workbook")
     openpyxl.Workbook().save(tmp_path / "other.xlsx")
+    with zipfile.ZipFile(tmp_path / "photos.xlsm", "w") as z:
+        z.writestr("holiday.txt", "sun")
     out = run(*args, cwd=tmp_path)
     assert out.returncode == 1
     assert out.stderr.strip() == f"xlhedge: error: {message}" or message in out.stderr
@@ -168,6 +176,16 @@ def test_no_command_overwrites_an_edited_workbook_without_force(tmp_path):
     assert openpyxl.load_workbook(book)[L.PORTFOLIO]["B5"].value == 7
     assert run("template", "--out", "xlhedge.xlsm", "--force", cwd=tmp_path).returncode == 0
     assert openpyxl.load_workbook(book)[L.PORTFOLIO]["B5"].value == 5
+
+
+def test_plan_into_head_ends_quietly(book, tmp_path):
+    out = subprocess.run(f"{sys.executable} -m xlhedge plan {book} | head -1", shell=True, capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert out.stdout.startswith("Asset") and out.stderr == ""
+    # a reader that leaves before anything is written: every write meets a closed pipe
+    out = subprocess.run(f"{sys.executable} -m xlhedge plan {book} | true", shell=True, capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert out.stderr == ""
 
 
 def test_debug_shows_the_traceback(tmp_path):

@@ -1,146 +1,126 @@
-"""The hedge plan of a workbook, computed by the engine from its Portfolio, Settings and Funding.
+"""The hedge plan of a workbook: its Hedge sheet, computed without Excel.
 
-This is what ``xlhedge plan BOOK.xlsm`` and ``xlhedge demo`` print. It reads
-the user's inputs (never the cached formula results) and follows the same
-rules as the Hedge sheet, vectorised over the holdings.
+This is what ``xlhedge plan BOOK.xlsm`` and ``xlhedge demo`` print. The numbers
+are the Hedge sheet's own (:mod:`xlhedge.workbook.model` computes the
+template's formulas with the same xlhedge functions), so the plan and the sheet
+cannot disagree. A row the sheet leaves out of its totals (a quantity typed as
+text, a coin hedged with BTC but without a beta, an exchange xlhedge does not
+know) is named here with its sheet and cell and what to do.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from xlhedge import engine
 from xlhedge.market.contracts import resolve
 from xlhedge.refresh import OpenpyxlBook
 from xlhedge.workbook import layout as L
+from xlhedge.workbook import model
 
 PLAN_COLUMNS = [
     "asset", "spot_value", "hedge_with", "perp", "exchange", "contract", "funding_rate", "interval_hours",
     "hedge_ratio", "beta", "short_notional", "mark_price", "contracts", "margin", "liquidation_price",
-    "funding_cost", "funding_apr", "short_held", "rebalance",
+    "funding_cost", "funding_apr", "short_held", "rebalance", "problem",
 ]
+#: Hedge sheet column of each numeric plan column.
+HEDGE_COLUMN = {"spot_value": "B", "funding_rate": "F", "interval_hours": "G", "hedge_ratio": "H", "beta": "I",
+                "short_notional": "J", "mark_price": "K", "contracts": "L", "margin": "M",
+                "liquidation_price": "N", "funding_cost": "O", "funding_apr": "P", "short_held": "Q",
+                "rebalance": "R"}
 
 
 @dataclass
 class Inputs:
-    """What a user typed: holdings (one row each), settings by defined name, and the Funding table."""
+    """A workbook's formula values (the sheet's numbers), settings, Funding table and Portfolio rows."""
 
-    holdings: pd.DataFrame
+    values: dict
     settings: dict
     funding: pd.DataFrame
-    cash: float
-    betas: dict
+    portfolio: list[dict] = field(default_factory=list)
 
 
 def read_inputs(path) -> Inputs:
-    """Read holdings, settings and the Funding table of an xlhedge workbook."""
+    """Read a workbook and compute its formulas (the template's; others with the general evaluator)."""
     book = OpenpyxlBook(Path(path))
+    values = model.formula_values(book.wb)
+    if values is None:  # the user changed a formula: evaluate the workbook as it is
+        from xlhedge.workbook.evaluate import evaluate_workbook
+
+        values = evaluate_workbook(path)
     ws = book.wb[L.PORTFOLIO]
-    records = []
-    for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1):
-        rec = {key: ws[f"{L.PORTFOLIO_COLUMNS[key][0]}{r}"].value for key in L.PORTFOLIO_INPUTS}
-        if isinstance(rec["asset"], str) and rec["asset"].strip():
-            records.append(rec)
-    holdings = pd.DataFrame(records, columns=list(L.PORTFOLIO_INPUTS))
-    sheet = book.wb[L.SETTINGS]
-    settings = {}
-    for s in L.SETTING_LIST:
-        value = sheet[f"B{L.SETTING_ROW[s.name]}"].value
-        settings[s.name] = s.default if value in (None, "") else value
-    cash = ws[f"I{L.CASH_ROW}"].value
-    estimated = book.read_beta_table()
-    betas = dict(zip(estimated["base"], estimated["beta"], strict=True))
-    return Inputs(holdings, settings, book.read_table(), float(cash) if _is_number(cash) else 0.0, betas)
+    portfolio = [{key: ws[f"{col}{L.PORTFOLIO_FIRST_ROW + i}"].value
+                  for key, (col, _) in L.PORTFOLIO_COLUMNS.items() if key in L.PORTFOLIO_INPUTS}
+                 for i in range(L.PORTFOLIO_ROWS)]
+    settings = {s.name: book.read_setting(s.name) for s in L.SETTING_LIST}
+    settings = {k: (next(s.default for s in L.SETTING_LIST if s.name == k) if v in (None, "") else v)
+                for k, v in settings.items()}
+    return Inputs(values, settings, book.read_table(), portfolio)
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+def _number(value) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else np.nan
 
 
-def _num(values, default=np.nan) -> np.ndarray:
-    return np.array([float(v) if _is_number(v) else default for v in values], dtype=float)
+def _message(value) -> str | None:
+    return value if isinstance(value, str) and value.startswith("#") else None
+
+
+def problem(inputs: Inputs, i: int, row: dict) -> str:
+    """Why row ``i`` is left out of the totals, naming the coin, the cell and what to do ("" if it is not)."""
+    r = L.PORTFOLIO_FIRST_ROW + i
+    asset, typed = row["A"], inputs.portfolio[i]
+    exchange = str(row["E"] or "")
+    if exchange and exchange not in L.EXCHANGES:
+        cell = f"{L.PORTFOLIO}!G{r}" if typed.get("exchange") else f"{L.SETTINGS}!B{L.SETTING_ROW['DefaultExchange']}"
+        return f"{asset} ({cell}): exchange '{exchange}' is not supported; choose one of {', '.join(L.EXCHANGES)}"
+    spot = _message(row["B"])
+    if spot:
+        col = "B" if "quantity" in spot else "C" if "price is text" in spot else (
+            "G" if typed.get("exchange") else "A")
+        return f"{asset} ({L.PORTFOLIO}!{col}{r}): {spot.split(' ', 1)[1]}"
+    if np.isnan(_number(row["B"])):
+        return f"{asset} ({L.PORTFOLIO}!B{r}): no quantity yet; type how many coins you hold" \
+            if typed.get("quantity") in (None, "") else ""
+    for col in ("H", "J"):
+        msg = _message(row[col])
+        if msg:
+            if row["C"] == "BTC perp" and "beta" in msg:
+                return (f"{asset} ({L.PORTFOLIO}!F{r}): hedged with the BTC perp but has no beta; type it "
+                        "there, or click Refresh to estimate it")
+            return f"{asset} ({L.HEDGE}!{col}{L.HEDGE_FIRST_ROW + i}): {msg.split(' ', 1)[1] if ' ' in msg else msg}"
+    return ""
 
 
 def compute_plan(inputs: Inputs) -> pd.DataFrame:
-    """Per holding: ratio, short notional (USD), contracts, margin, liquidation price, funding.
-
-    Follows the Hedge sheet: coins hedged with "BTC perp" short ``ratio x beta x value`` of
-    BTC (a typed beta wins over the refresh's estimate); prices typed by the user win over
-    mark prices; a missing funding rate means no funding adjustment and no funding cost.
-    """
-    h, s = inputs.holdings, inputs.settings
-    n = len(h)
-    if n == 0:
+    """Per holding, the Hedge sheet's row: ratio, short notional (USD), contracts, margin, liquidation
+    price, funding; ``problem`` says why a row has no short (and so is left out of the totals)."""
+    records, rows_at = [], []
+    for i in range(L.PORTFOLIO_ROWS):
+        hr = L.HEDGE_FIRST_ROW + i
+        row = {col: inputs.values.get((L.HEDGE, f"{col}{hr}")) for col in "ABCDEFGHIJKLMNOPQRS"}
+        if not row["A"]:
+            continue
+        rec = {"asset": row["A"], "hedge_with": row["C"], "perp": row["D"], "exchange": row["E"]}
+        rec.update({key: _number(row[col]) for key, col in HEDGE_COLUMN.items()})
+        rec["problem"] = problem(inputs, i, row)
+        records.append(rec)
+        rows_at.append(i)
+    if not records:
         return pd.DataFrame(columns=PLAN_COLUMNS)
-    assets = h["asset"].astype(str).str.strip().str.upper().to_numpy()
-    via_btc = (h["hedge_with"].astype(str) == "BTC perp").to_numpy()
-    perp = np.where(via_btc, "BTC", assets)
-    default_ex = str(s["DefaultExchange"]).strip().lower()
-    exchange = np.array([str(e).strip().lower() if isinstance(e, str) and e.strip() else default_ex
-                         for e in h["exchange"]])
+    plan = pd.DataFrame(records)
     table = inputs.funding.reset_index(drop=True)
-    own_row = resolve(table, exchange, assets)  # the workbook's lookup: hedge contract, else exact symbol
-    perp_row = resolve(table, exchange, perp)
-
-    def pick(column, rows, default=np.nan):
-        values = table[column].to_numpy(float) if len(table) else np.zeros(0)
-        return np.array([values[i] if i >= 0 else default for i in rows], dtype=float)
-
-    rate = pick("funding_rate", perp_row)
-    hours = np.nan_to_num(pick("interval_hours", perp_row), nan=8.0)
-    perp_mark = pick("mark_price", perp_row)
-    own_mark = pick("mark_price", own_row)
+    found = resolve(table, plan["exchange"], plan["perp"])
     symbols = table["symbol"].to_numpy(object) if len(table) else np.zeros(0, dtype=object)
-    contract = np.array([symbols[i] if i >= 0 else "" for i in perp_row], dtype=object)
-    typed = _num(h["typed_price"])
-    price = np.where(np.isnan(typed), own_mark, typed)
-    spot = _num(h["quantity"]) * price
-    adjust = str(s["FundingAdjust"]).strip().lower() == "yes"
-    ratio = engine.hedge_ratio(
-        np.full(n, str(s["Outlook"]), dtype=object), float(s["Conviction"]),
-        rate if adjust else np.full(n, np.nan), hours,
-        s["FundingThreshold"], s["Adjustment"], s["MaxRatio"])
-    ratio = np.atleast_1d(ratio)
-    typed_beta = _num(h["beta"])
-    known = np.array([inputs.betas.get(a, np.nan) for a in assets], dtype=float)
-    beta = np.where(via_btc, np.where(np.isnan(typed_beta), known, typed_beta), 1.0)
-    notional = spot * ratio * beta
-    mark = np.where(np.isnan(perp_mark) & ~via_btc, price, perp_mark)
-    ok = np.isfinite(notional) & np.isfinite(mark)
-    contracts = np.full(n, np.nan)
-    if ok.any():
-        contracts[ok] = engine.contracts_for_notional(notional[ok], mark[ok]).contracts
-    leverage, mmr = float(s["Leverage"]), float(s["MaintenanceMargin"])
-    liq = np.full(n, np.nan)
-    has_mark = np.isfinite(mark)
-    if has_mark.any():
-        liq[has_mark] = engine.liquidation_price(mark[has_mark], leverage, mmr)
-    cost = np.where(np.isfinite(rate) & np.isfinite(notional),
-                    engine.funding_cost(np.nan_to_num(notional), np.nan_to_num(rate), hours,
-                                        float(s["HorizonDays"])), np.nan)
-    apr = np.where(np.isfinite(rate), engine.funding_apr(np.nan_to_num(rate), hours), np.nan)
-    held = _num(h["current_short"], 0.0)
-    target = np.divide(notional, spot, out=np.full(n, np.nan), where=spot > 0)
-    rebalance = np.full(n, np.nan)
-    good = np.isfinite(target)
-    if good.any():
-        rebalance[good] = engine.rebalance_trade(spot[good], held[good], target[good],
-                                                 float(s["RebalanceBand"]))
-    return pd.DataFrame({
-        "asset": assets, "spot_value": spot, "hedge_with": np.where(via_btc, "BTC perp", "own perp"),
-        "perp": perp, "exchange": exchange, "contract": contract, "funding_rate": rate, "interval_hours": hours,
-        "hedge_ratio": ratio, "beta": beta, "short_notional": notional, "mark_price": mark,
-        "contracts": contracts, "margin": notional / leverage, "liquidation_price": liq,
-        "funding_cost": cost, "funding_apr": apr, "short_held": held, "rebalance": rebalance,
-    })[PLAN_COLUMNS]
+    plan["contract"] = [symbols[k] if k >= 0 else "" for k in found]
+    return plan[PLAN_COLUMNS]
 
 
 def totals(plan: pd.DataFrame) -> dict:
-    """Sums in USD and the overall ratio (short / spot)."""
+    """Sums in USD and the overall ratio (short / spot), as the Hedge sheet's total row."""
     spot = float(np.nansum(plan["spot_value"]))
     short = float(np.nansum(plan["short_notional"]))
     return {
@@ -151,7 +131,7 @@ def totals(plan: pd.DataFrame) -> dict:
 
 
 def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
-    """The plan as a readable text table with a totals line."""
+    """The plan as a readable text table with a totals line, and the rows left out with why."""
     if plan.empty:
         return "No holdings in the Portfolio sheet."
     t = totals(plan)
@@ -178,7 +158,9 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
                  "Ratio": f"{t['hedge_ratio']:.1%}", "Short (USD)": usd(t["short_notional"]), "Contracts": "",
                  "Margin": usd(t["margin"]), "Liq. price": "", f"Funding {horizon_days:g}d": usd(t["funding_cost"]),
                  "Funding APR": "", "Rebalance": usd(t["rebalance"])})
-    frame = pd.DataFrame(rows)
-    text = frame.to_string(index=False)
+    text = pd.DataFrame(rows).to_string(index=False)
+    left_out = [p for p in plan["problem"] if p]
+    if left_out:
+        text += "\nLeft out of the totals:\n" + "\n".join(f"  {p}" for p in left_out)
     return (text + "\nFunding cost > 0 = you pay; < 0 = the short is paid (positive rates pay shorts)."
             "\nLiquidation price: isolated short at the Settings leverage; your coins do not protect it.")

@@ -362,7 +362,7 @@ class OpenpyxlBook:
         os.close(fd)
         try:
             self.wb.save(tmp)
-            self._cache_formula_values(Path(tmp))
+            self._cache_formula_values(Path(tmp), self.wb)
             with contextlib.suppress(OSError):
                 os.chmod(tmp, self.path.stat().st_mode & 0o777)
             os.replace(tmp, self.path)
@@ -373,14 +373,16 @@ class OpenpyxlBook:
 
 
     @staticmethod
-    def _cache_formula_values(path: Path) -> None:
+    def _cache_formula_values(path: Path, wb) -> None:
         """openpyxl drops formula results; store fresh ones so viewers without the xlhedge
-        functions still show numbers. A workbook the evaluator cannot read keeps none."""
+        functions still show numbers. The template's formulas are computed by the workbook
+        model (fast); a workbook with other formulas goes through the general evaluator."""
         from xlhedge.workbook.cached import fill_cached_values
+        from xlhedge.workbook.model import formula_values
 
         # A formula the evaluator does not know: leave the results out; Excel recalculates anyway.
         with contextlib.suppress(Exception):
-            fill_cached_values(path)
+            fill_cached_values(path, formula_values(wb))
 
 
 def load_book(path: Path):
@@ -394,6 +396,9 @@ def load_book(path: Path):
         raise WorkbookError(f"no such file: {path}")
     if not zipfile.is_zipfile(path):
         raise WorkbookError(f"{path.name} is not an Excel workbook (.xlsm/.xlsx)")
+    with zipfile.ZipFile(path) as z:
+        if "xl/workbook.xml" not in z.namelist():
+            raise WorkbookError(f"{path.name} is a zip file, not an Excel workbook (.xlsm/.xlsx)")
     try:
         wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
     except Exception as exc:  # openpyxl raises many types for damaged or hostile files

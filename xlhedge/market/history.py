@@ -13,14 +13,19 @@ from xlhedge.market.snapshot import ADAPTERS, client_for
 INTERVALS = ("1h", "4h", "1d")
 
 
-def _utc(value) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
+def _utc(value, name: str = "start") -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} must be a UTC date like 2025-01-31 or 2025-01-31 08:00 (got {value!r})") from None
+    if pd.isna(ts):
+        raise ValueError(f"{name} must be a UTC date like 2025-01-31 (got {value!r})")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _window(start, end, default_days: int) -> tuple[int, int]:
-    end_ts = _utc(end) if end is not None else pd.Timestamp.now(tz="UTC")
-    start_ts = _utc(start) if start is not None else end_ts - pd.Timedelta(days=default_days)
+    end_ts = _utc(end, "end") if end is not None else pd.Timestamp.now(tz="UTC")
+    start_ts = _utc(start, "start") if start is not None else end_ts - pd.Timedelta(days=default_days)
     if start_ts >= end_ts:
         raise ValueError("start must be before end")
     return int(start_ts.timestamp() * 1000), int(end_ts.timestamp() * 1000)

@@ -99,6 +99,14 @@ def _f(values: dict | None, sheet: str, cell: str):
     return "" if value is None else value
 
 
+#: What a Portfolio row's spot value says instead of a number (Portfolio!I, shown again on the Hedge sheet).
+MSG_QTY_TEXT = "#VALUE! quantity is text: type a number"
+MSG_PRICE_TEXT = "#VALUE! your price is text: type a number or leave it empty"
+MSG_QTY_NEGATIVE = "#VALUE! quantity is negative: type 0 or more"
+MSG_NO_PRICE = "#N/A no price on "
+MSG_NO_PRICE_TAIL = ": refresh market data, check the exchange, or type a price"
+
+
 def funding_lookup(values: str, key: str) -> str:
     """INDEX into a Funding column at the contract ``key`` names: the coin's hedge contract
     (``FundingKeys``, e.g. "binance|BTC"), else an exact symbol (``SymbolKeys``, "binance|BTCUSDC").
@@ -109,15 +117,19 @@ def funding_lookup(values: str, key: str) -> str:
 class TemplateBuilder:
     """Writes each sheet; ``values`` are cached formula results keyed by (sheet, cell)."""
 
-    def __init__(self, path: Path, values: dict | None = None):
+    def __init__(self, path, values: dict | None = None):
+        """``path``: a file path, or a binary file object (an in-memory build)."""
         self.values = values
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
-                                                  "strings_to_formulas": False,
-                                                  "strings_to_urls": False})
+        self.written: dict[tuple[str, str], str] = {}  # every formula, as written: (sheet, cell) -> text
+        options = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        if hasattr(path, "write"):
+            options["in_memory"] = True
+        self.wb = xlsxwriter.Workbook(path if hasattr(path, "write") else str(path), options)
         self.fmt = _Formats(self.wb)
         self.sheets = {name: self.wb.add_worksheet(name) for name in L.SHEETS}
 
     def formula(self, sheet: str, cell: str, formula: str, fmt) -> None:
+        self.written[(sheet, cell)] = formula
         self.sheets[sheet].write_formula(cell, formula, fmt, _f(self.values, sheet, cell))
 
     # ------------------------------------------------------------------ workbook
@@ -268,15 +280,19 @@ class TemplateBuilder:
                     ws.write_blank(f"{col}{r}", None, input_fmt[key])
                 else:
                     ws.write(f"{col}{r}", value, input_fmt[key])
-            key_expr = f'IF(G{r}="",DefaultExchange,LOWER(TRIM(G{r})))&"|"&UPPER(TRIM(A{r}))'
+            exchange = f'IF(G{r}="",DefaultExchange,LOWER(TRIM(G{r})))'
+            key_expr = f'{exchange}&"|"&UPPER(TRIM(A{r}))'
+            # ISTEXT first: Excel's ISNUMBER("5") is FALSE, some evaluators say TRUE; both agree on ISTEXT
             self.formula(L.PORTFOLIO, f"D{r}",
-                         f'=IF(A{r}="","",IF(ISNUMBER(C{r}),C{r},'
-                         f'IFERROR({funding_lookup("MarkPrices", key_expr)},"")))', f.price)
+                         f'=IF(A{r}="","",IF(ISTEXT(C{r}),"",IF(ISNUMBER(C{r}),C{r},'
+                         f'IFERROR({funding_lookup("MarkPrices", key_expr)},""))))', f.price)
             self.formula(L.PORTFOLIO, f"I{r}",
-                         f'=IF(AND(ISNUMBER(B{r}),ISNUMBER(D{r})),B{r}*D{r},"")', f.usd)
+                         f'=IF(A{r}="","",IF(ISTEXT(B{r}),"{MSG_QTY_TEXT}",IF(ISTEXT(C{r}),"{MSG_PRICE_TEXT}",'
+                         f'IF(NOT(ISNUMBER(B{r})),"",IF(B{r}<0,"{MSG_QTY_NEGATIVE}",IF(ISNUMBER(D{r}),B{r}*D{r},'
+                         f'"{MSG_NO_PRICE}"&{exchange}&"{MSG_NO_PRICE_TAIL}"))))))', f.usd)
             self.formula(L.PORTFOLIO, f"J{r}",
-                         f'=IF(A{r}="","",IF(ISNUMBER(F{r}),F{r},'
-                         f'IFERROR(INDEX(BetaValues,MATCH(UPPER(TRIM(A{r})),BetaKeys,0)),"")))', f.num)
+                         f'=IF(A{r}="","",IF(ISTEXT(F{r}),"",IF(ISNUMBER(F{r}),F{r},'
+                         f'IFERROR(INDEX(BetaValues,MATCH(UPPER(TRIM(A{r})),BetaKeys,0)),""))))', f.num)
         cash = L.CASH_ROW
         ws.merge_range(f"A{cash}:H{cash}", "Cash / stablecoins (not hedged)", f.total_label)
         ws.write(f"I{cash}", SAMPLE_CASH, f.in_usd)
@@ -357,7 +373,7 @@ class TemplateBuilder:
                 "N": f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(K{r})),LIQ_PRICE(K{r},Leverage,MaintenanceMargin),"")',
                 "O": f'=IF(ISNUMBER(J{r}),FUNDING_COST(J{r},F{r},G{r},HorizonDays),"")',
                 "P": f'=IF(ISNUMBER(F{r}),FUNDING_APR(F{r},G{r}),"")',
-                "Q": f'=IF(A{r}="","",IF(ISNUMBER({p}!H{pr}),{p}!H{pr},0))',
+                "Q": f'=IF(A{r}="","",IF(ISTEXT({p}!H{pr}),0,IF(ISNUMBER({p}!H{pr}),{p}!H{pr},0)))',
                 "R": (f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(B{r})),IF(B{r}>0,'
                       f'HEDGE_REBALANCE(B{r},Q{r},J{r}/B{r},RebalanceBand),""),"")'),
                 "S": f'=IF(ISNUMBER(B{r}),B{r}*IF(C{r}="BTC perp",IF(ISNUMBER(I{r}),I{r},1),1),"")',
@@ -591,6 +607,20 @@ class TemplateBuilder:
         ws.set_row(len(keys) + 3, 32)
 
 
+def formula_results(path: Path) -> dict:
+    """Every formula's value: the workbook model for the template's formulas, else the evaluator."""
+    import openpyxl
+
+    from xlhedge.workbook.model import formula_values
+
+    values = formula_values(openpyxl.load_workbook(path, keep_vba=True))
+    if values is None:
+        from xlhedge.workbook.evaluate import evaluate_workbook
+
+        values = evaluate_workbook(path)
+    return values
+
+
 class WorkbookExists(FileExistsError):
     """The target workbook exists and overwriting it was not asked for."""
 
@@ -599,8 +629,8 @@ def build_template(path, values: dict | None = None, evaluate: bool = True, forc
     """Write the template to ``path``, atomically; an existing file is replaced only with ``force``.
 
     With ``evaluate`` (the default) the workbook is built twice: once to
-    evaluate every formula with the real engine, once with those results as
-    the cached values of the formula cells.
+    compute every formula with the real engine (:mod:`xlhedge.workbook.model`),
+    once with those results as the cached values of the formula cells.
 
     Raises
     ------
@@ -614,12 +644,10 @@ def build_template(path, values: dict | None = None, evaluate: bool = True, forc
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xlhedge-build-", dir=path.parent) as tmp:
         if values is None and evaluate:
-            from xlhedge.workbook.evaluate import evaluate_workbook
-
             draft = Path(tmp) / "draft" / path.name
             draft.parent.mkdir()
             TemplateBuilder(draft).build()
-            values = evaluate_workbook(draft)
+            values = formula_results(draft)
         built = Path(tmp) / path.name
         TemplateBuilder(built, values).build()
         os.replace(built, path)

@@ -1,0 +1,126 @@
+"""The workbook model (the template's formulas computed in Python) against the general
+evaluator (the ``formulas`` package), on workbooks a user could type: every formula cell equal.
+
+The model is what ``xlhedge refresh`` stores and ``xlhedge plan`` prints, so this is the test
+that "plan equals the sheet" and that stored results are what the formulas compute.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xlhedge.plan import compute_plan, read_inputs
+from xlhedge.workbook import layout as L
+from xlhedge.workbook import model
+from xlhedge.workbook.evaluate import evaluate_workbook
+
+#: Generated workbooks per run (each is evaluated by the slow general evaluator); 80 passed when
+#: this was written: XLHEDGE_MODEL_EXAMPLES=80 python -m pytest tests/test_model.py -n 0
+EXAMPLES = int(os.environ.get("XLHEDGE_MODEL_EXAMPLES", "8"))
+ASSETS = ["BTC", "ETH", "SOL", " eth ", "btc", "BTCUSDC", "XRP", "ETHBTC", "", 123]
+QUANTITY = st.one_of(st.none(), st.floats(-5, 500, allow_nan=False), st.just("5"), st.just("abc"), st.just(0))
+PRICE = st.one_of(st.none(), st.none(), st.floats(0.01, 100_000, allow_nan=False), st.just("50000"))
+BETA = st.one_of(st.none(), st.floats(-3, 5, allow_nan=False), st.just("2"))
+SHORT = st.one_of(st.none(), st.floats(0, 1e6, allow_nan=False), st.just("1000"))
+ROW = st.fixed_dictionaries({
+    "asset": st.sampled_from(ASSETS), "quantity": QUANTITY, "typed_price": PRICE,
+    "hedge_with": st.sampled_from([None, "own perp", "BTC perp", "btc perp", "other"]), "beta": BETA,
+    "exchange": st.sampled_from([None, None, "binance", " OKX ", "bybit", "kraken", "hyperliquid", "mexc"]),
+    "current_short": SHORT,
+})
+SETTINGS = st.fixed_dictionaries({
+    "Outlook": st.sampled_from(["neutral", "Bearish", "bullish", "sideways", 0.6, 1.5, "High Bearish Conviction"]),
+    "Conviction": st.one_of(st.floats(0, 1, allow_nan=False), st.just(2)),
+    "FundingAdjust": st.sampled_from(["yes", "no", "Yes"]),
+    "Leverage": st.sampled_from([3, 1, 0.5, 10]),
+    "MaxRatio": st.sampled_from([1, 1.2]),
+    "DefaultExchange": st.sampled_from(["binance", "okx", "Bybit", "kraken"]),
+})
+
+
+def edit(path, rows, settings_values, beta_row=None):
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    p = wb[L.PORTFOLIO]
+    for i, row in enumerate(rows):
+        r = L.PORTFOLIO_FIRST_ROW + i
+        for key, value in row.items():
+            p[f"{L.PORTFOLIO_COLUMNS[key][0]}{r}"] = value
+    s = wb[L.SETTINGS]
+    for name, value in settings_values.items():
+        s[f"B{L.SETTING_ROW[name]}"] = value
+    if beta_row:
+        f = wb[L.FUNDING]
+        for (_, col, _), value in zip(L.BETA_COLUMNS, beta_row, strict=False):
+            f[f"{col}{L.BETA_FIRST_ROW}"] = value
+    wb.save(path)
+
+
+def assert_same(general: dict, ours: dict):
+    assert set(ours) == set(general)
+    for key, want in general.items():
+        got = ours[key]
+        if isinstance(want, float) and isinstance(got, float):
+            assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), (key, got, want)
+        else:
+            assert got == want, (key, got, want)
+
+
+def test_the_template_as_shipped(built_template):
+    wb = openpyxl.load_workbook(built_template, keep_vba=True)
+    assert model.book_formulas(wb) == model.template_formulas()
+    assert_same(evaluate_workbook(built_template), model.formula_values(wb))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(ROW, min_size=1, max_size=4), settings_values=SETTINGS, with_beta=st.booleans())
+def test_any_portfolio_a_user_can_type(built_template, tmp_path, rows, settings_values, with_beta):
+    book = tmp_path / "edited.xlsm"
+    shutil.copyfile(built_template, book)
+    edit(book, rows, settings_values, ("SOL", 1.5, 0.7, 179, "binance") if with_beta else None)
+    assert_same(evaluate_workbook(book), model.formula_values(openpyxl.load_workbook(book, keep_vba=True)))
+
+
+def test_a_users_own_formula_goes_through_the_general_evaluator(book):
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.HEDGE]["U5"] = "=J5*2"
+    wb.save(book)
+    assert model.formula_values(openpyxl.load_workbook(book, keep_vba=True)) is None
+    inputs = read_inputs(book)  # plan still works: it evaluates the workbook as it is
+    assert inputs.values[(L.HEDGE, "U5")] == pytest.approx(2 * inputs.values[(L.HEDGE, "J5")])
+
+
+CASES = [  # (row, settings, cell that says why, words of the message)
+    ({"asset": "ETH", "quantity": "fifty"}, {}, "Portfolio!B6", "quantity is text"),
+    ({"asset": "ETH", "quantity": -20}, {}, "Portfolio!B6", "quantity is negative"),
+    ({"asset": "ETH", "quantity": 50, "typed_price": "3000"}, {}, "Portfolio!C6", "price is text"),
+    ({"asset": "ETH", "quantity": 50, "exchange": "kraken"}, {}, "Portfolio!G6", "exchange 'kraken' is not supported"),
+    ({"asset": "SOL", "quantity": 1000, "hedge_with": "BTC perp"}, {}, "Portfolio!F6", "has no beta"),
+    ({"asset": "ETH", "quantity": 50}, {"DefaultExchange": "ftx"}, "Settings!B14", "exchange 'ftx' is not supported"),
+]
+
+
+@pytest.mark.parametrize(("row", "settings_values", "cell", "words"), CASES)
+def test_rows_left_out_are_named_with_their_cell(book, row, settings_values, cell, words):
+    edit(book, [{"asset": "BTC", "quantity": 5}, {"typed_price": None, **row}], settings_values)
+    plan = compute_plan(read_inputs(book)).set_index("asset")
+    second = plan.iloc[1]
+    assert second["problem"].startswith(f"{row['asset']} ({cell}): ") and words in second["problem"]
+    assert math.isnan(second["short_notional"])
+    values = evaluate_workbook(book)  # the sheet says it too, in the row's own cells
+    shown = [v for k, v in values.items() if k[1].endswith("6") and k[0] in (L.PORTFOLIO, L.HEDGE)
+             and isinstance(v, str) and v.startswith("#")]
+    assert shown
+
+
+def test_a_numeric_outlook_is_the_ratio_itself(book):
+    edit(book, [], {"Outlook": 0.6})
+    plan = compute_plan(read_inputs(book))
+    assert list(plan["hedge_ratio"]) == pytest.approx([0.6, 0.6])
+    assert plan["problem"].tolist() == ["", ""]

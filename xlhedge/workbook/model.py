@@ -1,0 +1,389 @@
+"""The template's formulas, computed in Python: the numbers the workbook shows, without Excel.
+
+Every formula cell of the template is built by :mod:`xlhedge.workbook.builder`
+from a handful of patterns: per-row lookups into the Funding table, the xlhedge
+functions (HEDGE_RATIO, BETA_HEDGE, ...), sums. This module computes the same
+cells from a workbook's inputs, calling the very same UDFs
+(:mod:`xlhedge.udfs`) with the values a formula would pass them, and Excel's
+rules for the rest (empty reads as 0 in INDEX, case-insensitive MATCH, errors
+propagate through arithmetic and SUM, text is ignored by SUM).
+
+It is what makes the headless commands fast: ``xlhedge refresh`` stores every
+formula's result and ``xlhedge plan`` prints the Hedge sheet from here, in a
+fraction of the time the general evaluator (the ``formulas`` package) takes to
+compile the workbook. It covers the template's formulas only: when a workbook's
+formulas differ from the template's (a user added or edited one),
+:func:`formula_values` returns None and callers fall back to the general
+evaluator. The test suite checks, on generated workbooks, that both agree cell
+for cell.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+from xlhedge import udfs
+from xlhedge.workbook import layout as L
+
+P, H, S, SC = L.PORTFOLIO, L.HEDGE, L.SETTINGS, L.SCENARIOS
+
+
+class XlErr(str):
+    """An Excel error value (#VALUE!, #N/A ...): propagates through arithmetic and SUM."""
+
+
+VALUE = XlErr("#VALUE!")
+
+
+# ---------------------------------------------------------------- Excel's rules
+
+def is_blank(v) -> bool:
+    """``X=""``: true for an empty cell and for empty text."""
+    return v is None or v == ""
+
+
+def is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def is_text(v) -> bool:
+    return isinstance(v, str) and not isinstance(v, XlErr)
+
+
+def text(v) -> str:
+    """A value as Excel turns it into text (for TRIM, UPPER, &)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if is_number(v):
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+    return str(v)
+
+
+def upper_trim(v) -> str:
+    return text(v).strip(" ").upper()
+
+
+def lower_trim(v) -> str:
+    return text(v).strip(" ").lower()
+
+
+def num(v):
+    """A value as arithmetic sees it: empty is 0, text that reads as a number is that number."""
+    if isinstance(v, XlErr):
+        return v
+    if v is None:
+        return 0.0
+    if isinstance(v, bool):
+        return float(v)
+    if is_number(v):
+        return float(v)
+    try:
+        return float(str(v).strip())
+    except ValueError:
+        return VALUE
+
+
+def mul(a, b):
+    a, b = num(a), num(b)
+    return a if isinstance(a, XlErr) else b if isinstance(b, XlErr) else a * b
+
+
+def div(a, b):
+    a, b = num(a), num(b)
+    if isinstance(a, XlErr) or isinstance(b, XlErr):
+        return a if isinstance(a, XlErr) else b
+    return XlErr("#DIV/0!") if b == 0 else a / b
+
+
+def sub(a, b):
+    a, b = num(a), num(b)
+    return a if isinstance(a, XlErr) else b if isinstance(b, XlErr) else a - b
+
+
+def total(values):
+    """SUM over cells: numbers add up, text and empty cells are skipped, an error wins."""
+    out = 0.0
+    for v in values:
+        if isinstance(v, XlErr):
+            return v
+        if is_number(v):
+            out += float(v)
+    return out
+
+
+def gt0(v) -> bool | XlErr:
+    """``X>0`` (text compares greater than any number in Excel)."""
+    if isinstance(v, XlErr):
+        return v
+    if is_text(v):
+        return True
+    return num(v) > 0
+
+
+def match(key: str, keys: list) -> int | None:
+    """MATCH(key, range, 0): position of the first case-insensitive equal cell, or None."""
+    wanted = key.casefold()
+    for i, k in enumerate(keys):
+        if not is_blank(k) and text(k).casefold() == wanted:
+            return i
+    return None
+
+
+def index(values: list, i: int):
+    """INDEX(range, i): an empty cell reads as 0."""
+    v = values[i]
+    return 0.0 if v is None else v
+
+
+def udf_arg(v):
+    """What a formula hands an xlhedge function (as xlwings would): floats, text, None for empty/error."""
+    if v is None or isinstance(v, XlErr):
+        return None
+    if isinstance(v, bool):
+        return v
+    if is_number(v):
+        return float(v)
+    return v
+
+
+def call(name: str, *args):
+    result = udfs.UDFS[name](*(udf_arg(a) for a in args))
+    if isinstance(result, list):  # a one-cell formula shows the first value of a spill
+        while isinstance(result, list):
+            result = result[0] if result else None
+    return result
+
+
+# ---------------------------------------------------------------- the template
+
+class Book:
+    """Cell values of an openpyxl workbook, read on demand (formula cells read as None)."""
+
+    def __init__(self, wb):
+        self.wb = wb
+
+    def get(self, sheet: str, ref: str):
+        v = self.wb[sheet][ref].value
+        if isinstance(v, str) and v.startswith("="):
+            return None
+        if hasattr(v, "text"):  # ArrayFormula
+            return None
+        if isinstance(v, float) and not math.isfinite(v):
+            return VALUE
+        return v
+
+    def column(self, sheet: str, col: str, first: int, last: int) -> list:
+        ws = self.wb[sheet]
+        out = []
+        for (cell,) in ws[f"{col}{first}:{col}{last}"]:
+            v = cell.value
+            out.append(None if isinstance(v, str) and v.startswith("=") else v)
+        return out
+
+
+def compute(book: Book) -> dict:
+    """Every template formula's value, keyed (sheet, cell) like :func:`evaluate_workbook`."""
+    out: dict = {}
+    setting = {s.name: book.get(S, f"B{L.SETTING_ROW[s.name]}") for s in L.SETTING_LIST}
+    f_first, f_last = L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW
+    fcol = {k: book.column(L.FUNDING, L.FUNDING_COL[k], f_first, f_last)
+            for k in ("key", "symbol_key", "funding_rate", "interval_hours", "mark_price")}
+    beta_keys = book.column(L.FUNDING, L.BETA_COLUMNS[0][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW)
+    beta_values = book.column(L.FUNDING, L.BETA_COLUMNS[1][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW)
+
+    def lookup(values: str, key: str):
+        """IFERROR-able INDEX(values, IFERROR(MATCH(key, FundingKeys), MATCH(key, SymbolKeys)))."""
+        i = match(key, fcol["key"])
+        if i is None:
+            i = match(key, fcol["symbol_key"])
+        return None if i is None else index(fcol[values], i)
+
+    def exchange_of(g):
+        return text(setting["DefaultExchange"]) if is_blank(g) else lower_trim(g)
+
+    from xlhedge.workbook import builder as B
+
+    hedge_rows = []
+    for i in range(L.PORTFOLIO_ROWS):
+        pr, hr = L.PORTFOLIO_FIRST_ROW + i, L.HEDGE_FIRST_ROW + i
+        a, b, c, e, f, g, h = (book.get(P, f"{col}{pr}") for col in "ABCEFGH")
+        # Portfolio D: price used
+        if is_blank(a):
+            d = ""
+        elif is_text(c):
+            d = ""
+        elif is_number(c):
+            d = c
+        else:
+            found = lookup("mark_price", f"{exchange_of(g)}|{upper_trim(a)}")
+            d = "" if found is None else found
+        # Portfolio I: spot value, or why not
+        if is_blank(a):
+            spot = ""
+        elif is_text(b):
+            spot = B.MSG_QTY_TEXT
+        elif is_text(c):
+            spot = B.MSG_PRICE_TEXT
+        elif not is_number(b):
+            spot = ""
+        elif b < 0:
+            spot = B.MSG_QTY_NEGATIVE
+        elif is_number(d):
+            spot = mul(b, d)
+        else:
+            spot = B.MSG_NO_PRICE + exchange_of(g) + B.MSG_NO_PRICE_TAIL
+        # Portfolio J: beta used
+        if is_blank(a) or is_text(f):
+            beta_used = ""
+        elif is_number(f):
+            beta_used = f
+        else:
+            j = match(upper_trim(a), beta_keys)
+            beta_used = "" if j is None else index(beta_values, j)
+        out[(P, f"D{pr}")], out[(P, f"I{pr}")], out[(P, f"J{pr}")] = d, spot, beta_used
+
+        # Hedge row
+        row: dict = {}
+        row["A"] = "" if is_blank(a) else upper_trim(a)
+        blank = row["A"] == ""
+        row["B"] = "" if blank else spot
+        row["C"] = "" if blank else ("BTC perp" if text(e).casefold() == "btc perp" else "own perp")
+        row["D"] = "" if blank else ("BTC" if row["C"] == "BTC perp" else row["A"])
+        row["E"] = "" if blank else exchange_of(g)
+        key = f"{text(row['E'])}|{text(row['D'])}"
+        if blank:
+            row["F"] = row["G"] = ""
+        else:
+            rate = lookup("funding_rate", key)
+            row["F"] = "" if rate is None else rate
+            hours = lookup("interval_hours", key)
+            row["G"] = 8.0 if hours is None else hours
+        adjust = row["F"] if text(setting["FundingAdjust"]).casefold() == "yes" else ""
+        row["H"] = "" if blank else call("HEDGE_RATIO", setting["Outlook"], setting["Conviction"], adjust, row["G"],
+                                         setting["FundingThreshold"], setting["Adjustment"], setting["MaxRatio"])
+        row["I"] = "" if blank else (beta_used if row["C"] == "BTC perp" else 1.0)
+        if blank or not is_number(row["B"]):
+            row["J"] = ""
+        else:
+            short = mul(row["B"], row["H"])
+            row["J"] = call("BETA_HEDGE", short, row["I"]) if row["C"] == "BTC perp" else short
+        if blank:
+            row["K"] = ""
+        else:
+            mark = lookup("mark_price", key)
+            row["K"] = mark if mark is not None else (d if row["C"] == "own perp" else "")
+        both = is_number(row["J"]) and is_number(row["K"])
+        row["L"] = call("HEDGE_CONTRACTS", row["J"], row["K"]) if both else ""
+        row["M"] = div(row["J"], setting["Leverage"]) if is_number(row["J"]) else ""
+        row["N"] = call("LIQ_PRICE", row["K"], setting["Leverage"], setting["MaintenanceMargin"]) if both else ""
+        row["O"] = (call("FUNDING_COST", row["J"], row["F"], row["G"], setting["HorizonDays"])
+                    if is_number(row["J"]) else "")
+        row["P"] = call("FUNDING_APR", row["F"], row["G"]) if is_number(row["F"]) else ""
+        row["Q"] = "" if blank else (h if is_number(h) else 0.0)
+        if is_number(row["J"]) and is_number(row["B"]):
+            positive = gt0(row["B"])
+            row["R"] = (positive if isinstance(positive, XlErr) else
+                        call("HEDGE_REBALANCE", row["B"], row["Q"], div(row["J"], row["B"]), setting["RebalanceBand"])
+                        if positive else "")
+        else:
+            row["R"] = ""
+        if is_number(row["B"]):
+            factor = (row["I"] if is_number(row["I"]) else 1.0) if row["C"] == "BTC perp" else 1.0
+            row["S"] = mul(row["B"], factor)
+        else:
+            row["S"] = ""
+        for col, value in row.items():
+            out[(H, f"{col}{hr}")] = value
+        hedge_rows.append(row)
+
+    t = L.HEDGE_TOTAL_ROW
+    for col in "BJMOQRS":
+        out[(H, f"{col}{t}")] = total(r[col] for r in hedge_rows)
+    positive = gt0(out[(H, f"B{t}")])
+    out[(H, f"H{t}")] = positive if isinstance(positive, XlErr) else (
+        div(out[(H, f"J{t}")], out[(H, f"B{t}")]) if positive else "")
+    cash = book.get(P, f"I{L.CASH_ROW}")
+    portfolio_total = total(out[(P, f"I{L.PORTFOLIO_FIRST_ROW + i}")] for i in range(L.PORTFOLIO_ROWS))
+    out[(P, f"I{L.CASH_ROW + 1}")] = (portfolio_total if isinstance(portfolio_total, XlErr)
+                                      else _add(portfolio_total, cash))
+
+    exposure, short, cost = (out[(H, f"{c}{t}")] for c in "SJO")
+    out[(SC, "B4")], out[(SC, "B5")], out[(SC, "B6")] = exposure, short, cost
+    for i in range(len(L.SCENARIO_MOVES)):
+        r = L.SCENARIO_FIRST_ROW + i
+        move = book.get(SC, f"A{r}")
+        unhedged = call("HEDGE_PNL", exposure, 0.0, move)
+        hedged = call("HEDGE_PNL", exposure, short, move, cost)
+        out[(SC, f"B{r}")], out[(SC, f"C{r}")], out[(SC, f"D{r}")] = unhedged, hedged, sub(hedged, unhedged)
+
+    for i in range(len(_bands())):  # the outlook band table beside the settings
+        r = L.SETTINGS_FIRST_ROW + i
+        out[(S, f"H{r}")] = call("HEDGE_RATIO", book.get(S, f"E{r}"), setting["Conviction"])
+    status = book.get(L.FUNDING, L.STATUS_CELL)
+    out[("Start", _start_status_cell())] = None if is_blank(status) else status
+    return {key: _result(value) for key, value in out.items()}
+
+
+def _add(a, b):
+    a, b = num(a), num(b)
+    return a if isinstance(a, XlErr) else b if isinstance(b, XlErr) else a + b
+
+
+def _result(value):
+    """A computed value as :func:`evaluate_workbook` reports it: None for empty, errors as text."""
+    if isinstance(value, XlErr):
+        return str(value)
+    if value == "" or value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if is_number(value):
+        return float(value)
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def _bands():
+    from xlhedge.engine.ratios import OUTLOOK_BANDS
+
+    return tuple(OUTLOOK_BANDS)
+
+
+@functools.lru_cache(maxsize=1)
+def template_formulas() -> dict:
+    """{(sheet, cell): formula text} of a freshly built template (built in memory, once)."""
+    import io
+
+    from xlhedge.workbook.builder import TemplateBuilder
+
+    builder = TemplateBuilder(io.BytesIO())
+    builder.build()
+    return dict(builder.written)
+
+
+@functools.lru_cache(maxsize=1)
+def _start_status_cell() -> str:
+    return next(cell for (sheet, cell), formula in template_formulas().items()
+                if sheet == "Start" and formula == f"=Funding!{L.STATUS_CELL}")
+
+
+def book_formulas(wb) -> dict:
+    """{(sheet, cell): formula text} of every formula cell of an openpyxl workbook."""
+    out = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    out[(ws.title, c.coordinate)] = c.value if isinstance(c.value, str) else str(c.value)
+    return out
+
+
+def formula_values(wb) -> dict | None:
+    """The values of every formula of an openpyxl workbook, or None when its formulas are not the
+    template's (then only the general evaluator can tell)."""
+    if book_formulas(wb) != template_formulas():
+        return None
+    return compute(Book(wb))
