@@ -21,14 +21,23 @@ from xlhedge.workbook import layout as L
 from xlhedge.workbook import model
 from xlhedge.workbook.evaluate import evaluate_workbook
 
-#: Generated workbooks per run (each is evaluated by the slow general evaluator); 80 passed when
-#: this was written: XLHEDGE_MODEL_EXAMPLES=80 python -m pytest tests/test_model.py -n 0
+#: Generated workbooks per run (each is evaluated by the slow general evaluator). The default run
+#: uses a fixed seed, so CI sees the same examples every time; for a deeper, random search:
+#: XLHEDGE_MODEL_EXAMPLES=80 python -m pytest tests/test_model.py -n 0 (110 passed when written).
 EXAMPLES = int(os.environ.get("XLHEDGE_MODEL_EXAMPLES", "8"))
+DEEP = "XLHEDGE_MODEL_EXAMPLES" in os.environ
 ASSETS = ["BTC", "ETH", "SOL", " eth ", "btc", "BTCUSDC", "XRP", "ETHBTC", "", 123]
-QUANTITY = st.one_of(st.none(), st.floats(-5, 500, allow_nan=False), st.just("5"), st.just("abc"), st.just(0))
-PRICE = st.one_of(st.none(), st.none(), st.floats(0.01, 100_000, allow_nan=False), st.just("50000"))
-BETA = st.one_of(st.none(), st.floats(-3, 5, allow_nan=False), st.just("2"))
-SHORT = st.one_of(st.none(), st.floats(0, 1e6, allow_nan=False), st.just("1000"))
+
+
+def typed(low, high):
+    """Numbers as a person types them (at most 8 decimals): not 1e-299, where evaluators differ."""
+    return st.floats(low, high, allow_nan=False).map(lambda x: round(x, 8))
+
+
+QUANTITY = st.one_of(st.none(), typed(-5, 500), st.just("5"), st.just("abc"), st.just(0))
+PRICE = st.one_of(st.none(), st.none(), typed(0.01, 100_000), st.just("50000"))
+BETA = st.one_of(st.none(), typed(-3, 5), st.just("2"))
+SHORT = st.one_of(st.none(), typed(0, 1e6), st.just("1000"))
 ROW = st.fixed_dictionaries({
     "asset": st.sampled_from(ASSETS), "quantity": QUANTITY, "typed_price": PRICE,
     "hedge_with": st.sampled_from([None, "own perp", "BTC perp", "btc perp", "other"]), "beta": BETA,
@@ -37,7 +46,7 @@ ROW = st.fixed_dictionaries({
 })
 SETTINGS = st.fixed_dictionaries({
     "Outlook": st.sampled_from(["neutral", "Bearish", "bullish", "sideways", 0.6, 1.5, "High Bearish Conviction"]),
-    "Conviction": st.one_of(st.floats(0, 1, allow_nan=False), st.just(2)),
+    "Conviction": st.one_of(typed(0, 1), st.just(2)),
     "FundingAdjust": st.sampled_from(["yes", "no", "Yes"]),
     "Leverage": st.sampled_from([3, 1, 0.5, 10]),
     "MaxRatio": st.sampled_from([1, 1.2]),
@@ -78,7 +87,8 @@ def test_the_template_as_shipped(built_template):
     assert_same(evaluate_workbook(built_template), model.formula_values(wb))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, derandomize=not DEEP, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(ROW, min_size=1, max_size=4), settings_values=SETTINGS, with_beta=st.booleans())
 def test_any_portfolio_a_user_can_type(built_template, tmp_path, rows, settings_values, with_beta):
     book = tmp_path / "edited.xlsm"

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client
-from xlhedge.market.parsing import after_newest, collect_pages, row, split_symbol, to_float, to_ms, unscale
+from xlhedge.market.parsing import after_newest, collect_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
 
 NAME = "binance"
 SYMBOL_FORMAT = "{}USDT"
 DEFAULT_INTERVAL_HOURS = 8.0  # fundingInfo lists only the symbols that differ from this
 KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}
-MAX_OPEN_INTEREST_CALLS = 20  # /fapi/v1/openInterest is per symbol: only for the portfolio's coins
 
 
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
@@ -40,10 +39,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or "_" in symbol or not quote or str(item.get("nextFundingTime")) == "0":
             continue
         items.append((item, symbol, base, quote, rate, next_ms))
-    wanted = [s for _, s, b, q, _, _ in items
-              if bases and unscale(b)[0] in bases and q in ("USDT", "USDC")][:MAX_OPEN_INTEREST_CALLS]
-    open_interest = dict(zip(wanted, client.parallel(*[(_open_interest, client, s) for s in wanted]), strict=True)) \
-        if wanted else {}
+    open_interest = client.each(_open_interest, portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
     return [
         row(NAME, symbol, base, rate, intervals.get(symbol, DEFAULT_INTERVAL_HOURS), next_ms,
             item.get("markPrice"), quote=quote, index=item.get("indexPrice"),

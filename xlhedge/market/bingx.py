@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client, Envelope
-from xlhedge.market.parsing import after_newest, collect_pages, row, split_symbol, to_float, to_ms, unscale
+from xlhedge.market.parsing import after_newest, collect_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
 
 NAME = "bingx"
 SYMBOL_FORMAT = "{}-USDT"
@@ -16,7 +16,6 @@ ENVELOPE = Envelope("code", (0, "0"), "data", "msg")
 MIN_INTERVAL = 0.05  # public market endpoints: about 100 requests per 10 s per IP
 DEFAULT_INTERVAL_HOURS = 8.0  # answers from before fundingIntervalHours existed: BingX's 8-hour default
 KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}
-MAX_OPEN_INTEREST_CALLS = 20
 
 
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
@@ -30,10 +29,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or not next_ms or not quote:
             continue
         items.append((item, symbol, base, quote, rate, next_ms))
-    wanted = [s for _, s, b, q, _, _ in items
-              if bases and unscale(b)[0] in bases and q in ("USDT", "USDC")][:MAX_OPEN_INTEREST_CALLS]
-    interest = dict(zip(wanted, client.parallel(*[(_open_interest_usd, client, s) for s in wanted]), strict=True)) \
-        if wanted else {}
+    interest = client.each(_open_interest_usd, portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
     return [
         row(NAME, symbol, base, rate, to_float(item.get("fundingIntervalHours")) or DEFAULT_INTERVAL_HOURS,
             next_ms, item.get("markPrice"), quote=quote, index=item.get("indexPrice"),

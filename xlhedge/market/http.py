@@ -103,6 +103,12 @@ class Client:
     def post(self, path: str, body: dict):
         return self._call("POST", path, body=body)
 
+    def each(self, fetch, symbols: list[str]) -> dict:
+        """``fetch(client, symbol)`` for each symbol, at the same time: {symbol: result}."""
+        if not symbols:
+            return {}
+        return dict(zip(symbols, self.parallel(*[(fetch, self, s) for s in symbols]), strict=True))
+
     def data(self, path: str, params: dict | None = None):
         """GET and unwrap the exchange's envelope; an error code in the body raises ExchangeError."""
         body = self.get(path, params)

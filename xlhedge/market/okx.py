@@ -20,7 +20,7 @@ SYMBOL_FORMAT = "{}-USDT-SWAP"
 ENVELOPE = Envelope("code", ("0", 0), "data", "msg")
 SUFFIX = "-SWAP"
 BARS = {"1h": "1H", "4h": "4H", "1d": "1Dutc"}
-INDEX_QUOTES = ("USDT", "USD")  # index-tickers is per quote currency; USDC swaps track the USDT index
+INDEX_QUOTES = ("USDT", "USD")  # index-tickers is per quote currency: the linear USDT and the inverse swaps
 
 
 def inst_id(symbol_or_base: str) -> str:
@@ -79,7 +79,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         margin = spec.get("ctType") or (INVERSE if quote == "USD" else LINEAR)
         rows.append(row(NAME, symbol, base, rate, hours, next_ms, mark.get(symbol), quote=quote, margin=margin,
                         contract_size=spec.get("ctVal"), predicted_rate=item.get("nextFundingRate"),
-                        index=index.get(f"{base}-{'USDT' if quote == 'USDC' else quote}"),
+                        index=index.get(f"{base}-{quote}"),  # USDT and USD indexes; USDC swaps: empty
                         open_interest_usd=to_float(oi_usd.get(symbol))))
     return rows
 

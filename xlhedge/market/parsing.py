@@ -73,6 +73,21 @@ def unscale(base: str, k_prefix: bool = False) -> tuple[str, float]:
     return base, 1.0
 
 
+#: Per-symbol requests a snapshot may make (open interest where no bulk endpoint has it).
+MAX_PER_SYMBOL_CALLS = 20
+
+
+def portfolio_symbols(contracts, bases: list[str] | None, quotes=("USDT", "USDC")) -> list[str]:
+    """Symbols among ``contracts`` [(symbol, base, quote)] whose coin is in ``bases`` (the portfolio).
+
+    A field that costs one request per symbol is fetched for these only; none without a portfolio.
+    """
+    if not bases:
+        return []
+    return [symbol for symbol, base, quote in contracts
+            if unscale(base)[0] in bases and (not quotes or quote in quotes)][:MAX_PER_SYMBOL_CALLS]
+
+
 def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, mark, *,
         quote: str, margin: str = LINEAR, contract_size=1.0, index=None, open_interest=None,
         open_interest_usd=None, predicted_rate=None, k_prefix: bool = False) -> dict:
@@ -92,7 +107,7 @@ def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, ma
         Open interest in exchange units (coins of ``base``, contracts x size already
         applied); valued at the mark when ``open_interest_usd`` is not given.
     """
-    coin, multiplier = unscale(str(base).upper() if not k_prefix else str(base), k_prefix)
+    coin, multiplier = unscale(str(base) if k_prefix else str(base).upper(), k_prefix)
     coin = coin.upper()
     mark = to_float(mark)
     index = to_float(index)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client
-from xlhedge.market.parsing import after_newest, collect_pages, row, split_symbol, to_float, to_ms, unscale
+from xlhedge.market.parsing import after_newest, collect_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
 
 NAME = "weex"
 SYMBOL_FORMAT = "{}USDT"
 MIN_INTERVAL = 0.05
 KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}
 HISTORY_KLINES_LIMIT = 100  # historyKlines answers at most 100 candles
-MAX_OPEN_INTEREST_CALLS = 20
 
 
 def _bare(client: Client, path: str, params: dict | None = None, kind=list):
@@ -42,9 +41,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or not minutes or not next_ms or not quote:
             continue
         items.append((item, symbol, base, quote, rate, minutes, next_ms))
-    wanted = [s for _, s, b, q, *_ in items if bases and unscale(b)[0] in bases][:MAX_OPEN_INTEREST_CALLS]
-    interest = dict(zip(wanted, client.parallel(*[(_open_interest, client, s) for s in wanted]), strict=True)) \
-        if wanted else {}
+    interest = client.each(_open_interest, portfolio_symbols([(s, b, q) for _, s, b, q, *_ in items], bases))
     return [
         row(NAME, symbol, base, rate, minutes / 60.0, next_ms, item.get("markPrice"), quote=quote,
             index=item.get("indexPrice"), predicted_rate=item.get("forecastFundingRate"),

@@ -86,21 +86,28 @@ def num(v):
         return VALUE
 
 
-def mul(a, b):
+def _arith(op, a, b):
+    """``a op b`` as Excel does it: operands read as numbers, the first error wins."""
     a, b = num(a), num(b)
-    return a if isinstance(a, XlErr) else b if isinstance(b, XlErr) else a * b
+    if isinstance(a, XlErr):
+        return a
+    return b if isinstance(b, XlErr) else op(a, b)
+
+
+def mul(a, b):
+    return _arith(lambda x, y: x * y, a, b)
 
 
 def div(a, b):
-    a, b = num(a), num(b)
-    if isinstance(a, XlErr) or isinstance(b, XlErr):
-        return a if isinstance(a, XlErr) else b
-    return XlErr("#DIV/0!") if b == 0 else a / b
+    return _arith(lambda x, y: XlErr("#DIV/0!") if y == 0 else x / y, a, b)
 
 
 def sub(a, b):
-    a, b = num(a), num(b)
-    return a if isinstance(a, XlErr) else b if isinstance(b, XlErr) else a - b
+    return _arith(lambda x, y: x - y, a, b)
+
+
+def add(a, b):
+    return _arith(lambda x, y: x + y, a, b)
 
 
 def total(values):
@@ -307,8 +314,7 @@ def compute(book: Book) -> dict:
         div(out[(H, f"J{t}")], out[(H, f"B{t}")]) if positive else "")
     cash = book.get(P, f"I{L.CASH_ROW}")
     portfolio_total = total(out[(P, f"I{L.PORTFOLIO_FIRST_ROW + i}")] for i in range(L.PORTFOLIO_ROWS))
-    out[(P, f"I{L.CASH_ROW + 1}")] = (portfolio_total if isinstance(portfolio_total, XlErr)
-                                      else _add(portfolio_total, cash))
+    out[(P, f"I{L.CASH_ROW + 1}")] = add(portfolio_total, cash)
 
     exposure, short, cost = (out[(H, f"{c}{t}")] for c in "SJO")
     out[(SC, "B4")], out[(SC, "B5")], out[(SC, "B6")] = exposure, short, cost
@@ -325,11 +331,6 @@ def compute(book: Book) -> dict:
     status = book.get(L.FUNDING, L.STATUS_CELL)
     out[("Start", _start_status_cell())] = None if is_blank(status) else status
     return {key: _result(value) for key, value in out.items()}
-
-
-def _add(a, b):
-    a, b = num(a), num(b)
-    return a if isinstance(a, XlErr) else b if isinstance(b, XlErr) else a + b
 
 
 def _result(value):
