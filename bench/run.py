@@ -188,6 +188,36 @@ def bench_refresh(full: bool):
         server.stop()
 
 
+# ---------------------------------------------------------------- backtest
+
+def backtest_data(steps: int, assets: int = 20, per_day: int = 1, seed: int = 11):
+    """Random-walk prices, a policy that moves between 40% and 80% now and then, funding every 8 h."""
+    rng = np.random.default_rng(seed)
+    vol = 0.035 / np.sqrt(per_day)
+    prices = 100 * np.exp(np.cumsum(rng.normal(0, vol, (steps, assets)), axis=0))
+    regime = (np.arange(steps) // (30 * per_day)) % 2
+    targets = np.where(regime[:, None] == 1, 0.8, 0.4) + rng.normal(0, 0.01, (steps, assets))
+    every = max(per_day // 3, 1)  # funding steps: every 8 hours (daily steps carry three rates summed)
+    rates = np.where((np.arange(steps) % every == 0)[:, None], rng.normal(1e-4, 2e-4, (steps, assets)), 0.0)
+    return prices, np.full(assets, 2.0), targets, rates
+
+
+def bench_backtest():
+    from tests.backtest_loop import plain_simulation
+    from xlhedge.engine.backtest import simulate
+
+    costs = dict(band=0.05, fee_rate=0.0005, slippage_rate=0.0002, leverage=3.0, maintenance_margin=0.004)
+    for label, steps, per_day in (("20x4y_daily", 4 * 365, 1), ("20x1y_hourly", 365 * 24, 24)):
+        data = backtest_data(steps, per_day=per_day)
+        lists = [a.tolist() for a in data]
+        t_ours, ours = median_time(lambda d=data: simulate(*d, **costs), repeats=5)
+        t_loop, loop = median_time(lambda x=lists: plain_simulation(*x, *costs.values()), repeats=1, warmup=0)
+        assert np.allclose(ours.value_hedged, loop["value_hedged"], rtol=1e-9)
+        assert (ours.rebalances, ours.liquidations) == (loop["rebalances"], loop["liquidations"])
+        report(f"backtest_{label}_vs_plain_loop", t_ours, t_loop, (">=", 20),
+               note=f"  ({ours.rebalances} rebalances, {len(ours.liquidations)} liquidations; same results)")
+
+
 # ---------------------------------------------------------------- headless commands
 
 def bench_headless():
@@ -273,6 +303,9 @@ MEMORY_SNIPPETS = {  # name -> (the same imports only, the work)
     "beta_50x17520": (
         "import numpy as np; from bench.run import beta_data; from xlhedge.udfs import BETA_HEDGE",
         "a, b = beta_data(); BETA_HEDGE(np.ones((1, 50)), a, b[:, None])"),
+    "backtest_20x1y_hourly": (
+        "import numpy as np; from bench.run import backtest_data; from xlhedge.engine.backtest import simulate",
+        "p, c, t, r = backtest_data(8760, per_day=24); simulate(p, c, t, r, band=0.05, fee_rate=0.0005)"),
     "refresh_7x300": (
         "import os; from xlhedge.market.loopback import LoopbackExchanges, many_contracts;"
         "from xlhedge.market import funding_snapshot",
@@ -298,7 +331,7 @@ def bench_memory():
               f"ratio={peak / base:.2f}x  (extra {peak - base:.0f}MiB)", flush=True)
 
 
-GROUPS = {"arrays": bench_arrays, "beta": bench_beta, "refresh": bench_refresh,
+GROUPS = {"arrays": bench_arrays, "beta": bench_beta, "refresh": bench_refresh, "backtest": bench_backtest,
           "headless": bench_headless, "template": bench_template, "memory": bench_memory}
 
 

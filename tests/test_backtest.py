@@ -1,0 +1,93 @@
+"""The backtest engine: a three-step example worked by hand, equality with a plain loop written
+apart (tests/backtest_loop.py), and invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.backtest_loop import plain_simulation
+from xlhedge.engine.backtest import hedge_effectiveness, max_drawdown, simulate
+
+
+def test_three_steps_worked_by_hand():
+    # 1 coin at 100, 90, 110; half hedged; 0.1% fee; funding +0.1% then -0.2%
+    r = simulate([100, 90, 110], [1], 0.5, [[0], [0.001], [-0.002]], fee_rate=0.001)
+    # open: 0.5 coin short at 100, fee 0.05
+    # step 1: short gains 0.5 x 10 = 5, receives 0.5 x 90 x 0.001 = 0.045
+    # step 2: short loses 0.5 x 20 = 10, pays 0.5 x 110 x 0.002 = 0.11
+    assert r.value_unhedged.tolist() == [100, 90, 110]
+    assert r.value_hedged.tolist() == pytest.approx([99.95, 94.995, 104.885])
+    assert r.funding_cost == pytest.approx(0.065)  # paid 0.11, received 0.045
+    assert (r.fees, r.slippage, r.rebalances, r.liquidations) == (pytest.approx(0.05), 0.0, 0, [])
+    assert r.short_coins[:, 0].tolist() == [0.5, 0.5, 0.5]
+
+
+def test_a_liquidated_short_loses_its_margin_and_is_reopened():
+    # 3x: liquidated at 100 x (4/3) / 1.004 = 132.80; the price jumps to 140
+    r = simulate([100, 140, 150], [1], 1.0)
+    assert r.liquidations == [(1, 0)]
+    margin = 100 / 3
+    assert r.value_hedged[1] == pytest.approx(140 - margin)  # not 140 - 40: the margin is all it loses
+    assert r.rebalances == 1 and r.short_coins[1, 0] == 1.0  # re-hedged at 140's close
+    assert r.value_hedged[2] == pytest.approx(150 - margin - 10)  # coins at 150; the new short loses 10
+    kept = simulate([100, 140, 150], [1], 1.0, top_up=True)
+    assert kept.liquidations == [] and kept.top_ups == [(1, 0)]
+    assert kept.value_hedged.tolist() == pytest.approx([100, 100, 100])
+
+
+def test_a_full_static_hedge_without_costs_keeps_the_value_constant():
+    rng = np.random.default_rng(7)
+    prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, (500, 3)), axis=0).clip(-0.6, 0.6))
+    r = simulate(prices, [1, 2, 3], 1.0, leverage=1, maintenance_margin=0.0, cash=50)
+    assert np.allclose(r.value_hedged, r.value_hedged[0])
+    assert r.value_hedged[0] == pytest.approx(prices[0] @ [1, 2, 3] + 50)
+    assert r.effectiveness == pytest.approx(1.0) and r.max_drawdown[1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_funding_summed_is_the_notional_weighted_rates():
+    rng = np.random.default_rng(3)
+    prices = 50 + rng.uniform(0, 5, (200, 2))
+    rates = np.where(rng.uniform(size=(200, 2)) < 1 / 8, rng.normal(0, 1e-4, (200, 2)), 0.0)
+    r = simulate(prices, [10, 4], 0.6, rates, band=1.0)  # never rebalances
+    shorts = np.array([10, 4]) * 0.6
+    assert r.funding_cost == pytest.approx(-(prices[1:] * rates[1:] * shorts).sum())
+
+
+def test_effectiveness_and_drawdown_by_hand():
+    assert max_drawdown([100, 120, 90, 130, 65]) == pytest.approx(0.5)
+    assert hedge_effectiveness([100, 110, 99], [100, 105, 99.75]) == pytest.approx(0.75)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), assets=st.integers(1, 4), top_up=st.booleans(),
+       band=st.sampled_from([0.0, 0.02, 0.1]), leverage=st.sampled_from([1.5, 3.0, 10.0]))
+def test_equals_the_plain_loop(seed, assets, top_up, band, leverage):
+    rng = np.random.default_rng(seed)
+    steps = 120
+    prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.05, (steps, assets)), axis=0))
+    coins = rng.choice([0.0, 0.5, 3.0], assets)
+    targets = np.clip(rng.normal(0.6, 0.3, (steps, assets)), 0, 1.5)
+    rates = np.where(rng.uniform(size=(steps, assets)) < 0.3, rng.normal(0, 5e-4, (steps, assets)), 0.0)
+    kwargs = dict(band=band, fee_rate=0.0005, slippage_rate=0.0002, leverage=leverage, maintenance_margin=0.005,
+                  cash=10.0, top_up=top_up)
+    ours = simulate(prices, coins, targets, rates, **kwargs)
+    loop = plain_simulation(prices.tolist(), coins.tolist(), targets.tolist(), rates.tolist(), band, 0.0005,
+                            0.0002, leverage, 0.005, cash=10.0, top_up=top_up)
+    assert ours.value_unhedged == pytest.approx(loop["value_unhedged"], rel=1e-12)
+    assert ours.value_hedged == pytest.approx(loop["value_hedged"], rel=1e-9)
+    for key in ("funding_cost", "fees", "slippage"):
+        assert getattr(ours, key) == pytest.approx(loop[key], rel=1e-9, abs=1e-9), key
+    assert (ours.rebalances, ours.liquidations, ours.top_ups) == (
+        loop["rebalances"], loop["liquidations"], loop["top_ups"])
+
+
+def test_bad_input_is_refused_in_words():
+    with pytest.raises(ValueError, match="at least 2 steps"):
+        simulate([100], [1], 0.5)
+    with pytest.raises(ValueError, match="target_ratio must be finite and >= 0"):
+        simulate([100, 101], [1], -0.5)
+    with pytest.raises(ValueError, match="leverage must be >= 1"):
+        simulate([100, 101], [1], 0.5, leverage=0.5)
