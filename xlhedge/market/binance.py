@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client
-from xlhedge.market.parsing import after_newest, collect_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
+from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
 
 NAME = "binance"
 SYMBOL_FORMAT = "{}USDT"
@@ -58,17 +58,17 @@ def _open_interest(client: Client, symbol: str) -> float | None:
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None) -> list[tuple]:
     """(time ms, rate) oldest first; pages of 1000 forwards from ``start``."""
-    return collect_pages(
+    return forward_pages(
         lambda c: client.get("/fapi/v1/fundingRate",
                              {"symbol": symbol, "startTime": c, "endTime": end, "limit": 1000}),
         lambda p: (int(p["fundingTime"]), float(p["fundingRate"])),
-        1000, start, lambda c: c <= end, after_newest, bar)
+        1000, start, end, bar)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
     """(open time ms, close) oldest first; klines in pages of 1500."""
-    return collect_pages(
+    return forward_pages(
         lambda c: client.get("/fapi/v1/klines", {"symbol": symbol, "interval": KLINE_INTERVALS[interval],
                                                  "startTime": c, "endTime": end, "limit": 1500}),
         lambda k: (int(k[0]), float(k[4])),
-        1500, start, lambda c: c <= end, after_newest, bar)
+        1500, start, end, bar)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client, Envelope
-from xlhedge.market.parsing import after_newest, collect_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
+from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
 
 NAME = "bingx"
 SYMBOL_FORMAT = "{}-USDT"
@@ -49,20 +49,18 @@ def _open_interest_usd(client: Client, symbol: str) -> float | None:
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
     """(time ms, rate) oldest first; pages of 1000 forwards from ``start``."""
-    rows = collect_pages(
+    return forward_pages(
         lambda c: client.data("/openApi/swap/v2/quote/fundingRate",
                               {"symbol": symbol, "startTime": c, "endTime": end, "limit": 1000}),
         lambda p: (int(p["fundingTime"]), float(p["fundingRate"])),
-        1000, start, lambda c: c <= end, after_newest, bar)
-    return sorted(set(rows))
+        1000, start, end, bar)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
     """(open time ms, close) oldest first; v3 klines, 1440 a page."""
-    rows = collect_pages(
+    return forward_pages(
         lambda c: client.data("/openApi/swap/v3/quote/klines",
                               {"symbol": symbol, "interval": KLINE_INTERVALS[interval],
                                "startTime": c, "endTime": end, "limit": 1440}),
         lambda k: (int(k["time"]), float(k["close"])),
-        1440, start, lambda c: c <= end, after_newest, bar)
-    return sorted(set(rows))
+        1440, start, end, bar)

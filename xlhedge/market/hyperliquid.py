@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from xlhedge.market.http import Client
-from xlhedge.market.parsing import after_newest, collect_pages, row, to_float
+from xlhedge.market.parsing import forward_pages, row, to_float
 
 NAME = "hyperliquid"
 SYMBOL_FORMAT = "{}"
@@ -36,10 +36,10 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
     """(time ms, rate) oldest first; at most 500 per answer, paged forwards."""
-    return collect_pages(
+    return forward_pages(
         lambda c: client.post("/info", {"type": "fundingHistory", "coin": symbol, "startTime": c, "endTime": end}),
         lambda p: (int(p["time"]), float(p["fundingRate"])),
-        500, start, lambda c: c <= end, after_newest, bar)
+        500, start, end, bar)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
@@ -47,8 +47,8 @@ def price_history(client: Client, symbol: str, interval: str, start: int, end: i
 
     The first candle of an answer can open before ``start``; the caller trims it.
     """
-    return collect_pages(
+    return forward_pages(
         lambda c: client.post("/info", {"type": "candleSnapshot", "req": {
             "coin": symbol, "interval": interval, "startTime": c, "endTime": end}}),
         lambda k: (int(k["t"]), float(k["c"])),
-        500, start, lambda c: c <= end, after_newest, bar)
+        500, start, end, bar)

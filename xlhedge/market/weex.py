@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client
-from xlhedge.market.parsing import after_newest, collect_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
+from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
 
 NAME = "weex"
 SYMBOL_FORMAT = "{}USDT"
@@ -60,20 +60,18 @@ def _open_interest(client: Client, symbol: str) -> float | None:
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
     """(time ms, rate) oldest first; pages of 1000 forwards from ``start``."""
-    rows = collect_pages(
+    return forward_pages(
         lambda c: _bare(client, "/capi/v3/market/fundingRate",
                         {"symbol": symbol, "startTime": c, "endTime": end, "limit": 1000}),
         lambda p: (int(p["fundingTime"]), float(p["fundingRate"])),
-        1000, start, lambda c: c <= end, after_newest, bar)
-    return sorted(set(rows))
+        1000, start, end, bar)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
     """(open time ms, close) oldest first; historyKlines, 100 a page, Binance-style rows."""
-    rows = collect_pages(
+    return forward_pages(
         lambda c: _bare(client, "/capi/v3/market/historyKlines",
                         {"symbol": symbol, "interval": KLINE_INTERVALS[interval], "startTime": c,
                          "endTime": end, "limit": HISTORY_KLINES_LIMIT}),
         lambda k: (int(k[0]), float(k[4])),
-        HISTORY_KLINES_LIMIT, start, lambda c: c <= end, after_newest, bar)
-    return sorted(set(rows))
+        HISTORY_KLINES_LIMIT, start, end, bar)
