@@ -179,7 +179,7 @@ class Client:
 
     def _sleep(self, delay: float, endpoint: str, last: str) -> None:
         if delay >= self.remaining():
-            raise ExchangeError(self.exchange, endpoint, f"{last}; retry would pass the timeout")
+            raise ExchangeError(self.exchange, endpoint, f"{last}, and a retry would pass the timeout")
         time.sleep(delay)
 
 

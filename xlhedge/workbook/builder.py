@@ -232,7 +232,8 @@ class TemplateBuilder:
             ("Buttons", f.subtitle, 20),
             ("'Enable functions' (Windows) imports the xlhedge formulas into this workbook once; "
              "'Refresh market data' fetches funding rates and prices (Windows and Mac). Both need "
-             "xlhedge installed: see install/ in the xlhedge project.", f.text, 48),
+             "xlhedge installed: see install/ in the xlhedge project. If one does not work, run "
+             "'xlhedge doctor xlhedge.xlsm' in a terminal: it says what is wrong and what to run.", f.text, 62),
         ]
         row = 3
         for text, fmt, height in rows:
