@@ -24,7 +24,7 @@ def test_demo_without_network(tmp_path):
     out = run("demo", "--timeout", "2", env=dead, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "no exchange answered; using the bundled SAMPLE snapshot" in out.stdout
-    assert "$160,000" in out.stdout and "TOTAL" in out.stdout
+    assert "$243,544" in out.stdout and "TOTAL" in out.stdout  # 40% of 5 x 91,250.40 + 50 x 3,052.18
     assert (tmp_path / "xlhedge.xlsm").exists()
     assert "Traceback" not in out.stderr
 
@@ -33,8 +33,12 @@ def test_demo_live(tmp_path, exchanges, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo.xlsm")]) == 0
     out = capsys.readouterr().out
     assert "live from binance, bybit, okx, hyperliquid" in out
-    # BTC short 100k at the loopback's Binance mark 60,000: 1.666 contracts
-    assert "1.666" in out
+    # 5 BTC and 50 ETH at the loopback's Binance marks 60,000 and 3,000, 40% short: 2 BTC, 20 ETH
+    btc = next(line for line in out.splitlines() if line.strip().startswith("BTC "))
+    eth = next(line for line in out.splitlines() if line.strip().startswith("ETH "))
+    assert "$300,000" in btc and "$120,000" in btc and " 2 " in btc and "40.0%" in btc
+    assert "$150,000" in eth and "$60,000" in eth and " 20 " in eth
+    assert "$180,000" in out
 
 
 def test_plan_formats_match_the_workbook_formulas(book, capsys):
@@ -163,12 +167,15 @@ def test_no_command_overwrites_an_edited_workbook_without_force(tmp_path):
     assert run("demo", "--offline", cwd=tmp_path).returncode == 0
     book = tmp_path / "xlhedge.xlsm"
     wb = openpyxl.load_workbook(book, keep_vba=True)
-    wb[L.PORTFOLIO]["B5"] = 7  # the user's edit: 7 BTC
+    wb[L.PORTFOLIO]["B5"] = 7  # the user's edits: 7 BTC, valued at $50,000
+    wb[L.PORTFOLIO]["C5"] = 50000
     wb.save(book)
     out = run("demo", "--timeout", "1", env=dead, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "kept your existing xlhedge.xlsm" in out.stdout and "Your portfolio" in out.stdout
-    assert "$350,000" in out.stdout  # 7 BTC at the typed $50,000: the user's plan, not the sample's
+    btc = next(line for line in out.stdout.splitlines() if line.strip().startswith("BTC "))
+    assert "$350,000" in btc  # 7 BTC at the typed $50,000: the user's plan, not the sample's
+    assert " 2.8 " in btc and "$140,000" in btc  # 40% of 7 coins, at the same price
     assert openpyxl.load_workbook(book)[L.PORTFOLIO]["B5"].value == 7
     out = run("template", "--out", "xlhedge.xlsm", cwd=tmp_path)
     assert out.returncode == 1 and "already exists" in out.stderr and "--force" in out.stderr

@@ -109,7 +109,7 @@ def test_a_users_own_formula_goes_through_the_general_evaluator(book):
 CASES = [  # (row, settings, cell that says why, words of the message)
     ({"asset": "ETH", "quantity": "fifty"}, {}, "Portfolio!B6", "quantity is text"),
     ({"asset": "ETH", "quantity": -20}, {}, "Portfolio!B6", "quantity is negative"),
-    ({"asset": "ETH", "quantity": 50, "typed_price": "3000"}, {}, "Portfolio!C6", "price is text"),
+    ({"asset": "ETH", "quantity": 50, "typed_price": "3000"}, {}, "Portfolio!C6", "Value at is text"),
     ({"asset": "ETH", "quantity": 50, "exchange": "kraken"}, {}, "Portfolio!G6", "exchange 'kraken' is not supported"),
     ({"asset": "SOL", "quantity": 1000, "hedge_with": "BTC perp"}, {}, "Portfolio!F6", "has no beta"),
     ({"asset": "ETH", "quantity": 50}, {"DefaultExchange": "ftx"}, "Settings!B14", "exchange 'ftx' is not supported"),

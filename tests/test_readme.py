@@ -96,4 +96,4 @@ def test_first_command_on_a_fresh_copy_prints_a_plan(tmp_path, exchanges):
     out = subprocess.run(["bash", "-c", SETUP], capture_output=True, text=True, cwd=clone, env=env, timeout=900)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Market data: live from binance, bybit, okx, hyperliquid" in out.stdout
-    assert "TOTAL" in out.stdout and "$160,000" in out.stdout
+    assert "TOTAL" in out.stdout and "$180,000" in out.stdout  # 40% of 5 x 60,000 + 50 x 3,000 (loopback marks)

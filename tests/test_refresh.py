@@ -307,7 +307,8 @@ def test_workbook_plan_and_refresh_agree_on_the_contract(book, exchanges):
     wb.save(book)
     values, plan = hedge_and_plan()
     assert values[("Hedge", f"F{r}")] == pytest.approx(0.00018617)
-    assert values[("Portfolio", "D5")] == 50000  # the typed price still wins for the spot value
+    # no typed price: the named contract's own mark values the coins and sizes the short
+    assert values[("Portfolio", "D5")] == values[("Hedge", f"K{r}")] == pytest.approx(93972.1)
     assert plan["contract"].iloc[0] == "BTCUSDC"
     assert plan["funding_rate"].iloc[0] == pytest.approx(0.00018617)
     assert plan["short_notional"].iloc[0] == pytest.approx(values[("Hedge", f"J{r}")])

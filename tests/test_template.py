@@ -72,8 +72,8 @@ def test_sheets_names_validations_chart_and_conf(built_template):
     # the Refresh button starts its own Python whatever the ribbon's UDF-server switch says
     assert (conf["A2"].value, conf["B2"].value) == ("USE UDF SERVER", "False")
     portfolio = wb[L.PORTFOLIO]
-    assert [portfolio[f"{c}5"].value for c in "ABC"] == ["BTC", 5, 50000]
-    assert [portfolio[f"{c}6"].value for c in "ABC"] == ["ETH", 50, 3000]
+    assert [portfolio[f"{c}5"].value for c in "ABC"] == ["BTC", 5, None]  # valued at the live mark
+    assert [portfolio[f"{c}6"].value for c in "ABC"] == ["ETH", 50, None]
     assert portfolio[f"I{L.CASH_ROW}"].value == 100000
     assert portfolio["A5"].protection.locked is False and portfolio["I5"].protection.locked is True
     assert portfolio.protection.sheet and wb[L.HEDGE].protection.sheet
@@ -111,9 +111,9 @@ def _engine_plan(adjust: bool):
     # the USDT contract by its symbol: the sample lists BTCUSDC first, as Binance does
     snap = sample_snapshot(["binance"]).set_index("symbol")
     out = {}
-    for asset, qty, price in (("BTC", 5, 50000.0), ("ETH", 50, 3000.0)):
-        spot = qty * price
+    for asset, qty in (("BTC", 5), ("ETH", 50)):
         rate, hours, mark = snap.loc[f"{asset}USDT", ["funding_rate", "interval_hours", "mark_price"]]
+        spot = qty * mark
         ratio = engine.hedge_ratio("neutral", 0.5, rate if adjust else np.nan, hours)
         notional = spot * ratio
         out[asset] = {
@@ -140,16 +140,17 @@ def test_hedge_sheet_equals_the_engine(built_template, adjust):
                 ("liq", "N"), ("cost", "O"), ("apr", "P"))}
         assert got == pytest.approx(want, rel=1e-12)
     t = L.HEDGE_TOTAL_ROW
-    assert values[("Hedge", f"B{t}")] == pytest.approx(400_000)
+    assert values[("Hedge", f"B{t}")] == pytest.approx(608_861)  # 5 x 91,250.40 + 50 x 3,052.18
     assert values[("Hedge", f"J{t}")] == pytest.approx(sum(p["notional"] for p in plan.values()))
-    assert values[("Hedge", f"J{t}")] == pytest.approx(160_000)  # neutral, conviction 0.5: 40 %
+    assert values[("Hedge", f"J{t}")] == pytest.approx(243_544.4)  # neutral, conviction 0.5: 40 %
     assert values[("Hedge", f"O{t}")] == pytest.approx(sum(p["cost"] for p in plan.values()))
-    assert values[("Portfolio", f"I{L.CASH_ROW + 1}")] == pytest.approx(500_000)
+    assert values[("Portfolio", f"I{L.CASH_ROW + 1}")] == pytest.approx(708_861)
 
 
 def test_scenarios_equal_the_engine(values):
     exposure, short, cost = (values[("Scenarios", c)] for c in ("B4", "B5", "B6"))
-    assert (exposure, short) == pytest.approx((400_000, 160_000))
+    # 5 x 91,250.40 + 50 x 3,052.18 (the sample's marks) = 608,861; 40% of it short
+    assert (exposure, short) == pytest.approx((608_861, 243_544.4))
     table = engine.scenario_table(exposure, short, funding_cost=cost)
     for i, row in enumerate(table.itertuples()):
         r = L.SCENARIO_FIRST_ROW + i
@@ -184,9 +185,55 @@ def test_libreoffice_renders_every_sheet(built_template, tmp_path):
         assert 0.001 < dark < 0.5, f"{page.name} looks blank or black ({dark:.4f})"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "#NAME?" not in text and "#VALUE!" not in text
-    assert "$160,000" in text  # total short on the Hedge sheet
+    assert "$243,544" in text  # total short on the Hedge sheet
 
 
 def test_committed_workbook_exists_and_is_small():
     assert COMMITTED.exists()
     assert COMMITTED.stat().st_size < 200_000
+
+
+def _funding_row(path, symbol: str, exchange: str = "binance") -> int:
+    ws = openpyxl.load_workbook(path)[L.FUNDING]
+    for r in range(L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW + 1):
+        if (ws[f"{L.FUNDING_COL['exchange']}{r}"].value, ws[f"{L.FUNDING_COL['symbol']}{r}"].value) == (
+                exchange, symbol):
+            return r
+    raise AssertionError(f"{symbol} not in the template's Funding sheet")
+
+
+@pytest.mark.parametrize("btc_mark, eth_mark", [(91250.4, 3052.18), (12345.67, 987.65), (250000.0, 9999.0)])
+def test_the_hedge_is_sized_in_coins_at_any_mark(built_template, btc_mark, eth_mark):
+    """5 BTC and 50 ETH at a neutral 40%: 2 BTC and 20 ETH short, whatever the marks."""
+    mark = L.FUNDING_COL["mark_price"]
+    inputs = {(L.FUNDING, f"{mark}{_funding_row(built_template, 'BTCUSDT')}"): btc_mark,
+              (L.FUNDING, f"{mark}{_funding_row(built_template, 'ETHUSDT')}"): eth_mark,
+              (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
+    values = evaluate_workbook(built_template, inputs)
+    r = L.HEDGE_FIRST_ROW
+    assert values[(L.HEDGE, f"H{r}")] == values[(L.HEDGE, f"H{r + 1}")] == pytest.approx(0.4)
+    assert values[(L.HEDGE, f"L{r}")] == pytest.approx(2.0)
+    assert values[(L.HEDGE, f"L{r + 1}")] == pytest.approx(20.0)
+    assert values[(L.HEDGE, f"K{r}")] == pytest.approx(btc_mark)  # the value and the short use one price
+    assert values[(L.HEDGE, f"B{r}")] == pytest.approx(5 * btc_mark)
+    assert values[(L.HEDGE, f"J{r + 1}")] == pytest.approx(0.4 * 50 * eth_mark)
+    assert values[(L.HEDGE, f"T{r}")] == values[(L.HEDGE, f"T{r + 1}")] == pytest.approx(0.4)
+
+
+def test_a_typed_value_overrides_the_mark_for_value_and_contracts_alike(built_template):
+    inputs = {(L.PORTFOLIO, "C5"): 50000, (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
+    values = evaluate_workbook(built_template, inputs)
+    r = L.HEDGE_FIRST_ROW
+    assert values[(L.PORTFOLIO, "D5")] == 50000 and values[(L.HEDGE, f"B{r}")] == pytest.approx(250_000)
+    assert values[(L.HEDGE, f"K{r}")] == 50000
+    assert values[(L.HEDGE, f"L{r}")] == pytest.approx(2.0)  # 40% of 5 coins, not 100k / 91,250 = 1.095
+    assert values[(L.HEDGE, f"T{r}")] == pytest.approx(0.4)
+
+
+def test_hedged_fraction_shows_what_rounding_leaves(built_template):
+    """3.3333 BTC at 40% is 1.33332 BTC; rounded down to 0.001: 1.333 short, 1.333 / 3.3333 hedged."""
+    inputs = {(L.PORTFOLIO, "B5"): 3.3333, (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
+    values = evaluate_workbook(built_template, inputs)
+    r = L.HEDGE_FIRST_ROW
+    assert values[(L.HEDGE, f"L{r}")] == pytest.approx(1.333)
+    assert values[(L.HEDGE, f"T{r}")] == pytest.approx(1.333 / 3.3333)

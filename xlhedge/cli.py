@@ -168,8 +168,8 @@ def cmd_demo(args) -> int:
     if kept:
         print("Your portfolio and settings, from the workbook:\n")
     else:
-        print("Sample portfolio: the article's defensive example (BTC $250k, ETH $150k, cash $100k), "
-              "neutral outlook.\n")
+        print("Sample portfolio: 5 BTC and 50 ETH valued at the live marks, $100k of cash, neutral outlook "
+              "(40%: 2 BTC and 20 ETH short).\n")
     _print_plan(out, "table")
     print(f"\nOpen {out} in Excel to change holdings and settings; see README.md.")
     return 0

@@ -24,13 +24,13 @@ from xlhedge.workbook import model
 PLAN_COLUMNS = [
     "asset", "spot_value", "hedge_with", "perp", "exchange", "contract", "funding_rate", "interval_hours",
     "hedge_ratio", "beta", "short_notional", "mark_price", "contracts", "margin", "liquidation_price",
-    "funding_cost", "funding_apr", "short_held", "rebalance", "problem",
+    "funding_cost", "funding_apr", "short_held", "rebalance", "hedged_fraction", "problem",
 ]
 #: Hedge sheet column of each numeric plan column.
 HEDGE_COLUMN = {"spot_value": "B", "funding_rate": "F", "interval_hours": "G", "hedge_ratio": "H", "beta": "I",
                 "short_notional": "J", "mark_price": "K", "contracts": "L", "margin": "M",
                 "liquidation_price": "N", "funding_cost": "O", "funding_apr": "P", "short_held": "Q",
-                "rebalance": "R"}
+                "rebalance": "R", "hedged_fraction": "T"}
 
 
 @dataclass
@@ -79,7 +79,7 @@ def problem(inputs: Inputs, i: int, row: dict) -> str:
         return f"{asset} ({cell}): exchange '{exchange}' is not supported; choose one of {', '.join(L.EXCHANGES)}"
     spot = _message(row["B"])
     if spot:
-        col = "B" if "quantity" in spot else "C" if "price is text" in spot else (
+        col = "B" if "quantity" in spot else "C" if "Value at is text" in spot else (
             "G" if typed.get("exchange") else "A")
         return f"{asset} ({L.PORTFOLIO}!{col}{r}): {spot.split(' ', 1)[1]}"
     if np.isnan(_number(row["B"])):
@@ -101,7 +101,7 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
     records, rows_at = [], []
     for i in range(L.PORTFOLIO_ROWS):
         hr = L.HEDGE_FIRST_ROW + i
-        row = {col: inputs.values.get((L.HEDGE, f"{col}{hr}")) for col in "ABCDEFGHIJKLMNOPQRS"}
+        row = {col: inputs.values.get((L.HEDGE, f"{col}{hr}")) for col in "ABCDEFGHIJKLMNOPQRST"}
         if not row["A"]:
             continue
         rec = {"asset": row["A"], "hedge_with": row["C"], "perp": row["D"], "exchange": row["E"]}
@@ -149,6 +149,7 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
             "Ratio": f"{r.hedge_ratio:.1%}" if np.isfinite(r.hedge_ratio) else "",
             "Short (USD)": usd(r.short_notional),
             "Contracts": "" if not np.isfinite(r.contracts) else f"{r.contracts:,.6g}",
+            "Hedged": "" if not np.isfinite(r.hedged_fraction) else f"{r.hedged_fraction:.1%}",
             "Margin": usd(r.margin), "Liq. price": price(r.liquidation_price),
             f"Funding {horizon_days:g}d": usd(r.funding_cost),
             "Funding APR": "" if not np.isfinite(r.funding_apr) else f"{r.funding_apr:.2%}",
@@ -156,6 +157,7 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
         })
     rows.append({"Asset": "TOTAL", "Spot": usd(t["spot_value"]), "Perp": "",
                  "Ratio": f"{t['hedge_ratio']:.1%}", "Short (USD)": usd(t["short_notional"]), "Contracts": "",
+                 "Hedged": "",
                  "Margin": usd(t["margin"]), "Liq. price": "", f"Funding {horizon_days:g}d": usd(t["funding_cost"]),
                  "Funding APR": "", "Rebalance": usd(t["rebalance"])})
     text = pd.DataFrame(rows).to_string(index=False)
@@ -163,4 +165,6 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
     if left_out:
         text += "\nLeft out of the totals:\n" + "\n".join(f"  {p}" for p in left_out)
     return (text + "\nFunding cost > 0 = you pay; < 0 = the short is paid (positive rates pay shorts)."
+            "\nHedged = coins short / coins held after rounding the contracts down (BTC perp: short / "
+            "BTC-equivalent)."
             "\nLiquidation price: isolated short at the Settings leverage; your coins do not protect it.")

@@ -29,9 +29,9 @@ HEADER_FILL = "#1F4E78"
 TOTAL_FILL = "#DDEBF7"
 FONT = "Calibri"
 
-SAMPLE_PORTFOLIO = (  # the article's defensive example: BTC $250k, ETH $150k, cash $100k
-    {"asset": "BTC", "quantity": 5, "typed_price": 50000, "hedge_with": "own perp", "current_short": 0},
-    {"asset": "ETH", "quantity": 50, "typed_price": 3000, "hedge_with": "own perp", "current_short": 0},
+SAMPLE_PORTFOLIO = (  # the article's defensive example (5 BTC, 50 ETH, cash), valued at the live marks
+    {"asset": "BTC", "quantity": 5, "hedge_with": "own perp", "current_short": 0},
+    {"asset": "ETH", "quantity": 50, "hedge_with": "own perp", "current_short": 0},
 )
 SAMPLE_CASH = 100000
 
@@ -101,10 +101,10 @@ def _f(values: dict | None, sheet: str, cell: str):
 
 #: What a Portfolio row's spot value says instead of a number (Portfolio!I, shown again on the Hedge sheet).
 MSG_QTY_TEXT = "#VALUE! quantity is text: type a number"
-MSG_PRICE_TEXT = "#VALUE! your price is text: type a number or leave it empty"
+MSG_PRICE_TEXT = "#VALUE! Value at is text: type a number or leave it empty"
 MSG_QTY_NEGATIVE = "#VALUE! quantity is negative: type 0 or more"
 MSG_NO_PRICE = "#N/A no price on "
-MSG_NO_PRICE_TAIL = ": refresh market data, check the exchange, or type a price"
+MSG_NO_PRICE_TAIL = ": refresh market data, check the exchange, or type a price in Value at"
 
 
 def funding_lookup(values: str, key: str) -> str:
@@ -171,7 +171,7 @@ class TemplateBuilder:
         areas = {
             "Start": "A1:E26",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
-            L.HEDGE: f"A1:S{L.HEDGE_TOTAL_ROW + 2}",
+            L.HEDGE: f"A1:T{L.HEDGE_TOTAL_ROW + 2}",
             L.SCENARIOS: f"A1:N{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.BETA_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.SETTINGS: f"A1:H{L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1}",
@@ -257,16 +257,17 @@ class TemplateBuilder:
         cols = L.PORTFOLIO_COLUMNS
         ws.write("A1", "Portfolio: what you hold", f.title)
         ws.merge_range("A2:J2", "Type in the yellow cells. Asset: a coin (BTC), or an exchange's symbol "
-                                "(BTCUSDC) to hedge with that contract. Price: leave it empty to use the live "
-                                "mark price from the Funding sheet. Hedge with 'BTC perp' for coins without a good "
+                                "(BTCUSDC) to hedge with that contract. Value at: leave it empty to value the coins "
+                                "at the live mark (Funding sheet); a number overrides the mark for the value and "
+                                "the contracts alike. Hedge with 'BTC perp' for coins without a good "
                                 "perpetual; type their beta to BTC, or leave it empty and the refresh "
                                 "estimates it from 180 days of prices.", f.note)
         ws.set_row(1, 46)
-        _widths(ws, {"A": 12, "B": 12, "C": 16, "D": 14, "E": 13, "F": 11, "G": 16, "H": 16, "I": 17, "J": 16})
+        _widths(ws, {"A": 12, "B": 12, "C": 18, "D": 14, "E": 13, "F": 11, "G": 16, "H": 16, "I": 17, "J": 16})
         hr = L.PORTFOLIO_HEADER_ROW
         for _key, (col, header) in cols.items():
             ws.write(f"{col}{hr}", header, f.header)
-        ws.set_row(hr - 1, 34)
+        ws.set_row(hr - 1, 48)
         first, last = L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW
         input_fmt = {"asset": f.in_text, "quantity": f.in_num, "typed_price": f.in_usd,
                      "hedge_with": f.in_text, "beta": f.in_num, "exchange": f.in_text,
@@ -333,14 +334,16 @@ class TemplateBuilder:
         ("Q", "Short held now", 13, "usd"),
         ("R", "Rebalance: add to short (USD)", 15, "usd"),
         ("S", "BTC-equivalent exposure", 15, "usd"),
+        ("T", "Hedged fraction (coins short / coins held)", 15, "pct"),
     )
 
     def hedge(self) -> None:
         ws, f = self.sheets[L.HEDGE], self.fmt
         ws.set_vba_name("Sheet3")
         ws.write("A1", "Hedge plan", f.title)
-        ws.merge_range("A2:S2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
-                                "notional = spot value x hedge ratio (x beta for coins hedged with BTC). "
+        ws.merge_range("A2:T2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
+                                "notional = spot value x hedge ratio (x beta for coins hedged with BTC), at the "
+                                "same price as the spot value, so a 40% hedge shorts 40% of the coins you hold. "
                                 "Contracts are rounded down, so you never short more than planned.", f.note)
         ws.set_row(1, 32)
         hr = L.HEDGE_FIRST_ROW - 1
@@ -367,8 +370,10 @@ class TemplateBuilder:
                 "I": f'=IF(A{r}="","",IF(C{r}="BTC perp",{p}!J{pr},1))',
                 "J": (f'=IF(OR(A{r}="",NOT(ISNUMBER(B{r}))),"",'
                       f'IF(C{r}="BTC perp",BETA_HEDGE(B{r}*H{r},I{r}),B{r}*H{r}))'),
-                "K": (f'=IF(A{r}="","",IFERROR({funding_lookup("MarkPrices", k)},'
-                      f'IF(C{r}="own perp",{p}!D{pr},"")))'),
+                # own perp: the Portfolio's price (the live mark, or the typed override), so the short
+                # in coins is ratio x coins held whatever the price; BTC perp: the BTC mark
+                "K": (f'=IF(A{r}="","",IF(C{r}="own perp",IF(ISNUMBER({p}!D{pr}),{p}!D{pr},""),'
+                      f'IFERROR({funding_lookup("MarkPrices", k)},"")))'),
                 "L": f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(K{r})),HEDGE_CONTRACTS(J{r},K{r}),"")',
                 "M": f'=IF(ISNUMBER(J{r}),J{r}/Leverage,"")',
                 "N": f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(K{r})),LIQ_PRICE(K{r},Leverage,MaintenanceMargin),"")',
@@ -378,6 +383,7 @@ class TemplateBuilder:
                 "R": (f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(B{r})),IF(B{r}>0,'
                       f'HEDGE_REBALANCE(B{r},Q{r},J{r}/B{r},RebalanceBand),""),"")'),
                 "S": f'=IF(ISNUMBER(B{r}),B{r}*IF(C{r}="BTC perp",IF(ISNUMBER(I{r}),I{r},1),1),"")',
+                "T": f'=IF(AND(ISNUMBER(L{r}),ISNUMBER(K{r}),ISNUMBER(S{r})),IF(S{r}>0,L{r}*K{r}/S{r},""),"")',
             }
             for col, _, _, fmt_name in self.HEDGE_COLUMNS:
                 self.formula(L.HEDGE, f"{col}{r}", formulas[col], getattr(f, fmt_name))
@@ -392,9 +398,11 @@ class TemplateBuilder:
                 self.formula(L.HEDGE, f"H{t}", f'=IF(B{t}>0,J{t}/B{t},"")', f.total_pct)
             else:
                 ws.write_blank(f"{col}{t}", None, f.total_blank)
-        ws.merge_range(f"A{t + 2}:S{t + 2}", "Overall ratio (H) = total short / total spot. Funding cost > 0 "
+        ws.merge_range(f"A{t + 2}:T{t + 2}", "Overall ratio (H) = total short / total spot. Funding cost > 0 "
                                              "means you pay, < 0 (green) means the short is paid. Rebalance "
-                                             "> 0: add to the short; < 0: buy back.", f.note)
+                                             "> 0: add to the short; < 0: buy back. Hedged fraction (T) = what "
+                                             "the rounded contracts cover: coins short / coins held (for BTC "
+                                             "perp: short / BTC-equivalent exposure).", f.note)
         self.color_costs(ws, f"O{first}:O{t}")
         ws.freeze_panes(L.HEDGE_FIRST_ROW - 1, 1)
         ws.protect("", {"format_columns": True, "format_rows": True})

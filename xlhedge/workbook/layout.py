@@ -20,7 +20,7 @@ CASH_ROW = PORTFOLIO_LAST_ROW + 2
 PORTFOLIO_COLUMNS = {  # key -> (column letter, header)
     "asset": ("A", "Asset"),
     "quantity": ("B", "Quantity"),
-    "typed_price": ("C", "Your price (optional)"),
+    "typed_price": ("C", "Value at, optional (overrides the mark)"),
     "price": ("D", "Price used"),
     "hedge_with": ("E", "Hedge with"),
     "beta": ("F", "Beta to BTC"),
@@ -57,7 +57,8 @@ SETTING_LIST = (
     Setting("FundingThreshold", "Funding threshold (short's cost per 8h)", 0.0005, "pct4",
             "0.05% per 8h: beyond this the ratio is adjusted"),
     Setting("Adjustment", "Adjustment", 0.3, "pct", "Trim or extend the ratio by this fraction"),
-    Setting("MaxRatio", "Maximum hedge ratio", 1.0, "pct", "100% = never short more than you hold"),
+    Setting("MaxRatio", "Maximum hedge ratio", 1.0, "pct",
+            "Per coin: 100% = short at most its exposure (coins held; BTC perp: value x beta)"),
     Setting("Leverage", "Leverage on the short", 3, "num", "Low leverage keeps liquidation far away"),
     Setting("MaintenanceMargin", "Maintenance margin rate", 0.004, "pct4",
             "From the exchange's margin tiers (0.4% is typical for small BTC positions)"),

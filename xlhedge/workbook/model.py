@@ -279,9 +279,11 @@ def compute(book: Book) -> dict:
             row["J"] = call("BETA_HEDGE", short, row["I"]) if row["C"] == "BTC perp" else short
         if blank:
             row["K"] = ""
+        elif row["C"] == "own perp":  # the Portfolio's price: the value and the contracts use one price
+            row["K"] = d if is_number(d) else ""
         else:
             mark = lookup("mark_price", key)
-            row["K"] = mark if mark is not None else (d if row["C"] == "own perp" else "")
+            row["K"] = "" if mark is None else mark
         both = is_number(row["J"]) and is_number(row["K"])
         row["L"] = call("HEDGE_CONTRACTS", row["J"], row["K"]) if both else ""
         row["M"] = div(row["J"], setting["Leverage"]) if is_number(row["J"]) else ""
@@ -302,6 +304,12 @@ def compute(book: Book) -> dict:
             row["S"] = mul(row["B"], factor)
         else:
             row["S"] = ""
+        if is_number(row["L"]) and is_number(row["K"]) and is_number(row["S"]):
+            positive = gt0(row["S"])
+            row["T"] = (positive if isinstance(positive, XlErr) else
+                        div(mul(row["L"], row["K"]), row["S"]) if positive else "")
+        else:
+            row["T"] = ""
         for col, value in row.items():
             out[(H, f"{col}{hr}")] = value
         hedge_rows.append(row)
