@@ -144,3 +144,29 @@ class TestDomainScenarios:
 
     def test_beta_two_needs_twice_the_notional(self):
         assert e.beta_hedge_notional(100_000, 2.0) == pytest.approx(200_000)
+
+
+class TestLiquidationInScenarios:
+    def test_liquidation_move_by_hand(self):
+        assert e.liquidation_move(3, 0.004) == pytest.approx(4 / 3 / 1.004 - 1)
+        assert e.liquidation_move(1, 0.0) == pytest.approx(1.0)  # 1x, no maintenance: a doubling
+        assert e.liquidation_move(3, 0.004) == pytest.approx(e.liquidation_price(60_000, 3, 0.004) / 60_000 - 1)
+
+    def test_a_short_past_its_liquidation_loses_its_margin_and_its_funding(self):
+        # 100k of coins, 50k short at 5x: liquidated by a rise of 1.2 / 1.004 - 1 = 19.52%
+        assert e.hedge_pnl(100_000, 50_000, 0.15, 100, leverage=5) == pytest.approx(15_000 - 7_500 - 100)
+        assert e.hedge_pnl(100_000, 50_000, 0.25, 100, leverage=5) == pytest.approx(25_000 - 10_000)
+        # no leverage: the old rule, however far the rise
+        assert e.hedge_pnl(100_000, 50_000, 0.25, 100) == pytest.approx(25_000 - 12_500 - 100)
+        # falls never liquidate a short
+        assert e.hedge_pnl(100_000, 50_000, -0.5, 0, leverage=2) == pytest.approx(-25_000)
+
+    def test_liquidation_never_makes_the_hedge_worse_than_losing_the_margin(self):
+        moves = np.linspace(-0.9, 3.0, 400)
+        pnl = e.hedge_pnl(100_000, 60_000, moves, 0.0, leverage=3, maintenance_margin_rate=0.005)
+        assert np.all(pnl - 100_000 * moves >= -60_000 / 3 - 1e-9)
+
+    def test_scenario_table_marks_the_liquidated_rows(self):
+        table = e.scenario_table(100_000, 50_000, leverage=3)
+        assert list(table.loc[table.liquidated, "move"]) == pytest.approx([0.4, 0.5])
+        assert not e.scenario_table(100_000, 0.0, leverage=3).liquidated.any()  # no short, nothing to liquidate

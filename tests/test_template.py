@@ -151,12 +151,31 @@ def test_scenarios_equal_the_engine(values):
     exposure, short, cost = (values[("Scenarios", c)] for c in ("B4", "B5", "B6"))
     # 5 x 91,250.40 + 50 x 3,052.18 (the sample's marks) = 608,861; 40% of it short
     assert (exposure, short) == pytest.approx((608_861, 243_544.4))
-    table = engine.scenario_table(exposure, short, funding_cost=cost)
+    table = engine.scenario_table(exposure, short, funding_cost=cost, leverage=3, maintenance_margin_rate=0.004)
     for i, row in enumerate(table.itertuples()):
         r = L.SCENARIO_FIRST_ROW + i
         assert values[("Scenarios", f"B{r}")] == pytest.approx(row.unhedged)
         assert values[("Scenarios", f"C{r}")] == pytest.approx(row.hedged)
         assert values[("Scenarios", f"D{r}")] == pytest.approx(row.difference)
+        assert bool(values[("Scenarios", f"E{r}")]) == row.liquidated
+
+
+def test_scenarios_liquidate_the_3x_short_between_30_and_40_percent(values):
+    """Worked by hand: 3x, 0.4% maintenance: liquidated at a rise of (1 + 1/3) / 1.004 - 1 = 32.80%.
+    +30%: 0.3 x (608,861 - 243,544.4) + 1,928.19 of funding earned = 111,523.17.
+    +40%: the short is gone with its margin (243,544.4 / 3 = 81,181.47) and earns no funding:
+    0.4 x 608,861 - 81,181.47 = 162,362.93; +50%: 304,430.50 - 81,181.47 = 223,249.03."""
+    assert values[("Scenarios", "B7")] == pytest.approx(0.328021, abs=1e-6)
+    assert values[("Hedge", f"U{L.HEDGE_FIRST_ROW}")] == values[("Hedge", f"U{L.HEDGE_FIRST_ROW + 1}")]
+    rows = {round(move, 1): L.SCENARIO_FIRST_ROW + i for i, move in enumerate(L.SCENARIO_MOVES)}
+    assert values[("Scenarios", f"C{rows[0.3]}")] == pytest.approx(111_523.17, abs=0.01)
+    assert not values[("Scenarios", f"E{rows[0.3]}")]
+    assert values[("Scenarios", f"C{rows[0.4]}")] == pytest.approx(162_362.93, abs=0.01)
+    assert values[("Scenarios", f"C{rows[0.5]}")] == pytest.approx(223_249.03, abs=0.01)
+    assert values[("Scenarios", f"E{rows[0.4]}")].startswith("liquidated")
+    # what the hedge "adds" past liquidation is the lost margin, not a loss growing with the rise
+    assert values[("Scenarios", f"D{rows[0.4]}")] == values[("Scenarios", f"D{rows[0.5]}")] == pytest.approx(
+        -81_181.47, abs=0.01)
 
 
 def test_beta_hedged_alt_and_bearish_outlook(built_template):

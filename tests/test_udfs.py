@@ -74,6 +74,10 @@ def test_companion_examples():
     assert FUNDING_APR(0.0001, 1) == approx(0.876)
     assert HEDGE_PNL(100000, 50000, -0.15) == approx(-7500)
     assert HEDGE_PNL(100000, 50000, -0.15, 30) == approx(-7530)
+    # 3x: liquidated by a rise of 32.8%; at +50% the 50k short's margin (16,667) is lost, funding stops
+    assert HEDGE_PNL(100000, 50000, 0.5, 30, 3) == approx(50000 - 50000 / 3)
+    assert HEDGE_PNL(100000, 50000, 0.3, 30, 3, 0.004) == approx(30000 - 15000 - 30)
+    assert HEDGE_PNL(100000, 50000, 0.5, 30, None) == approx(25000 - 30)  # blank leverage: never liquidated
     assert HEDGE_CONTRACTS(100000, 60000, 1, 0.001) == approx(1.666)
     assert HEDGE_CONTRACTS(150000, 50000, 100, 1, True) == approx(1500)
     assert HEDGE_REBALANCE(120000, 60000, 0.6) == approx(12000)

@@ -19,7 +19,7 @@ EXPECTED = {
     "BETA_HEDGE": ["alt_notional", "beta_or_alt_prices", "btc_prices", "method", "halflife"],
     "BETA_STATS": ["alt_prices", "btc_prices", "method", "halflife"],
     "FUNDING_APR": ["funding_rate", "interval_hours"],
-    "HEDGE_PNL": ["spot_value", "hedge_notional", "price_change", "funding_cost"],
+    "HEDGE_PNL": ["spot_value", "hedge_notional", "price_change", "funding_cost", "leverage", "maintenance_margin"],
     "HEDGE_CONTRACTS": ["notional", "price", "contract_size", "lot_step", "inverse"],
     "HEDGE_REBALANCE": ["spot_value", "short_notional", "target_ratio", "band"],
     "LIQ_PRICE": ["entry_price", "leverage", "maintenance_margin_rate", "side"],

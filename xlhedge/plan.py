@@ -24,13 +24,13 @@ from xlhedge.workbook import model
 PLAN_COLUMNS = [
     "asset", "spot_value", "hedge_with", "perp", "exchange", "contract", "funding_rate", "interval_hours",
     "hedge_ratio", "beta", "short_notional", "mark_price", "contracts", "margin", "liquidation_price",
-    "funding_cost", "funding_apr", "short_held", "rebalance", "hedged_fraction", "problem",
+    "funding_cost", "funding_apr", "short_held", "rebalance", "hedged_fraction", "liquidation_rise", "problem",
 ]
 #: Hedge sheet column of each numeric plan column.
 HEDGE_COLUMN = {"spot_value": "B", "funding_rate": "F", "interval_hours": "G", "hedge_ratio": "H", "beta": "I",
                 "short_notional": "J", "mark_price": "K", "contracts": "L", "margin": "M",
                 "liquidation_price": "N", "funding_cost": "O", "funding_apr": "P", "short_held": "Q",
-                "rebalance": "R", "hedged_fraction": "T"}
+                "rebalance": "R", "hedged_fraction": "T", "liquidation_rise": "U"}
 
 
 @dataclass
@@ -101,7 +101,7 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
     records, rows_at = [], []
     for i in range(L.PORTFOLIO_ROWS):
         hr = L.HEDGE_FIRST_ROW + i
-        row = {col: inputs.values.get((L.HEDGE, f"{col}{hr}")) for col in "ABCDEFGHIJKLMNOPQRST"}
+        row = {col: inputs.values.get((L.HEDGE, f"{col}{hr}")) for col in "ABCDEFGHIJKLMNOPQRSTU"}
         if not row["A"]:
             continue
         rec = {"asset": row["A"], "hedge_with": row["C"], "perp": row["D"], "exchange": row["E"]}
@@ -128,6 +128,18 @@ def totals(plan: pd.DataFrame) -> dict:
         "margin": float(np.nansum(plan["margin"])), "funding_cost": float(np.nansum(plan["funding_cost"])),
         "rebalance": float(np.nansum(plan["rebalance"])),
     }
+
+
+def _liquidation_rise(plan: pd.DataFrame) -> str:
+    rises = plan["liquidation_rise"].to_numpy(float)
+    rises = rises[np.isfinite(rises)]
+    return f" (a rise of {rises.min():.1%} liquidates the shorts)" if rises.size else ""
+
+
+def _liquidation_rise(plan: pd.DataFrame) -> str:
+    rises = plan["liquidation_rise"].to_numpy(float)
+    rises = rises[np.isfinite(rises)]
+    return f" (a rise of {rises.min():.1%} liquidates the shorts)" if rises.size else ""
 
 
 def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
@@ -167,4 +179,5 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
     return (text + "\nFunding cost > 0 = you pay; < 0 = the short is paid (positive rates pay shorts)."
             "\nHedged = coins short / coins held after rounding the contracts down (BTC perp: short / "
             "BTC-equivalent)."
-            "\nLiquidation price: isolated short at the Settings leverage; your coins do not protect it.")
+            "\nLiquidation price: isolated short at the Settings leverage; your coins do not protect it"
+            + _liquidation_rise(plan) + ".")

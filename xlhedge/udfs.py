@@ -314,18 +314,28 @@ def FUNDING_APR(funding_rate, interval_hours=8):
         "hedge_notional": "USD notional of the short",
         "price_change": "Price move as a fraction, e.g. -0.15 for a 15% fall",
         "funding_cost": "USD funding paid over the period (default 0; negative = earned)",
+        "leverage": "Leverage of the isolated short: a rise to its liquidation price loses its margin "
+                    "(blank or 0 = never liquidated)",
+        "maintenance_margin": "Maintenance margin rate, e.g. 0.004 (default)",
     },
-    ranges=("spot_value", "hedge_notional", "price_change", "funding_cost"),
+    ranges=("spot_value", "hedge_notional", "price_change", "funding_cost", "leverage", "maintenance_margin"),
 )
-def HEDGE_PNL(spot_value, hedge_notional, price_change, funding_cost=0):
-    """USD profit or loss of spot plus short after a price move, net of funding."""
+def HEDGE_PNL(spot_value, hedge_notional, price_change, funding_cost=0, leverage=0, maintenance_margin=0.004):
+    """USD profit or loss of spot plus short after a price move, net of funding; with a leverage,
+    a short whose liquidation price is reached is closed there and its margin lost."""
+
+    def pnl(spot, short, change, cost, lev, mmr):
+        return engine.hedge_pnl(spot, short, change, cost, np.where(lev == 0, np.nan, lev), mmr)
+
     return _elementwise(
-        engine.hedge_pnl,
+        pnl,
         [
             (cell_array(spot_value, "spot_value"), "spot_value"),
             (cell_array(hedge_notional, "hedge_notional"), "hedge_notional"),
             (cell_array(price_change, "price_change"), "price_change"),
             (cell_array(funding_cost, "funding_cost", 0.0), "funding_cost"),
+            (cell_array(leverage, "leverage", 0.0), "leverage"),
+            (cell_array(maintenance_margin, "maintenance_margin", 0.004), "maintenance_margin"),
         ],
     )
 

@@ -18,7 +18,7 @@ from xlhedge.engine.funding import (
     realised_funding_cost,
     short_carry_cost_per_8h,
 )
-from xlhedge.engine.margin import initial_margin, liquidation_price
+from xlhedge.engine.margin import initial_margin, liquidation_move, liquidation_price
 from xlhedge.engine.ratios import (
     OUTLOOK_BANDS,
     base_ratio,
@@ -44,6 +44,7 @@ __all__ = [
     "hedge_pnl",
     "hedge_ratio",
     "initial_margin",
+    "liquidation_move",
     "liquidation_price",
     "outlook_band",
     "rate_per_8h",

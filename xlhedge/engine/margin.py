@@ -66,3 +66,29 @@ def liquidation_price(
     else:
         raise ValueError('side must be "short" or "long"')
     return scalar_or_array(liq)
+
+
+def liquidation_move(leverage, maintenance_margin_rate=0.004):
+    """Price rise, as a fraction, at which an isolated short is liquidated.
+
+    ``(1 + 1/L) / (1 + m) - 1``, the same for every entry price: at 3x and
+    0.4 % a short is liquidated by a rise of about 32.8 %.
+
+    Parameters
+    ----------
+    leverage : float or array
+        Leverage L, 1..200.
+    maintenance_margin_rate : float or array
+        Maintenance margin rate m as a fraction, in [0, 0.5).
+
+    Returns
+    -------
+    float or ndarray
+        The rise (0.328 = +32.8 %) at which the short's liquidation price is reached.
+
+    Examples
+    --------
+    >>> round(liquidation_move(3, 0.004), 4)
+    0.328
+    """
+    return scalar_or_array(np.asarray(liquidation_price(1.0, leverage, maintenance_margin_rate)) - 1.0)

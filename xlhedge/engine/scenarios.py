@@ -6,14 +6,23 @@ import numpy as np
 import pandas as pd
 
 from xlhedge.engine._checks import as_float_array, check_range, scalar_or_array
+from xlhedge.engine.margin import liquidation_move
 
 
-def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0):
+def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0, leverage=np.nan,
+              maintenance_margin_rate=0.004):
     """USD P&L of spot plus short after a common price move.
 
     ``spot_value * change - hedge_notional * change - funding_cost``: the spot
     gains what the short loses (and the reverse), funding is a cost (> 0 = paid).
     Basis and fees are ignored.
+
+    With a ``leverage``, the short is an isolated position: a rise that reaches
+    its liquidation price (:func:`liquidation_move`) closes it there and its
+    whole margin, ``hedge_notional / leverage``, is lost (what the price loss
+    leaves of it goes to the exchange's liquidation fee). The short is then
+    gone, so it neither pays nor earns the funding: the P&L is
+    ``spot_value * change - hedge_notional / leverage``.
 
     Parameters
     ----------
@@ -25,6 +34,10 @@ def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0):
         Relative price move as a fraction (-0.15 = a 15 % fall), >= -1.
     funding_cost : float or array
         USD funding paid over the period (negative = received).
+    leverage : float or array, optional
+        Leverage of the isolated short, 1..200; NaN (default) = never liquidated.
+    maintenance_margin_rate : float or array
+        Maintenance margin rate as a fraction (0.004 = 0.4 %).
 
     Returns
     -------
@@ -35,6 +48,8 @@ def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0):
     --------
     >>> hedge_pnl(100_000, 50_000, -0.15)   # a 50 % hedge halves the loss
     -7500.0
+    >>> round(hedge_pnl(100_000, 50_000, 0.5, leverage=3), 2)   # +50 %: the 3x short liquidated, margin lost
+    33333.33
     """
     spot = as_float_array(spot_value, "spot_value")
     short = as_float_array(hedge_notional, "hedge_notional")
@@ -43,10 +58,19 @@ def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0):
     check_range(change, "price_change", -1.0, 100.0)
     for arr, name in ((spot, "spot_value"), (short, "hedge_notional"), (cost, "funding_cost")):
         check_range(arr, name)
-    return scalar_or_array(spot * change - short * change - cost)
+    lev = as_float_array(leverage, "leverage")
+    mmr = as_float_array(maintenance_margin_rate, "maintenance_margin_rate")
+    pnl = spot * change - short * change - cost
+    if not np.all(np.isnan(lev)):
+        fixed = np.where(np.isnan(lev), 1.0, lev)  # NaN: no leverage given, never liquidated
+        threshold = np.where(np.isnan(lev), np.inf, liquidation_move(fixed, np.where(np.isnan(mmr), 0.004, mmr)))
+        liquidated = (change >= threshold) & (short > 0)
+        pnl = np.where(liquidated, spot * change - short / fixed, pnl)
+    return scalar_or_array(pnl)
 
 
-def scenario_table(spot_value, hedge_notional, moves=None, funding_cost=0.0) -> pd.DataFrame:
+def scenario_table(spot_value, hedge_notional, moves=None, funding_cost=0.0, leverage=np.nan,
+                   maintenance_margin_rate=0.004) -> pd.DataFrame:
     """P&L table over a grid of price moves.
 
     Parameters
@@ -55,16 +79,22 @@ def scenario_table(spot_value, hedge_notional, moves=None, funding_cost=0.0) -> 
         As in :func:`hedge_pnl` (USD).
     moves : array, optional
         Price moves as fractions; default -50 % .. +50 % in 10 % steps.
+    leverage, maintenance_margin_rate : float, optional
+        As in :func:`hedge_pnl`: with a leverage, rows past the short's
+        liquidation move lose its margin instead of hedging.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``move``, ``unhedged``, ``hedged``, ``difference`` (USD), where
-        ``difference = hedged - unhedged`` is what the hedge added.
+        ``difference = hedged - unhedged`` is what the hedge added, and
+        ``liquidated`` (bool: the short was liquidated in that row).
     """
     grid = np.round(np.arange(-0.5, 0.5001, 0.1), 10) + 0.0 if moves is None else np.asarray(moves)
     unhedged = hedge_pnl(spot_value, 0.0, grid)
-    hedged = hedge_pnl(spot_value, hedge_notional, grid, funding_cost)
-    return pd.DataFrame(
-        {"move": grid, "unhedged": unhedged, "hedged": hedged, "difference": hedged - unhedged}
-    )
+    hedged = hedge_pnl(spot_value, hedge_notional, grid, funding_cost, leverage, maintenance_margin_rate)
+    liquidated = np.zeros(grid.shape, dtype=bool)
+    if np.isfinite(leverage) and hedge_notional > 0:
+        liquidated = grid >= liquidation_move(leverage, maintenance_margin_rate)
+    return pd.DataFrame({"move": grid, "unhedged": unhedged, "hedged": hedged,
+                         "difference": hedged - unhedged, "liquidated": liquidated})

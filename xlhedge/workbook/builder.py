@@ -83,6 +83,7 @@ class _Formats:
         self.status = make(bold=True, text_wrap=True, valign="top", font_color="#1F4E78")
         self.stale = make(bg_color="#FCE4D6")
         self.sample = make(bg_color="#EDEDED", font_color="#7F7F7F")
+        self.liquidated = wb.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
 
 
 def _widths(ws, widths: dict[str, float]) -> None:
@@ -104,6 +105,7 @@ MSG_QTY_TEXT = "#VALUE! quantity is text: type a number"
 MSG_PRICE_TEXT = "#VALUE! Value at is text: type a number or leave it empty"
 MSG_QTY_NEGATIVE = "#VALUE! quantity is negative: type 0 or more"
 MSG_NO_PRICE = "#N/A no price on "
+MSG_LIQUIDATED = "liquidated: margin lost, coins unhedged"
 MSG_NO_PRICE_TAIL = ": refresh market data, check the exchange, or type a price in Value at"
 
 
@@ -171,8 +173,8 @@ class TemplateBuilder:
         areas = {
             "Start": "A1:E26",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
-            L.HEDGE: f"A1:T{L.HEDGE_TOTAL_ROW + 2}",
-            L.SCENARIOS: f"A1:N{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
+            L.HEDGE: f"A1:U{L.HEDGE_TOTAL_ROW + 2}",
+            L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.BETA_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.SETTINGS: f"A1:H{L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1}",
             L.CONF: "A1:D9",
@@ -335,13 +337,14 @@ class TemplateBuilder:
         ("R", "Rebalance: add to short (USD)", 15, "usd"),
         ("S", "BTC-equivalent exposure", 15, "usd"),
         ("T", "Hedged fraction (coins short / coins held)", 15, "pct"),
+        ("U", "Short liquidated by a rise of", 13, "pct"),
     )
 
     def hedge(self) -> None:
         ws, f = self.sheets[L.HEDGE], self.fmt
         ws.set_vba_name("Sheet3")
         ws.write("A1", "Hedge plan", f.title)
-        ws.merge_range("A2:T2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
+        ws.merge_range("A2:U2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
                                 "notional = spot value x hedge ratio (x beta for coins hedged with BTC), at the "
                                 "same price as the spot value, so a 40% hedge shorts 40% of the coins you hold. "
                                 "Contracts are rounded down, so you never short more than planned.", f.note)
@@ -384,6 +387,7 @@ class TemplateBuilder:
                       f'HEDGE_REBALANCE(B{r},Q{r},J{r}/B{r},RebalanceBand),""),"")'),
                 "S": f'=IF(ISNUMBER(B{r}),B{r}*IF(C{r}="BTC perp",IF(ISNUMBER(I{r}),I{r},1),1),"")',
                 "T": f'=IF(AND(ISNUMBER(L{r}),ISNUMBER(K{r}),ISNUMBER(S{r})),IF(S{r}>0,L{r}*K{r}/S{r},""),"")',
+                "U": f'=IF(AND(ISNUMBER(N{r}),ISNUMBER(K{r})),N{r}/K{r}-1,"")',
             }
             for col, _, _, fmt_name in self.HEDGE_COLUMNS:
                 self.formula(L.HEDGE, f"{col}{r}", formulas[col], getattr(f, fmt_name))
@@ -398,11 +402,13 @@ class TemplateBuilder:
                 self.formula(L.HEDGE, f"H{t}", f'=IF(B{t}>0,J{t}/B{t},"")', f.total_pct)
             else:
                 ws.write_blank(f"{col}{t}", None, f.total_blank)
-        ws.merge_range(f"A{t + 2}:T{t + 2}", "Overall ratio (H) = total short / total spot. Funding cost > 0 "
+        ws.merge_range(f"A{t + 2}:U{t + 2}", "Overall ratio (H) = total short / total spot. Funding cost > 0 "
                                              "means you pay, < 0 (green) means the short is paid. Rebalance "
                                              "> 0: add to the short; < 0: buy back. Hedged fraction (T) = what "
                                              "the rounded contracts cover: coins short / coins held (for BTC "
-                                             "perp: short / BTC-equivalent exposure).", f.note)
+                                             "perp: short / BTC-equivalent exposure). A rise beyond U liquidates "
+                                             "the short: it is closed and its margin lost (see Scenarios).",
+                       f.note)
         self.color_costs(ws, f"O{first}:O{t}")
         ws.freeze_panes(L.HEDGE_FIRST_ROW - 1, 1)
         ws.protect("", {"format_columns": True, "format_rows": True})
@@ -416,29 +422,36 @@ class TemplateBuilder:
     def scenarios(self) -> None:
         ws, f = self.sheets[L.SCENARIOS], self.fmt
         ws.set_vba_name("Sheet4")
-        _widths(ws, {"A": 30, "B:D": 18})
+        _widths(ws, {"A": 42, "B:D": 16, "E": 34})
         ws.write("A1", "Scenarios: what a price move does", f.title)
-        ws.merge_range("A2:D2", "BTC moves by the % on the left; each coin moves with it (coins hedged with "
+        ws.merge_range("A2:E2", "BTC moves by the % on the left; each coin moves with it (coins hedged with "
                                 "BTC move beta times as much). Hedged = coins + short, after funding over the "
-                                "horizon. Cash does not move.", f.note)
-        ws.set_row(1, 48)
+                                "horizon. Cash does not move. A rise that reaches the shorts' liquidation price "
+                                "(Settings leverage) closes them there: their margin is lost and the coins are "
+                                "unhedged from then on.", f.note)
+        ws.set_row(1, 62)
+        hedge_u = f"Hedge!U{L.HEDGE_FIRST_ROW}:U{L.HEDGE_FIRST_ROW + L.PORTFOLIO_ROWS - 1}"
         labels = (("A4", "Exposure (USD, BTC-equivalent)", "=Hedge!S{t}", f.usd),
                   ("A5", "Short notional (USD)", "=Hedge!J{t}", f.usd),
-                  ("A6", "Funding cost over horizon (USD, <0 = earned)", "=Hedge!O{t}", f.cost))
+                  ("A6", "Funding cost over horizon (USD, <0 = earned)", "=Hedge!O{t}", f.cost),
+                  ("A7", "Shorts liquidated by a rise of", f'=IF(COUNT({hedge_u})=0,"",MIN({hedge_u}))', f.pct))
         for cell, label, formula, fmt in labels:
             ws.write(cell, label, f.text_bold)
             self.formula(L.SCENARIOS, "B" + cell[1:], formula.format(t=L.HEDGE_TOTAL_ROW), fmt)
         self.color_costs(ws, "B6")
         hr = L.SCENARIO_FIRST_ROW - 1
-        for col, header in zip("ABCD", ("Price move", "Unhedged P&L", "Hedged P&L", "What the hedge adds")):
+        for col, header in zip("ABCDE", ("Price move", "Unhedged P&L", "Hedged P&L", "What the hedge adds",
+                                         "Short")):
             ws.write(f"{col}{hr}", header, f.header)
         ws.set_row(hr - 1, 32)
         for i, move in enumerate(L.SCENARIO_MOVES):
             r = L.SCENARIO_FIRST_ROW + i
             ws.write_number(f"A{r}", move, f.pct)
             self.formula(L.SCENARIOS, f"B{r}", f"=HEDGE_PNL($B$4,0,A{r})", f.usd)
-            self.formula(L.SCENARIOS, f"C{r}", f"=HEDGE_PNL($B$4,$B$5,A{r},$B$6)", f.usd)
+            self.formula(L.SCENARIOS, f"C{r}", f"=HEDGE_PNL($B$4,$B$5,A{r},$B$6,Leverage,MaintenanceMargin)", f.usd)
             self.formula(L.SCENARIOS, f"D{r}", f"=C{r}-B{r}", f.usd)
+            self.formula(L.SCENARIOS, f"E{r}", f'=IF(AND(ISNUMBER($B$5),ISNUMBER($B$7)),IF(AND($B$5>0,A{r}>=$B$7),'
+                                              f'"{MSG_LIQUIDATED}",""),"")', f.out_text)
         first, last = L.SCENARIO_FIRST_ROW, L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) - 1
         chart = self.wb.add_chart({"type": "line"})
         for col, name, color in (("B", "Unhedged", "#C00000"), ("C", "Hedged", "#1F4E78")):
@@ -454,7 +467,9 @@ class TemplateBuilder:
         chart.set_y_axis({"name": "P&L (USD)", "num_format": "$#,##0", "major_gridlines": {"visible": True}})
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": 560, "height": 340})
-        ws.insert_chart("F4", chart)
+        ws.insert_chart("G4", chart)
+        ws.conditional_format(f"A{first}:E{last}", {"type": "formula", "criteria": f'=$E{first}<>""',
+                                                    "format": self.fmt.liquidated})
         ws.protect("", {"format_columns": True, "objects": False})
 
     # ------------------------------------------------------------------ Funding

@@ -310,6 +310,8 @@ def compute(book: Book) -> dict:
                         div(mul(row["L"], row["K"]), row["S"]) if positive else "")
         else:
             row["T"] = ""
+        both = is_number(row["N"]) and is_number(row["K"])
+        row["U"] = sub(div(row["N"], row["K"]), 1.0) if both else ""
         for col, value in row.items():
             out[(H, f"{col}{hr}")] = value
         hedge_rows.append(row)
@@ -326,12 +328,22 @@ def compute(book: Book) -> dict:
 
     exposure, short, cost = (out[(H, f"{c}{t}")] for c in "SJO")
     out[(SC, "B4")], out[(SC, "B5")], out[(SC, "B6")] = exposure, short, cost
+    rises = [r["U"] for r in hedge_rows if is_number(r["U"])]  # COUNT / MIN skip text and blanks
+    first_rise = min(rises) if rises else ""
+    out[(SC, "B7")] = first_rise
     for i in range(len(L.SCENARIO_MOVES)):
         r = L.SCENARIO_FIRST_ROW + i
         move = book.get(SC, f"A{r}")
         unhedged = call("HEDGE_PNL", exposure, 0.0, move)
-        hedged = call("HEDGE_PNL", exposure, short, move, cost)
+        hedged = call("HEDGE_PNL", exposure, short, move, cost, setting["Leverage"], setting["MaintenanceMargin"])
         out[(SC, f"B{r}")], out[(SC, f"C{r}")], out[(SC, f"D{r}")] = unhedged, hedged, sub(hedged, unhedged)
+        if is_number(short) and is_number(first_rise):
+            positive = gt0(short)
+            hit = positive and is_number(move) and num(move) >= first_rise if not isinstance(positive, XlErr) \
+                else positive
+            out[(SC, f"E{r}")] = hit if isinstance(hit, XlErr) else (B.MSG_LIQUIDATED if hit else "")
+        else:
+            out[(SC, f"E{r}")] = ""
 
     for i in range(len(_bands())):  # the outlook band table beside the settings
         r = L.SETTINGS_FIRST_ROW + i
