@@ -24,6 +24,8 @@ EXPECTED = {
     "HEDGE_REBALANCE": ["spot_value", "short_notional", "target_ratio", "band"],
     "LIQ_PRICE": ["entry_price", "leverage", "maintenance_margin_rate", "side"],
     "HEDGE_PLAN": ["spot_values", "ratio"],
+    "EVENT_RATIO": ["base_ratio", "as_of", "days_before", "hours_after", "floor", "events"],
+    "EVENT_NOTE": ["as_of", "days_before", "hours_after", "floor", "events"],
 }
 
 
@@ -69,7 +71,8 @@ def test_defaults_and_ranges(xlwings_view):
 def test_vba_wrappers_excel_would_import(xlwings_view):
     vba = xlwings_view["vba"]
     for name, args in EXPECTED.items():
-        required = [a for a in args if a in ("outlook",)] or args[:1]
-        assert f"Function {name}({required[0]}" in vba
+        first = f"Optional {args[0]}" if name == "EVENT_NOTE" else args[0]  # every argument optional
+        assert f"Function {name}({first}" in vba
         assert f'XLPy.CallUDF("xlhedge.udfs", "{name}"' in vba
     assert "Function HEDGE_RATIO(outlook, Optional conviction" in vba
+    assert "Function EVENT_RATIO(base_ratio, Optional as_of" in vba

@@ -430,6 +430,95 @@ def HEDGE_PLAN(spot_values, ratio):
         ],
     )
 
+_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00", "ns")
+
+
+def _cell_time(value, name: str) -> np.datetime64:
+    """A time in UTC from a cell: a date, an Excel date number, text like 2026-12-07 12:00; blank = now."""
+    import datetime as dt
+
+    value = _unwrap_single(value)
+    if is_blank(value):
+        return np.datetime64(dt.datetime.now(dt.UTC).replace(tzinfo=None), "ns")
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return np.datetime64(value, "ns")
+    if isinstance(value, dt.date):
+        return np.datetime64(value, "ns")
+    if isinstance(value, str):
+        text = value.strip().rstrip("Z").replace(" UTC", "").replace(" ", "T")
+        try:
+            return np.datetime64(text, "ns")
+        except ValueError:
+            raise CellError(f"{name} must be a date, e.g. 2026-12-07 or 2026-12-07 12:00 (UTC)") from None
+    serial = parse_number(value, name)
+    if not 1 <= serial <= 2_958_465:  # Excel's 1900-01-01 .. 9999-12-31
+        raise CellError(f"{name} must be a date (got {serial:g})")
+    return _EXCEL_EPOCH + np.timedelta64(round(serial * 86_400_000), "ms")
+
+
+def _event_list(events) -> tuple[list[str], np.ndarray]:
+    """Names and UTC times of the events: the cells given (dates), or the shipped FOMC decisions."""
+    if is_blank(_unwrap_single(events)):
+        shipped = engine.shipped_events()
+        return [e.name for e in shipped], np.array([e.time for e in shipped], dtype="datetime64[ns]")
+    cells = np.asarray(events if isinstance(events, (list, tuple, np.ndarray)) else [events], dtype=object)
+    times = [_cell_time(v, "events") for v in cells.ravel() if not is_blank(v)]
+    if not times:
+        raise CellError("events is an empty range", "#N/A")
+    return ["event"] * len(times), np.array(times, dtype="datetime64[ns]")
+
+
+@xl_udf(
+    {
+        "base_ratio": "The ratio without events, e.g. =HEDGE_RATIO(...)",
+        "as_of": "When (UTC): a date or date and time; blank = now",
+        "days_before": "The window opens this many days before an event (default 3)",
+        "hours_after": "...and closes this many hours after it (default 24)",
+        "floor": "Minimum ratio inside a window (default 0.8)",
+        "events": "Range of event dates and times (UTC); blank = the FOMC decisions shipped with xlhedge",
+    },
+    ranges=("base_ratio",),
+)
+def EVENT_RATIO(base_ratio, as_of=None, days_before=3, hours_after=24, floor=0.8, events=None):
+    """Hedge ratio in force: at least the floor from days_before an event until hours_after it."""
+    _, times = _event_list(events)
+    when = _cell_time(as_of, "as_of")
+    before = cell_number(days_before, "days_before", 3.0)
+    after = cell_number(hours_after, "hours_after", 24.0)
+    low = cell_number(floor, "floor", 0.8)
+
+    def ratio(base):
+        return engine.event_ratio(base, when, times, before, after, low)
+
+    return _elementwise(ratio, [(cell_array(base_ratio, "base_ratio"), "base_ratio")])
+
+
+@xl_udf(
+    {
+        "as_of": "When (UTC): a date or date and time; blank = now",
+        "days_before": "The window opens this many days before an event (default 3)",
+        "hours_after": "...and closes this many hours after it (default 24)",
+        "floor": "Minimum ratio inside a window (default 0.8)",
+        "events": "Range of event dates and times (UTC); blank = the FOMC decisions shipped with xlhedge",
+    },
+)
+def EVENT_NOTE(as_of=None, days_before=3, hours_after=24, floor=0.8, events=None):
+    """Why the event rule applies, e.g. "FOMC 2026-12-09 19:00 UTC in 2.3 days: at least 80%"; empty if not."""
+    names, times = _event_list(events)
+    when = _cell_time(as_of, "as_of")
+    low = cell_number(floor, "floor", 0.8)
+    i = int(engine.event_window_index(when, times, cell_number(days_before, "days_before", 3.0),
+                                      cell_number(hours_after, "hours_after", 24.0)))
+    if i < 0:
+        return ""
+    hours = float((times[i] - when) / np.timedelta64(1, "h"))
+    stamp = np.datetime_as_string(times[i], unit="m").replace("T", " ")
+    span = f"{hours / 24:.1f} days" if abs(hours) >= 48 else f"{abs(hours):.0f} hours"
+    timing = f"in {span}" if hours >= 0 else f"{span} ago"
+    return f"{names[i]} {stamp} UTC {timing}: at least {low:.0%}"
+
 
 #: Every Excel function of this module, by its Excel name.
 UDFS = {
@@ -445,5 +534,7 @@ UDFS = {
         HEDGE_REBALANCE,
         LIQ_PRICE,
         HEDGE_PLAN,
+        EVENT_RATIO,
+        EVENT_NOTE,
     )
 }

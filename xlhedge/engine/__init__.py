@@ -11,6 +11,7 @@ horizons in days, notionals and costs in USD (a cost > 0 means you pay).
 from xlhedge.engine.allocation import allocate_hedge
 from xlhedge.engine.beta import BetaEstimate, beta_hedge_notional, estimate_beta
 from xlhedge.engine.contracts import ContractSizing, contracts_for_notional
+from xlhedge.engine.events import Event, event_ratio, event_window_index, shipped_events
 from xlhedge.engine.funding import (
     funding_apr,
     funding_cost,
@@ -33,11 +34,14 @@ __all__ = [
     "OUTLOOK_BANDS",
     "BetaEstimate",
     "ContractSizing",
+    "Event",
     "allocate_hedge",
     "base_ratio",
     "beta_hedge_notional",
     "contracts_for_notional",
     "estimate_beta",
+    "event_ratio",
+    "event_window_index",
     "funding_adjusted_ratio",
     "funding_apr",
     "funding_cost",
@@ -51,5 +55,6 @@ __all__ = [
     "realised_funding_cost",
     "rebalance_trade",
     "scenario_table",
+    "shipped_events",
     "short_carry_cost_per_8h",
 ]
