@@ -97,13 +97,17 @@ def test_the_excel_functions():
     assert EVENT_RATIO(0.4, "2026-03-01 12:00", 1, 24, 1.0, [["2026-03-02 12:00"], [None]]) == pytest.approx(1.0)
     assert EVENT_NOTE("2026-12-07 19:00") == "FOMC 2026-12-09 19:00 UTC in 2.0 days: at least 80%"
     assert EVENT_NOTE("2026-12-10 12:00") == "FOMC 2026-12-09 19:00 UTC 17 hours ago: at least 80%"
-    assert EVENT_NOTE("2026-12-01") == ""
+    assert EVENT_NOTE("2026-12-01") == "Next: FOMC 2026-12-09 19:00 UTC in 8.8 days; 80% from 3 days before"
+    assert EVENT_NOTE("2028-06-01") == "No upcoming event: add dates to the Events table"
     assert EVENT_NOTE("2026-01-01", events=[[46024.5]]) == "event 2026-01-02 12:00 UTC in 36 hours: at least 80%"
 
 
 @pytest.mark.parametrize("call, message", [
     (lambda: EVENT_RATIO(0.4, "yesterday"), "#VALUE! as_of must be a date"),
     (lambda: EVENT_RATIO(0.4, -5), "#VALUE! as_of must be a date"),
+    # found by the fuzzer: 9999-12-31 overflowed nanosecond times into 1707 ("-86270.3 days ago")
+    (lambda: EVENT_NOTE(2958465), "#VALUE! as_of must be a date from 1900 to 2199"),
+    (lambda: EVENT_NOTE("3000-01-01"), "#VALUE! as_of must be a date from 1900 to 2199"),
     (lambda: EVENT_RATIO(-0.1, "2026-12-07"), "#VALUE! base_ratio must be >= 0"),
     (lambda: EVENT_RATIO(0.4, "2026-12-07", -1), "#VALUE! days_before must be >= 0"),
     (lambda: EVENT_NOTE("2026-12-07", events=[[None], [None]]), "#N/A events is an empty range"),

@@ -256,3 +256,34 @@ def test_hedged_fraction_shows_what_rounding_leaves(built_template):
     r = L.HEDGE_FIRST_ROW
     assert values[(L.HEDGE, f"L{r}")] == pytest.approx(1.333)
     assert values[(L.HEDGE, f"T{r}")] == pytest.approx(1.333 / 3.3333)
+
+
+def test_an_fomc_date_inside_the_window_lifts_the_ratio_on_the_hedge_sheet(built_template):
+    """2026-12-07 12:00 UTC is 2.3 days before the FOMC decision of 2026-12-09 19:00 UTC: 0.40 -> 0.80."""
+    from xlhedge.udfs import clock_at
+
+    no_adjust = {(L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
+    r = L.HEDGE_FIRST_ROW
+    with clock_at("2026-12-07T12:00"):
+        values = evaluate_workbook(built_template, no_adjust)
+        off = evaluate_workbook(built_template, {**no_adjust, (L.SETTINGS, f"B{L.SETTING_ROW['EventRule']}"): "no"})
+    assert values[(L.HEDGE, f"H{r}")] == values[(L.HEDGE, f"H{r + 1}")] == pytest.approx(0.8)
+    assert values[(L.HEDGE, f"L{r}")] == pytest.approx(4.0) and values[(L.HEDGE, f"L{r + 1}")] == pytest.approx(40.0)
+    assert values[(L.HEDGE, "A3")] == "FOMC 2026-12-09 19:00 UTC in 2.3 days: at least 80%"
+    assert off[(L.HEDGE, f"H{r}")] == pytest.approx(0.4) and not off[(L.HEDGE, "A3")]
+    with clock_at("2026-12-01T12:00"):  # 8 days before: the chosen 40%
+        assert evaluate_workbook(built_template, no_adjust)[(L.HEDGE, f"H{r}")] == pytest.approx(0.4)
+
+
+def test_a_users_own_event_row_counts(built_template):
+    from xlhedge.udfs import clock_at
+
+    name_col, when_col, _ = L.EVENTS_COLUMNS
+    row = L.EVENTS_FIRST_ROW + 20  # the first empty row after the shipped ones
+    inputs = {(L.SETTINGS, f"{name_col}{row}"): "ETH upgrade",
+              (L.SETTINGS, f"{when_col}{row}"): 46000.5,  # Excel's date number of 2025-12-09 12:00
+              (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
+    with clock_at("2025-12-08T12:00"):
+        values = evaluate_workbook(built_template, inputs)
+    assert values[(L.HEDGE, f"H{L.HEDGE_FIRST_ROW}")] == pytest.approx(0.8)
+    assert values[(L.HEDGE, "A3")] == "ETH upgrade 2025-12-09 12:00 UTC in 24 hours: at least 80%"

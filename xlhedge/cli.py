@@ -136,6 +136,9 @@ def _print_plan(book: Path, fmt: str) -> None:
         print(plan.to_json(orient="records", indent=1))
     else:
         print(format_table(plan, float(inputs.settings["HorizonDays"])))
+        note = inputs.values.get(("Hedge", "A3"))
+        if isinstance(note, str) and note.strip():
+            print(f"Event rule: {note}")
 
 
 def cmd_plan(args) -> int:

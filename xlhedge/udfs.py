@@ -431,43 +431,90 @@ def HEDGE_PLAN(spot_values, ratio):
     )
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30T00:00", "ns")
+_FIXED_NOW: list = []  # set by :func:`clock_at`
+
+
+def now_utc() -> np.datetime64:
+    """What "now" means for an empty ``as_of``: the time :func:`clock_at` fixed, else the environment's
+    ``XLHEDGE_NOW`` (UTC, e.g. 2026-11-20T08:00, for reproducible builds and tests), else the clock."""
+    import datetime as dt
+    import os
+
+    if _FIXED_NOW:
+        return _FIXED_NOW[-1]
+    fixed = os.environ.get("XLHEDGE_NOW", "").strip()
+    if fixed:
+        return np.datetime64(fixed.rstrip("Z"), "ns")
+    return np.datetime64(dt.datetime.now(dt.UTC).replace(tzinfo=None), "ns")
+
+
+class clock_at:
+    """``with clock_at(time):`` every empty ``as_of`` means ``time`` (UTC)."""
+
+    def __init__(self, time):
+        self.time = np.datetime64(time, "ns")
+
+    def __enter__(self):
+        _FIXED_NOW.append(self.time)
+        return self
+
+    def __exit__(self, *exc):
+        _FIXED_NOW.pop()
+
+
+_FIRST_TIME, _LAST_TIME = np.datetime64("1900-01-01", "m"), np.datetime64("2200-01-01", "m")
 
 
 def _cell_time(value, name: str) -> np.datetime64:
-    """A time in UTC from a cell: a date, an Excel date number, text like 2026-12-07 12:00; blank = now."""
+    """A time in UTC from a cell: a date, an Excel date number, text like 2026-12-07 12:00; blank = now.
+    Years 1900 to 2199 (nanosecond times end in 2262)."""
     import datetime as dt
 
     value = _unwrap_single(value)
     if is_blank(value):
-        return np.datetime64(dt.datetime.now(dt.UTC).replace(tzinfo=None), "ns")
+        return now_utc()
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return np.datetime64(value, "ns")
-    if isinstance(value, dt.date):
-        return np.datetime64(value, "ns")
-    if isinstance(value, str):
+        minutes = np.datetime64(value, "m")
+    elif isinstance(value, dt.date):
+        minutes = np.datetime64(value, "m")
+    elif isinstance(value, str):
         text = value.strip().rstrip("Z").replace(" UTC", "").replace(" ", "T")
         try:
-            return np.datetime64(text, "ns")
+            minutes = np.datetime64(text, "m") if text[:1].isdigit() else None
         except ValueError:
-            raise CellError(f"{name} must be a date, e.g. 2026-12-07 or 2026-12-07 12:00 (UTC)") from None
-    serial = parse_number(value, name)
-    if not 1 <= serial <= 2_958_465:  # Excel's 1900-01-01 .. 9999-12-31
-        raise CellError(f"{name} must be a date (got {serial:g})")
-    return _EXCEL_EPOCH + np.timedelta64(round(serial * 86_400_000), "ms")
+            minutes = None
+        if minutes is None or np.isnat(minutes):
+            raise CellError(f"{name} must be a date, e.g. 2026-12-07 or 2026-12-07 12:00 (UTC)")
+    else:
+        serial = parse_number(value, name)
+        if not 1 <= serial < 109_574:  # Excel's 1900-01-01 .. 2199-12-31
+            raise CellError(f"{name} must be a date from 1900 to 2199 (got {serial:g})")
+        return _EXCEL_EPOCH + np.timedelta64(round(serial * 86_400_000), "ms")
+    if not _FIRST_TIME <= minutes < _LAST_TIME:
+        raise CellError(f"{name} must be a date from 1900 to 2199")
+    if isinstance(value, dt.datetime):
+        return np.datetime64(value, "ns")
+    return minutes.astype("datetime64[ns]")
 
 
 def _event_list(events) -> tuple[list[str], np.ndarray]:
-    """Names and UTC times of the events: the cells given (dates), or the shipped FOMC decisions."""
+    """Names and UTC times of the events: a range of dates, or of two columns (name, date); empty rows
+    are skipped. Blank: the FOMC decisions shipped with xlhedge."""
     if is_blank(_unwrap_single(events)):
         shipped = engine.shipped_events()
         return [e.name for e in shipped], np.array([e.time for e in shipped], dtype="datetime64[ns]")
     cells = np.asarray(events if isinstance(events, (list, tuple, np.ndarray)) else [events], dtype=object)
-    times = [_cell_time(v, "events") for v in cells.ravel() if not is_blank(v)]
-    if not times:
+    if cells.ndim == 2 and cells.shape[1] == 2 and any(
+            isinstance(v, str) and v.strip() and not v.strip()[:1].isdigit() for v in cells[:, 0]):
+        rows = [(v[0], v[1]) for v in cells if not is_blank(v[1])]
+    else:
+        rows = [(None, v) for v in cells.ravel() if not is_blank(v)]
+    if not rows:
         raise CellError("events is an empty range", "#N/A")
-    return ["event"] * len(times), np.array(times, dtype="datetime64[ns]")
+    names = ["event" if is_blank(n) else str(n).strip()[:30] for n, _ in rows]
+    return names, np.array([_cell_time(v, "events") for _, v in rows], dtype="datetime64[ns]")
 
 
 @xl_udf(
@@ -477,7 +524,7 @@ def _event_list(events) -> tuple[list[str], np.ndarray]:
         "days_before": "The window opens this many days before an event (default 3)",
         "hours_after": "...and closes this many hours after it (default 24)",
         "floor": "Minimum ratio inside a window (default 0.8)",
-        "events": "Range of event dates and times (UTC); blank = the FOMC decisions shipped with xlhedge",
+        "events": "Event dates and times (UTC), or two columns: name, date; blank = the shipped FOMC decisions",
     },
     ranges=("base_ratio",),
 )
@@ -501,23 +548,29 @@ def EVENT_RATIO(base_ratio, as_of=None, days_before=3, hours_after=24, floor=0.8
         "days_before": "The window opens this many days before an event (default 3)",
         "hours_after": "...and closes this many hours after it (default 24)",
         "floor": "Minimum ratio inside a window (default 0.8)",
-        "events": "Range of event dates and times (UTC); blank = the FOMC decisions shipped with xlhedge",
+        "events": "Event dates and times (UTC), or two columns: name, date; blank = the shipped FOMC decisions",
     },
 )
 def EVENT_NOTE(as_of=None, days_before=3, hours_after=24, floor=0.8, events=None):
-    """Why the event rule applies, e.g. "FOMC 2026-12-09 19:00 UTC in 2.3 days: at least 80%"; empty if not."""
+    """Why the event rule applies ("FOMC 2026-12-09 19:00 UTC in 2.3 days: at least 80%"), else the next event."""
     names, times = _event_list(events)
     when = _cell_time(as_of, "as_of")
     low = cell_number(floor, "floor", 0.8)
-    i = int(engine.event_window_index(when, times, cell_number(days_before, "days_before", 3.0),
-                                      cell_number(hours_after, "hours_after", 24.0)))
-    if i < 0:
-        return ""
+    before = cell_number(days_before, "days_before", 3.0)
+    i = int(engine.event_window_index(when, times, before, cell_number(hours_after, "hours_after", 24.0)))
+    inside = i >= 0
+    if not inside:  # say what comes next, so the cell is never silently empty
+        upcoming = np.flatnonzero(times >= when)
+        if not upcoming.size:
+            return "No upcoming event: add dates to the Events table"
+        i = int(upcoming[np.argmin(times[upcoming])])
     hours = float((times[i] - when) / np.timedelta64(1, "h"))
     stamp = np.datetime_as_string(times[i], unit="m").replace("T", " ")
-    span = f"{hours / 24:.1f} days" if abs(hours) >= 48 else f"{abs(hours):.0f} hours"
+    span = f"{abs(hours) / 24:.1f} days" if abs(hours) >= 48 else f"{abs(hours):.0f} hours"
     timing = f"in {span}" if hours >= 0 else f"{span} ago"
-    return f"{names[i]} {stamp} UTC {timing}: at least {low:.0%}"
+    if inside:
+        return f"{names[i]} {stamp} UTC {timing}: at least {low:.0%}"
+    return f"Next: {names[i]} {stamp} UTC {timing}; {low:.0%} from {before:g} days before"
 
 
 #: Every Excel function of this module, by its Excel name.

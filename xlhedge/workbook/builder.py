@@ -57,6 +57,7 @@ class _Formats:
         self.in_num = make(num_format="#,##0.########", **inp)
         self.in_usd = make(num_format="$#,##0", **inp)
         self.in_pct = make(num_format="0.0%", **inp)
+        self.in_when = make(num_format="yyyy-mm-dd hh:mm", **inp)
         self.in_pct4 = make(num_format="0.000%", **inp)
         self.in_int = make(num_format="0", **inp)
         out = {"border": 1, "border_color": "#D9D9D9"}
@@ -84,6 +85,7 @@ class _Formats:
         self.stale = make(bg_color="#FCE4D6")
         self.sample = make(bg_color="#EDEDED", font_color="#7F7F7F")
         self.liquidated = wb.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
+        self.event = make(bold=True, font_color="#9C5700")
 
 
 def _widths(ws, widths: dict[str, float]) -> None:
@@ -155,6 +157,8 @@ class TemplateBuilder:
                           ("FundingIntervals", "interval_hours"), ("MarkPrices", "mark_price")):
             col = L.FUNDING_COL[key]
             wb.define_name(name, f"=Funding!${col}${L.FUNDING_FIRST_ROW}:${col}${L.FUNDING_LAST_ROW}")
+        name_col, when_col, _ = L.EVENTS_COLUMNS
+        wb.define_name("EventList", f"=Settings!${name_col}${L.EVENTS_FIRST_ROW}:${when_col}${L.EVENTS_LAST_ROW}")
         for name, (_, col, _) in (("BetaKeys", L.BETA_COLUMNS[0]), ("BetaValues", L.BETA_COLUMNS[1])):
             wb.define_name(name, f"=Funding!${col}${L.BETA_FIRST_ROW}:${col}${L.BETA_LAST_ROW}")
         self.start()
@@ -176,7 +180,7 @@ class TemplateBuilder:
             L.HEDGE: f"A1:U{L.HEDGE_TOTAL_ROW + 2}",
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.BETA_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
-            L.SETTINGS: f"A1:H{L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1}",
+            L.SETTINGS: f"A1:L{max(L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1, L.EVENTS_LAST_ROW)}",
             L.CONF: "A1:D9",
         }
         for name, ws in self.sheets.items():
@@ -349,6 +353,8 @@ class TemplateBuilder:
                                 "same price as the spot value, so a 40% hedge shorts 40% of the coins you hold. "
                                 "Contracts are rounded down, so you never short more than planned.", f.note)
         ws.set_row(1, 32)
+        self.formula(L.HEDGE, "A3", '=IF(EventRule="yes",EVENT_NOTE("",EventDaysBefore,EventHoursAfter,'
+                                    'EventFloor,EventList),"")', f.event)
         hr = L.HEDGE_FIRST_ROW - 1
         for col, header, width, _ in self.HEDGE_COLUMNS:
             ws.set_column(f"{col}:{col}", width)
@@ -356,6 +362,8 @@ class TemplateBuilder:
         ws.set_row(hr - 1, 48)
         p = L.PORTFOLIO
         key = "E{r}&\"|\"&D{r}"
+        ratio = ('HEDGE_RATIO(Outlook,Conviction,IF(FundingAdjust="yes",F{r},""),G{r},FundingThreshold,'
+                 'Adjustment,MaxRatio)')
         for i in range(L.PORTFOLIO_ROWS):
             r = L.HEDGE_FIRST_ROW + i
             pr = L.PORTFOLIO_FIRST_ROW + i
@@ -368,8 +376,8 @@ class TemplateBuilder:
                 "E": f'=IF(A{r}="","",IF({p}!G{pr}="",DefaultExchange,LOWER(TRIM({p}!G{pr}))))',
                 "F": f'=IF(A{r}="","",IFERROR({funding_lookup("FundingRates", k)},""))',
                 "G": f'=IF(A{r}="","",IFERROR({funding_lookup("FundingIntervals", k)},8))',
-                "H": (f'=IF(A{r}="","",HEDGE_RATIO(Outlook,Conviction,IF(FundingAdjust="yes",F{r},""),'
-                      f'G{r},FundingThreshold,Adjustment,MaxRatio))'),
+                "H": (f'=IF(A{r}="","",IF(EventRule="yes",EVENT_RATIO({ratio.format(r=r)},"",EventDaysBefore,'
+                      f'EventHoursAfter,EventFloor,EventList),{ratio.format(r=r)}))'),
                 "I": f'=IF(A{r}="","",IF(C{r}="BTC perp",{p}!J{pr},1))',
                 "J": (f'=IF(OR(A{r}="",NOT(ISNUMBER(B{r}))),"",'
                       f'IF(C{r}="BTC perp",BETA_HEDGE(B{r}*H{r},I{r}),B{r}*H{r}))'),
@@ -555,7 +563,8 @@ class TemplateBuilder:
     def settings(self) -> None:
         ws, f = self.sheets[L.SETTINGS], self.fmt
         ws.set_vba_name("Sheet6")
-        _widths(ws, {"A": 40, "B": 14, "C": 64, "D": 3, "E": 11, "F:G": 8, "H": 12})
+        _widths(ws, {"A": 40, "B": 14, "C": 64, "D": 3, "E": 11, "F:G": 8, "H": 12, "I": 3, "J": 12, "K": 17,
+                     "L": 44})
         ws.write("A1", "Settings", f.title)
         for col, header in zip("ABC", ("Setting", "Value", "What it means")):
             ws.write(f"{col}{L.SETTINGS_FIRST_ROW - 1}", header, f.header)
@@ -578,6 +587,10 @@ class TemplateBuilder:
             "HorizonDays": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 3650},
             "RebalanceBand": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
             "DefaultExchange": {"validate": "list", "source": list(L.EXCHANGES)},
+            "EventRule": {"validate": "list", "source": ["yes", "no"]},
+            "EventDaysBefore": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 60},
+            "EventHoursAfter": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 720},
+            "EventFloor": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
         }  # RefreshExchanges is free text (a list); the refresh says which names it does not know
         for name, rule in rules.items():
             ws.data_validation(f"B{L.SETTING_ROW[name]}", {
@@ -601,7 +614,36 @@ class TemplateBuilder:
                                            "rate pays the short, so it is a negative cost).", f.note)
         ws.set_row(foot - 1, 32)
         ws.set_row(top + 1, 32)
+        self.events_table(ws, top)
         ws.protect("", {"format_columns": True})
+
+    def events_table(self, ws, top: int) -> None:
+        """Scheduled events (UTC) beside the settings: the shipped FOMC decisions, then rows for yours."""
+        import json
+        from importlib import resources
+
+        f = self.fmt
+        name_col, when_col, source_col = L.EVENTS_COLUMNS
+        ws.write(f"{name_col}{top}", "Events (UTC)", f.subtitle)
+        for col, header in zip(L.EVENTS_COLUMNS, ("Event", "When (UTC)", "Source / note")):
+            ws.write(f"{col}{top + 2}", header, f.header)
+        raw = json.loads(resources.files("xlhedge").joinpath("data/events.json").read_text(encoding="utf-8"))
+        shipped = sorted(raw["events"], key=lambda e: e["utc"])
+        for i in range(L.EVENTS_ROWS):
+            r = L.EVENTS_FIRST_ROW + i
+            if i < len(shipped):
+                e = shipped[i]
+                when = dt.datetime.fromisoformat(e["utc"].rstrip("Z"))
+                ws.write_string(f"{name_col}{r}", e["name"], f.in_text)
+                ws.write_datetime(f"{when_col}{r}", when, f.in_when)
+                ws.write_string(f"{source_col}{r}", f"Federal Reserve schedule ({e['source']})", f.in_text)
+            else:
+                for col, fmt in zip(L.EVENTS_COLUMNS, (f.in_text, f.in_when, f.in_text)):
+                    ws.write_blank(f"{col}{r}", None, fmt)
+        ws.data_validation(f"{when_col}{L.EVENTS_FIRST_ROW}:{when_col}{L.EVENTS_LAST_ROW}", {
+            "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+            "maximum": dt.date(2100, 1, 1), "error_title": "Not a date",
+            "error_message": "Type a date and time in UTC, e.g. 2027-03-02 12:00."})
 
     # ------------------------------------------------------------------ xlwings.conf
     def conf(self) -> None:
@@ -629,6 +671,13 @@ class TemplateBuilder:
                                       "setting for this workbook only, fill in the value and remove the '_'. "
                                       "An empty key without '_' would override it with nothing.", f.note)
         ws.set_row(len(keys) + 3, 32)
+
+
+def sample_as_of():
+    """The time (UTC) of the sample market data the template ships with."""
+    import pandas as pd
+
+    return pd.Timestamp(sample_snapshot().attrs["sample_as_of"]).tz_convert("UTC").tz_localize(None).to_datetime64()
 
 
 def formula_results(path: Path) -> dict:
@@ -671,7 +720,11 @@ def build_template(path, values: dict | None = None, evaluate: bool = True, forc
             draft = Path(tmp) / "draft" / path.name
             draft.parent.mkdir()
             TemplateBuilder(draft).build()
-            values = formula_results(draft)
+            from xlhedge.udfs import clock_at
+
+            # the template's numbers are a plan as of its sample data: the same file whatever the day
+            with clock_at(sample_as_of()):
+                values = formula_results(draft)
         built = Path(tmp) / path.name
         TemplateBuilder(built, values).build()
         os.replace(built, path)

@@ -68,8 +68,19 @@ SETTING_LIST = (
             "Where the short is held, unless a Portfolio row says otherwise"),
     Setting("RefreshExchanges", "Exchanges to refresh", "all", "text",
             "all, or some of binance, bybit, okx, hyperliquid, bingx, mexc, weex"),
+    Setting("EventRule", "Hedge more around events?", "yes", "text",
+            "yes: around each event in the Events table (right) the ratio is at least the floor"),
+    Setting("EventDaysBefore", "Event window opens (days before)", 3, "num",
+            "From this many days before an event..."),
+    Setting("EventHoursAfter", "Event window closes (hours after)", 24, "num", "...until this many hours after it"),
+    Setting("EventFloor", "Minimum ratio around an event", 0.8, "pct", "The article suggests 80% to 100%"),
 )
 SETTING_ROW = {s.name: SETTINGS_FIRST_ROW + i for i, s in enumerate(SETTING_LIST)}
+#: The Events table on the Settings sheet: name, time (UTC), source; shipped rows first, then yours.
+EVENTS_COLUMNS = ("J", "K", "L")
+EVENTS_FIRST_ROW = SETTINGS_FIRST_ROW
+EVENTS_ROWS = 40
+EVENTS_LAST_ROW = EVENTS_FIRST_ROW + EVENTS_ROWS - 1
 OUTLOOKS = ("bearish", "neutral", "bullish")
 EXCHANGES = ("binance", "bybit", "okx", "hyperliquid", "bingx", "mexc", "weex")
 

@@ -213,6 +213,12 @@ def compute(book: Book) -> dict:
 
     from xlhedge.workbook import builder as B
 
+    name_col, when_col, _ = L.EVENTS_COLUMNS
+    event_list = [[book.get(S, f"{name_col}{r}"), book.get(S, f"{when_col}{r}")]
+                  for r in range(L.EVENTS_FIRST_ROW, L.EVENTS_LAST_ROW + 1)]
+    event_args = (setting["EventDaysBefore"], setting["EventHoursAfter"], setting["EventFloor"], event_list)
+    out[(H, "A3")] = call("EVENT_NOTE", "", *event_args) if text(setting["EventRule"]).casefold() == "yes" else ""
+
     hedge_rows = []
     for i in range(L.PORTFOLIO_ROWS):
         pr, hr = L.PORTFOLIO_FIRST_ROW + i, L.HEDGE_FIRST_ROW + i
@@ -269,8 +275,13 @@ def compute(book: Book) -> dict:
             hours = lookup("interval_hours", key)
             row["G"] = 8.0 if hours is None else hours
         adjust = row["F"] if text(setting["FundingAdjust"]).casefold() == "yes" else ""
-        row["H"] = "" if blank else call("HEDGE_RATIO", setting["Outlook"], setting["Conviction"], adjust, row["G"],
-                                         setting["FundingThreshold"], setting["Adjustment"], setting["MaxRatio"])
+        if blank:
+            row["H"] = ""
+        else:
+            base = call("HEDGE_RATIO", setting["Outlook"], setting["Conviction"], adjust, row["G"],
+                        setting["FundingThreshold"], setting["Adjustment"], setting["MaxRatio"])
+            row["H"] = (call("EVENT_RATIO", base, "", *event_args) if text(setting["EventRule"]).casefold() == "yes"
+                        else base)
         row["I"] = "" if blank else (beta_used if row["C"] == "BTC perp" else 1.0)
         if blank or not is_number(row["B"]):
             row["J"] = ""
