@@ -14,8 +14,8 @@ from tests.conftest import ROOT
 from tests.workbook_snapshot import everything_but_funding
 from xlhedge import engine
 from xlhedge.market.sample import sample_snapshot
+from xlhedge.workbook import builder, render, vba
 from xlhedge.workbook import layout as L
-from xlhedge.workbook import render, vba
 from xlhedge.workbook.evaluate import evaluate_workbook
 
 COMMITTED = ROOT / "workbook" / "xlhedge.xlsm"
@@ -287,3 +287,47 @@ def test_a_users_own_event_row_counts(built_template):
         values = evaluate_workbook(built_template, inputs)
     assert values[(L.HEDGE, f"H{L.HEDGE_FIRST_ROW}")] == pytest.approx(0.8)
     assert values[(L.HEDGE, "A3")] == "ETH upgrade 2025-12-09 12:00 UTC in 24 hours: at least 80%"
+
+
+def test_basis_and_cross_hedge_warnings(built_template):
+    """A BTCUSDT basis of +0.8% (beyond 0.5%) and SOL hedged with BTC at R² 0.32 (below 0.5) are named;
+    ETH's basis of +0.026% and an R² of 0.8 are not."""
+    ws = openpyxl.load_workbook(built_template)[L.FUNDING]
+    btc = next(r for r in range(L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW + 1)
+               if (ws[f"A{r}"].value, ws[f"B{r}"].value) == ("binance", "BTCUSDT"))
+    b, p = L.BETA_FIRST_ROW, L.PORTFOLIO
+    beta = {key: col for key, col, _ in L.BETA_COLUMNS}
+    inputs = {(L.FUNDING, f"{L.FUNDING_COL['basis']}{btc}"): 0.008,
+              (L.FUNDING, f"{beta['base']}{b}"): "SOL", (L.FUNDING, f"{beta['beta']}{b}"): 1.5,
+              (L.FUNDING, f"{beta['r2']}{b}"): 0.32,
+              (L.FUNDING, f"{beta['base']}{b + 1}"): "AVAX", (L.FUNDING, f"{beta['beta']}{b + 1}"): 1.2,
+              (L.FUNDING, f"{beta['r2']}{b + 1}"): 0.8,
+              (p, "A7"): "SOL", (p, "B7"): 100, (p, "C7"): 150, (p, "E7"): "BTC perp",
+              (p, "A8"): "AVAX", (p, "B8"): 100, (p, "C8"): 30, (p, "E8"): "BTC perp"}
+    values = evaluate_workbook(built_template, inputs)
+    r = L.HEDGE_FIRST_ROW
+    assert values[(L.HEDGE, f"V{r}")] == pytest.approx(0.008)
+    assert values[(L.HEDGE, f"X{r}")].startswith("Wide basis: the perp trades above spot")
+    assert not values[(L.HEDGE, f"X{r + 1}")]  # ETH: a small basis
+    assert values[(L.HEDGE, f"W{r + 2}")] == pytest.approx(0.32)
+    assert "Weak cross-hedge" in values[(L.HEDGE, f"X{r + 2}")]  # SOL (and BTC's wide basis: its short is BTC)
+    assert values[(L.HEDGE, f"W{r + 3}")] == pytest.approx(0.8)
+    assert "Weak cross-hedge" not in values[(L.HEDGE, f"X{r + 3}")]
+
+
+def test_plan_lists_the_checks(built_template, tmp_path):
+    from xlhedge.plan import compute_plan, format_table, read_inputs
+
+    book = tmp_path / "checks.xlsm"
+    wb = openpyxl.load_workbook(built_template, keep_vba=True)
+    b, beta = L.BETA_FIRST_ROW, {key: col for key, col, _ in L.BETA_COLUMNS}
+    wb[L.FUNDING][f"{beta['base']}{b}"], wb[L.FUNDING][f"{beta['beta']}{b}"] = "SOL", 1.5
+    wb[L.FUNDING][f"{beta['r2']}{b}"] = 0.32
+    for col, value in zip("ABCE", ("SOL", 100, 150, "BTC perp"), strict=True):
+        wb[L.PORTFOLIO][f"{col}7"] = value
+    wb.save(book)
+    plan = compute_plan(read_inputs(book))
+    assert list(plan["check"]) == ["", "", builder.MSG_WEAK_CROSS]
+    assert plan["r2_btc"].iloc[2] == pytest.approx(0.32)
+    text = format_table(plan, 30)
+    assert f"Checks:\n  SOL: {builder.MSG_WEAK_CROSS}" in text

@@ -24,13 +24,15 @@ from xlhedge.workbook import model
 PLAN_COLUMNS = [
     "asset", "spot_value", "hedge_with", "perp", "exchange", "contract", "funding_rate", "interval_hours",
     "hedge_ratio", "beta", "short_notional", "mark_price", "contracts", "margin", "liquidation_price",
-    "funding_cost", "funding_apr", "short_held", "rebalance", "hedged_fraction", "liquidation_rise", "problem",
+    "funding_cost", "funding_apr", "short_held", "rebalance", "hedged_fraction", "liquidation_rise", "basis", "r2_btc",
+    "check", "problem",
 ]
 #: Hedge sheet column of each numeric plan column.
 HEDGE_COLUMN = {"spot_value": "B", "funding_rate": "F", "interval_hours": "G", "hedge_ratio": "H", "beta": "I",
                 "short_notional": "J", "mark_price": "K", "contracts": "L", "margin": "M",
                 "liquidation_price": "N", "funding_cost": "O", "funding_apr": "P", "short_held": "Q",
-                "rebalance": "R", "hedged_fraction": "T", "liquidation_rise": "U"}
+                "rebalance": "R", "hedged_fraction": "T", "liquidation_rise": "U", "basis": "V",
+                "r2_btc": "W"}
 
 
 @dataclass
@@ -101,11 +103,12 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
     records, rows_at = [], []
     for i in range(L.PORTFOLIO_ROWS):
         hr = L.HEDGE_FIRST_ROW + i
-        row = {col: inputs.values.get((L.HEDGE, f"{col}{hr}")) for col in "ABCDEFGHIJKLMNOPQRSTU"}
+        row = {col: inputs.values.get((L.HEDGE, f"{col}{hr}")) for col in "ABCDEFGHIJKLMNOPQRSTUVWX"}
         if not row["A"]:
             continue
         rec = {"asset": row["A"], "hedge_with": row["C"], "perp": row["D"], "exchange": row["E"]}
         rec.update({key: _number(row[col]) for key, col in HEDGE_COLUMN.items()})
+        rec["check"] = row["X"].strip() if isinstance(row["X"], str) else ""
         rec["problem"] = problem(inputs, i, row)
         records.append(rec)
         rows_at.append(i)
@@ -173,6 +176,9 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
                  "Margin": usd(t["margin"]), "Liq. price": "", f"Funding {horizon_days:g}d": usd(t["funding_cost"]),
                  "Funding APR": "", "Rebalance": usd(t["rebalance"])})
     text = pd.DataFrame(rows).to_string(index=False)
+    checks = [f"  {a}: {c}" for a, c in zip(plan["asset"], plan["check"], strict=True) if c]
+    if checks:
+        text += "\nChecks:\n" + "\n".join(checks)
     left_out = [p for p in plan["problem"] if p]
     if left_out:
         text += "\nLeft out of the totals:\n" + "\n".join(f"  {p}" for p in left_out)

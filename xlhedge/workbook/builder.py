@@ -86,6 +86,7 @@ class _Formats:
         self.sample = make(bg_color="#EDEDED", font_color="#7F7F7F")
         self.liquidated = wb.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
         self.event = make(bold=True, font_color="#9C5700")
+        self.warn_text = make(font_color="#9C5700", **out)
 
 
 def _widths(ws, widths: dict[str, float]) -> None:
@@ -107,6 +108,9 @@ MSG_QTY_TEXT = "#VALUE! quantity is text: type a number"
 MSG_PRICE_TEXT = "#VALUE! Value at is text: type a number or leave it empty"
 MSG_QTY_NEGATIVE = "#VALUE! quantity is negative: type 0 or more"
 MSG_NO_PRICE = "#N/A no price on "
+MSG_BASIS_ABOVE = "Wide basis: the perp trades above spot (the short gains as the gap closes). "
+MSG_BASIS_BELOW = "Wide basis: the perp trades below spot (the short loses as the gap closes). "
+MSG_WEAK_CROSS = "Weak cross-hedge: BTC explains little of this coin's moves (see R²)."
 MSG_LIQUIDATED = "liquidated: margin lost, coins unhedged"
 MSG_NO_PRICE_TAIL = ": refresh market data, check the exchange, or type a price in Value at"
 
@@ -157,6 +161,10 @@ class TemplateBuilder:
                           ("FundingIntervals", "interval_hours"), ("MarkPrices", "mark_price")):
             col = L.FUNDING_COL[key]
             wb.define_name(name, f"=Funding!${col}${L.FUNDING_FIRST_ROW}:${col}${L.FUNDING_LAST_ROW}")
+        wb.define_name("Bases", f"=Funding!${L.FUNDING_COL['basis']}${L.FUNDING_FIRST_ROW}:"
+                                f"${L.FUNDING_COL['basis']}${L.FUNDING_LAST_ROW}")
+        r2_col = L.BETA_COLUMNS[2][1]
+        wb.define_name("BetaR2", f"=Funding!${r2_col}${L.BETA_FIRST_ROW}:${r2_col}${L.BETA_LAST_ROW}")
         name_col, when_col, _ = L.EVENTS_COLUMNS
         wb.define_name("EventList", f"=Settings!${name_col}${L.EVENTS_FIRST_ROW}:${when_col}${L.EVENTS_LAST_ROW}")
         for name, (_, col, _) in (("BetaKeys", L.BETA_COLUMNS[0]), ("BetaValues", L.BETA_COLUMNS[1])):
@@ -177,7 +185,7 @@ class TemplateBuilder:
         areas = {
             "Start": "A1:E26",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
-            L.HEDGE: f"A1:U{L.HEDGE_TOTAL_ROW + 2}",
+            L.HEDGE: f"A1:X{L.HEDGE_TOTAL_ROW + 2}",
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.BETA_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.SETTINGS: f"A1:L{max(L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1, L.EVENTS_LAST_ROW)}",
@@ -342,13 +350,16 @@ class TemplateBuilder:
         ("S", "BTC-equivalent exposure", 15, "usd"),
         ("T", "Hedged fraction (coins short / coins held)", 15, "pct"),
         ("U", "Short liquidated by a rise of", 13, "pct"),
+        ("V", "Basis (mark / index - 1)", 11, "basis"),
+        ("W", "R² with BTC (BTC perp)", 10, "pct"),
+        ("X", "Check", 52, "warn_text"),
     )
 
     def hedge(self) -> None:
         ws, f = self.sheets[L.HEDGE], self.fmt
         ws.set_vba_name("Sheet3")
         ws.write("A1", "Hedge plan", f.title)
-        ws.merge_range("A2:U2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
+        ws.merge_range("A2:X2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
                                 "notional = spot value x hedge ratio (x beta for coins hedged with BTC), at the "
                                 "same price as the spot value, so a 40% hedge shorts 40% of the coins you hold. "
                                 "Contracts are rounded down, so you never short more than planned.", f.note)
@@ -396,6 +407,12 @@ class TemplateBuilder:
                 "S": f'=IF(ISNUMBER(B{r}),B{r}*IF(C{r}="BTC perp",IF(ISNUMBER(I{r}),I{r},1),1),"")',
                 "T": f'=IF(AND(ISNUMBER(L{r}),ISNUMBER(K{r}),ISNUMBER(S{r})),IF(S{r}>0,L{r}*K{r}/S{r},""),"")',
                 "U": f'=IF(AND(ISNUMBER(N{r}),ISNUMBER(K{r})),N{r}/K{r}-1,"")',
+                "V": f'=IF(A{r}="","",IFERROR({funding_lookup("Bases", k)},""))',
+                "W": (f'=IF(A{r}="","",IF(C{r}="BTC perp",IF(ISNUMBER({p}!F{pr}),"",'
+                      f'IFERROR(INDEX(BetaR2,MATCH(A{r},BetaKeys,0)),"")),""))'),
+                "X": (f'=IF(A{r}="","",IF(AND(ISNUMBER(V{r}),ISNUMBER(BasisWarn)),IF(ABS(V{r})>BasisWarn,'
+                      f'IF(V{r}>0,"{MSG_BASIS_ABOVE}","{MSG_BASIS_BELOW}"),""),"")'
+                      f'&IF(AND(ISNUMBER(W{r}),ISNUMBER(R2Warn)),IF(W{r}<R2Warn,"{MSG_WEAK_CROSS}",""),""))'),
             }
             for col, _, _, fmt_name in self.HEDGE_COLUMNS:
                 self.formula(L.HEDGE, f"{col}{r}", formulas[col], getattr(f, fmt_name))
@@ -410,12 +427,14 @@ class TemplateBuilder:
                 self.formula(L.HEDGE, f"H{t}", f'=IF(B{t}>0,J{t}/B{t},"")', f.total_pct)
             else:
                 ws.write_blank(f"{col}{t}", None, f.total_blank)
-        ws.merge_range(f"A{t + 2}:U{t + 2}", "Overall ratio (H) = total short / total spot. Funding cost > 0 "
+        ws.merge_range(f"A{t + 2}:X{t + 2}", "Overall ratio (H) = total short / total spot. Funding cost > 0 "
                                              "means you pay, < 0 (green) means the short is paid. Rebalance "
                                              "> 0: add to the short; < 0: buy back. Hedged fraction (T) = what "
                                              "the rounded contracts cover: coins short / coins held (for BTC "
                                              "perp: short / BTC-equivalent exposure). A rise beyond U liquidates "
-                                             "the short: it is closed and its margin lost (see Scenarios).",
+                                             "the short: it is closed and its margin lost (see Scenarios). R²: the "
+                                             "share of a coin's moves BTC explains (1 = all; below the Settings "
+                                             "minimum the BTC short protects little).",
                        f.note)
         self.color_costs(ws, f"O{first}:O{t}")
         ws.freeze_panes(L.HEDGE_FIRST_ROW - 1, 1)
@@ -591,6 +610,8 @@ class TemplateBuilder:
             "EventDaysBefore": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 60},
             "EventHoursAfter": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 720},
             "EventFloor": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
+            "BasisWarn": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
+            "R2Warn": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
         }  # RefreshExchanges is free text (a list); the refresh says which names it does not know
         for name, rule in rules.items():
             ws.data_validation(f"B{L.SETTING_ROW[name]}", {

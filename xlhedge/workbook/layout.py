@@ -74,6 +74,10 @@ SETTING_LIST = (
             "From this many days before an event..."),
     Setting("EventHoursAfter", "Event window closes (hours after)", 24, "num", "...until this many hours after it"),
     Setting("EventFloor", "Minimum ratio around an event", 0.8, "pct", "The article suggests 80% to 100%"),
+    Setting("BasisWarn", "Warn when the basis is beyond", 0.005, "pct4",
+            "Perp mark vs spot index: a wide gap adds to or takes from the hedge"),
+    Setting("R2Warn", "Warn when R² with BTC is below", 0.5, "pct",
+            "For coins hedged with BTC: the share of their moves BTC explains"),
 )
 SETTING_ROW = {s.name: SETTINGS_FIRST_ROW + i for i, s in enumerate(SETTING_LIST)}
 #: The Events table on the Settings sheet: name, time (UTC), source; shipped rows first, then yours.

@@ -197,9 +197,10 @@ def compute(book: Book) -> dict:
     setting = {s.name: book.get(S, f"B{L.SETTING_ROW[s.name]}") for s in L.SETTING_LIST}
     f_first, f_last = L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW
     fcol = {k: book.column(L.FUNDING, L.FUNDING_COL[k], f_first, f_last)
-            for k in ("key", "symbol_key", "funding_rate", "interval_hours", "mark_price")}
+            for k in ("key", "symbol_key", "funding_rate", "interval_hours", "mark_price", "basis")}
     beta_keys = book.column(L.FUNDING, L.BETA_COLUMNS[0][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW)
     beta_values = book.column(L.FUNDING, L.BETA_COLUMNS[1][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW)
+    beta_r2 = book.column(L.FUNDING, L.BETA_COLUMNS[2][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW)
 
     def lookup(values: str, key: str):
         """IFERROR-able INDEX(values, IFERROR(MATCH(key, FundingKeys), MATCH(key, SymbolKeys)))."""
@@ -323,6 +324,23 @@ def compute(book: Book) -> dict:
             row["T"] = ""
         both = is_number(row["N"]) and is_number(row["K"])
         row["U"] = sub(div(row["N"], row["K"]), 1.0) if both else ""
+        if blank:
+            row["V"] = row["W"] = row["X"] = ""
+        else:
+            basis = lookup("basis", key)
+            row["V"] = "" if basis is None else basis
+            if row["C"] == "BTC perp" and not is_number(f):
+                j = match(row["A"], beta_keys)
+                row["W"] = "" if j is None else index(beta_r2, j)
+            else:
+                row["W"] = ""
+            warn = ""
+            limit = setting["BasisWarn"]
+            if is_number(row["V"]) and is_number(limit) and abs(num(row["V"])) > num(limit):
+                warn = B.MSG_BASIS_ABOVE if num(row["V"]) > 0 else B.MSG_BASIS_BELOW
+            if is_number(row["W"]) and is_number(setting["R2Warn"]) and num(row["W"]) < num(setting["R2Warn"]):
+                warn += B.MSG_WEAK_CROSS
+            row["X"] = warn
         for col, value in row.items():
             out[(H, f"{col}{hr}")] = value
         hedge_rows.append(row)
