@@ -183,7 +183,7 @@ class TemplateBuilder:
     def page_setup(self) -> None:
         """Landscape, one page wide, with print areas: what a printout (or a PDF) shows."""
         areas = {
-            "Start": "A1:E26",
+            "Start": "A1:E30",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
             L.HEDGE: f"A1:X{L.HEDGE_TOTAL_ROW + 2}",
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
@@ -238,11 +238,21 @@ class TemplateBuilder:
             ("Hedging an altcoin with BTC", f.subtitle, 20),
             ("An altcoin with a beta of 2 moves about twice as much as BTC. To offset it with BTC "
              "perpetuals you need about $2 of BTC short for every $1 of the coin, not $0.50. The "
-             "hedge only removes the part of the coin's moves that follows BTC.", f.text, 48),
+             "hedge only removes the part of the coin's moves that follows BTC: the Hedge sheet's R² is "
+             "that share, and below 0.5 its Check column says the cross-hedge is weak.", f.text, 48),
             ("Leverage and liquidation", f.subtitle, 20),
             ("Your coins do not protect the short from liquidation: only the margin you post does. "
              "If the price rises to the liquidation price, the short is closed and the coins are "
-             "unhedged. Low leverage (2x-3x) keeps that price far away.", f.warn, 48),
+             "unhedged and the margin is lost. Low leverage (2x-3x) keeps that price far away; the "
+             "Scenarios sheet marks the price rises that would liquidate it.", f.warn, 64),
+            ("Known events and the basis", f.subtitle, 20),
+            ("Prices jump around scheduled events such as the Fed's rate decisions (FOMC). From 3 days "
+             "before until 24 hours after each event in the Events table (Settings sheet), the hedge "
+             "ratio is at least 80%, and the Hedge sheet says which event is near. Add your own dates: "
+             "CPI releases, network upgrades, token unlocks.", f.text, 48),
+            ("The basis is the gap between the perpetual's price and spot. As it closes, a short opened "
+             "above spot gains and one opened below spot loses; the Check column warns beyond 0.5%.",
+             f.text, 32),
             ("Buttons", f.subtitle, 20),
             ("'Enable functions' (Windows) imports the xlhedge formulas into this workbook once; "
              "'Refresh market data' fetches funding rates and prices (Windows and Mac). Both need "
