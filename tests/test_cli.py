@@ -205,3 +205,15 @@ def test_help_and_version():
     out = run("--help").stdout
     for command in ("demo", "plan", "funding", "refresh", "template", "history"):
         assert command in out
+
+
+def test_plan_says_when_a_workbook_has_formulas_of_its_own(book, capsys):
+    assert main(["plan", str(book)]) == 0
+    assert "Note: this workbook's formulas" not in capsys.readouterr().out
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.HEDGE][f"M{L.HEDGE_FIRST_ROW}"] = f"=J{L.HEDGE_FIRST_ROW}/2"  # the user's own margin rule
+    wb.save(book)
+    assert main(["plan", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert "Note: this workbook's formulas are not this xlhedge's template" in out
+    assert "xlhedge template --out NEW.xlsm" in out

@@ -139,6 +139,10 @@ def _print_plan(book: Path, fmt: str) -> None:
         note = inputs.values.get(("Hedge", "A3"))
         if isinstance(note, str) and note.strip():
             print(f"Event rule: {note}")
+        if inputs.own_formulas:
+            print("Note: this workbook's formulas are not this xlhedge's template (edited, or made by an older "
+                  "version), so these are its own formulas' numbers. For the current rules, copy your Portfolio "
+                  "and Settings into a new workbook: xlhedge template --out NEW.xlsm")
 
 
 def cmd_plan(args) -> int:

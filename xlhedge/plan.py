@@ -43,13 +43,15 @@ class Inputs:
     settings: dict
     funding: pd.DataFrame
     portfolio: list[dict] = field(default_factory=list)
+    own_formulas: bool = False  # the workbook's formulas are not this version's template's
 
 
 def read_inputs(path) -> Inputs:
     """Read a workbook and compute its formulas (the template's; others with the general evaluator)."""
     book = OpenpyxlBook(Path(path))
     values = model.formula_values(book.wb)
-    if values is None:  # the user changed a formula: evaluate the workbook as it is
+    own = values is None
+    if own:  # the user changed a formula, or an older xlhedge made the workbook: evaluate it as it is
         from xlhedge.workbook.evaluate import evaluate_workbook
 
         values = evaluate_workbook(path)
@@ -60,7 +62,7 @@ def read_inputs(path) -> Inputs:
     settings = {s.name: book.read_setting(s.name) for s in L.SETTING_LIST}
     settings = {k: (next(s.default for s in L.SETTING_LIST if s.name == k) if v in (None, "") else v)
                 for k, v in settings.items()}
-    return Inputs(values, settings, book.read_table(), portfolio)
+    return Inputs(values, settings, book.read_table(), portfolio, own)
 
 
 def _number(value) -> float:
