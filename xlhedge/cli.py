@@ -127,6 +127,7 @@ def cmd_refresh(args) -> int:
 
 def _print_plan(book: Path, fmt: str) -> None:
     from xlhedge.plan import compute_plan, format_table, read_inputs
+    from xlhedge.workbook import layout as L
 
     inputs = read_inputs(book)
     plan = compute_plan(inputs)
@@ -136,7 +137,7 @@ def _print_plan(book: Path, fmt: str) -> None:
         print(plan.to_json(orient="records", indent=1))
     else:
         print(format_table(plan, float(inputs.settings["HorizonDays"])))
-        note = inputs.values.get(("Hedge", "A3"))
+        note = inputs.values.get((L.HEDGE, L.EVENT_NOTE_CELL))
         if isinstance(note, str) and note.strip():
             print(f"Event rule: {note}")
         if inputs.own_formulas:

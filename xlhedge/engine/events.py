@@ -24,17 +24,18 @@ _NS_PER_HOUR = 3_600 * 10**9
 
 @dataclass(frozen=True)
 class Event:
-    """One scheduled event: its name and its time in UTC."""
+    """One scheduled event: its name, its time in UTC and where the date comes from."""
 
     name: str
     time: np.datetime64
+    source: str = ""
 
 
 @lru_cache(maxsize=1)
 def shipped_events() -> tuple[Event, ...]:
     """The FOMC decisions shipped with xlhedge (``xlhedge/data/events.json``, sources inside), oldest first."""
     raw = json.loads(resources.files("xlhedge").joinpath("data/events.json").read_text(encoding="utf-8"))
-    events = [Event(e["name"], np.datetime64(e["utc"].rstrip("Z"), "ns")) for e in raw["events"]]
+    events = [Event(e["name"], np.datetime64(e["utc"].rstrip("Z"), "ns"), e["source"]) for e in raw["events"]]
     return tuple(sorted(events, key=lambda e: e.time))
 
 
@@ -81,8 +82,8 @@ def event_window_index(as_of, event_times, days_before=3.0, hours_after=24.0) ->
         return np.full(t.shape, -1, dtype=int)
     order = np.argsort(ev, kind="stable")
     sorted_ev = ev[order]
-    # the first event at or after t - hours_after: the only candidates are it (past, still in its tail)
-    # or later ones; the nearest upcoming one is the first at or after t
+    # two candidates per time: the first event at or after it (in its window once it opens) and the
+    # last one before it (in its window until it closes); the upcoming one wins
     opens = sorted_ev - np.int64(round(before * 24 * _NS_PER_HOUR))
     closes = sorted_ev + np.int64(round(after * _NS_PER_HOUR))
     upcoming = np.searchsorted(sorted_ev, t, side="left")  # first event >= t

@@ -59,14 +59,24 @@ def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0, levera
     for arr, name in ((spot, "spot_value"), (short, "hedge_notional"), (cost, "funding_cost")):
         check_range(arr, name)
     lev = as_float_array(leverage, "leverage")
-    mmr = as_float_array(maintenance_margin_rate, "maintenance_margin_rate")
     pnl = spot * change - short * change - cost
-    if not np.all(np.isnan(lev)):
-        fixed = np.where(np.isnan(lev), 1.0, lev)  # NaN: no leverage given, never liquidated
-        threshold = np.where(np.isnan(lev), np.inf, liquidation_move(fixed, np.where(np.isnan(mmr), 0.004, mmr)))
-        liquidated = (change >= threshold) & (short > 0)
-        pnl = np.where(liquidated, spot * change - short / fixed, pnl)
+    liquidated = short_liquidated(short, change, lev, maintenance_margin_rate)
+    if liquidated.any():
+        pnl = np.where(liquidated, spot * change - short / np.where(np.isnan(lev), 1.0, lev), pnl)
     return scalar_or_array(pnl)
+
+
+def short_liquidated(hedge_notional, price_change, leverage=np.nan, maintenance_margin_rate=0.004) -> np.ndarray:
+    """Whether an isolated short is liquidated by the move: a short (> 0) and a rise at or past
+    :func:`liquidation_move`; never without a leverage (NaN)."""
+    short = as_float_array(hedge_notional, "hedge_notional")
+    change = as_float_array(price_change, "price_change")
+    lev = as_float_array(leverage, "leverage")
+    if np.all(np.isnan(lev)):
+        return np.zeros(np.broadcast(short, change, lev).shape, dtype=bool)
+    mmr = as_float_array(maintenance_margin_rate, "maintenance_margin_rate")
+    move = liquidation_move(np.where(np.isnan(lev), 1.0, lev), np.where(np.isnan(mmr), 0.004, mmr))
+    return (change >= np.where(np.isnan(lev), np.inf, move)) & (short > 0)
 
 
 def scenario_table(spot_value, hedge_notional, moves=None, funding_cost=0.0, leverage=np.nan,
@@ -93,8 +103,7 @@ def scenario_table(spot_value, hedge_notional, moves=None, funding_cost=0.0, lev
     grid = np.round(np.arange(-0.5, 0.5001, 0.1), 10) + 0.0 if moves is None else np.asarray(moves)
     unhedged = hedge_pnl(spot_value, 0.0, grid)
     hedged = hedge_pnl(spot_value, hedge_notional, grid, funding_cost, leverage, maintenance_margin_rate)
-    liquidated = np.zeros(grid.shape, dtype=bool)
-    if np.isfinite(leverage) and hedge_notional > 0:
-        liquidated = grid >= liquidation_move(leverage, maintenance_margin_rate)
+    liquidated = np.broadcast_to(short_liquidated(hedge_notional, grid, leverage, maintenance_margin_rate),
+                                 grid.shape)
     return pd.DataFrame({"move": grid, "unhedged": unhedged, "hedged": hedged,
                          "difference": hedged - unhedged, "liquidated": liquidated})

@@ -374,7 +374,7 @@ class TemplateBuilder:
                                 "same price as the spot value, so a 40% hedge shorts 40% of the coins you hold. "
                                 "Contracts are rounded down, so you never short more than planned.", f.note)
         ws.set_row(1, 32)
-        self.formula(L.HEDGE, "A3", '=IF(EventRule="yes",EVENT_NOTE("",EventDaysBefore,EventHoursAfter,'
+        self.formula(L.HEDGE, L.EVENT_NOTE_CELL, '=IF(EventRule="yes",EVENT_NOTE("",EventDaysBefore,EventHoursAfter,'
                                     'EventFloor,EventList),"")', f.event)
         hr = L.HEDGE_FIRST_ROW - 1
         for col, header, width, _ in self.HEDGE_COLUMNS:
@@ -650,24 +650,21 @@ class TemplateBuilder:
 
     def events_table(self, ws, top: int) -> None:
         """Scheduled events (UTC) beside the settings: the shipped FOMC decisions, then rows for yours."""
-        import json
-        from importlib import resources
+        from xlhedge.engine.events import shipped_events
 
         f = self.fmt
         name_col, when_col, source_col = L.EVENTS_COLUMNS
         ws.write(f"{name_col}{top}", "Events (UTC)", f.subtitle)
         for col, header in zip(L.EVENTS_COLUMNS, ("Event", "When (UTC)", "Source / note")):
             ws.write(f"{col}{top + 2}", header, f.header)
-        raw = json.loads(resources.files("xlhedge").joinpath("data/events.json").read_text(encoding="utf-8"))
-        shipped = sorted(raw["events"], key=lambda e: e["utc"])
+        shipped = shipped_events()
         for i in range(L.EVENTS_ROWS):
             r = L.EVENTS_FIRST_ROW + i
             if i < len(shipped):
                 e = shipped[i]
-                when = dt.datetime.fromisoformat(e["utc"].rstrip("Z"))
-                ws.write_string(f"{name_col}{r}", e["name"], f.in_text)
-                ws.write_datetime(f"{when_col}{r}", when, f.in_when)
-                ws.write_string(f"{source_col}{r}", f"Federal Reserve schedule ({e['source']})", f.in_text)
+                ws.write_string(f"{name_col}{r}", e.name, f.in_text)
+                ws.write_datetime(f"{when_col}{r}", e.time.astype("datetime64[us]").item(), f.in_when)
+                ws.write_string(f"{source_col}{r}", f"Federal Reserve schedule ({e.source})", f.in_text)
             else:
                 for col, fmt in zip(L.EVENTS_COLUMNS, (f.in_text, f.in_when, f.in_text)):
                     ws.write_blank(f"{col}{r}", None, fmt)

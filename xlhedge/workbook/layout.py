@@ -157,6 +157,7 @@ BETA_TABLE = Table(BETA_COLUMNS, BETA_FIRST_ROW, BETA_LAST_ROW)
 
 # ---------------------------------------------------------------- Hedge / Scenarios
 HEDGE = "Hedge"
+EVENT_NOTE_CELL = "A3"  # Hedge sheet: which event the event rule applies, or the next one
 HEDGE_FIRST_ROW = 5
 HEDGE_TOTAL_ROW = HEDGE_FIRST_ROW + PORTFOLIO_ROWS + 1
 SCENARIOS = "Scenarios"

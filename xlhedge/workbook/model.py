@@ -218,7 +218,7 @@ def compute(book: Book) -> dict:
     event_list = [[book.get(S, f"{name_col}{r}"), book.get(S, f"{when_col}{r}")]
                   for r in range(L.EVENTS_FIRST_ROW, L.EVENTS_LAST_ROW + 1)]
     event_args = (setting["EventDaysBefore"], setting["EventHoursAfter"], setting["EventFloor"], event_list)
-    out[(H, "A3")] = call("EVENT_NOTE", "", *event_args) if text(setting["EventRule"]).casefold() == "yes" else ""
+    out[(H, L.EVENT_NOTE_CELL)] = call("EVENT_NOTE", "", *event_args) if text(setting["EventRule"]).casefold() == "yes" else ""
 
     hedge_rows = []
     for i in range(L.PORTFOLIO_ROWS):
@@ -316,10 +316,8 @@ def compute(book: Book) -> dict:
             row["S"] = mul(row["B"], factor)
         else:
             row["S"] = ""
-        if is_number(row["L"]) and is_number(row["K"]) and is_number(row["S"]):
-            positive = gt0(row["S"])
-            row["T"] = (positive if isinstance(positive, XlErr) else
-                        div(mul(row["L"], row["K"]), row["S"]) if positive else "")
+        if is_number(row["L"]) and is_number(row["K"]) and is_number(row["S"]) and row["S"] > 0:
+            row["T"] = div(mul(row["L"], row["K"]), row["S"])
         else:
             row["T"] = ""
         both = is_number(row["N"]) and is_number(row["K"])
@@ -366,13 +364,8 @@ def compute(book: Book) -> dict:
         unhedged = call("HEDGE_PNL", exposure, 0.0, move)
         hedged = call("HEDGE_PNL", exposure, short, move, cost, setting["Leverage"], setting["MaintenanceMargin"])
         out[(SC, f"B{r}")], out[(SC, f"C{r}")], out[(SC, f"D{r}")] = unhedged, hedged, sub(hedged, unhedged)
-        if is_number(short) and is_number(first_rise):
-            positive = gt0(short)
-            hit = positive and is_number(move) and num(move) >= first_rise if not isinstance(positive, XlErr) \
-                else positive
-            out[(SC, f"E{r}")] = hit if isinstance(hit, XlErr) else (B.MSG_LIQUIDATED if hit else "")
-        else:
-            out[(SC, f"E{r}")] = ""
+        hit = is_number(short) and is_number(first_rise) and short > 0 and is_number(move) and move >= first_rise
+        out[(SC, f"E{r}")] = B.MSG_LIQUIDATED if hit else ""
 
     for i in range(len(_bands())):  # the outlook band table beside the settings
         r = L.SETTINGS_FIRST_ROW + i
