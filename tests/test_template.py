@@ -191,6 +191,46 @@ def test_beta_hedged_alt_and_bearish_outlook(built_template):
     assert values[("Hedge", "S7")] == pytest.approx(300_000)
 
 
+def test_one_full_recalculation_calls_python_at_most_25_times(built_template, monkeypatch):
+    """Each xlwings call crosses COM: the template calls each function once per column (array
+    formulas), not once per cell. Counted on the headless evaluator, which (unlike Excel) evaluates
+    both branches of every IF, so Excel makes at most this many calls."""
+    from xlhedge import udfs
+
+    calls = []
+    for name, func in list(udfs.UDFS.items()):
+        def counted(*args, _func=func, _name=name):
+            calls.append(_name)
+            return _func(*args)
+        monkeypatch.setitem(udfs.UDFS, name, counted)
+    # a full portfolio: all 20 rows filled, half of them hedged with the BTC perp
+    p = L.PORTFOLIO
+    inputs = {}
+    for i in range(L.PORTFOLIO_ROWS):
+        r = L.PORTFOLIO_FIRST_ROW + i
+        inputs.update({(p, f"A{r}"): "BTC" if i % 2 else "ETH", (p, f"B{r}"): 1 + i, (p, f"F{r}"): 1.2,
+                       (p, f"E{r}"): "BTC perp" if i % 2 else "own perp"})
+    values = evaluate_workbook(built_template, inputs)
+    assert all(isinstance(values[("Hedge", f"L{L.HEDGE_FIRST_ROW + i}")], float) for i in range(L.PORTFOLIO_ROWS))
+    assert 0 < len(calls) <= 25, sorted(calls)
+    assert calls.count("HEDGE_CONTRACTS") == 1 and calls.count("HEDGE_PNL") == 2
+
+
+def test_a_bad_row_shows_its_own_message_and_the_others_compute(built_template):
+    p = L.PORTFOLIO
+    # a beta BETA_HEDGE refuses: only that row says so
+    inputs = {(p, "A7"): "SOL", (p, "B7"): 1000, (p, "C7"): 150, (p, "E7"): "BTC perp", (p, "F7"): 1e306,
+              (p, "A8"): "ADA", (p, "B8"): 1000, (p, "C8"): 1, (p, "E8"): "BTC perp"}
+    values = evaluate_workbook(built_template, inputs)
+    h = L.HEDGE
+    assert values[(h, "J5")] == pytest.approx(182_500.8)  # BTC: 40% of 5 x 91,250.40
+    assert values[(h, "L5")] == pytest.approx(2.0)
+    assert values[(h, "J7")].startswith("#VALUE! beta must be")
+    assert values[(h, "L7")] is None  # no short, no contracts; the other rows are untouched
+    assert values[(h, "J8")].startswith("#N/A no beta")  # ADA: no beta typed or estimated
+    assert values[(h, "L6")] == pytest.approx(20.0)  # ETH: 40% of 50
+
+
 @pytest.mark.skipif(not render.tools_available(), reason="LibreOffice/pdftoppm not installed")
 def test_libreoffice_renders_every_sheet(built_template, tmp_path):
     from PIL import Image

@@ -211,7 +211,7 @@ BAD_INPUTS = [
     (udfs.EVENT_NOTE, ("2026-12-07", 3, -24), "hours_after"),
     (udfs.EVENT_NOTE, ("2026-12-07", 3, 24, 0.8, [["soon"]]), "events"),
     (HEDGE_PLAN, ([[1, 2], [3]], 0.5), "rows of different lengths"),
-    (HEDGE_PLAN, ([[100], ["abc"]], 0.5), "row 2, col 1"),
+    (HEDGE_PLAN, ([[100], ["abc"]], 0.5), 'spot_values is text "abc"'),  # in its own row
     (HEDGE_PLAN, ([[100], [True]], 0.5), "TRUE/FALSE"),
     (HEDGE_PLAN, ([], 0.5), "#N/A"),
     (HEDGE_PLAN, ([[-100]], 0.5), "spot_values"),
@@ -223,6 +223,10 @@ BAD_INPUTS = [
 @pytest.mark.parametrize(("func", "args", "mention"), BAD_INPUTS)
 def test_bad_input_gives_a_cell_message(func, args, mention):
     got = func(*args)
+    if isinstance(got, list):  # a column: only the bad row has the message, the others their numbers
+        cells = [row[0] for row in got]
+        assert isinstance(cells[0], float) and len(cells) == 2
+        got = cells[1]
     assert isinstance(got, str), got
     assert got.startswith(("#VALUE! ", "#N/A ")), got
     assert len(got) <= MAX_MESSAGE

@@ -65,7 +65,8 @@ def test_defaults_and_ranges(xlwings_view):
     plan = {a["name"]: a for a in xlwings_view["functions"]["HEDGE_PLAN"]["args"]}
     assert plan["spot_values"]["options"] == {"ndim": 2}  # a column stays a column
     cost = {a["name"]: a for a in xlwings_view["functions"]["FUNDING_COST"]["args"]}
-    assert cost["funding_rate"]["options"] == {}  # one cell = a rate, a range = a history
+    # a column stays a column: one rate per notional (array formulas), or a history for one notional
+    assert cost["funding_rate"]["options"] == {"ndim": 2}
 
 
 def test_vba_wrappers_excel_would_import(xlwings_view):

@@ -21,7 +21,23 @@ def user_inputs(path: Path) -> dict:
         for row in ws.iter_rows():
             for cell in row:
                 if cell.protection.locked is False or cell.data_type == "f":
-                    out[(ws.title, cell.coordinate)] = (cell.value, cell.data_type)
+                    out[(ws.title, cell.coordinate)] = (comparable(cell.value), cell.data_type)
+    return out
+
+
+def comparable(value):
+    """A cell's content as a value ``==`` compares: an array formula as (range, formula text)."""
+    return ("array", value.ref, value.text) if hasattr(value, "ref") and hasattr(value, "text") else value
+
+
+def array_cells(ws) -> set[str]:
+    """Cells an array formula fills besides its first (their contents are results, not inputs)."""
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    out = set()
+    for master, ref in ws.array_formulae.items():
+        c1, r1, c2, r2 = range_boundaries(ref)
+        out |= {f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)} - {master}
     return out
 
 
@@ -42,10 +58,11 @@ def everything_but_funding(path: Path) -> dict:
             (type(c).__name__, [s.val.numRef.f for s in c.series]) for c in ws._charts]
         if ws.title == L.FUNDING:
             continue
+        computed = array_cells(ws)
         for row in ws.iter_rows():
             for cell in row:
-                if cell.value is not None:
-                    cells[(ws.title, cell.coordinate)] = cell.value
+                if cell.value is not None and cell.coordinate not in computed:
+                    cells[(ws.title, cell.coordinate)] = comparable(cell.value)
     return {
         "sheets": wb.sheetnames,
         "names": sorted((n, wb.defined_names[n].attr_text) for n in wb.defined_names),

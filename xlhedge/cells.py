@@ -59,6 +59,57 @@ def cell_safe(func: Callable) -> Callable:
     return wrapper
 
 
+def is_message(result) -> bool:
+    """A UDF result that is one cell message (an error for the whole call)."""
+    return isinstance(result, str) and result.startswith("#")
+
+
+def _rows_of(value) -> int:
+    """Rows of a rectangular 2-D range argument (list of lists or 2-D array); 0 for anything else."""
+    if isinstance(value, np.ndarray):
+        return value.shape[0] if value.ndim == 2 and value.shape[1] else 0
+    if isinstance(value, (list, tuple)) and value and all(isinstance(r, (list, tuple)) for r in value):
+        widths = {len(r) for r in value}
+        return len(value) if len(widths) == 1 and widths != {0} else 0
+    return 0
+
+
+def _first_row(result):
+    """One row's result as a list of cells (a scalar or message is one cell)."""
+    if isinstance(result, list):
+        if result and isinstance(result[0], list):
+            return list(result[0])
+        return list(result) if result else [None]
+    return [result]
+
+
+def row_by_row(call: Callable, args: dict, rowwise: tuple[str, ...], ranges: tuple[str, ...]):
+    """Call ``call`` once per row and stack the rows, so one bad row shows its own message.
+
+    ``args`` are the bound arguments of one call that failed as a whole. The
+    rows are those of the ``rowwise`` arguments (their row counts must agree);
+    every argument in ``ranges`` with that many rows is split with them, the
+    others (one cell, a price history, an event list) go to each row whole.
+    Returns None when there is nothing to split (a single row or disagreeing sizes).
+    """
+    counts = {_rows_of(args[name]) for name in rowwise if name in args} - {0}
+    if len(counts) != 1:
+        return None
+    n = counts.pop()
+    if n < 2:
+        return None
+    split = [name for name in ranges if name in args and _rows_of(args[name]) == n]
+    rows = []
+    for i in range(n):
+        one = dict(args)
+        for name in split:  # one cell as itself, so a message names no position
+            row = list(args[name][i])
+            one[name] = row[0] if len(row) == 1 else [row]
+        rows.append(_first_row(call(**one)))
+    width = max(len(r) for r in rows)
+    return [r + [None] * (width - len(r)) if len(r) < width else r for r in rows]
+
+
 # ---------------------------------------------------------------- scalars
 
 def is_blank(value) -> bool:

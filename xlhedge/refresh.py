@@ -361,8 +361,7 @@ class OpenpyxlBook:
                                    dir=self.path.parent)
         os.close(fd)
         try:
-            self.wb.save(tmp)
-            self._cache_formula_values(Path(tmp), self.wb)
+            self._save_with_results(Path(tmp))
             with contextlib.suppress(OSError):
                 os.chmod(tmp, self.path.stat().st_mode & 0o777)
             os.replace(tmp, self.path)
@@ -372,17 +371,29 @@ class OpenpyxlBook:
             raise
 
 
-    @staticmethod
-    def _cache_formula_values(path: Path, wb) -> None:
-        """openpyxl drops formula results; store fresh ones so viewers without the xlhedge
-        functions still show numbers. The template's formulas are computed by the workbook
-        model (fast); a workbook with other formulas goes through the general evaluator."""
-        from xlhedge.workbook.cached import fill_cached_values
+    def _save_with_results(self, path: Path) -> None:
+        """Save to ``path`` with every formula's fresh result stored, so viewers without the xlhedge
+        functions still show numbers (openpyxl drops them). The template's formulas are computed by
+        the workbook model (fast); a workbook with other formulas goes through the general evaluator,
+        and a formula it does not know leaves the results out (Excel recalculates anyway)."""
+        from xlhedge.workbook.cached import fill_cached_values, put_array_values
         from xlhedge.workbook.model import formula_values
 
-        # A formula the evaluator does not know: leave the results out; Excel recalculates anyway.
+        values = formula_values(self.wb)
+        if values is not None:
+            put_array_values(self.wb, values)
+        self.wb.save(path)
+        if values is None:
+            from xlhedge.workbook.evaluate import evaluate_workbook
+
+            try:
+                values = evaluate_workbook(path)
+            except Exception:  # results are a courtesy to viewers, never a reason to fail
+                return
+            if put_array_values(self.wb, values):
+                self.wb.save(path)
         with contextlib.suppress(Exception):
-            fill_cached_values(path, formula_values(wb))
+            fill_cached_values(path, values)
 
 
 def load_book(path: Path):

@@ -16,6 +16,9 @@ the exchange publishes them, intervals in hours, horizons in days, USD amounts.
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 import xlwings as xw
 
@@ -31,7 +34,9 @@ from xlhedge.cells import (
     cell_safe,
     cell_text,
     is_blank,
+    is_message,
     parse_number,
+    row_by_row,
     to_cells,
 )
 
@@ -40,15 +45,33 @@ SIDES = ("short", "long")
 METHODS = ("ols", "ewma")
 
 
-def xl_udf(arg_docs: dict[str, str], ranges: tuple[str, ...] = ()):
+def xl_udf(arg_docs: dict[str, str], ranges: tuple[str, ...] = (), rowwise: tuple[str, ...] | None = None):
     """Expose a function to Excel: cell-safe, category "xlhedge", documented arguments.
 
     ``ranges`` names the arguments read as 2-D (``ndim=2``) so a column stays
-    a column when the result spills.
+    a column when the result spills. ``rowwise`` (default: ``ranges``) names
+    the arguments that hold one value per row: when a call over a column fails
+    as a whole, it is repeated row by row so each bad row shows its own message
+    and the others their numbers (one array formula per column stays usable).
     """
+    per_row = ranges if rowwise is None else rowwise
 
     def decorate(func):
-        wrapped = cell_safe(func)
+        safe = cell_safe(func)
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapped(*args, **kwargs):
+            result = safe(*args, **kwargs)
+            if not per_row or not is_message(result):
+                return result
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:
+                return result
+            rows = row_by_row(safe, dict(bound.arguments), per_row, ranges)
+            return result if rows is None else rows
+
         for name, doc in arg_docs.items():
             options = {"ndim": 2} if name in ranges else {}
             wrapped = xw.arg(name, doc=doc, **options)(wrapped)
@@ -143,21 +166,22 @@ def HEDGE_RATIO(
 @xl_udf(
     {
         "notional": "USD size of the position",
-        "funding_rate": "Rate per interval (one cell), or a range of past rates (history)",
+        "funding_rate": "Rate per interval: one cell, one per notional, or past rates for one notional (history)",
         "interval_hours": "Hours between funding payments (default 8)",
         "horizon_days": "Days the position is held (default 1); ignored for a history",
         "side": '"short" (default) or "long"',
     },
-    ranges=("notional", "interval_hours", "horizon_days"),
+    ranges=("notional", "funding_rate", "interval_hours", "horizon_days"),
+    rowwise=("notional",),
 )
 def FUNDING_COST(notional, funding_rate, interval_hours=8, horizon_days=1, side="short"):
-    """USD funding the position pays over the horizon: positive = you pay, negative = you earn.
-
-    A short earns when the funding rate is positive (longs pay shorts).
+    """USD funding paid over the horizon: > 0 you pay, < 0 you earn (a short earns when the
+    rate is positive). Rates beside one notional are its history; beside notionals, one each.
     """
     which = cell_text(side, "side", SIDES, "short")
     rate_value = _unwrap_single(funding_rate)
-    if isinstance(rate_value, (list, tuple, np.ndarray)):
+    one_notional = not isinstance(_unwrap_single(notional), (list, tuple, np.ndarray))
+    if isinstance(rate_value, (list, tuple, np.ndarray)) and one_notional:
         history = cell_array(rate_value, "funding_rate").values.ravel()
         history = history[~np.isnan(history)]
         if history.size == 0:
@@ -233,6 +257,7 @@ def _lenient_array(value, name: str) -> np.ndarray:
         "halflife": "EWMA half-life in rows (default 30)",
     },
     ranges=("alt_notional", "beta_or_alt_prices", "btc_prices"),
+    rowwise=("alt_notional",),
 )
 def BETA_HEDGE(alt_notional, beta_or_alt_prices, btc_prices=None, method="ols", halflife=30):
     """USD of BTC perpetuals to short against an alt holding: alt notional x beta.
@@ -275,6 +300,7 @@ BETA_STATS_HEADER = ["beta", "r2", "correlation", "n", "stderr"]
         "halflife": "EWMA half-life in rows (default 30)",
     },
     ranges=("alt_prices", "btc_prices"),
+    rowwise=(),
 )
 def BETA_STATS(alt_prices, btc_prices, method="ols", halflife=30):
     """Spills a header row and, per alt, beta, R^2 (hedge effectiveness), correlation, n, std error."""

@@ -113,6 +113,8 @@ MSG_BASIS_BELOW = "Wide basis: the perp trades below spot (the short loses as th
 MSG_WEAK_CROSS = "Weak cross-hedge: BTC explains little of this coin's moves (see R²)."
 MSG_LIQUIDATED = "liquidated: margin lost, coins unhedged"
 MSG_NO_PRICE_TAIL = ": refresh market data, check the exchange, or type a price in Value at"
+MSG_NO_BETA = "#N/A no beta to BTC for this coin: refresh market data or type one in Beta to BTC"
+MSG_NO_RATE = "#N/A no funding rate for this contract: refresh market data or check the exchange"
 
 
 def funding_lookup(values: str, key: str) -> str:
@@ -120,6 +122,18 @@ def funding_lookup(values: str, key: str) -> str:
     (``FundingKeys``, e.g. "binance|BTC"), else an exact symbol (``SymbolKeys``, "binance|BTCUSDC").
     The same rule as :func:`xlhedge.market.contracts.resolve`."""
     return f"INDEX({values},IFERROR(MATCH({key},FundingKeys,0),MATCH({key},SymbolKeys,0)))"
+
+
+def array_formula_text(formula: str, first: int, last: int) -> str:
+    """Expand ``{A}``-style column placeholders to ``A{first}:A{last}``; other names stay (``Portfolio!{A}``)."""
+    import re
+
+    return re.sub(r"\{([A-Z]{1,3})\}", lambda m: f"{m[1]}{first}:{m[1]}{last}", formula)
+
+
+def array_key(text: str, ref: str) -> str:
+    """How an array formula is recorded (builder) and read back (model): ``{=...}@H5:H24``."""
+    return "{" + text + "}@" + ref
 
 
 class TemplateBuilder:
@@ -139,6 +153,28 @@ class TemplateBuilder:
     def formula(self, sheet: str, cell: str, formula: str, fmt) -> None:
         self.written[(sheet, cell)] = formula
         self.sheets[sheet].write_formula(cell, formula, fmt, _f(self.values, sheet, cell))
+
+    def column_formula(self, sheet: str, col: str, first: int, last: int, formula: str, fmt) -> None:
+        """One legacy array formula ({=...}) over ``col first:last``: each xlhedge function in it is
+        called once for the whole column. ``formula`` uses ``{c}`` for "first:last" of a column
+        (e.g. ``{A}`` -> ``A5:A24``). Every cell gets its cached value."""
+        ref = f"{col}{first}:{col}{last}"
+        text = array_formula_text(formula, first, last)
+        self.written[(sheet, f"{col}{first}")] = array_key(text, ref)
+        ws = self.sheets[sheet]
+        ws.write_array_formula(ref, "{" + text + "}", fmt, _f(self.values, sheet, f"{col}{first}"))
+        if self.values is None:
+            return
+        for r in range(first + 1, last + 1):  # Excel keeps the other cells of an array as plain values
+            value = _f(self.values, sheet, f"{col}{r}")
+            if value == "":
+                ws.write_blank(f"{col}{r}", None, fmt)
+            elif isinstance(value, bool):
+                ws.write_boolean(f"{col}{r}", value, fmt)
+            elif isinstance(value, (int, float)):
+                ws.write_number(f"{col}{r}", value, fmt)
+            else:
+                ws.write_string(f"{col}{r}", str(value), fmt)
 
     # ------------------------------------------------------------------ workbook
     def build(self) -> None:
@@ -383,8 +419,6 @@ class TemplateBuilder:
         ws.set_row(hr - 1, 48)
         p = L.PORTFOLIO
         key = "E{r}&\"|\"&D{r}"
-        ratio = ('HEDGE_RATIO(Outlook,Conviction,IF(FundingAdjust="yes",F{r},""),G{r},FundingThreshold,'
-                 'Adjustment,MaxRatio)')
         for i in range(L.PORTFOLIO_ROWS):
             r = L.HEDGE_FIRST_ROW + i
             pr = L.PORTFOLIO_FIRST_ROW + i
@@ -397,23 +431,11 @@ class TemplateBuilder:
                 "E": f'=IF(A{r}="","",IF({p}!G{pr}="",DefaultExchange,LOWER(TRIM({p}!G{pr}))))',
                 "F": f'=IF(A{r}="","",IFERROR({funding_lookup("FundingRates", k)},""))',
                 "G": f'=IF(A{r}="","",IFERROR({funding_lookup("FundingIntervals", k)},8))',
-                "H": (f'=IF(A{r}="","",IF(EventRule="yes",EVENT_RATIO({ratio.format(r=r)},"",EventDaysBefore,'
-                      f'EventHoursAfter,EventFloor,EventList),{ratio.format(r=r)}))'),
                 "I": f'=IF(A{r}="","",IF(C{r}="BTC perp",{p}!J{pr},1))',
-                "J": (f'=IF(OR(A{r}="",NOT(ISNUMBER(B{r}))),"",'
-                      f'IF(C{r}="BTC perp",BETA_HEDGE(B{r}*H{r},I{r}),B{r}*H{r}))'),
-                # own perp: the Portfolio's price (the live mark, or the typed override), so the short
-                # in coins is ratio x coins held whatever the price; BTC perp: the BTC mark
                 "K": (f'=IF(A{r}="","",IF(C{r}="own perp",IF(ISNUMBER({p}!D{pr}),{p}!D{pr},""),'
                       f'IFERROR({funding_lookup("MarkPrices", k)},"")))'),
-                "L": f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(K{r})),HEDGE_CONTRACTS(J{r},K{r}),"")',
                 "M": f'=IF(ISNUMBER(J{r}),J{r}/Leverage,"")',
-                "N": f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(K{r})),LIQ_PRICE(K{r},Leverage,MaintenanceMargin),"")',
-                "O": f'=IF(ISNUMBER(J{r}),FUNDING_COST(J{r},F{r},G{r},HorizonDays),"")',
-                "P": f'=IF(ISNUMBER(F{r}),FUNDING_APR(F{r},G{r}),"")',
                 "Q": f'=IF(A{r}="","",IF(ISTEXT({p}!H{pr}),0,IF(ISNUMBER({p}!H{pr}),{p}!H{pr},0)))',
-                "R": (f'=IF(AND(ISNUMBER(J{r}),ISNUMBER(B{r})),IF(B{r}>0,'
-                      f'HEDGE_REBALANCE(B{r},Q{r},J{r}/B{r},RebalanceBand),""),"")'),
                 "S": f'=IF(ISNUMBER(B{r}),B{r}*IF(C{r}="BTC perp",IF(ISNUMBER(I{r}),I{r},1),1),"")',
                 "T": f'=IF(AND(ISNUMBER(L{r}),ISNUMBER(K{r}),ISNUMBER(S{r})),IF(S{r}>0,L{r}*K{r}/S{r},""),"")',
                 "U": f'=IF(AND(ISNUMBER(N{r}),ISNUMBER(K{r})),N{r}/K{r}-1,"")',
@@ -425,8 +447,29 @@ class TemplateBuilder:
                       f'&IF(AND(ISNUMBER(W{r}),ISNUMBER(R2Warn)),IF(W{r}<R2Warn,"{MSG_WEAK_CROSS}",""),""))'),
             }
             for col, _, _, fmt_name in self.HEDGE_COLUMNS:
-                self.formula(L.HEDGE, f"{col}{r}", formulas[col], getattr(f, fmt_name))
+                if col in formulas:
+                    self.formula(L.HEDGE, f"{col}{r}", formulas[col], getattr(f, fmt_name))
         t, first, last = L.HEDGE_TOTAL_ROW, L.HEDGE_FIRST_ROW, L.HEDGE_FIRST_ROW + L.PORTFOLIO_ROWS - 1
+        # The columns that call Python: one array formula each, so a full recalculation calls each
+        # function once for all rows (a bad row still gets its own message: see udfs.xl_udf).
+        ratio = ('HEDGE_RATIO(Outlook,Conviction,IF(FundingAdjust="yes",{F},""),{G},FundingThreshold,'
+                 'Adjustment,MaxRatio)')
+        columns = {
+            "H": (f'=IF({{A}}="","",IF(EventRule="yes",EVENT_RATIO({ratio},"",EventDaysBefore,'
+                  f'EventHoursAfter,EventFloor,EventList),{ratio}))'),
+            "J": (f'=IF({{A}}="","",IF(ISNUMBER({{B}}),IF({{C}}="BTC perp",IF(ISNUMBER({{I}}),'
+                  f'BETA_HEDGE({{B}}*{{H}},{{I}}),"{MSG_NO_BETA}"),{{B}}*{{H}}),""))'),
+            "L": '=IF(ISNUMBER({J}),IF(ISNUMBER({K}),HEDGE_CONTRACTS({J},{K}),""),"")',
+            "N": '=IF(ISNUMBER({J}),IF(ISNUMBER({K}),LIQ_PRICE({K},Leverage,MaintenanceMargin),""),"")',
+            "O": (f'=IF(ISNUMBER({{J}}),IF(ISNUMBER({{F}}),FUNDING_COST({{J}},{{F}},{{G}},HorizonDays),'
+                  f'"{MSG_NO_RATE}"),"")'),
+            "P": '=IF(ISNUMBER({F}),FUNDING_APR({F},{G}),"")',
+            "R": ('=IF(ISNUMBER({J}),IF(ISNUMBER({B}),IF({B}>0,HEDGE_REBALANCE({B},{Q},{J}/{B},'
+                  'RebalanceBand),""),""),"")'),
+        }
+        for col, _, _, fmt_name in self.HEDGE_COLUMNS:
+            if col in columns:
+                self.column_formula(L.HEDGE, col, first, last, columns[col], getattr(f, fmt_name))
         ws.write(f"A{t}", "Total", f.total_label)
         for col, _, _, _ in self.HEDGE_COLUMNS[1:]:
             if col == "O":
@@ -484,12 +527,13 @@ class TemplateBuilder:
         for i, move in enumerate(L.SCENARIO_MOVES):
             r = L.SCENARIO_FIRST_ROW + i
             ws.write_number(f"A{r}", move, f.pct)
-            self.formula(L.SCENARIOS, f"B{r}", f"=HEDGE_PNL($B$4,0,A{r})", f.usd)
-            self.formula(L.SCENARIOS, f"C{r}", f"=HEDGE_PNL($B$4,$B$5,A{r},$B$6,Leverage,MaintenanceMargin)", f.usd)
             self.formula(L.SCENARIOS, f"D{r}", f"=C{r}-B{r}", f.usd)
             self.formula(L.SCENARIOS, f"E{r}", f'=IF(AND(ISNUMBER($B$5),ISNUMBER($B$7)),IF(AND($B$5>0,A{r}>=$B$7),'
                                               f'"{MSG_LIQUIDATED}",""),"")', f.out_text)
         first, last = L.SCENARIO_FIRST_ROW, L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) - 1
+        self.column_formula(L.SCENARIOS, "B", first, last, "=HEDGE_PNL($B$4,0,{A})", f.usd)
+        self.column_formula(L.SCENARIOS, "C", first, last,
+                            "=HEDGE_PNL($B$4,$B$5,{A},$B$6,Leverage,MaintenanceMargin)", f.usd)
         chart = self.wb.add_chart({"type": "line"})
         for col, name, color in (("B", "Unhedged", "#C00000"), ("C", "Hedged", "#1F4E78")):
             chart.add_series({
@@ -638,7 +682,9 @@ class TemplateBuilder:
             ws.write(f"E{r}", name, f.out_text)
             ws.write(f"F{r}", low, f.pct)
             ws.write(f"G{r}", high, f.pct)
-            self.formula(L.SETTINGS, f"H{r}", f'=HEDGE_RATIO(E{r},Conviction)', f.pct)
+        first = top + 3
+        self.column_formula(L.SETTINGS, "H", first, first + len(OUTLOOK_BANDS) - 1, "=HEDGE_RATIO({E},Conviction)",
+                            f.pct)
         foot = L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1
         ws.merge_range(f"A{foot}:C{foot}", "The funding adjustment is applied on the Hedge sheet, per coin, to "
                                            "the short's carry cost: -rate x 8 / interval hours (a positive "

@@ -19,7 +19,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 ERROR_CODES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
-_CELL = re.compile(r'<c r="(?P<ref>[A-Z]+[0-9]+)"(?P<attrs>[^>]*)>(?P<f><f>.*?</f>|<f[^>]*/>)<v\s*/>(?=</c>)', re.S)
+_CELL = re.compile(r'<c r="(?P<ref>[A-Z]+[0-9]+)"(?P<attrs>[^>]*)>(?P<f><f\b[^>]*?>.*?</f>|<f[^>]*/>)<v\s*/>(?=</c>)',
+                   re.S)
 _SHEET = re.compile(r'<sheet\b[^>]*?name="(?P<name>[^"]+)"[^>]*?r:id="(?P<rid>[^"]+)"')
 _REL = re.compile(r'<Relationship\b[^>]*?Id="(?P<id>[^"]+)"[^>]*?Target="(?P<target>[^"]+)"')
 _REL_REVERSED = re.compile(r'<Relationship\b[^>]*?Target="(?P<target>[^"]+)"[^>]*?Id="(?P<id>[^"]+)"')
@@ -56,6 +57,29 @@ def _cached(value) -> tuple[str, str] | None:
     if text in ERROR_CODES:
         return ' t="e"', text
     return ' t="str"', escape(text)
+
+
+def put_array_values(wb, values: dict) -> int:
+    """Write the results of array formulas into the cells they cover (all but the first, which holds
+    the formula): Excel stores those cells as plain values. Returns cells written."""
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    written = 0
+    for ws in wb.worksheets:
+        for master, ref in ws.array_formulae.items():
+            c1, r1, c2, r2 = range_boundaries(ref)
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    coordinate = f"{get_column_letter(c)}{r}"
+                    if coordinate == master or (ws.title, coordinate) not in values:
+                        continue
+                    value = values[(ws.title, coordinate)]
+                    cell = ws[coordinate]
+                    cell.value = value
+                    if isinstance(value, str):
+                        cell.data_type = "s"  # a result, never read back as a formula
+                    written += 1
+    return written
 
 
 def fill_cached_values(path, values: dict | None = None) -> int:

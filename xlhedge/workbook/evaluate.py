@@ -18,7 +18,7 @@ import numpy as np
 
 from xlhedge import udfs
 
-_REF = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.+?)'?!(?P<cell>[A-Z]+\d+)$")
+_REF = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.+?)'?!(?P<cell>[A-Z]+\d+)(?::(?P<end>[A-Z]+\d+))?$")
 
 
 def _plain(value):
@@ -113,9 +113,27 @@ def evaluate_workbook(path, inputs: dict | None = None) -> dict:
         if sheet is None:
             continue
         value = ranges.value if hasattr(ranges, "value") else ranges
-        out[(sheet, match["cell"])] = _cell_value(value)
+        if match["end"]:  # an array formula's range: one value per cell
+            for cell, item in _spread(match["cell"], match["end"], value):
+                out[(sheet, cell)] = _cell_value(item)
+        else:
+            out[(sheet, match["cell"])] = _cell_value(value)
     formulas_cells = _formula_cells(path)
     return {key: out.get(key) for key in formulas_cells}
+
+
+def _spread(first: str, last: str, value):
+    """(cell, value) for every cell of the range first:last, from a 2-D result."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+
+    (c1, r1), (c2, r2) = coordinate_from_string(first), coordinate_from_string(last)
+    i1, i2 = column_index_from_string(c1), column_index_from_string(c2)
+    grid = np.atleast_2d(np.asarray(value, dtype=object))
+    for r in range(r1, r2 + 1):
+        for i in range(i1, i2 + 1):
+            y, x = r - r1, i - i1
+            item = grid[min(y, grid.shape[0] - 1), min(x, grid.shape[1] - 1)]
+            yield f"{get_column_letter(i)}{r}", item
 
 
 @contextlib.contextmanager
@@ -156,13 +174,22 @@ def _sheet_names(path: Path) -> list[str]:
 
 
 def _formula_cells(path: Path) -> list[tuple[str, str]]:
+    """Every cell a formula fills: formula cells, and each cell of an array formula's range."""
     import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    from openpyxl.utils.cell import range_boundaries
 
     wb = openpyxl.load_workbook(path, keep_vba=False)
     cells = []
     for ws in wb.worksheets:
+        arrays = ws.array_formulae  # master cell -> its range
         for row in ws.iter_rows():
             for c in row:
-                if c.data_type == "f":
+                if c.data_type == "f" and c.coordinate in arrays:
+                    c1, r1, c2, r2 = range_boundaries(arrays[c.coordinate])
+                    cells += [(ws.title, f"{get_column_letter(i)}{r}")
+                              for r in range(r1, r2 + 1) for i in range(c1, c2 + 1)]
+                elif c.data_type == "f":
                     cells.append((ws.title, c.coordinate))
     return cells

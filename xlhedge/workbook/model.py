@@ -25,6 +25,7 @@ import math
 
 from xlhedge import udfs
 from xlhedge.workbook import layout as L
+from xlhedge.workbook.builder import array_key
 
 P, H, S, SC = L.PORTFOLIO, L.HEDGE, L.SETTINGS, L.SCENARIOS
 
@@ -164,6 +165,21 @@ def call(name: str, *args):
     return result
 
 
+class Column(list):
+    """A column of values handed to a function by an array formula (``{=F(H5:H24)}``)."""
+
+
+def call_column(name: str, *args) -> list:
+    """One call for a whole column, as an array formula makes it: :class:`Column` arguments go as
+    a column range, the rest as one cell. Returns one value per row (a single value fills them all)."""
+    rows = max(len(a) for a in args if isinstance(a, Column))
+    passed = [[[udf_arg(v)] for v in a] if isinstance(a, Column) else udf_arg(a) for a in args]
+    result = udfs.UDFS[name](*passed)
+    if isinstance(result, list):
+        return [(r[0] if isinstance(r, list) else r) for r in result]
+    return [result] * rows
+
+
 # ---------------------------------------------------------------- the template
 
 class Book:
@@ -218,11 +234,11 @@ def compute(book: Book) -> dict:
     event_list = [[book.get(S, f"{name_col}{r}"), book.get(S, f"{when_col}{r}")]
                   for r in range(L.EVENTS_FIRST_ROW, L.EVENTS_LAST_ROW + 1)]
     event_args = (setting["EventDaysBefore"], setting["EventHoursAfter"], setting["EventFloor"], event_list)
-    out[(H, L.EVENT_NOTE_CELL)] = call("EVENT_NOTE", "", *event_args) if text(setting["EventRule"]).casefold() == "yes" else ""
-
+    events_on = text(setting["EventRule"]).casefold() == "yes"
+    out[(H, L.EVENT_NOTE_CELL)] = call("EVENT_NOTE", "", *event_args) if events_on else ""
     hedge_rows = []
-    for i in range(L.PORTFOLIO_ROWS):
-        pr, hr = L.PORTFOLIO_FIRST_ROW + i, L.HEDGE_FIRST_ROW + i
+    for i in range(L.PORTFOLIO_ROWS):  # the per-cell formulas (no Python functions in them)
+        pr = L.PORTFOLIO_FIRST_ROW + i
         a, b, c, e, f, g, h = (book.get(P, f"{col}{pr}") for col in "ABCEFGH")
         # Portfolio D: price used
         if is_blank(a):
@@ -259,7 +275,6 @@ def compute(book: Book) -> dict:
             beta_used = "" if j is None else index(beta_values, j)
         out[(P, f"D{pr}")], out[(P, f"I{pr}")], out[(P, f"J{pr}")] = d, spot, beta_used
 
-        # Hedge row
         row: dict = {}
         row["A"] = "" if is_blank(a) else upper_trim(a)
         blank = row["A"] == ""
@@ -275,20 +290,7 @@ def compute(book: Book) -> dict:
             row["F"] = "" if rate is None else rate
             hours = lookup("interval_hours", key)
             row["G"] = 8.0 if hours is None else hours
-        adjust = row["F"] if text(setting["FundingAdjust"]).casefold() == "yes" else ""
-        if blank:
-            row["H"] = ""
-        else:
-            base = call("HEDGE_RATIO", setting["Outlook"], setting["Conviction"], adjust, row["G"],
-                        setting["FundingThreshold"], setting["Adjustment"], setting["MaxRatio"])
-            row["H"] = (call("EVENT_RATIO", base, "", *event_args) if text(setting["EventRule"]).casefold() == "yes"
-                        else base)
         row["I"] = "" if blank else (beta_used if row["C"] == "BTC perp" else 1.0)
-        if blank or not is_number(row["B"]):
-            row["J"] = ""
-        else:
-            short = mul(row["B"], row["H"])
-            row["J"] = call("BETA_HEDGE", short, row["I"]) if row["C"] == "BTC perp" else short
         if blank:
             row["K"] = ""
         elif row["C"] == "own perp":  # the Portfolio's price: the value and the contracts use one price
@@ -296,21 +298,55 @@ def compute(book: Book) -> dict:
         else:
             mark = lookup("mark_price", key)
             row["K"] = "" if mark is None else mark
-        both = is_number(row["J"]) and is_number(row["K"])
-        row["L"] = call("HEDGE_CONTRACTS", row["J"], row["K"]) if both else ""
-        row["M"] = div(row["J"], setting["Leverage"]) if is_number(row["J"]) else ""
-        row["N"] = call("LIQ_PRICE", row["K"], setting["Leverage"], setting["MaintenanceMargin"]) if both else ""
-        row["O"] = (call("FUNDING_COST", row["J"], row["F"], row["G"], setting["HorizonDays"])
-                    if is_number(row["J"]) else "")
-        row["P"] = call("FUNDING_APR", row["F"], row["G"]) if is_number(row["F"]) else ""
         row["Q"] = "" if blank else (h if is_number(h) else 0.0)
-        if is_number(row["J"]) and is_number(row["B"]):
-            positive = gt0(row["B"])
-            row["R"] = (positive if isinstance(positive, XlErr) else
-                        call("HEDGE_REBALANCE", row["B"], row["Q"], div(row["J"], row["B"]), setting["RebalanceBand"])
-                        if positive else "")
+        if blank:
+            row["V"] = row["W"] = ""
         else:
-            row["R"] = ""
+            basis = lookup("basis", key)
+            row["V"] = "" if basis is None else basis
+            j = match(row["A"], beta_keys) if row["C"] == "BTC perp" and not is_number(f) else None
+            row["W"] = "" if j is None else index(beta_r2, j)
+        row["blank"] = blank
+        hedge_rows.append(row)
+
+    def col(name: str) -> Column:
+        return Column(r[name] for r in hedge_rows)
+
+    # The array formulas: each function once for the whole column, then IF picks per row.
+    adjust = col("F") if text(setting["FundingAdjust"]).casefold() == "yes" else ""
+    ratios = call_column("HEDGE_RATIO", setting["Outlook"], setting["Conviction"], adjust, col("G"),
+                         setting["FundingThreshold"], setting["Adjustment"], setting["MaxRatio"])
+    if events_on:
+        ratios = call_column("EVENT_RATIO", Column(ratios), "", *event_args)
+    for row, ratio in zip(hedge_rows, ratios, strict=True):
+        row["H"] = "" if row["blank"] else ("" if ratio is None else ratio)
+    shorts = Column(mul(r["B"], r["H"]) for r in hedge_rows)
+    beta_shorts = call_column("BETA_HEDGE", shorts, col("I"))
+    for row, short, beta_short in zip(hedge_rows, shorts, beta_shorts, strict=True):
+        if row["blank"] or not is_number(row["B"]):
+            row["J"] = ""
+        elif row["C"] == "BTC perp":
+            row["J"] = (("" if beta_short is None else beta_short) if is_number(row["I"]) else B.MSG_NO_BETA)
+        else:
+            row["J"] = short
+    contracts = call_column("HEDGE_CONTRACTS", col("J"), col("K"))
+    liquidation = call_column("LIQ_PRICE", col("K"), setting["Leverage"], setting["MaintenanceMargin"])
+    costs = call_column("FUNDING_COST", col("J"), col("F"), col("G"), setting["HorizonDays"])
+    aprs = call_column("FUNDING_APR", col("F"), col("G"))
+    trades = call_column("HEDGE_REBALANCE", col("B"), col("Q"), Column(div(r["J"], r["B"]) for r in hedge_rows),
+                         setting["RebalanceBand"])
+
+    def cell(v):
+        return "" if v is None else v
+
+    for i, row in enumerate(hedge_rows):
+        both = is_number(row["J"]) and is_number(row["K"])
+        row["L"] = cell(contracts[i]) if both else ""
+        row["M"] = div(row["J"], setting["Leverage"]) if is_number(row["J"]) else ""
+        row["N"] = cell(liquidation[i]) if both else ""
+        row["O"] = (cell(costs[i]) if is_number(row["F"]) else B.MSG_NO_RATE) if is_number(row["J"]) else ""
+        row["P"] = cell(aprs[i]) if is_number(row["F"]) else ""
+        row["R"] = cell(trades[i]) if is_number(row["J"]) and is_number(row["B"]) and row["B"] > 0 else ""
         if is_number(row["B"]):
             factor = (row["I"] if is_number(row["I"]) else 1.0) if row["C"] == "BTC perp" else 1.0
             row["S"] = mul(row["B"], factor)
@@ -322,26 +358,18 @@ def compute(book: Book) -> dict:
             row["T"] = ""
         both = is_number(row["N"]) and is_number(row["K"])
         row["U"] = sub(div(row["N"], row["K"]), 1.0) if both else ""
-        if blank:
-            row["V"] = row["W"] = row["X"] = ""
-        else:
-            basis = lookup("basis", key)
-            row["V"] = "" if basis is None else basis
-            if row["C"] == "BTC perp" and not is_number(f):
-                j = match(row["A"], beta_keys)
-                row["W"] = "" if j is None else index(beta_r2, j)
-            else:
-                row["W"] = ""
-            warn = ""
+        warn = ""
+        if not row["blank"]:
             limit = setting["BasisWarn"]
             if is_number(row["V"]) and is_number(limit) and abs(num(row["V"])) > num(limit):
                 warn = B.MSG_BASIS_ABOVE if num(row["V"]) > 0 else B.MSG_BASIS_BELOW
             if is_number(row["W"]) and is_number(setting["R2Warn"]) and num(row["W"]) < num(setting["R2Warn"]):
                 warn += B.MSG_WEAK_CROSS
-            row["X"] = warn
-        for col, value in row.items():
-            out[(H, f"{col}{hr}")] = value
-        hedge_rows.append(row)
+        row["X"] = warn
+        hr = L.HEDGE_FIRST_ROW + i
+        for name, value in row.items():
+            if name != "blank":
+                out[(H, f"{name}{hr}")] = value
 
     t = L.HEDGE_TOTAL_ROW
     for col in "BJMOQRS":
@@ -358,18 +386,20 @@ def compute(book: Book) -> dict:
     rises = [r["U"] for r in hedge_rows if is_number(r["U"])]  # COUNT / MIN skip text and blanks
     first_rise = min(rises) if rises else ""
     out[(SC, "B7")] = first_rise
-    for i in range(len(L.SCENARIO_MOVES)):
+    moves = Column(book.get(SC, f"A{L.SCENARIO_FIRST_ROW + i}") for i in range(len(L.SCENARIO_MOVES)))
+    unhedged_pnl = call_column("HEDGE_PNL", exposure, 0.0, moves)
+    hedged_pnl = call_column("HEDGE_PNL", exposure, short, moves, cost, setting["Leverage"],
+                             setting["MaintenanceMargin"])
+    for i, move in enumerate(moves):
         r = L.SCENARIO_FIRST_ROW + i
-        move = book.get(SC, f"A{r}")
-        unhedged = call("HEDGE_PNL", exposure, 0.0, move)
-        hedged = call("HEDGE_PNL", exposure, short, move, cost, setting["Leverage"], setting["MaintenanceMargin"])
+        unhedged, hedged = cell(unhedged_pnl[i]), cell(hedged_pnl[i])
         out[(SC, f"B{r}")], out[(SC, f"C{r}")], out[(SC, f"D{r}")] = unhedged, hedged, sub(hedged, unhedged)
         hit = is_number(short) and is_number(first_rise) and short > 0 and is_number(move) and move >= first_rise
         out[(SC, f"E{r}")] = B.MSG_LIQUIDATED if hit else ""
 
-    for i in range(len(_bands())):  # the outlook band table beside the settings
-        r = L.SETTINGS_FIRST_ROW + i
-        out[(S, f"H{r}")] = call("HEDGE_RATIO", book.get(S, f"E{r}"), setting["Conviction"])
+    outlooks = Column(book.get(S, f"E{L.SETTINGS_FIRST_ROW + i}") for i in range(len(_bands())))
+    for i, ratio in enumerate(call_column("HEDGE_RATIO", outlooks, setting["Conviction"])):
+        out[(S, f"H{L.SETTINGS_FIRST_ROW + i}")] = cell(ratio)  # the outlook band table beside the settings
     status = book.get(L.FUNDING, L.STATUS_CELL)
     out[("Start", _start_status_cell())] = None if is_blank(status) else status
     return {key: _result(value) for key, value in out.items()}
@@ -419,7 +449,11 @@ def book_formulas(wb) -> dict:
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                if c.data_type == "f":
+                if c.data_type != "f":
+                    continue
+                if hasattr(c.value, "ref"):  # an array formula (openpyxl's ArrayFormula)
+                    out[(ws.title, c.coordinate)] = array_key(c.value.text, c.value.ref)
+                else:
                     out[(ws.title, c.coordinate)] = c.value if isinstance(c.value, str) else str(c.value)
     return out
 

@@ -2,14 +2,19 @@
 
 LibreOffice cannot run the Python functions, so it is told never to
 recalculate: it shows the cached values the builder stored, which were
-computed by evaluating every formula with the real engine.
+computed by evaluating every formula with the real engine. It recalculates
+array formulas ({=...}) on load whatever that setting says, so the page is
+rendered from a copy whose array formulas are replaced by their stored
+results (:func:`results_only_copy`); the workbook itself is not touched.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 PROFILE_XCU = """<?xml version="1.0" encoding="UTF-8"?>
@@ -24,10 +29,28 @@ def tools_available() -> bool:
     return bool(shutil.which("soffice") and shutil.which("pdftoppm"))
 
 
+_ARRAY_FORMULA = re.compile(r'<f t="array"[^>]*?(?:/>|>.*?</f>)', re.S)
+
+
+def results_only_copy(book: Path, target: Path) -> Path:
+    """Copy ``book`` to ``target`` with each array formula removed from its cell, its stored result kept."""
+    from xlhedge.workbook.cached import sheet_parts
+
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        sheets = set(sheet_parts(src).values())
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename in sheets:
+                data = _ARRAY_FORMULA.sub("", data.decode("utf-8")).encode("utf-8")
+            dst.writestr(item, data)
+    return target
+
+
 def to_pdf(book: Path, outdir: Path, timeout: float = 120.0) -> Path:
-    """Convert ``book`` to ``outdir/<stem>.pdf`` with a private LibreOffice profile."""
+    """Convert ``book`` to ``outdir/<stem>.pdf`` (its stored results) with a private LibreOffice profile."""
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xlhedge-lo-") as profile:
+        book = results_only_copy(Path(book), Path(profile) / Path(book).name)
         user = Path(profile) / "user"
         user.mkdir()
         (user / "registrymodifications.xcu").write_text(PROFILE_XCU)
