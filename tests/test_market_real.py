@@ -18,6 +18,7 @@ import pytest
 
 from xlhedge.market import funding_history, funding_snapshot, price_history
 from xlhedge.market.contracts import canonical_mask, resolve
+from xlhedge.market.history import open_interest_history
 
 REAL = Path(__file__).parent / "fixtures" / "real"
 UTC = "UTC"
@@ -184,6 +185,22 @@ def test_hyperliquid_candle_opened_before_the_start_is_dropped(exchanges):
     assert len(got) == 23
     assert got["time"].iloc[0] == ms(1684702800000)
     assert got["close"].iloc[0] == pytest.approx(float(candles[1]["c"]))
+
+
+def test_binance_open_interest_history_as_sent(exchanges):
+    """timestamp is a JSON number (the docs show a string); sumOpenInterest is in coins, as text."""
+    exchanges.serve_body("binance", "/futures/data/openInterestHist", body("binance/openInterestHist_BTCUSDT.json"))
+    got = open_interest_history("binance", "BTCUSDT", ms(1788786000000), ms(1788787000000))
+    assert list(got["time"]) == [ms(1788786300000), ms(1788786600000), ms(1788786900000)]
+    assert list(got["open_interest"]) == [107259.199, 107240.843, 107227.247]
+
+
+def test_bybit_open_interest_history_as_sent(exchanges):
+    """Rows newest first, values and timestamps as text: read oldest first."""
+    exchanges.serve_body("bybit", "/v5/market/open-interest", body("bybit/open-interest_ETHUSDT.json"))
+    got = open_interest_history("bybit", "ETHUSDT", ms(1677832000000), ms(1677833000000))
+    assert list(got["time"]) == [ms(1677832500000), ms(1677832800000)]
+    assert list(got["open_interest"]) == [411484.61, 411496.22]
 
 
 # ---------------------------------------------------------------- BingX, MEXC, WEEX

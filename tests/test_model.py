@@ -51,10 +51,16 @@ SETTINGS = st.fixed_dictionaries({
     "Leverage": st.sampled_from([3, 1, 0.5, 10]),
     "MaxRatio": st.sampled_from([1, 1.2]),
     "DefaultExchange": st.sampled_from(["binance", "okx", "Bybit", "kraken"]),
+    "CrowdedRule": st.sampled_from(["yes", "no"]),
+    "CrowdedPercentile": st.sampled_from([0.9, 0.5, 1.5]),
 })
+#: Rows of the crowding table: (key, exchange, coin, funding percentile, samples, oi change)
+CROWD = st.lists(st.tuples(st.sampled_from(["binance|BTC", "binance|ETH", "okx|ETH", "bybit|SOL"]),
+                           st.just("x"), st.just("x"), st.one_of(st.none(), typed(0, 1), st.just("high")),
+                           st.just(90), st.one_of(st.none(), typed(-0.5, 0.5))), max_size=3)
 
 
-def edit(path, rows, settings_values, beta_row=None):
+def edit(path, rows, settings_values, beta_row=None, crowd_rows=()):
     wb = openpyxl.load_workbook(path, keep_vba=True)
     p = wb[L.PORTFOLIO]
     for i, row in enumerate(rows):
@@ -68,6 +74,9 @@ def edit(path, rows, settings_values, beta_row=None):
         f = wb[L.FUNDING]
         for (_, col, _), value in zip(L.BETA_COLUMNS, beta_row, strict=False):
             f[f"{col}{L.BETA_FIRST_ROW}"] = value
+    for i, crowd in enumerate(crowd_rows):
+        for (_, col, _), value in zip(L.CROWD_COLUMNS, crowd, strict=False):
+            wb[L.FUNDING][f"{col}{L.CROWD_FIRST_ROW + i}"] = value
     wb.save(path)
 
 
@@ -89,11 +98,12 @@ def test_the_template_as_shipped(built_template):
 
 @settings(max_examples=EXAMPLES, derandomize=not DEEP, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(ROW, min_size=1, max_size=4), settings_values=SETTINGS, with_beta=st.booleans())
-def test_any_portfolio_a_user_can_type(built_template, tmp_path, rows, settings_values, with_beta):
+@given(rows=st.lists(ROW, min_size=1, max_size=4), settings_values=SETTINGS, with_beta=st.booleans(),
+       crowd_rows=CROWD)
+def test_any_portfolio_a_user_can_type(built_template, tmp_path, rows, settings_values, with_beta, crowd_rows):
     book = tmp_path / "edited.xlsm"
     shutil.copyfile(built_template, book)
-    edit(book, rows, settings_values, ("SOL", 1.5, 0.7, 179, "binance") if with_beta else None)
+    edit(book, rows, settings_values, ("SOL", 1.5, 0.7, 179, "binance") if with_beta else None, crowd_rows)
     assert_same(evaluate_workbook(book), model.formula_values(openpyxl.load_workbook(book, keep_vba=True)))
 
 

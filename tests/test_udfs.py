@@ -210,6 +210,9 @@ BAD_INPUTS = [
     (udfs.EVENT_RATIO, (0.4, "2026-12-07", 3, 24, -1), "floor"),
     (udfs.EVENT_NOTE, ("2026-12-07", 3, -24), "hours_after"),
     (udfs.EVENT_NOTE, ("2026-12-07", 3, 24, 0.8, [["soon"]]), "events"),
+    (udfs.CROWDED_RATIO, (0.4, 0.0003, 1.5), "percentile"),
+    (udfs.CROWDED_RATIO, (0.4, 0.0003, 0.95, 0.2, 2), "bump"),
+    (udfs.CROWDED_RATIO, ("x", 0.0003, 0.95), "base_ratio"),
     (HEDGE_PLAN, ([[1, 2], [3]], 0.5), "rows of different lengths"),
     (HEDGE_PLAN, ([[100], ["abc"]], 0.5), 'spot_values is text "abc"'),  # in its own row
     (HEDGE_PLAN, ([[100], [True]], 0.5), "TRUE/FALSE"),

@@ -26,6 +26,8 @@ EXPECTED = {
     "HEDGE_PLAN": ["spot_values", "ratio"],
     "EVENT_RATIO": ["base_ratio", "as_of", "days_before", "hours_after", "floor", "events"],
     "EVENT_NOTE": ["as_of", "days_before", "hours_after", "floor", "events"],
+    "CROWDED_RATIO": ["base_ratio", "funding_rate", "percentile", "oi_change", "bump", "min_percentile",
+                      "min_oi_rise", "max_ratio"],
 }
 
 

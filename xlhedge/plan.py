@@ -25,14 +25,14 @@ PLAN_COLUMNS = [
     "asset", "spot_value", "hedge_with", "perp", "exchange", "contract", "funding_rate", "interval_hours",
     "hedge_ratio", "beta", "short_notional", "mark_price", "contracts", "margin", "liquidation_price",
     "funding_cost", "funding_apr", "short_held", "rebalance", "hedged_fraction", "liquidation_rise", "basis", "r2_btc",
-    "check", "problem",
+    "funding_percentile", "oi_change", "crowded", "check", "problem",
 ]
 #: Hedge sheet column of each numeric plan column.
 HEDGE_COLUMN = {"spot_value": "B", "funding_rate": "F", "interval_hours": "G", "hedge_ratio": "H", "beta": "I",
                 "short_notional": "J", "mark_price": "K", "contracts": "L", "margin": "M",
                 "liquidation_price": "N", "funding_cost": "O", "funding_apr": "P", "short_held": "Q",
                 "rebalance": "R", "hedged_fraction": "T", "liquidation_rise": "U", "basis": "V",
-                "r2_btc": "W"}
+                "r2_btc": "W", "funding_percentile": "Y", "oi_change": "Z"}
 
 
 @dataclass
@@ -105,12 +105,13 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
     records, rows_at = [], []
     for i in range(L.PORTFOLIO_ROWS):
         hr = L.HEDGE_FIRST_ROW + i
-        row = {col: inputs.values.get((L.HEDGE, f"{col}{hr}")) for col in "ABCDEFGHIJKLMNOPQRSTUVWX"}
+        row = {col: inputs.values.get((L.HEDGE, f"{col}{hr}")) for col in [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "AA"]}
         if not row["A"]:
             continue
         rec = {"asset": row["A"], "hedge_with": row["C"], "perp": row["D"], "exchange": row["E"]}
         rec.update({key: _number(row[col]) for key, col in HEDGE_COLUMN.items()})
         rec["check"] = row["X"].strip() if isinstance(row["X"], str) else ""
+        rec["crowded"] = row["AA"] if isinstance(row["AA"], str) else ""
         rec["problem"] = problem(inputs, i, row)
         records.append(rec)
         rows_at.append(i)
@@ -141,10 +142,14 @@ def _liquidation_rise(plan: pd.DataFrame) -> str:
     return f" (a rise of {rises.min():.1%} liquidates the shorts)" if rises.size else ""
 
 
-def _liquidation_rise(plan: pd.DataFrame) -> str:
-    rises = plan["liquidation_rise"].to_numpy(float)
-    rises = rises[np.isfinite(rises)]
-    return f" (a rise of {rises.min():.1%} liquidates the shorts)" if rises.size else ""
+def _crowding(r) -> str:
+    """One plan row's crowded-longs signal with its inputs, as the Hedge sheet shows them."""
+    if not np.isfinite(r.funding_percentile):
+        return r.crowded
+    oi = (f"open interest {r.oi_change:+.1%} over {L.CROWD_OI_DAYS} days" if np.isfinite(r.oi_change)
+          else "no open-interest history here")
+    return (f"funding at the {r.funding_percentile:.0%} percentile of its last {L.CROWD_FUNDING_DAYS} days, "
+            f"{oi}: {r.crowded}")
 
 
 def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
@@ -181,6 +186,9 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
     checks = [f"  {a}: {c}" for a, c in zip(plan["asset"], plan["check"], strict=True) if c]
     if checks:
         text += "\nChecks:\n" + "\n".join(checks)
+    crowded = [f"  {r.asset}: {_crowding(r)}" for r in plan.itertuples() if np.isfinite(r.funding_percentile)]
+    if crowded:
+        text += "\nCrowded longs (funding high for its own month while open interest grows):\n" + "\n".join(crowded)
     left_out = [p for p in plan["problem"] if p]
     if left_out:
         text += "\nLeft out of the totals:\n" + "\n".join(f"  {p}" for p in left_out)

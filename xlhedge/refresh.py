@@ -31,6 +31,7 @@ from xlhedge.engine import funding_apr
 from xlhedge.market import MarketDataError, funding_snapshot, parse_exchanges, price_history
 from xlhedge.market.betas import estimate_betas
 from xlhedge.market.contracts import lookup_keys
+from xlhedge.market.crowding import crowding_inputs
 from xlhedge.market.errors import shorten, summarize
 from xlhedge.market.sample import sample_snapshot
 from xlhedge.market.snapshot import COLUMNS, FLOAT_COLUMNS, TIME_COLUMNS
@@ -38,6 +39,7 @@ from xlhedge.workbook import layout as L
 
 TABLE_COLUMNS = [*COLUMNS, "stale"]
 BETA_KEYS = L.BETA_TABLE.keys
+CROWD_KEYS = L.CROWD_TABLE.keys
 FORMULA_STARTS = ("=", "+", "-", "@")
 STATUS_REASON_WIDTH = 70  # characters of an exchange's failure reason in the status cell
 
@@ -102,7 +104,7 @@ def refresh_exchanges(book, exchanges) -> list[str]:
 
 def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10.0,
                 snapshot: Callable = funding_snapshot, now=None,
-                prices: Callable = price_history) -> RefreshResult:
+                prices: Callable = price_history, crowding: Callable = crowding_inputs) -> RefreshResult:
     """Fetch funding for the workbook's assets and write the Funding table.
 
     Parameters
@@ -157,6 +159,7 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
     status = _status_text(now, outcome, errors, table, used_sample, offline)
     if not offline:
         status += refresh_betas(book, timeout, prices, now, reachable=answered)
+        status += refresh_crowding(book, table, timeout, now, reachable=answered, measure=crowding)
     book.write_table(table.reset_index(drop=True))
     book.write_status(status, _note_text(table))
     return RefreshResult(table.reset_index(drop=True), outcome, status, used_sample)
@@ -195,6 +198,37 @@ def refresh_betas(book, timeout: float, prices: Callable, now, reachable: bool =
         tail = f", last estimates kept from {_fmt_time(kept['estimated_at'].min())}" if len(kept) else ""
         text += f" Betas not estimated: {'; '.join(failed)}{tail}."
     return text
+
+
+def merge_crowding(previous: pd.DataFrame, fresh: pd.DataFrame, failed: list[str], wanted: list[str],
+                   ) -> pd.DataFrame:
+    """Fresh measures replace old ones; contracts that failed keep their last measure, marked stale;
+    contracts no longer hedged are dropped."""
+    keep = previous[previous["key"].isin(wanted) & ~previous["key"].isin(fresh["key"])].copy()
+    keep.loc[keep["key"].isin(failed), "stale"] = L.STALE_YES
+    new = fresh.assign(stale=L.STALE_NO)
+    parts = [p for p in (new, keep) if len(p)]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CROWD_KEYS)
+    return table[CROWD_KEYS].sort_values("key", kind="stable").reset_index(drop=True)
+
+
+def refresh_crowding(book, table: pd.DataFrame, timeout: float, now, reachable: bool = True,
+                     measure: Callable = crowding_inputs) -> str:
+    """Measure the crowded-longs inputs of each hedge contract; returns a sentence for the status."""
+    contracts = hedge_contracts(*book.read_hedge_rows())
+    if not contracts:
+        return ""
+    previous = book.read_crowding()
+    wanted = [f"{ex}|{coin}" for ex, coin in contracts]
+    if not reachable:
+        fresh, errors = previous.iloc[0:0], dict.fromkeys(wanted, "no exchange answered")
+    else:
+        fresh, errors = measure(contracts, table, now=now, timeout=max(timeout, 10.0))
+    book.write_crowding(merge_crowding(previous, fresh, list(errors), wanted))
+    if not errors or not reachable:  # the status already says that no exchange answered
+        return ""
+    failed = "; ".join(f"{key} ({shorten(why, STATUS_REASON_WIDTH)})" for key, why in errors.items())
+    return f" Crowding not measured: {failed}; last measures kept."
 
 
 def _status_text(now, outcome, errors, table, used_sample, offline) -> str:
@@ -250,6 +284,35 @@ def beta_rows(table: pd.DataFrame) -> list[list]:
     return [[_cell_value(v) for v in row] for row in table[BETA_KEYS].itertuples(index=False)]
 
 
+def crowd_rows(table: pd.DataFrame) -> list[list]:
+    """Cell values of the crowding table, in column order."""
+    return [[_cell_value(v) for v in row] for row in table[CROWD_KEYS].itertuples(index=False)]
+
+
+def rows_to_crowding(rows: list[list]) -> pd.DataFrame:
+    """The previous crowding table from cell values."""
+    records = [dict(zip(CROWD_KEYS, r, strict=True)) for r in rows if r and isinstance(r[0], str) and r[0]]
+    frame = pd.DataFrame(records, columns=CROWD_KEYS)
+    for col in ("funding_percentile", "funding_samples", "oi_change"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame["measured_at"] = pd.to_datetime(frame["measured_at"], errors="coerce", utc=True)
+    frame["stale"] = frame["stale"].fillna(L.STALE_NO).astype(str)
+    return frame
+
+
+def hedge_contracts(rows: list[list], default_exchange) -> list[tuple[str, str]]:
+    """(exchange, coin) of the contract each Portfolio row [asset, hedge with, exchange] is hedged with:
+    the BTC perp for "BTC perp" rows, else the coin's own."""
+    default = str(default_exchange or "binance").strip().lower()
+    out = []
+    for asset, how, exchange in rows:
+        if isinstance(asset, str) and asset.strip():
+            ex = exchange.strip().lower() if isinstance(exchange, str) and exchange.strip() else default
+            if ex in L.EXCHANGES:
+                out.append((ex, "BTC" if str(how).strip() == "BTC perp" else asset.strip().upper()))
+    return list(dict.fromkeys(out))
+
+
 def rows_to_betas(rows: list[list]) -> pd.DataFrame:
     """The previous beta table from cell values."""
     records = [dict(zip(BETA_KEYS, r, strict=True)) for r in rows if r and isinstance(r[0], str) and r[0]]
@@ -300,9 +363,45 @@ def _assets(values) -> list[str]:
     return seen
 
 
+# ---------------------------------------------------------------- the workbook port
+
+class BookPort:
+    """What the refresh reads and writes, in terms of a book's ``_read``/``_write`` of a table block,
+    ``read_setting`` and ``_portfolio_column``; :class:`OpenpyxlBook` and :class:`XlwingsBook` supply those."""
+
+    def read_assets(self) -> list[str]:
+        return _assets(self._portfolio_column("asset"))
+
+    def read_table(self) -> pd.DataFrame:
+        return rows_to_table(self._read(L.FUNDING_TABLE))
+
+    def write_table(self, table: pd.DataFrame) -> None:
+        self._write(L.FUNDING_TABLE, table_rows(table)[: L.FUNDING_ROWS])
+
+    def read_hedge_rows(self) -> tuple[list[list], str]:
+        """Portfolio rows as [asset, hedge with, exchange], and the default exchange."""
+        cols = [self._portfolio_column(k) for k in ("asset", "hedge_with", "exchange")]
+        return [list(r) for r in zip(*cols, strict=True)], self.read_setting("DefaultExchange")
+
+    def read_btc_hedged(self) -> list[tuple[str, str]]:
+        return btc_hedged(*self.read_hedge_rows())
+
+    def read_beta_table(self) -> pd.DataFrame:
+        return rows_to_betas(self._read(L.BETA_TABLE))
+
+    def write_beta_table(self, table: pd.DataFrame) -> None:
+        self._write(L.BETA_TABLE, beta_rows(table)[: L.BETA_ROWS])
+
+    def read_crowding(self) -> pd.DataFrame:
+        return rows_to_crowding(self._read(L.CROWD_TABLE))
+
+    def write_crowding(self, table: pd.DataFrame) -> None:
+        self._write(L.CROWD_TABLE, crowd_rows(table)[: L.CROWD_ROWS])
+
+
 # ---------------------------------------------------------------- headless (openpyxl)
 
-class OpenpyxlBook:
+class OpenpyxlBook(BookPort):
     """Reads and writes the refresh's cells through openpyxl (``keep_vba=True``)."""
 
     def __init__(self, path: Path):
@@ -310,10 +409,9 @@ class OpenpyxlBook:
         self.wb = load_book(self.path)
         self.funding = self.wb[L.FUNDING]
 
-    def read_assets(self) -> list[str]:
-        col = L.PORTFOLIO_COLUMNS["asset"][0]
-        sheet = self.wb[L.PORTFOLIO]
-        return _assets(sheet[f"{col}{r}"].value for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1))
+    def _portfolio_column(self, key: str) -> list:
+        col, sheet = L.PORTFOLIO_COLUMNS[key][0], self.wb[L.PORTFOLIO]
+        return [sheet[f"{col}{r}"].value for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1)]
 
     def _read(self, table: L.Table) -> list[list]:
         return [[c.value for c in row] for row in self.funding[table.ref]]
@@ -327,11 +425,6 @@ class OpenpyxlBook:
                 if isinstance(value, str):
                     cell.data_type = "s"  # never a formula, whatever the text starts with
 
-    def read_table(self) -> pd.DataFrame:
-        return rows_to_table(self._read(L.FUNDING_TABLE))
-
-    def write_table(self, table: pd.DataFrame) -> None:
-        self._write(L.FUNDING_TABLE, table_rows(table)[: L.FUNDING_ROWS])
 
     def write_status(self, status: str, note: str) -> None:
         for ref, text in ((L.STATUS_CELL, status), (L.NOTE_CELL, note)):
@@ -342,18 +435,7 @@ class OpenpyxlBook:
     def read_setting(self, name: str):
         return self.wb[L.SETTINGS][f"B{L.SETTING_ROW[name]}"].value
 
-    def read_btc_hedged(self) -> list[tuple[str, str]]:
-        sheet = self.wb[L.PORTFOLIO]
-        cols = [L.PORTFOLIO_COLUMNS[k][0] for k in ("asset", "hedge_with", "exchange")]
-        rows = [[sheet[f"{c}{r}"].value for c in cols]
-                for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1)]
-        return btc_hedged(rows, self.read_setting("DefaultExchange"))
 
-    def read_beta_table(self) -> pd.DataFrame:
-        return rows_to_betas(self._read(L.BETA_TABLE))
-
-    def write_beta_table(self, table: pd.DataFrame) -> None:
-        self._write(L.BETA_TABLE, beta_rows(table)[: L.BETA_ROWS])
 
     def save(self) -> None:
         """Write to a temporary file beside the original, then replace it atomically."""
@@ -469,7 +551,7 @@ def _as_text(value):
     return value
 
 
-class XlwingsBook:
+class XlwingsBook(BookPort):
     """Reads and writes the refresh's cells of an open workbook through xlwings."""
 
     def __init__(self, book):
@@ -478,10 +560,10 @@ class XlwingsBook:
         hr, last = L.FUNDING_HEADER_ROW, L.FUNDING_COLUMNS[-1][1]
         check_layout(self.funding.range(f"A{hr}:{last}{hr}").value, book.name)
 
-    def read_assets(self) -> list[str]:
-        col = L.PORTFOLIO_COLUMNS["asset"][0]
+    def _portfolio_column(self, key: str) -> list:
+        col = L.PORTFOLIO_COLUMNS[key][0]
         rng = f"{col}{L.PORTFOLIO_FIRST_ROW}:{col}{L.PORTFOLIO_LAST_ROW}"
-        return _assets(self.book.sheets[L.PORTFOLIO].range(rng).value)
+        return list(self.book.sheets[L.PORTFOLIO].range(rng).options(ndim=1).value)
 
     def _read(self, table: L.Table) -> list[list]:
         return self.funding.range(table.ref).options(ndim=2).value
@@ -492,11 +574,6 @@ class XlwingsBook:
             first = table.columns[0][1]
             self.funding.range(f"{first}{table.first_row}").value = [[_as_text(v) for v in row] for row in rows]
 
-    def read_table(self) -> pd.DataFrame:
-        return rows_to_table(self._read(L.FUNDING_TABLE))
-
-    def write_table(self, table: pd.DataFrame) -> None:
-        self._write(L.FUNDING_TABLE, table_rows(table)[: L.FUNDING_ROWS])
 
     def write_status(self, status: str, note: str) -> None:
         self.funding.range(L.STATUS_CELL).value = _as_text(status)
@@ -505,18 +582,7 @@ class XlwingsBook:
     def read_setting(self, name: str):
         return self.book.sheets[L.SETTINGS].range(f"B{L.SETTING_ROW[name]}").value
 
-    def read_btc_hedged(self) -> list[tuple[str, str]]:
-        first, last = L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW
-        sheet = self.book.sheets[L.PORTFOLIO]
-        cols = [sheet.range(f"{L.PORTFOLIO_COLUMNS[k][0]}{first}:{L.PORTFOLIO_COLUMNS[k][0]}{last}").value
-                for k in ("asset", "hedge_with", "exchange")]
-        return btc_hedged([list(r) for r in zip(*cols, strict=True)], self.read_setting("DefaultExchange"))
 
-    def read_beta_table(self) -> pd.DataFrame:
-        return rows_to_betas(self._read(L.BETA_TABLE))
-
-    def write_beta_table(self, table: pd.DataFrame) -> None:
-        self._write(L.BETA_TABLE, beta_rows(table)[: L.BETA_ROWS])
 
 
 def refresh_caller(exchanges=None, offline=False, timeout=10.0) -> RefreshResult:

@@ -599,6 +599,38 @@ def EVENT_NOTE(as_of=None, days_before=3, hours_after=24, floor=0.8, events=None
     return f"Next: {names[i]} {stamp} UTC {timing}; {low:.0%} from {before:g} days before"
 
 
+@xl_udf(
+    {
+        "base_ratio": "The ratio without the signal, e.g. =HEDGE_RATIO(...)",
+        "funding_rate": "Current funding rate per interval (the signal needs it > 0: longs pay shorts)",
+        "percentile": "Where that rate sits in its own recent history: 0.95 = above 95% of it",
+        "oi_change": "Open interest change over the look-back, 0.1 = +10% (blank = not published)",
+        "bump": "Added to the ratio when the longs look crowded (default 0.1)",
+        "min_percentile": "Funding at or above this percentile of its history (default 0.9)",
+        "min_oi_rise": "...and open interest up by at least this (default 0.1)",
+        "max_ratio": "Highest ratio allowed (default 1.0)",
+    },
+    ranges=("base_ratio", "funding_rate", "percentile", "oi_change"),
+)
+def CROWDED_RATIO(base_ratio, funding_rate, percentile, oi_change=None, bump=0.1, min_percentile=0.9,
+                  min_oi_rise=0.1, max_ratio=1.0):
+    """Hedge ratio raised by bump when longs look crowded: positive funding high for its own history
+    and open interest growing (funding alone where no open-interest history is published)."""
+    step = cell_number(bump, "bump", 0.1)
+    low_pct = cell_number(min_percentile, "min_percentile", 0.9)
+    rise = cell_number(min_oi_rise, "min_oi_rise", 0.1)
+    cap = cell_number(max_ratio, "max_ratio", 1.0)
+    base = cell_array(base_ratio, "base_ratio")
+    optional = [CellArray(np.asarray(np.nan), 0) if is_blank(_unwrap_single(v)) else cell_array(v, name)
+                for v, name in ((funding_rate, "funding_rate"), (percentile, "percentile"),
+                                (oi_change, "oi_change"))]
+    b, r, p, o = broadcast((base, "base_ratio"), *zip(optional, ("funding_rate", "percentile", "oi_change"),
+                                                       strict=True))
+    result = engine.crowded_ratio(b, r, p, o, step, low_pct, rise, cap)
+    shapes = (CellArray(np.zeros(a.values.shape), a.ndim) for a in optional)  # their layout, never blank
+    return to_cells(result, base, *shapes)  # empty only where the base ratio is
+
+
 #: Every Excel function of this module, by its Excel name.
 UDFS = {
     f.__name__: f
@@ -615,5 +647,6 @@ UDFS = {
         HEDGE_PLAN,
         EVENT_RATIO,
         EVENT_NOTE,
+        CROWDED_RATIO,
     )
 }

@@ -11,6 +11,7 @@ horizons in days, notionals and costs in USD (a cost > 0 means you pay).
 from xlhedge.engine.allocation import allocate_hedge
 from xlhedge.engine.beta import BetaEstimate, beta_hedge_notional, estimate_beta
 from xlhedge.engine.contracts import ContractSizing, contracts_for_notional
+from xlhedge.engine.crowding import crowded_longs, crowded_ratio, funding_percentile, open_interest_change
 from xlhedge.engine.events import Event, event_ratio, event_window_index, shipped_events
 from xlhedge.engine.funding import (
     funding_apr,
@@ -39,17 +40,21 @@ __all__ = [
     "base_ratio",
     "beta_hedge_notional",
     "contracts_for_notional",
+    "crowded_longs",
+    "crowded_ratio",
     "estimate_beta",
     "event_ratio",
     "event_window_index",
     "funding_adjusted_ratio",
     "funding_apr",
     "funding_cost",
+    "funding_percentile",
     "hedge_pnl",
     "hedge_ratio",
     "initial_margin",
     "liquidation_move",
     "liquidation_price",
+    "open_interest_change",
     "outlook_band",
     "rate_per_8h",
     "realised_funding_cost",

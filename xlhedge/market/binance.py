@@ -72,3 +72,13 @@ def price_history(client: Client, symbol: str, interval: str, start: int, end: i
                                                  "startTime": c, "endTime": end, "limit": 1500}),
         lambda k: (int(k[0]), float(k[4])),
         1500, start, end, bar)
+
+
+def open_interest_history(client: Client, symbol: str, start: int, end: int, bar=None) -> list[tuple]:
+    """(time ms, open interest in coins) oldest first, one row a day; Binance keeps only the last
+    30 days. Real answers carry ``timestamp`` as a number (the docs show a string) and values as strings."""
+    rows = client.get("/futures/data/openInterestHist",
+                      {"symbol": symbol, "period": "1d", "startTime": start, "endTime": end, "limit": 500})
+    if bar is not None:
+        bar.update(len(rows))
+    return sorted((int(r["timestamp"]), float(r["sumOpenInterest"])) for r in rows)

@@ -90,3 +90,14 @@ def price_history(client: Client, symbol: str, interval: str, start: int, end: i
         lambda k: (int(k[0]), float(k[4])),
         1000, end, lambda c: c >= start, before_oldest, bar)
     return sorted(set(rows))
+
+
+def open_interest_history(client: Client, symbol: str, start: int, end: int, bar=None) -> list[tuple]:
+    """(time ms, open interest in coins) oldest first, one row a day; pages come newest first."""
+    rows = collect_pages(
+        lambda c: client.data("/v5/market/open-interest",
+                              {"category": "linear", "symbol": symbol, "intervalTime": "1d", "startTime": start,
+                               "endTime": c, "limit": 200})["list"],
+        lambda p: (int(p["timestamp"]), float(p["openInterest"])),
+        200, end, lambda c: c >= start, before_oldest, bar)
+    return sorted(set(rows))

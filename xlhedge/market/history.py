@@ -40,7 +40,7 @@ def _one_exchange(exchange) -> str:
 
 def _pull(kind, exchange, symbol, start, end, timeout, progress, value_col, *extra):
     name = _one_exchange(exchange)
-    begin, finish = _window(start, end, 30 if kind == "funding_history" else 365)
+    begin, finish = _window(start, end, 365 if kind == "price_history" else 30)
     client = client_for(name, time.monotonic() + timeout)
     bar = None
     if progress:
@@ -124,3 +124,26 @@ def price_history(exchange, symbol, interval="1d", start=None, end=None, timeout
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
     return _pull("price_history", exchange, symbol, start, end, timeout, progress, "close", interval)
+
+
+def publishes_open_interest_history(exchange) -> bool:
+    """Whether xlhedge reads open-interest history from this exchange (Binance and Bybit)."""
+    return hasattr(ADAPTERS[_one_exchange(exchange)], "open_interest_history")
+
+
+def open_interest_history(exchange, symbol, start=None, end=None, timeout=30.0, progress=False):
+    """Daily open interest of one contract, in coins (Binance keeps the last 30 days).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``time`` (UTC) and ``open_interest`` (coins), oldest first.
+
+    Raises
+    ------
+    ValueError
+        The exchange publishes no open-interest history (OKX, Hyperliquid, BingX, MEXC, WEEX here).
+    """
+    if not publishes_open_interest_history(exchange):
+        raise ValueError(f"{exchange} publishes no open-interest history")
+    return _pull("open_interest_history", exchange, symbol, start, end, timeout, progress, "open_interest")

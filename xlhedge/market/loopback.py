@@ -100,6 +100,12 @@ def _hist_rate(symbol: str, t_ms: int) -> float:
     return round(0.0001 * ((k + len(symbol)) % 5 - 1), 8)
 
 
+def _hist_open_interest(symbol: str, t_ms: int) -> float:
+    """Open interest (coins) at ``t_ms``: 1000 growing 2% a day (compounded), so a week adds 14.9%."""
+    days = (t_ms - EPOCH_MS) / (24 * HOUR_MS)
+    return round(1000.0 * 1.02**days, 6)
+
+
 #: Beta to BTC of the generated price histories (every other coin: 1.0).
 BETAS = {"BTC": 1.0, "ETH": 1.2, "SOL": 1.5}
 
@@ -279,6 +285,11 @@ class LoopbackExchanges:
             return [{"symbol": q["symbol"], "fundingRate": f"{r:.8f}", "fundingTime": t, "markPrice": "1.0"}
                     for t, r in self._series(q["symbol"], 8, int(q["startTime"]), int(q["endTime"]),
                                              int(q.get("limit", 100)), _hist_rate)]
+        if path == "/futures/data/openInterestHist":  # numbers as the live API sends them (see fixtures)
+            return [{"symbol": q["symbol"], "sumOpenInterest": f"{v:.8f}", "sumOpenInterestValue": f"{v * 100:.8f}",
+                     "CMCCirculatingSupply": "0", "timestamp": t}
+                    for t, v in self._series(q["symbol"], 24, int(q["startTime"]), int(q["endTime"]),
+                                             int(q.get("limit", 30)), _hist_open_interest)]
         if path == "/fapi/v1/klines":
             hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
             return [[t, "1", "1", "1", repr(c), "10", t + hours * HOUR_MS - 1, "10", 5, "5", "5", "0"]
@@ -323,6 +334,11 @@ class LoopbackExchanges:
                                 int(q.get("limit", 200)), _hist_rate, newest_first=True)
             return ok({"category": "linear", "list": [
                 {"symbol": q["symbol"], "fundingRate": f"{r}", "fundingRateTimestamp": str(t)} for t, r in rows]})
+        if path == "/v5/market/open-interest":
+            rows = self._series(q["symbol"], 24, int(q["startTime"]), int(q["endTime"]),
+                                int(q.get("limit", 50)), _hist_open_interest, newest_first=True)
+            return ok({"symbol": q["symbol"], "category": "linear", "nextPageCursor": "",
+                       "list": [{"openInterest": f"{v:.8f}", "timestamp": str(t)} for t, v in rows]})
         if path == "/v5/market/kline":
             hours = {"60": 1, "240": 4, "D": 24}[q["interval"]]
             rows = self._series(q["symbol"], hours, int(q["start"]), int(q["end"]),

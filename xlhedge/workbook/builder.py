@@ -115,6 +115,9 @@ MSG_LIQUIDATED = "liquidated: margin lost, coins unhedged"
 MSG_NO_PRICE_TAIL = ": refresh market data, check the exchange, or type a price in Value at"
 MSG_NO_BETA = "#N/A no beta to BTC for this coin: refresh market data or type one in Beta to BTC"
 MSG_NO_RATE = "#N/A no funding rate for this contract: refresh market data or check the exchange"
+MSG_CROWDED_ON = "yes: ratio raised (the short is paid)"
+MSG_CROWDED_OFF = "yes (rule off in Settings)"
+MSG_CROWD_UNKNOWN = "not measured yet: Refresh"
 
 
 def funding_lookup(values: str, key: str) -> str:
@@ -205,6 +208,10 @@ class TemplateBuilder:
         wb.define_name("EventList", f"=Settings!${name_col}${L.EVENTS_FIRST_ROW}:${when_col}${L.EVENTS_LAST_ROW}")
         for name, (_, col, _) in (("BetaKeys", L.BETA_COLUMNS[0]), ("BetaValues", L.BETA_COLUMNS[1])):
             wb.define_name(name, f"=Funding!${col}${L.BETA_FIRST_ROW}:${col}${L.BETA_LAST_ROW}")
+        crowd = {key: col for key, col, _ in L.CROWD_COLUMNS}
+        for name, key in (("CrowdKeys", "key"), ("CrowdPercentiles", "funding_percentile"),
+                          ("CrowdOIChanges", "oi_change")):
+            wb.define_name(name, f"=Funding!${crowd[key]}${L.CROWD_FIRST_ROW}:${crowd[key]}${L.CROWD_LAST_ROW}")
         self.start()
         self.portfolio()
         self.hedge()
@@ -219,11 +226,11 @@ class TemplateBuilder:
     def page_setup(self) -> None:
         """Landscape, one page wide, with print areas: what a printout (or a PDF) shows."""
         areas = {
-            "Start": "A1:E30",
+            "Start": "A1:E32",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
-            L.HEDGE: f"A1:X{L.HEDGE_TOTAL_ROW + 2}",
+            L.HEDGE: f"A1:{self.HEDGE_COLUMNS[-1][0]}{L.HEDGE_TOTAL_ROW + 2}",
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
-            L.FUNDING: f"A1:{L.BETA_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
+            L.FUNDING: f"A1:{L.CROWD_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.SETTINGS: f"A1:L{max(L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1, L.EVENTS_LAST_ROW)}",
             L.CONF: "A1:D9",
         }
@@ -281,7 +288,7 @@ class TemplateBuilder:
              "If the price rises to the liquidation price, the short is closed and the coins are "
              "unhedged and the margin is lost. Low leverage (2x-3x) keeps that price far away; the "
              "Scenarios sheet marks the price rises that would liquidate it.", f.warn, 64),
-            ("Known events and the basis", f.subtitle, 20),
+            ("Known events, the basis and crowded longs", f.subtitle, 20),
             ("Prices jump around scheduled events such as the Fed's rate decisions (FOMC). From 3 days "
              "before until 24 hours after each event in the Events table (Settings sheet), the hedge "
              "ratio is at least 80%, and the Hedge sheet says which event is near. Add your own dates: "
@@ -289,6 +296,10 @@ class TemplateBuilder:
             ("The basis is the gap between the perpetual's price and spot. As it closes, a short opened "
              "above spot gains and one opened below spot loses; the Check column warns beyond 0.5%.",
              f.text, 32),
+            ("Crowded longs: when funding is higher than 90% of its own last 30 days and open interest "
+             "grew 10% in a week, many traders hold leveraged longs and a sharp fall is likelier. Switch "
+             "the rule on in Settings to add 10% to the hedge then; it costs nothing extra, since that "
+             "funding pays the short. The Hedge sheet shows both measures beside the signal.", f.text, 64),
             ("Buttons", f.subtitle, 20),
             ("'Enable functions' (Windows) imports the xlhedge formulas into this workbook once; "
              "'Refresh market data' fetches funding rates and prices (Windows and Mac). Both need "
@@ -399,13 +410,16 @@ class TemplateBuilder:
         ("V", "Basis (mark / index - 1)", 11, "basis"),
         ("W", "R² with BTC (BTC perp)", 10, "pct"),
         ("X", "Check", 52, "warn_text"),
+        ("Y", "Funding vs its last 30 days (percentile)", 12, "pct"),
+        ("Z", "Open interest change (7 days)", 11, "pct"),
+        ("AA", "Crowded longs?", 30, "out_text"),
     )
 
     def hedge(self) -> None:
         ws, f = self.sheets[L.HEDGE], self.fmt
         ws.set_vba_name("Sheet3")
         ws.write("A1", "Hedge plan", f.title)
-        ws.merge_range("A2:X2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
+        ws.merge_range("A2:AA2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
                                 "notional = spot value x hedge ratio (x beta for coins hedged with BTC), at the "
                                 "same price as the spot value, so a 40% hedge shorts 40% of the coins you hold. "
                                 "Contracts are rounded down, so you never short more than planned.", f.note)
@@ -445,6 +459,8 @@ class TemplateBuilder:
                 "X": (f'=IF(A{r}="","",IF(AND(ISNUMBER(V{r}),ISNUMBER(BasisWarn)),IF(ABS(V{r})>BasisWarn,'
                       f'IF(V{r}>0,"{MSG_BASIS_ABOVE}","{MSG_BASIS_BELOW}"),""),"")'
                       f'&IF(AND(ISNUMBER(W{r}),ISNUMBER(R2Warn)),IF(W{r}<R2Warn,"{MSG_WEAK_CROSS}",""),""))'),
+                "Y": f'=IF(A{r}="","",IFERROR(INDEX(CrowdPercentiles,MATCH({k},CrowdKeys,0)),""))',
+                "Z": f'=IF(A{r}="","",IFERROR(INDEX(CrowdOIChanges,MATCH({k},CrowdKeys,0)),""))',
             }
             for col, _, _, fmt_name in self.HEDGE_COLUMNS:
                 if col in formulas:
@@ -454,9 +470,14 @@ class TemplateBuilder:
         # function once for all rows (a bad row still gets its own message: see udfs.xl_udf).
         ratio = ('HEDGE_RATIO(Outlook,Conviction,IF(FundingAdjust="yes",{F},""),{G},FundingThreshold,'
                  'Adjustment,MaxRatio)')
+        ratio = (f'IF(CrowdedRule="yes",CROWDED_RATIO({ratio},{{F}},{{Y}},{{Z}},CrowdedBump,CrowdedPercentile,'
+                 f'CrowdedOIRise,MaxRatio),{ratio})')
         columns = {
             "H": (f'=IF({{A}}="","",IF(EventRule="yes",EVENT_RATIO({ratio},"",EventDaysBefore,'
                   f'EventHoursAfter,EventFloor,EventList),{ratio}))'),
+            "AA": (f'=IF({{A}}="","",IF(ISNUMBER({{Y}}),IF(CROWDED_RATIO(0,{{F}},{{Y}},{{Z}},1,CrowdedPercentile,'
+                   f'CrowdedOIRise,1)>0,IF(CrowdedRule="yes","{MSG_CROWDED_ON}","{MSG_CROWDED_OFF}"),"no"),'
+                   f'"{MSG_CROWD_UNKNOWN}"))'),
             "J": (f'=IF({{A}}="","",IF(ISNUMBER({{B}}),IF({{C}}="BTC perp",IF(ISNUMBER({{I}}),'
                   f'BETA_HEDGE({{B}}*{{H}},{{I}}),"{MSG_NO_BETA}"),{{B}}*{{H}}),""))'),
             "L": '=IF(ISNUMBER({J}),IF(ISNUMBER({K}),HEDGE_CONTRACTS({J},{K}),""),"")',
@@ -480,7 +501,7 @@ class TemplateBuilder:
                 self.formula(L.HEDGE, f"H{t}", f'=IF(B{t}>0,J{t}/B{t},"")', f.total_pct)
             else:
                 ws.write_blank(f"{col}{t}", None, f.total_blank)
-        ws.merge_range(f"A{t + 2}:X{t + 2}", "Overall ratio (H) = total short / total spot. Funding cost > 0 "
+        ws.merge_range(f"A{t + 2}:AA{t + 2}", "Overall ratio (H) = total short / total spot. Funding cost > 0 "
                                              "means you pay, < 0 (green) means the short is paid. Rebalance "
                                              "> 0: add to the short; < 0: buy back. Hedged fraction (T) = what "
                                              "the rounded contracts cover: coins short / coins held (for BTC "
@@ -609,6 +630,7 @@ class TemplateBuilder:
         ws.conditional_format(rng, {"type": "formula", "criteria": f'={stale}="yes"', "format": f.stale})
         ws.conditional_format(rng, {"type": "formula", "criteria": f'={stale}="sample"', "format": f.sample})
         self.beta_table(ws)
+        self.crowd_table(ws)
         ws.freeze_panes(hr, 0)
 
     def beta_table(self, ws) -> None:
@@ -630,6 +652,27 @@ class TemplateBuilder:
         first, last = L.BETA_COLUMNS[0][1], L.BETA_COLUMNS[-1][1]
         rng = f"{first}{L.BETA_FIRST_ROW}:{last}{L.BETA_LAST_ROW}"
         ws.conditional_format(rng, {"type": "formula", "criteria": f'=${last}{L.BETA_FIRST_ROW}="yes"',
+                                    "format": f.stale})
+
+    def crowd_table(self, ws) -> None:
+        """The refresh's third table: the crowded-longs inputs of each portfolio coin's hedge contract."""
+        f = self.fmt
+        gap = xl_col_to_name(xl_cell_to_rowcol(f"{L.BETA_COLUMNS[-1][1]}1")[1] + 1)
+        ws.set_column(f"{gap}:{gap}", 3)
+        for (_, col, _), width in zip(L.CROWD_COLUMNS, (15, 10, 7, 14, 10, 13, 17, 8), strict=True):
+            ws.set_column(f"{col}:{col}", width)
+        ws.write(L.CROWD_TITLE_CELL, "Crowded longs? (measured by the refresh for your hedge contracts)", f.label)
+        hr = L.FUNDING_HEADER_ROW
+        for _, col, header in L.CROWD_COLUMNS:
+            ws.write(f"{col}{hr}", header, f.header)
+        fmts = {"key": f.out_text, "exchange": f.out_text, "base": f.out_text, "funding_percentile": f.pct,
+                "funding_samples": f.hours, "oi_change": f.pct, "measured_at": f.when, "stale": f.out_text}
+        for r in range(L.CROWD_FIRST_ROW, L.CROWD_LAST_ROW + 1):
+            for key, col, _ in L.CROWD_COLUMNS:
+                ws.write_blank(f"{col}{r}", None, fmts[key])
+        first, last = L.CROWD_COLUMNS[0][1], L.CROWD_COLUMNS[-1][1]
+        rng = f"{first}{L.CROWD_FIRST_ROW}:{last}{L.CROWD_LAST_ROW}"
+        ws.conditional_format(rng, {"type": "formula", "criteria": f'=${last}{L.CROWD_FIRST_ROW}="yes"',
                                     "format": f.stale})
 
     # ------------------------------------------------------------------ Settings
@@ -666,6 +709,10 @@ class TemplateBuilder:
             "EventFloor": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
             "BasisWarn": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
             "R2Warn": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
+            "CrowdedRule": {"validate": "list", "source": ["yes", "no"]},
+            "CrowdedBump": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
+            "CrowdedPercentile": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
+            "CrowdedOIRise": {"validate": "decimal", "criteria": "between", "minimum": -1, "maximum": 10},
         }  # RefreshExchanges is free text (a list); the refresh says which names it does not know
         for name, rule in rules.items():
             ws.data_validation(f"B{L.SETTING_ROW[name]}", {

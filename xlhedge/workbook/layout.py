@@ -78,6 +78,13 @@ SETTING_LIST = (
             "Perp mark vs spot index: a wide gap adds to or takes from the hedge"),
     Setting("R2Warn", "Warn when R² with BTC is below", 0.5, "pct",
             "For coins hedged with BTC: the share of their moves BTC explains"),
+    Setting("CrowdedRule", "Hedge more when longs look crowded?", "no", "text",
+            "yes: raise the ratio when funding is high for its own history and open interest grows"),
+    Setting("CrowdedBump", "Raise the ratio by", 0.1, "pct", "Added when the signal fires (capped at the maximum)"),
+    Setting("CrowdedPercentile", "Funding at or above its percentile", 0.9, "pct",
+            "0.9: the rate is higher than 90% of its last 30 days"),
+    Setting("CrowdedOIRise", "...and open interest up by", 0.1, "pct",
+            "Over 7 days, where the exchange publishes it (Binance, Bybit); elsewhere funding decides"),
 )
 SETTING_ROW = {s.name: SETTINGS_FIRST_ROW + i for i, s in enumerate(SETTING_LIST)}
 #: The Events table on the Settings sheet: name, time (UTC), source; shipped rows first, then yours.
@@ -152,8 +159,26 @@ BETA_COLUMNS = (  # (key, column letter, header)
     ("estimated_at", "AA", "Estimated at (UTC)"),
     ("stale", "AB", "Stale?"),
 )
+#: The refresh's third table: the crowded-longs inputs of each portfolio coin's hedge contract.
+CROWD_TITLE_CELL = "AD4"
+CROWD_FIRST_ROW = FUNDING_FIRST_ROW
+CROWD_ROWS = 40
+CROWD_LAST_ROW = CROWD_FIRST_ROW + CROWD_ROWS - 1
+CROWD_FUNDING_DAYS = 30  # look-back of the funding percentile
+CROWD_OI_DAYS = 7  # look-back of the open-interest change
+CROWD_COLUMNS = (  # (key, column letter, header)
+    ("key", "AD", "Contract (exchange|coin)"),
+    ("exchange", "AE", "Exchange"),
+    ("base", "AF", "Coin"),
+    ("funding_percentile", "AG", f"Funding vs its last {CROWD_FUNDING_DAYS} days (percentile)"),
+    ("funding_samples", "AH", "Past rates compared"),
+    ("oi_change", "AI", f"Open interest change ({CROWD_OI_DAYS} days)"),
+    ("measured_at", "AJ", "Measured at (UTC)"),
+    ("stale", "AK", "Stale?"),
+)
 FUNDING_TABLE = Table(FUNDING_COLUMNS, FUNDING_FIRST_ROW, FUNDING_LAST_ROW)
 BETA_TABLE = Table(BETA_COLUMNS, BETA_FIRST_ROW, BETA_LAST_ROW)
+CROWD_TABLE = Table(CROWD_COLUMNS, CROWD_FIRST_ROW, CROWD_LAST_ROW)
 
 # ---------------------------------------------------------------- Hedge / Scenarios
 HEDGE = "Hedge"

@@ -217,6 +217,14 @@ def compute(book: Book) -> dict:
     beta_keys = book.column(L.FUNDING, L.BETA_COLUMNS[0][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW)
     beta_values = book.column(L.FUNDING, L.BETA_COLUMNS[1][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW)
     beta_r2 = book.column(L.FUNDING, L.BETA_COLUMNS[2][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW)
+    crowd_col = {key: col for key, col, _ in L.CROWD_COLUMNS}
+    crowd = {key: book.column(L.FUNDING, crowd_col[key], L.CROWD_FIRST_ROW, L.CROWD_LAST_ROW)
+             for key in ("key", "funding_percentile", "oi_change")}
+
+    def crowd_lookup(values: str, key: str):
+        """IFERROR(INDEX(values, MATCH(key, CrowdKeys, 0)), "")."""
+        i = match(key, crowd["key"])
+        return "" if i is None else index(crowd[values], i)
 
     def lookup(values: str, key: str):
         """IFERROR-able INDEX(values, IFERROR(MATCH(key, FundingKeys), MATCH(key, SymbolKeys)))."""
@@ -299,6 +307,8 @@ def compute(book: Book) -> dict:
             mark = lookup("mark_price", key)
             row["K"] = "" if mark is None else mark
         row["Q"] = "" if blank else (h if is_number(h) else 0.0)
+        row["Y"] = "" if blank else crowd_lookup("funding_percentile", key)
+        row["Z"] = "" if blank else crowd_lookup("oi_change", key)
         if blank:
             row["V"] = row["W"] = ""
         else:
@@ -316,8 +326,24 @@ def compute(book: Book) -> dict:
     adjust = col("F") if text(setting["FundingAdjust"]).casefold() == "yes" else ""
     ratios = call_column("HEDGE_RATIO", setting["Outlook"], setting["Conviction"], adjust, col("G"),
                          setting["FundingThreshold"], setting["Adjustment"], setting["MaxRatio"])
+    crowd_args = (col("F"), col("Y"), col("Z"))
+    crowd_settings = (setting["CrowdedPercentile"], setting["CrowdedOIRise"])
+    if text(setting["CrowdedRule"]).casefold() == "yes":
+        ratios = call_column("CROWDED_RATIO", Column(ratios), *crowd_args, setting["CrowdedBump"], *crowd_settings,
+                             setting["MaxRatio"])
     if events_on:
         ratios = call_column("EVENT_RATIO", Column(ratios), "", *event_args)
+    fired = call_column("CROWDED_RATIO", 0.0, *crowd_args, 1.0, *crowd_settings, 1.0)
+    crowded_on = text(setting["CrowdedRule"]).casefold() == "yes"
+    for row, fires in zip(hedge_rows, fired, strict=True):
+        if row["blank"]:
+            row["AA"] = ""
+        elif not is_number(row["Y"]):
+            row["AA"] = B.MSG_CROWD_UNKNOWN
+        else:
+            hot = gt0("" if fires is None else fires)
+            row["AA"] = hot if isinstance(hot, XlErr) else (
+                (B.MSG_CROWDED_ON if crowded_on else B.MSG_CROWDED_OFF) if hot else "no")
     for row, ratio in zip(hedge_rows, ratios, strict=True):
         row["H"] = "" if row["blank"] else ("" if ratio is None else ratio)
     shorts = Column(mul(r["B"], r["H"]) for r in hedge_rows)

@@ -1,0 +1,129 @@
+"""Crowded longs: funding high for its own history while open interest grows.
+
+When many traders pile into leveraged longs, longs pay shorts a funding rate
+that is high *for that contract* and open interest (the coins held in open
+positions) grows. Such markets tend to fall hard when the longs are forced
+out, which is when a hedge matters; and because the rate is positive, the
+short is paid to wait. The signal therefore only ever raises the hedge:
+
+* the current rate, restated per 8 h, is positive and at or above the
+  ``min_percentile`` of the contract's own rates over the look-back (0.9: higher
+  than 90% of them);
+* open interest grew by at least ``min_oi_rise`` over its look-back, where the
+  exchange publishes open-interest history; where it does not (NaN), the
+  funding test alone decides, since a false alarm costs nothing while the
+  short is paid.
+
+Units: rates per funding interval as published (fractions), percentiles and
+changes as fractions (0.9 = 90th percentile, 0.1 = +10%), ratios as fractions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from xlhedge.engine._checks import as_float_array, check_range
+
+
+def funding_percentile(rate_8h, history_8h) -> float:
+    """Share of past rates at or below the current one (0 = lowest ever, 1 = highest).
+
+    Parameters
+    ----------
+    rate_8h : float
+        Current funding rate restated per 8 h (see :func:`rate_per_8h`).
+    history_8h : array of float
+        Past rates of the same contract, each restated per 8 h; NaN are ignored.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when there is no history.
+    """
+    history = as_float_array(history_8h, "history").ravel()
+    history = history[~np.isnan(history)]
+    rate = float(as_float_array(rate_8h, "rate"))
+    if history.size == 0 or np.isnan(rate):
+        return float("nan")
+    return float(np.count_nonzero(history <= rate) / history.size)
+
+
+def open_interest_change(open_interest) -> float:
+    """Relative change of open interest from the first to the last value (0.1 = +10%).
+
+    Parameters
+    ----------
+    open_interest : array of float
+        Open interest over the look-back, oldest first (coins or USD: only the ratio counts).
+
+    Returns
+    -------
+    float
+        ``last / first - 1``; NaN with fewer than two positive values.
+    """
+    series = as_float_array(open_interest, "open_interest").ravel()
+    series = series[~np.isnan(series) & (series > 0)]
+    if series.size < 2:
+        return float("nan")
+    return float(series[-1] / series[0] - 1.0)
+
+
+def crowded_longs(funding_rate, percentile, oi_change, min_percentile=0.9, min_oi_rise=0.1):
+    """True where the longs look crowded (see the module notes).
+
+    Parameters
+    ----------
+    funding_rate : float or array
+        Current rate per interval; the signal needs it positive (longs pay shorts).
+    percentile : float or array
+        :func:`funding_percentile` of the current rate; NaN = unknown (no signal).
+    oi_change : float or array
+        :func:`open_interest_change`; NaN = not published (funding alone decides).
+    min_percentile : float
+        In [0, 1].
+    min_oi_rise : float
+        Fraction, >= -1.
+
+    Returns
+    -------
+    bool or ndarray of bool
+    """
+    rate = as_float_array(funding_rate, "funding_rate")
+    pct = as_float_array(percentile, "percentile")
+    oi = as_float_array(oi_change, "oi_change")
+    check_range(pct, "percentile", 0.0, 1.0)
+    check_range(as_float_array(min_percentile, "min_percentile"), "min_percentile", 0.0, 1.0)
+    check_range(as_float_array(min_oi_rise, "min_oi_rise"), "min_oi_rise", -1.0)
+    with np.errstate(invalid="ignore"):
+        hot = (rate > 0) & (pct >= min_percentile)
+        growing = np.isnan(oi) | (oi >= min_oi_rise)
+    return hot & growing
+
+
+def crowded_ratio(base_ratio, funding_rate, percentile, oi_change, bump=0.1, min_percentile=0.9,
+                  min_oi_rise=0.1, max_ratio=1.0):
+    """The hedge ratio raised by ``bump`` (capped at ``max_ratio``) where :func:`crowded_longs` fires.
+
+    Parameters
+    ----------
+    base_ratio : float or array
+        The ratio without the signal (0.4 = 40%).
+    bump : float
+        Added to the ratio when the signal fires, in [0, 1].
+    max_ratio : float
+        Highest ratio allowed; a base already above it is left as it is.
+
+    Returns
+    -------
+    float or ndarray
+        Same shape as the broadcast inputs.
+    """
+    base = as_float_array(base_ratio, "base_ratio")
+    check_range(base, "base_ratio", 0.0)
+    check_range(as_float_array(bump, "bump"), "bump", 0.0, 1.0)
+    cap = as_float_array(max_ratio, "max_ratio")
+    check_range(cap, "max_ratio", 0.0, 2.0)
+    fires = crowded_longs(funding_rate, percentile, oi_change, min_percentile, min_oi_rise)
+    raised = np.maximum(np.minimum(base + bump, cap), base)
+    out = np.where(fires, raised, base)
+    return float(out) if out.ndim == 0 else out
