@@ -58,10 +58,13 @@ def _from_udf(result):
     return result
 
 
-def _bridge(func):
-    @functools.wraps(func)
+def _bridge(name: str):
+    """The function ``formulas`` calls for ``name``: looks the UDF up at each call (a compiled
+    model is reused across calls, and tests may count or replace a function)."""
+
+    @functools.wraps(udfs.UDFS[name])
     def call(*args):
-        return _from_udf(func(*(_to_xlwings(a) for a in args)))
+        return _from_udf(udfs.UDFS[name](*(_to_xlwings(a) for a in args)))
 
     return call
 
@@ -72,8 +75,8 @@ def register_udfs() -> None:
     from formulas.functions import wrap_func
 
     table = formulas.get_functions()
-    for name, func in udfs.UDFS.items():
-        table[name] = wrap_func(_bridge(func), ranges=True)
+    for name in udfs.UDFS:
+        table[name] = wrap_func(_bridge(name), ranges=True)
 
 
 def evaluate_workbook(path, inputs: dict | None = None) -> dict:
@@ -92,12 +95,10 @@ def evaluate_workbook(path, inputs: dict | None = None) -> dict:
     dict
         Python values: float, str, bool, or None for an empty result.
     """
-    import formulas
-
     register_udfs()
     path = Path(path)
-    with _quiet_formulas():
-        model = formulas.ExcelModel().loads(str(path)).finish()
+    stat = path.stat()
+    model = _compiled(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     overrides = {}
     if inputs:
         for (sheet, cell), value in inputs.items():
@@ -134,6 +135,16 @@ def _spread(first: str, last: str, value):
             y, x = r - r1, i - i1
             item = grid[min(y, grid.shape[0] - 1), min(x, grid.shape[1] - 1)]
             yield f"{get_column_letter(i)}{r}", item
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(path: str, mtime_ns: int, size: int):
+    """The compiled model of a workbook file, reused while the file is unchanged (compiling takes
+    seconds; calculating with other inputs does not change it)."""
+    import formulas
+
+    with _quiet_formulas():
+        return formulas.ExcelModel().loads(path).finish()
 
 
 @contextlib.contextmanager
