@@ -74,6 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("upgrade-book", help="give a workbook the VBA of the installed xlwings (keeps your data)")
     p.add_argument("book", help="path to an xlhedge workbook (.xlsm)")
 
+    p = sub.add_parser("backtest", help="replay the hedge on past prices and funding (demo data or live)")
+    p.add_argument("book", nargs="?",
+                   help="an xlhedge workbook: its Portfolio, Settings and Backtest sheet; the results are "
+                        "written into it (default: the sample 5 BTC, 50 ETH, $100k cash, printed only)")
+    p.add_argument("--start", help="UTC date, e.g. 2022-01-01 (demo data: 2022-01-01 to 2024-01-01)")
+    p.add_argument("--end", help="UTC date (exclusive of later closes)")
+    p.add_argument("--policy", choices=("static", "funding", "events"), help="default: the sheet's, else funding")
+    p.add_argument("--ratio", type=float, help="the static policy's ratio (default: your outlook's)")
+    p.add_argument("--fee", type=float, help="taker fee, fraction of the notional (default 0.0005)")
+    p.add_argument("--slippage", type=float, help="fraction of the notional (default 0.0002)")
+    p.add_argument("--data", choices=("demo", "live"),
+                   help="demo: bundled (real funding, SYNTHETIC prices); live: the exchange's history, cached")
+    p.add_argument("--exchange", help="for --data live (default: the workbook's default exchange, else binance)")
+
     p = sub.add_parser("history", help="download funding or price history to CSV")
     p.add_argument("kind", choices=("funding", "price"))
     p.add_argument("--exchange", required=True, help="binance, bybit, okx, hyperliquid, bingx, mexc or weex")
@@ -109,6 +123,24 @@ def cmd_template(args) -> int:
             raise UserError("rendering needs LibreOffice (soffice) and pdftoppm (poppler-utils)")
         for png in render.render_sheets(out, Path(args.png)):
             print(f"wrote {png}")
+    return 0
+
+
+def cmd_backtest(args) -> int:
+    from xlhedge.backtest import BacktestError, backtest_workbook, format_summary, run_backtest
+
+    choices = {"start": args.start, "end": args.end, "policy": args.policy, "ratio": args.ratio, "fee": args.fee,
+               "slippage": args.slippage, "data": args.data, "exchange": args.exchange}
+    try:
+        if args.book:
+            run = backtest_workbook(_book(args.book), **choices)
+        else:
+            run = run_backtest({"BTC": 5, "ETH": 50}, 100_000, **{k: v for k, v in choices.items() if v is not None})
+    except BacktestError as exc:
+        raise UserError(str(exc)) from None
+    print(format_summary(run))
+    if args.book:
+        print(f"Written to the Backtest sheet of {args.book}.")
     return 0
 
 
@@ -292,7 +324,7 @@ def cmd_upgrade_book(args) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "plan": cmd_plan, "funding": cmd_funding, "refresh": cmd_refresh,
-            "template": cmd_template, "history": cmd_history, "doctor": cmd_doctor,
+            "backtest": cmd_backtest, "template": cmd_template, "history": cmd_history, "doctor": cmd_doctor,
             "upgrade-book": cmd_upgrade_book}
 
 

@@ -392,6 +392,24 @@ class BookPort:
     def write_beta_table(self, table: pd.DataFrame) -> None:
         self._write(L.BETA_TABLE, beta_rows(table)[: L.BETA_ROWS])
 
+    def read_setting(self, name: str):
+        return self._cell(L.SETTINGS, f"B{L.SETTING_ROW[name]}")
+
+    def sheet_names(self) -> list[str]:
+        return self._sheet_names()
+
+    def write_status(self, status: str, note: str) -> None:
+        self._set_cell(L.FUNDING, L.STATUS_CELL, status)
+        self._set_cell(L.FUNDING, L.NOTE_CELL, note)
+
+    def write_cell(self, sheet: str, ref: str, value) -> None:
+        """One cell (a status line); text stays text."""
+        self._set_cell(sheet, ref, value)
+
+    def read_cells(self, sheet: str, refs: list[str]) -> list:
+        """Values of single cells (the backtest's inputs)."""
+        return [self._cell(sheet, ref) for ref in refs]
+
     def read_crowding(self) -> pd.DataFrame:
         return rows_to_crowding(self._read(L.CROWD_TABLE))
 
@@ -414,11 +432,11 @@ class OpenpyxlBook(BookPort):
         return [sheet[f"{col}{r}"].value for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1)]
 
     def _read(self, table: L.Table) -> list[list]:
-        return [[c.value for c in row] for row in self.funding[table.ref]]
+        return [[c.value for c in row] for row in self.wb[table.sheet][table.ref]]
 
     def _write(self, table: L.Table, rows: list[list]) -> None:
         """Fill the table's cells, blanking rows past the data; text stays text."""
-        for i, cells in enumerate(self.funding[table.ref]):
+        for i, cells in enumerate(self.wb[table.sheet][table.ref]):
             values = rows[i] if i < len(rows) else [None] * len(table.columns)
             for cell, value in zip(cells, values, strict=True):
                 cell.value = value
@@ -426,14 +444,17 @@ class OpenpyxlBook(BookPort):
                     cell.data_type = "s"  # never a formula, whatever the text starts with
 
 
-    def write_status(self, status: str, note: str) -> None:
-        for ref, text in ((L.STATUS_CELL, status), (L.NOTE_CELL, note)):
-            cell = self.funding[ref]
-            cell.value = text
-            cell.data_type = "s"
+    def _cell(self, sheet: str, ref: str):
+        return self.wb[sheet][ref].value
 
-    def read_setting(self, name: str):
-        return self.wb[L.SETTINGS][f"B{L.SETTING_ROW[name]}"].value
+    def _sheet_names(self) -> list[str]:
+        return list(self.wb.sheetnames)
+
+    def _set_cell(self, sheet: str, ref: str, value) -> None:
+        cell = self.wb[sheet][ref]
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"
 
 
 
@@ -566,21 +587,24 @@ class XlwingsBook(BookPort):
         return list(self.book.sheets[L.PORTFOLIO].range(rng).options(ndim=1).value)
 
     def _read(self, table: L.Table) -> list[list]:
-        return self.funding.range(table.ref).options(ndim=2).value
+        return self.book.sheets[table.sheet].range(table.ref).options(ndim=2).value
 
     def _write(self, table: L.Table, rows: list[list]) -> None:
-        self.funding.range(table.ref).clear_contents()
+        sheet = self.book.sheets[table.sheet]
+        sheet.range(table.ref).clear_contents()
         if rows:
             first = table.columns[0][1]
-            self.funding.range(f"{first}{table.first_row}").value = [[_as_text(v) for v in row] for row in rows]
+            sheet.range(f"{first}{table.first_row}").value = [[_as_text(v) for v in row] for row in rows]
 
 
-    def write_status(self, status: str, note: str) -> None:
-        self.funding.range(L.STATUS_CELL).value = _as_text(status)
-        self.funding.range(L.NOTE_CELL).value = _as_text(note)
+    def _cell(self, sheet: str, ref: str):
+        return self.book.sheets[sheet].range(ref).value
 
-    def read_setting(self, name: str):
-        return self.book.sheets[L.SETTINGS].range(f"B{L.SETTING_ROW[name]}").value
+    def _sheet_names(self) -> list[str]:
+        return [s.name for s in self.book.sheets]
+
+    def _set_cell(self, sheet: str, ref: str, value) -> None:
+        self.book.sheets[sheet].range(ref).value = _as_text(value)
 
 
 
@@ -593,9 +617,17 @@ def refresh_caller(exchanges=None, offline=False, timeout=10.0) -> RefreshResult
 
 
 def refresh_from_button(fullname: str | None = None) -> None:
-    """What the button runs: in Excel, refresh the caller; elsewhere, refresh the file headlessly."""
+    """What the buttons run (both call the workbook's one macro): in Excel, the backtest when the
+    button is on the Backtest sheet, else the refresh of the caller; elsewhere, refresh the file headlessly."""
     if fullname and not _excel_available():
         refresh_workbook(fullname)
+        return
+    import xlwings as xw
+
+    if xw.Book.caller().sheets.active.name == L.BACKTEST:
+        from xlhedge.backtest import backtest_caller
+
+        backtest_caller()
     else:
         refresh_caller()
 

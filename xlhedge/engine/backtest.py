@@ -226,3 +226,32 @@ def simulate(prices, coins, target_ratio, funding_rates=None, *, band: float = 0
         value_unhedged=unhedged, value_hedged=unhedged + np.cumsum(flows), short_coins=short,
         funding_cost=float(-received.sum()), fees=float(fees), slippage=float(slippage), rebalances=rebalances,
         liquidations=sorted(liquidations), top_ups=sorted(top_ups))
+
+
+def funding_at_steps(step_times, pay_times, rates) -> np.ndarray:
+    """Funding of each step: the sum of the rates paid at the real funding times in (previous step, step].
+
+    Parameters
+    ----------
+    step_times : array of datetime64, shape (T,)
+        Times of the price steps (e.g. daily closes), increasing.
+    pay_times : array of datetime64, shape (K,)
+        The contract's funding times, increasing (8 h, 4 h, 1 h, or a mix: they are read, not assumed).
+    rates : array, shape (K,) or (K, N)
+        Rate paid at each funding time (per interval, fraction; positive = longs pay shorts); NaN = none.
+
+    Returns
+    -------
+    ndarray, shape (T,) or (T, N)
+        Row 0 is 0 (nothing is held before the first step); payments before it or after the last
+        step are not counted.
+    """
+    steps = np.asarray(step_times, dtype="datetime64[ns]")
+    paid = np.asarray(pay_times, dtype="datetime64[ns]")
+    r = np.nan_to_num(as_float_array(rates, "rates"))
+    if r.shape[0] != paid.shape[0]:
+        raise ValueError("rates must have one row per funding time")
+    cumulative = np.concatenate([np.zeros((1, *r.shape[1:])), np.cumsum(r, axis=0)])
+    upto = cumulative[np.searchsorted(paid, steps, side="right")]  # sum of payments at or before each step
+    out = np.diff(upto, axis=0, prepend=upto[:1])
+    return out

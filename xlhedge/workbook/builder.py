@@ -77,6 +77,8 @@ class _Formats:
         self.basis = make(num_format="0.000%;[Red]-0.000%", **out)
         self.hours = make(num_format="0", **out)
         self.when = make(num_format="yyyy-mm-dd hh:mm", **out)
+        self.day = make(num_format="yyyy-mm-dd", **out)
+        self.out_wrap = make(text_wrap=True, valign="top", **out)
         self.total_label = make(bold=True, bg_color=TOTAL_FILL, border=1)
         self.total_usd = make(bold=True, bg_color=TOTAL_FILL, num_format="$#,##0;[Red]-$#,##0", border=1)
         self.total_pct = make(bold=True, bg_color=TOTAL_FILL, num_format="0.0%", border=1)
@@ -216,6 +218,7 @@ class TemplateBuilder:
         self.portfolio()
         self.hedge()
         self.scenarios()
+        self.backtest()
         self.funding()
         self.settings()
         self.conf()
@@ -231,13 +234,15 @@ class TemplateBuilder:
             L.HEDGE: f"A1:{self.HEDGE_COLUMNS[-1][0]}{L.HEDGE_TOTAL_ROW + 2}",
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.CROWD_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
+            L.BACKTEST: f"A1:U{L.BACKTEST_RESULTS.last_row + 2}",
             L.SETTINGS: f"A1:L{max(L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1, L.EVENTS_LAST_ROW)}",
             L.CONF: "A1:D9",
         }
         for name, ws in self.sheets.items():
             ws.set_landscape()
             ws.set_paper(9)  # A4
-            ws.fit_to_pages(1, 1 if name in (L.SCENARIOS, L.PORTFOLIO, L.CONF, L.SETTINGS, "Start") else 0)
+            ws.fit_to_pages(1, 1 if name in (L.SCENARIOS, L.PORTFOLIO, L.CONF, L.SETTINGS, L.BACKTEST, "Start")
+                            else 0)
             ws.print_area(areas[name])
             ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
             ws.set_header(f"&L&\"Calibri,Bold\"xlhedge&R{name}")
@@ -573,6 +578,88 @@ class TemplateBuilder:
         ws.conditional_format(f"A{first}:E{last}", {"type": "formula", "criteria": f'=$E{first}<>""',
                                                     "format": self.fmt.liquidated})
         ws.protect("", {"format_columns": True, "objects": False})
+
+    # ------------------------------------------------------------------ Backtest
+    #: Number format of each result row (the order of :meth:`xlhedge.backtest.Backtest.summary`).
+    BACKTEST_FORMATS = ("out_wrap", "out_text", "out_text", "out_text", "pct", "pct", "pct", "out_text",
+                        "out_text", "cost", "usd", "usd", "hours", "out_text", "usd", "usd")
+
+    def backtest(self) -> None:
+        """Inputs (yours), results and both value lines (written by the backtest), and a chart."""
+        from xlhedge.backtest import results_rows, run_backtest, series_rows
+
+        ws, f = self.sheets[L.BACKTEST], self.fmt
+        ws.set_vba_name("Sheet8")
+        _widths(ws, {"A": 34, "B": 13, "C": 2, "D": 48, "E": 46, "F": 2, "G": 12, "H": 14, "I": 14})
+        ws.write("A1", "Backtest: would the hedge have worked?", f.title)
+        ws.merge_range("A2:I2", "Your Portfolio (coins hedged with their own perpetual) and Settings replayed day by "
+                                "day: funding at its real times, rebalancing when the hedged fraction leaves the "
+                                "band, fees, and liquidation at your leverage. Click 'Run backtest' (right), or run "
+                                "xlhedge backtest xlhedge.xlsm in a terminal.", f.note)
+        ws.set_row(1, 32)
+        run = run_backtest({"BTC": 5, "ETH": 50}, 100_000)  # the template's sample holdings, on the demo data
+        ws.merge_range(f"{L.BACKTEST_STATUS_CELL}:I3", f"Sample result ({run.history.source}). Run it for your "
+                                                      "portfolio.", f.status)
+        ws.set_row(2, 30)
+        ws.set_row(L.BACKTEST_FIRST_ROW - 2, 32)
+        hr = L.BACKTEST_FIRST_ROW - 1
+        for col, header in (("A", "Input"), ("B", "Value"), ("D", "Result"), ("E", "Value")):
+            ws.write(f"{col}{hr}", header, f.header)
+        fmts = {"text": f.in_text, "pct": f.in_pct, "pct4": f.in_pct4}
+        for item in L.BACKTEST_INPUTS:
+            r = L.BACKTEST_INPUT_ROW[item.key]
+            ws.write(f"A{r}", item.label, f.text_bold)
+            value = item.default
+            if value is None:
+                ws.write_blank(f"B{r}", None, fmts[item.fmt])
+            else:
+                ws.write(f"B{r}", value, fmts[item.fmt])
+            # the note shows when the cell is selected (a comment would share the button's drawing,
+            # which openpyxl rewrites on save, losing the button)
+            rule = {"validate": "any"}
+            if item.key in ("policy", "data", "top_up"):
+                rule = {"validate": "list", "source": {"policy": ["static", "funding", "events"],
+                                                       "data": ["demo", "live"], "top_up": ["yes", "no"]}[item.key]}
+            ws.data_validation(f"B{r}", {**rule, "input_title": item.label[:32], "input_message": item.note[:255]})
+        results = L.BACKTEST_RESULTS
+        rows = results_rows(run)
+        for i in range(results.last_row - results.first_row + 1):
+            r = results.first_row + i
+            label, value = rows[i] if i < len(rows) else (None, None)
+            if i == 0:
+                ws.set_row(r - 1, 30)  # the data source is a sentence
+            fmt = getattr(f, self.BACKTEST_FORMATS[i]) if i < len(self.BACKTEST_FORMATS) else f.out_text
+            ws.write(f"D{r}", label, f.text_bold) if label else ws.write_blank(f"D{r}", None, f.text_bold)
+            ws.write(f"E{r}", value, fmt) if value is not None else ws.write_blank(f"E{r}", None, fmt)
+        series = L.BACKTEST_SERIES
+        for _, col, header in series.columns:
+            ws.write(f"{col}{hr}", header, f.header)
+        data = series_rows(run)
+        for i in range(series.last_row - series.first_row + 1):
+            r = series.first_row + i
+            row = data[i] if i < len(data) else (None, None, None)
+            for (key, col, _), value in zip(series.columns, row, strict=True):
+                fmt = f.day if key == "date" else f.usd
+                ws.write(f"{col}{r}", value, fmt) if value is not None else ws.write_blank(f"{col}{r}", None, fmt)
+        chart = self.wb.add_chart({"type": "line"})
+        first, last = series.first_row, series.last_row
+        for col, name, color in (("H", "Unhedged", "#C00000"), ("I", "Hedged", "#1F4E78")):
+            chart.add_series({
+                "name": f"=Backtest!${col}${hr}",
+                "categories": f"=Backtest!$G${first}:$G${last}",
+                "values": f"=Backtest!${col}${first}:${col}${last}",
+                "line": {"color": color, "width": 1.5},
+            })
+        chart.set_title({"name": "Portfolio value (USD), unhedged and hedged", "name_font": {"size": 12}})
+        chart.set_x_axis({"date_axis": True, "num_format": "yyyy-mm", "label_position": "low", "major_unit": 3,
+                          "major_unit_type": "months"})
+        chart.set_y_axis({"num_format": "$#,##0", "major_gridlines": {"visible": True}})
+        chart.set_legend({"position": "bottom"})
+        chart.show_blanks_as("gap")
+        chart.set_size({"width": 620, "height": 360})
+        ws.insert_chart("K4", chart)
+        ws.insert_button("K23", {"macro": vba.REFRESH_MACRO, "caption": "Run backtest", "width": 160, "height": 36})
+        ws.freeze_panes(hr, 0)
 
     # ------------------------------------------------------------------ Funding
     def funding(self) -> None:

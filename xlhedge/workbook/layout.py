@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SHEETS = ("Start", "Portfolio", "Hedge", "Scenarios", "Funding", "Settings", "xlwings.conf")
+SHEETS = ("Start", "Portfolio", "Hedge", "Scenarios", "Backtest", "Funding", "Settings", "xlwings.conf")
 
 # ---------------------------------------------------------------- Portfolio
 PORTFOLIO = "Portfolio"
@@ -131,11 +131,12 @@ STALE_NO, STALE_YES, STALE_SAMPLE = "no", "yes", "sample"
 
 @dataclass(frozen=True)
 class Table:
-    """A block of the Funding sheet the refresh owns: its columns and rows."""
+    """A block of cells the refresh or the backtest owns: its columns and rows (on ``sheet``)."""
 
     columns: tuple  # (key, column letter, header)
     first_row: int
     last_row: int
+    sheet: str = "Funding"
 
     @property
     def keys(self) -> list[str]:
@@ -191,3 +192,40 @@ SCENARIO_FIRST_ROW = 9
 
 CONF = "xlwings.conf"
 UDF_MODULES = "xlhedge.udfs"
+
+# ---------------------------------------------------------------- Backtest
+BACKTEST = "Backtest"
+BACKTEST_FIRST_ROW = 5  # first input row (column B), first result row (column E), first series row
+
+
+@dataclass(frozen=True)
+class BacktestInput:
+    key: str
+    label: str
+    default: object
+    fmt: str  # "date", "text", "pct", "pct4"
+    note: str
+
+
+BACKTEST_INPUTS = (
+    BacktestInput("start", "Start (UTC date)", "2022-01-01", "text", "The demo data covers 2022-01-01 to 2024-01-01"),
+    BacktestInput("end", "End (UTC date)", "2024-01-01", "text", "Exclusive: the last close is the day before"),
+    BacktestInput("policy", "Policy", "funding", "text",
+                  "static, funding (HEDGE_RATIO's rule), or events (the event rule as well)"),
+    BacktestInput("ratio", "Static ratio (blank: outlook's)", None, "pct", "Used by the static policy"),
+    BacktestInput("fee", "Taker fee", 0.0005, "pct4", "Per trade, fraction of the notional (0.05%)"),
+    BacktestInput("slippage", "Slippage", 0.0002, "pct4", "Per trade, fraction of the notional"),
+    BacktestInput("data", "Data", "demo", "text",
+                  "demo (bundled: real Binance funding, SYNTHETIC prices) or live (the exchange's history)"),
+    BacktestInput("top_up", "Top up margin from cash?", "no", "text",
+                  "yes: add margin instead of being liquidated"),
+)
+BACKTEST_INPUT_ROW = {item.key: BACKTEST_FIRST_ROW + i for i, item in enumerate(BACKTEST_INPUTS)}
+#: The results the backtest writes: label in D, value in E.
+BACKTEST_RESULTS = Table((("label", "D", "Result"), ("value", "E", "Value")),
+                         BACKTEST_FIRST_ROW, BACKTEST_FIRST_ROW + 17, BACKTEST)
+BACKTEST_SERIES_ROWS = 1100  # three years of daily closes; longer runs are thinned evenly
+BACKTEST_SERIES = Table((("date", "G", "Date (UTC close)"), ("unhedged", "H", "Unhedged (USD)"),
+                         ("hedged", "I", "Hedged (USD)")),
+                        BACKTEST_FIRST_ROW, BACKTEST_FIRST_ROW + BACKTEST_SERIES_ROWS - 1, BACKTEST)
+BACKTEST_STATUS_CELL = "A3"

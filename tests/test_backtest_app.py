@@ -1,0 +1,193 @@
+"""The backtest as a user runs it: bundled demo data, exchange history with its cache, the CLI and
+the workbook's Backtest sheet."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from importlib import resources
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from tests.backtest_loop import plain_simulation
+from tests.workbook_snapshot import user_inputs
+from xlhedge.backtest import (
+    BacktestError,
+    backtest_workbook,
+    cached_history,
+    demo_history,
+    run_backtest,
+    synthetic_prices,
+)
+from xlhedge.engine.backtest import funding_at_steps
+from xlhedge.workbook import layout as L
+
+DATA = resources.files("xlhedge").joinpath("data/backtest")
+
+
+def test_the_demo_funding_is_the_sources_rows_in_utc():
+    """Typed from supervik/historical-funding-rates-fetcher's Binance files (times there are UTC+3:
+    2022-01-01 03:00 is 00:00 UTC); 730 days x 3 payments, every 8 hours."""
+    rows = list(csv.reader(DATA.joinpath("funding_binance_2022_2023.csv").open(encoding="utf-8")))
+    assert rows[0] == ["time_utc", "BTC", "ETH"]
+    assert rows[1] == ["2022-01-01T00:00Z", "0.00010000", "0.00010000"]
+    assert len(rows) - 1 == 730 * 3
+    history = demo_history()
+    gaps = np.diff(history.funding_times).astype("timedelta64[h]").astype(int)
+    assert set(gaps) == {8}
+    assert "SYNTHETIC" in history.source
+
+
+def test_the_demo_prices_are_the_labelled_synthetic_path():
+    shipped = pd.read_csv(DATA.joinpath("prices_synthetic_2022_2023.csv").open(encoding="utf-8"), index_col="date")
+    made = synthetic_prices()
+    assert np.array_equal(shipped.to_numpy(), made.to_numpy())
+    assert list(shipped.index[[0, -1]]) == ["2022-01-01", "2024-01-01"]
+    assert "SYNTHETIC" in DATA.joinpath("SOURCES.md").read_text(encoding="utf-8")
+
+
+def test_funding_is_booked_at_its_real_times():
+    """Daily closes at midnight; payments at 00, 08, 16 h: a step gets the two of the previous day
+    after midnight and the one at its own midnight; a 1-hourly contract gets 24."""
+    steps = np.array(["2022-01-01", "2022-01-02", "2022-01-03"], dtype="datetime64[ns]")
+    eight = np.arange(np.datetime64("2022-01-01T00:00"), np.datetime64("2022-01-03T01:00"), np.timedelta64(8, "h"))
+    hourly = np.arange(np.datetime64("2022-01-01T00:00"), np.datetime64("2022-01-03T01:00"), np.timedelta64(1, "h"))
+    assert list(funding_at_steps(steps, eight, np.ones(len(eight)))) == [0, 3, 3]
+    assert list(funding_at_steps(steps, hourly, np.ones(len(hourly)))) == [0, 24, 24]
+
+
+def test_the_demo_run_equals_the_plain_loop():
+    run = run_backtest({"BTC": 5, "ETH": 50}, 100_000, policy="static", ratio=0.4, fee=0.0005, slippage=0.0002)
+    prices = run.history.prices.to_numpy(float)
+    steps = run.times.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    # funding of each step summed here by hand from the raw payments
+    history = demo_history()
+    pay = pd.to_datetime(history.funding_times)
+    rates = []
+    for i, t in enumerate(pd.to_datetime(steps)):
+        if i == 0:
+            rates.append([0.0, 0.0])
+            continue
+        inside = (pay > pd.to_datetime(steps[i - 1])) & (pay <= t)
+        rates.append(list(history.funding_rates[["BTC", "ETH"]].to_numpy()[inside].sum(axis=0)))
+    want = plain_simulation(prices.tolist(), [5.0, 50.0], [[0.4, 0.4]] * len(prices), rates, 0.05, 0.0005, 0.0002,
+                            3.0, 0.004, cash=100_000)
+    assert run.result.value_hedged == pytest.approx(want["value_hedged"], rel=1e-9)
+    assert run.result.value_unhedged == pytest.approx(want["value_unhedged"], rel=1e-9)
+    assert run.result.funding_cost == pytest.approx(want["funding_cost"], rel=1e-9)
+    assert run.result.rebalances == want["rebalances"]
+    # positive funding dominated 2022-2023: the shorts earned it
+    assert run.result.funding_cost < 0
+    assert 0 < run.result.effectiveness < 1
+
+
+def test_policies_and_mistakes():
+    funding = run_backtest({"BTC": 5}, policy="funding")
+    static = run_backtest({"BTC": 5}, policy="static", ratio=0.4)
+    assert funding.target.shape == static.target.shape == (731, 1)
+    # neutral 0.5 is 40%; the rate in force at a close is the one paid at that midnight: above +0.05%
+    # per 8h (the short is paid well) it is raised by 30% to 52%, below -0.05% trimmed to 28%
+    history = demo_history()
+    at_midnight = pd.Series(history.funding_rates["BTC"].to_numpy(), index=pd.to_datetime(history.funding_times))
+    rate = at_midnight.reindex(funding.times.tz_convert(None)).to_numpy()
+    want = np.where(rate > 0.0005, 0.52, np.where(rate < -0.0005, 0.28, 0.4))
+    assert funding.target[:, 0] == pytest.approx(want)
+    assert (want == 0.52).sum() > 0 and (want == 0.28).sum() > 0
+    events = run_backtest({"BTC": 5}, policy="events", event_times=[np.datetime64("2022-06-15T18:00")])
+    inside = (events.times >= pd.Timestamp("2022-06-12 18:00", tz="UTC")) & (
+        events.times <= pd.Timestamp("2022-06-16 18:00", tz="UTC"))
+    assert np.all(events.target[inside] >= 0.8) and inside.sum() == 4
+    with pytest.raises(BacktestError, match="start must be a UTC date"):
+        run_backtest({"BTC": 5}, start="yesterday")
+    with pytest.raises(BacktestError, match="BTC and ETH only"):
+        run_backtest({"SOL": 5})
+    assert "SOL" in run_backtest({"BTC": 1, "SOL": 5}).notes[0]
+
+
+def test_cli_prints_the_demo(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "xlhedge", "backtest"], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert "SYNTHETIC prices" in out.stdout and "Hedge effectiveness" in out.stdout
+
+
+def test_the_workbook_run_writes_the_sheet_and_keeps_your_edits(book):
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['policy']}"] = "static"
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['start']}"] = "2023-01-01"
+    wb[L.PORTFOLIO]["B5"] = 2  # 2 BTC instead of 5
+    wb.save(book)
+    before = {k: v for k, v in user_inputs(book).items() if k[0] != L.BACKTEST}
+    run = backtest_workbook(book)
+    assert user_inputs(book) != {} and {k: v for k, v in user_inputs(book).items() if k[0] != L.BACKTEST} == before
+    ws = openpyxl.load_workbook(book)[L.BACKTEST]
+    first = L.BACKTEST_FIRST_ROW
+    assert ws[f"D{first + 4}"].value.startswith("Hedge effectiveness")
+    assert ws[f"E{first + 4}"].value == pytest.approx(run.result.effectiveness)
+    assert ws[f"G{first}"].value.date().isoformat() == "2023-01-01"
+    assert ws[f"G{first + 365}"].value.date().isoformat() == "2024-01-01"
+    assert ws[f"G{first + 366}"].value is None  # the longer sample run's rows are cleared
+    prices = pd.read_csv(DATA.joinpath("prices_synthetic_2022_2023.csv").open(encoding="utf-8"), index_col="date")
+    btc, eth = prices.loc["2023-01-01", ["BTC", "ETH"]]
+    assert ws[f"H{first}"].value == pytest.approx(2 * btc + 50 * eth + 100_000)  # coins at the first close + cash
+    assert run.coins == {"BTC": 2.0, "ETH": 50.0}
+    assert ws[L.BACKTEST_STATUS_CELL].value.startswith("Run ")
+
+
+def test_a_failed_run_leaves_the_file_as_it_was(book):
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['policy']}"] = "sometimes"
+    wb.save(book)
+    before = book.read_bytes()
+    with pytest.raises(BacktestError, match="Policy"):
+        backtest_workbook(book)
+    assert book.read_bytes() == before
+
+
+def test_live_history_is_cached_and_only_the_missing_part_fetched(exchanges, tmp_path, monkeypatch):
+    monkeypatch.setenv("XLHEDGE_CACHE", str(tmp_path / "cache"))
+    now = pd.Timestamp(exchanges.now_ms, unit="ms", tz="UTC").normalize()
+    start = now - pd.Timedelta(days=60)
+    first = run_backtest({"BTC": 1, "ETH": 10}, start=start, end=now - pd.Timedelta(days=10), data="live")
+    klines = exchanges.hits[("binance", "/fapi/v1/klines")]
+    assert len(first.times) == 50 and klines >= 2
+    again = run_backtest({"BTC": 1, "ETH": 10}, start=start, end=now - pd.Timedelta(days=10), data="live")
+    assert exchanges.hits[("binance", "/fapi/v1/klines")] == klines  # nothing new asked
+    assert again.result.value_hedged == pytest.approx(first.result.value_hedged)
+    longer = run_backtest({"BTC": 1, "ETH": 10}, start=start, end=now, data="live")
+    assert exchanges.hits[("binance", "/fapi/v1/klines")] == klines + 2  # one page per coin for the last days
+    assert len(longer.times) == 60
+
+
+def test_cached_history_survives_a_failed_download(tmp_path):
+    t = pd.date_range("2024-01-01", periods=5, freq="D", tz="UTC")
+
+    def fetch(a, b):
+        return pd.DataFrame({"time": t[(t >= a) & (t <= b)], "close": 1.0})
+
+    got = cached_history("prices", "x", "BTC", t[0], t[2], fetch, tmp_path)
+    assert len(got) == 3
+
+    def broken(a, b):
+        raise BacktestError("down")
+
+    with pytest.raises(BacktestError):
+        cached_history("prices", "x", "BTC", t[0], t[4], broken, tmp_path)
+    assert len(pd.read_csv(tmp_path / "prices_x_BTC.csv")) == 3  # what was kept is still there
+
+
+def test_a_long_run_is_thinned_evenly_for_the_sheet():
+    from xlhedge.backtest import History, series_rows
+
+    days = pd.date_range("2018-01-01", periods=2000, freq="D", tz="UTC")
+    prices = pd.DataFrame({"BTC": np.linspace(10_000, 20_000, 2000)}, index=days)
+    history = History(prices, days.tz_convert(None).to_numpy(dtype="datetime64[ns]"),
+                      pd.DataFrame({"BTC": np.zeros(2000)}), "test")
+    run = run_backtest({"BTC": 1}, start="2018-01-01", end="2024-01-01", data="live", policy="static",
+                       history=history)
+    rows = series_rows(run)
+    assert len(run.times) == 2000 and len(rows) == L.BACKTEST_SERIES_ROWS
+    assert rows[0][0].date().isoformat() == "2018-01-01" and rows[-1][0] == days[-1].tz_localize(None)

@@ -1,0 +1,450 @@
+"""Would the hedge have worked? The workbook's hedge policy replayed on price and funding history.
+
+The simulation itself is :func:`xlhedge.engine.backtest.simulate` (pure). This
+module gathers what it needs and reports what it did:
+
+* history: the bundled demo (``xlhedge/data/backtest``: real Binance funding
+  of BTC and ETH for 2022-2023 at its real 8-hourly times, and a SYNTHETIC,
+  seeded daily price path, because no price history whose licence allows
+  shipping it was found), or the exchange's own daily closes and funding
+  history, kept in an on-disk cache so a re-run fetches only what is missing;
+* the policy: ``static`` (one ratio), ``funding`` (HEDGE_RATIO's rule at each
+  step, from the rate in force), ``events`` (the funding rule plus the event
+  rule around the shipped FOMC dates), or ``own`` (a ratio per step you give);
+* the results: values over time, hedge effectiveness, drawdowns, funding,
+  fees, slippage, rebalances, liquidations and the worst day of each;
+* the workbook: :func:`backtest_workbook` reads the Portfolio, Settings and the
+  Backtest sheet's inputs and writes the results through the same workbook port
+  as the refresh (replaced atomically).
+
+Units: prices USD per coin, ratios and rates fractions, costs USD (> 0 = paid).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xlhedge import engine
+from xlhedge.engine.backtest import BacktestResult, funding_at_steps, simulate
+from xlhedge.workbook import layout as L
+
+POLICIES = ("static", "funding", "events", "own")
+DATA_SOURCES = ("demo", "live")
+DEMO_COINS = ("BTC", "ETH")
+DEMO_START, DEMO_END = pd.Timestamp("2022-01-01", tz="UTC"), pd.Timestamp("2024-01-01", tz="UTC")
+#: What the bundled prices are, said wherever they are shown.
+SYNTHETIC_NOTE = ("demo data: real Binance funding (2022-2023), SYNTHETIC prices (seeded random path, "
+                  "not market history)")
+
+
+class BacktestError(ValueError):
+    """A backtest that cannot run, said in one sentence a user can act on."""
+
+
+@dataclass
+class History:
+    """Daily closes of each coin (index: UTC step times) and funding at its real times."""
+
+    prices: pd.DataFrame
+    funding_times: np.ndarray  # datetime64[ns], increasing
+    funding_rates: pd.DataFrame  # one column per coin, one row per funding time
+    source: str
+
+
+@dataclass
+class Backtest:
+    """One run: its inputs, the simulation and the dates of its steps."""
+
+    coins: dict[str, float]
+    cash: float
+    policy: str
+    history: History
+    result: BacktestResult
+    target: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def times(self) -> pd.DatetimeIndex:
+        return self.history.prices.index
+
+    def series(self) -> pd.DataFrame:
+        """Date, unhedged and hedged value (USD) at each step."""
+        return pd.DataFrame({"date": self.times, "unhedged": self.result.value_unhedged,
+                             "hedged": self.result.value_hedged})
+
+    def summary(self) -> list[tuple[str, object]]:
+        """(label, value) rows: what the Backtest sheet and the CLI show."""
+        r, t = self.result, self.times
+        (du, dh), ((su, ru), (sh, rh)) = r.max_drawdown, r.worst_step
+        coins = list(self.coins)
+        liquidations = ", ".join(f"{coins[a]} {t[s]:%Y-%m-%d}" for s, a in r.liquidations) or "none"
+        return [
+            ("Data", self.history.source),
+            ("Period", f"{t[0]:%Y-%m-%d} to {t[-1]:%Y-%m-%d} ({len(t)} daily closes)"),
+            ("Holdings", ", ".join(f"{c:g} {k}" for k, c in self.coins.items()) + f", ${self.cash:,.0f} cash"),
+            ("Policy", self.policy + f" (average ratio {np.mean(self.target):.0%})"),
+            ("Hedge effectiveness (1 - Var hedged / Var unhedged)", r.effectiveness),
+            ("Max drawdown, unhedged", -du),
+            ("Max drawdown, hedged", -dh),
+            ("Worst day, unhedged", f"{ru:.1%} on {t[su]:%Y-%m-%d}"),
+            ("Worst day, hedged", f"{rh:.1%} on {t[sh]:%Y-%m-%d}"),
+            ("Funding (USD, < 0 = the shorts earned)", r.funding_cost),
+            ("Fees (USD)", r.fees),
+            ("Slippage (USD)", r.slippage),
+            ("Rebalances", r.rebalances),
+            ("Liquidations", liquidations),
+            ("Value at the end, unhedged (USD)", float(r.value_unhedged[-1])),
+            ("Value at the end, hedged (USD)", float(r.value_hedged[-1])),
+        ]
+
+
+# ---------------------------------------------------------------- history
+
+def synthetic_prices(start=DEMO_START, end=DEMO_END, seed: int = 2022) -> pd.DataFrame:
+    """The demo's SYNTHETIC daily closes of BTC and ETH (not market data): a seeded random walk of
+    log returns, BTC 3.3% a day, ETH 1.2 x BTC's move plus 2.2% of its own (R² about 0.77)."""
+    times = pd.date_range(start, end, freq="D", inclusive="both")
+    rng = np.random.default_rng(seed)
+    btc = rng.normal(0.0, 0.033, len(times) - 1)
+    eth = 1.2 * btc + rng.normal(0.0, 0.022, len(times) - 1)
+    paths = np.exp(np.cumsum(np.vstack([np.zeros((1, 2)), np.column_stack([btc, eth])]), axis=0))
+    return pd.DataFrame(np.round(paths * [46_000.0, 3_700.0], 2), index=times, columns=list(DEMO_COINS))
+
+
+def demo_history() -> History:
+    """The bundled demo: real Binance funding at its 8-hourly times, synthetic daily prices."""
+    folder = resources.files("xlhedge").joinpath("data/backtest")
+    funding = pd.read_csv(folder.joinpath("funding_binance_2022_2023.csv").open(encoding="utf-8"),
+                          index_col="time_utc")
+    times = pd.to_datetime(funding.index, utc=True)
+    prices = pd.read_csv(folder.joinpath("prices_synthetic_2022_2023.csv").open(encoding="utf-8"),
+                         index_col="date")
+    prices.index = pd.to_datetime(prices.index, utc=True)
+    return History(prices.astype(float), times.tz_convert(None).to_numpy(dtype="datetime64[ns]"),
+                   funding.reset_index(drop=True).astype(float), SYNTHETIC_NOTE)
+
+
+def cache_dir() -> Path:
+    """Where downloaded history is kept: ``XLHEDGE_CACHE``, else the user's cache folder."""
+    custom = os.environ.get("XLHEDGE_CACHE", "").strip()
+    if custom:
+        return Path(custom)
+    base = os.environ.get("LOCALAPPDATA") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "xlhedge" / "history"
+
+
+def cached_history(kind: str, exchange: str, symbol: str, start: pd.Timestamp, end: pd.Timestamp,
+                   fetch, folder: Path | None = None) -> pd.DataFrame:
+    """History of one contract from the cache, fetching only the part before or after what is kept.
+
+    ``fetch(start, end)`` returns a frame with a UTC ``time`` column, oldest first. The cache file
+    holds the union of everything fetched (``<kind>_<exchange>_<symbol>.csv``) and is replaced
+    atomically, so a failed download never loses what was kept.
+    """
+    folder = folder or cache_dir()
+    path = folder / f"{kind}_{exchange}_{symbol.replace('/', '-')}.csv"
+    kept = pd.read_csv(path, parse_dates=["time"]) if path.exists() else None
+    parts = [] if kept is None else [kept]
+    if kept is None or kept.empty:
+        parts.append(fetch(start, end))
+    else:
+        first, last = kept["time"].min(), kept["time"].max()
+        if start < first:
+            parts.append(fetch(start, first))
+        if end > last:
+            parts.append(fetch(last, end))
+    frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[0]
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    frame = frame.drop_duplicates("time", keep="last").sort_values("time").reset_index(drop=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return frame[(frame["time"] >= start) & (frame["time"] <= end)].reset_index(drop=True)
+
+
+def live_history(coins, exchange: str, start: pd.Timestamp, end: pd.Timestamp, timeout: float = 60.0,
+                 progress: bool = True, folder: Path | None = None) -> History:
+    """Daily closes and funding history of each coin's USDT perpetual on ``exchange`` (cached)."""
+    from xlhedge.market import MarketDataError, funding_history, price_history
+    from xlhedge.market.betas import perp_symbol
+
+    closes, funding = {}, []
+    for coin in coins:
+        symbol = perp_symbol(exchange, coin)
+        try:
+            px = cached_history("prices", exchange, symbol, start, end, lambda a, b, s=symbol: price_history(
+                exchange, s, "1d", a, b, timeout, progress), folder)
+            fr = cached_history("funding", exchange, symbol, start, end, lambda a, b, s=symbol: funding_history(
+                exchange, s, a, b, timeout, progress), folder)
+        except (MarketDataError, ValueError) as exc:
+            raise BacktestError(f"{coin} on {exchange}: {exc}") from None
+        if px.empty:
+            raise BacktestError(f"{coin} on {exchange}: no daily prices between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
+        # a daily candle opens at 00:00 and closes 24 h later: its close is the price at the next midnight
+        closes[coin] = px.set_index(px["time"] + pd.Timedelta(days=1))["close"]
+        funding.append(fr.set_index("time")["funding_rate"].rename(coin))
+    prices = pd.DataFrame(closes).dropna()
+    rates = pd.concat(funding, axis=1).sort_index()
+    return History(prices, rates.index.tz_convert(None).to_numpy(dtype="datetime64[ns]"),
+                   rates.reset_index(drop=True), f"{exchange} daily closes and funding history")
+
+
+# ---------------------------------------------------------------- policy
+
+def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins: list[str], *,
+                  ratio: float | None = None, outlook="neutral", conviction: float = 0.5,
+                  threshold: float = 0.0005, adjustment: float = 0.3, max_ratio: float = 1.0,
+                  events: tuple = (3.0, 24.0, 0.8), event_times=None, own=None) -> np.ndarray:
+    """Target hedge ratio of each coin at each step, shape (T, N).
+
+    ``funding``: HEDGE_RATIO's rule with the latest rate paid at or before the step (and its
+    interval, read from the funding times); ``events``: that, then at least the floor around each of
+    ``event_times`` (default: the shipped FOMC decisions; ``events`` = days before, hours after, floor);
+    ``own``: ``own`` ratios, one per step (or per step and coin).
+    """
+    T, N = len(times), len(coins)
+    if policy == "own":
+        if own is None:
+            raise BacktestError("the own policy needs a ratio per step")
+        return np.broadcast_to(np.asarray(own, dtype=float).reshape(T, -1), (T, N))
+    base = engine.base_ratio(outlook, conviction) if ratio is None else float(ratio)
+    if policy == "static":
+        return np.full((T, N), base)
+    steps = times.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    paid = history.funding_times
+    last = np.searchsorted(paid, steps, side="right") - 1  # the latest payment at or before each step
+    hours = np.diff(paid).astype("timedelta64[m]").astype(float) / 60.0
+    hours = np.concatenate([hours[:1], hours]) if hours.size else np.full(len(paid), 8.0)
+    rates = history.funding_rates[coins].to_numpy(float)
+    known = last >= 0
+    rate = np.where(known[:, None], rates[np.maximum(last, 0)], np.nan)
+    interval = np.where(known, hours[np.maximum(last, 0)], 8.0)[:, None]
+    target = engine.funding_adjusted_ratio(base, rate, interval, threshold, adjustment, max_ratio)
+    if policy == "events":
+        if event_times is None:
+            event_times = [e.time for e in engine.shipped_events()]
+        event_times = np.asarray(event_times, dtype="datetime64[ns]")
+        days, hours_after, floor = events
+        target = engine.event_ratio(target, steps[:, None], event_times, days, hours_after, floor)
+    return np.asarray(target, dtype=float)
+
+
+# ---------------------------------------------------------------- run
+
+def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=None, policy: str = "funding",
+                 data: str = "demo", exchange: str = "binance", fee: float = 0.0005, slippage: float = 0.0002,
+                 leverage: float = 3.0, maintenance_margin: float = 0.004, band: float = 0.05,
+                 top_up: bool = False, history: History | None = None, **policy_options) -> Backtest:
+    """Replay the hedge policy for ``coins`` (coin -> coins held) between ``start`` and ``end`` (UTC dates).
+
+    Raises
+    ------
+    BacktestError
+        Unknown policy or data, a coin the data does not have, a window with fewer than two closes.
+    """
+    if policy not in POLICIES:
+        raise BacktestError(f"policy must be one of {', '.join(POLICIES)} (got {policy!r})")
+    if data not in DATA_SOURCES:
+        raise BacktestError(f"data must be demo or live (got {data!r})")
+    coins = {str(k).strip().upper(): float(v) for k, v in coins.items() if float(v) > 0}
+    if not coins:
+        raise BacktestError("no coins to hedge: type quantities in the Portfolio")
+    begin = _utc(start, DEMO_START if data == "demo" else None, "start")
+    finish = _utc(end, DEMO_END if data == "demo" else pd.Timestamp.now(tz="UTC").normalize(), "end")
+    if begin is None:
+        begin = finish - pd.Timedelta(days=365)
+    if begin >= finish:
+        raise BacktestError("start must be before end")
+    notes = []
+    if history is None:
+        if data == "demo":
+            missing = [c for c in coins if c not in DEMO_COINS]
+            if missing:
+                notes.append(f"the demo data has BTC and ETH only: {', '.join(missing)} left out")
+                coins = {c: q for c, q in coins.items() if c in DEMO_COINS}
+                if not coins:
+                    raise BacktestError("the demo data has BTC and ETH only; use --data live for other coins")
+            history = demo_history()
+        else:
+            history = live_history(list(coins), exchange, begin, finish)
+    prices = history.prices.loc[(history.prices.index >= begin) & (history.prices.index <= finish), list(coins)]
+    if len(prices) < 2:
+        raise BacktestError(f"fewer than two daily closes between {begin:%Y-%m-%d} and {finish:%Y-%m-%d} "
+                            f"({history.source})")
+    window = History(prices, history.funding_times, history.funding_rates, history.source)
+    if policy == "events":
+        times = policy_options.get("event_times")
+        times = [e.time for e in engine.shipped_events()] if times is None else times
+        inside = [t for t in np.asarray(times, dtype="datetime64[ns]")
+                  if begin.tz_convert(None) <= pd.Timestamp(t) <= finish.tz_convert(None)]
+        if not inside:
+            notes.append("no event in this period: add its past dates (FOMC, CPI ...) to the Events table")
+    target = target_ratios(policy, prices.index, window, list(coins), **policy_options)
+    steps = prices.index.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    funding = funding_at_steps(steps, history.funding_times, history.funding_rates[list(coins)].to_numpy(float))
+    result = simulate(prices.to_numpy(float), list(coins.values()), target, funding, band=band, fee_rate=fee,
+                      slippage_rate=slippage, leverage=leverage, maintenance_margin=maintenance_margin,
+                      cash=cash, top_up=top_up)
+    return Backtest(coins, cash, policy, window, result, target, notes)
+
+
+def _utc(value, default, name: str):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        raise BacktestError(f"{name} must be a UTC date like 2022-01-31 (got {value!r})")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def results_rows(run: Backtest) -> list[tuple[str, object]]:
+    """The summary as the Backtest sheet's result rows (label, value); notes after the numbers."""
+    return [*run.summary(), *(("Note", n) for n in run.notes)][: L.BACKTEST_RESULTS.last_row
+                                                                  - L.BACKTEST_RESULTS.first_row + 1]
+
+
+def series_rows(run: Backtest) -> list[tuple]:
+    """(date, unhedged, hedged) of each step as sheet values (naive UTC dates); a run longer than the
+    sheet's rows is thinned evenly (first and last close kept) for the chart."""
+    frame = run.series()
+    if len(frame) > L.BACKTEST_SERIES_ROWS:
+        frame = frame.iloc[np.unique(np.linspace(0, len(frame) - 1, L.BACKTEST_SERIES_ROWS).round().astype(int))]
+    return [(d.tz_convert("UTC").tz_localize(None).to_pydatetime(), float(u), float(h))
+            for d, u, h in frame.itertuples(index=False)]
+
+
+def format_summary(run: Backtest) -> str:
+    """The results as the CLI prints them."""
+    lines = []
+    for label, value in run.summary():
+        if isinstance(value, float) and ("drawdown" in label or "effectiveness" in label):
+            text = f"{value:.1%}"
+        elif isinstance(value, float):
+            text = f"{'-' if value < 0 else ''}${abs(value):,.0f}"
+        else:
+            text = str(value)
+        lines.append(f"{label + ':':<54}{text}")
+    lines += [f"Note: {n}" for n in run.notes]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the workbook
+
+def _number(value, default: float) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return default
+    return out if np.isfinite(out) else default
+
+
+def _choice(value, choices, default: str, name: str) -> str:
+    text = str(value).strip().lower() if value is not None and str(value).strip() else default
+    if text not in choices:
+        raise BacktestError(f"Backtest sheet, {name}: use {' or '.join(choices)} (got {value!r})")
+    return text
+
+
+def read_book_inputs(book) -> dict:
+    """What a run needs from a workbook (through the refresh's workbook port): coins held (own perp
+    rows), cash, the Settings and the Backtest sheet's inputs."""
+    rows, default_exchange = book.read_hedge_rows()
+    quantities = book._portfolio_column("quantity")
+    coins, skipped = {}, []
+    for (asset, how, _), qty in zip(rows, quantities, strict=True):
+        if not isinstance(asset, str) or not asset.strip():
+            continue
+        name = asset.strip().upper()
+        if str(how).strip() == "BTC perp":
+            skipped.append(f"{name} (hedged with the BTC perp: cross hedges are not replayed)")
+        elif isinstance(qty, (int, float)) and not isinstance(qty, bool) and qty > 0:
+            coins[name] = coins.get(name, 0.0) + float(qty)
+    cash = _number(book._cell(L.PORTFOLIO, f"I{L.CASH_ROW}"), 0.0)
+    setting = book.read_setting
+    refs = [f"B{L.BACKTEST_INPUT_ROW[item.key]}" for item in L.BACKTEST_INPUTS]
+    sheet = dict(zip([item.key for item in L.BACKTEST_INPUTS], book.read_cells(L.BACKTEST, refs), strict=True))
+    return {
+        "coins": coins, "cash": cash, "skipped": skipped,
+        "start": sheet["start"], "end": sheet["end"],
+        "policy": _choice(sheet["policy"], POLICIES[:3], "funding", "Policy"),
+        "data": _choice(sheet["data"], DATA_SOURCES, "demo", "Data"),
+        "top_up": _choice(sheet["top_up"], ("yes", "no"), "no", "Top up") == "yes",
+        "fee": _number(sheet["fee"], 0.0005), "slippage": _number(sheet["slippage"], 0.0002),
+        "ratio": None if sheet["ratio"] in (None, "") else _number(sheet["ratio"], None),
+        "exchange": str(default_exchange or "binance").strip().lower(),
+        "leverage": _number(setting("Leverage"), 3.0),
+        "maintenance_margin": _number(setting("MaintenanceMargin"), 0.004),
+        "band": _number(setting("RebalanceBand"), 0.05),
+        "outlook": setting("Outlook") or "neutral", "conviction": _number(setting("Conviction"), 0.5),
+        "threshold": _number(setting("FundingThreshold"), 0.0005),
+        "adjustment": _number(setting("Adjustment"), 0.3), "max_ratio": _number(setting("MaxRatio"), 1.0),
+        "events": (_number(setting("EventDaysBefore"), 3.0), _number(setting("EventHoursAfter"), 24.0),
+                   _number(setting("EventFloor"), 0.8)),
+        "event_times": _event_times(book),
+    }
+
+
+def _event_times(book) -> list:
+    """The dates of the Settings sheet's Events table (shipped rows and yours); unreadable ones skipped."""
+    _, when_col, _ = L.EVENTS_COLUMNS
+    refs = [f"{when_col}{r}" for r in range(L.EVENTS_FIRST_ROW, L.EVENTS_LAST_ROW + 1)]
+    out = []
+    for value in book.read_cells(L.SETTINGS, refs):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            continue
+        if not pd.isna(ts):
+            out.append((ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo else ts).to_datetime64())
+    return out
+
+
+def run_in_book(book, now=None, **overrides) -> Backtest:
+    """Run the backtest a workbook describes (``overrides``: command-line choices) and write the
+    Backtest sheet's results, both value lines and its status through the workbook port."""
+    if L.BACKTEST not in book.sheet_names():
+        raise BacktestError("this workbook has no Backtest sheet (made by an older xlhedge): "
+                            "copy your Portfolio into a new one from xlhedge template --out NEW.xlsm")
+    inputs = read_book_inputs(book)
+    inputs.update({k: v for k, v in overrides.items() if v is not None})
+    skipped = inputs.pop("skipped")
+    coins, cash = inputs.pop("coins"), inputs.pop("cash")
+    run = run_backtest(coins, cash, **inputs)
+    run.notes = [*(f"left out: {s}" for s in skipped), *run.notes]
+    book._write(L.BACKTEST_RESULTS, [list(r) for r in results_rows(run)])
+    book._write(L.BACKTEST_SERIES, [list(r) for r in series_rows(run)])
+    when = (now or pd.Timestamp.now(tz="UTC")).strftime("%Y-%m-%d %H:%M UTC")
+    book.write_cell(L.BACKTEST, L.BACKTEST_STATUS_CELL, f"Run {when}: {run.history.source}.")
+    return run
+
+
+def backtest_workbook(path, **overrides) -> Backtest:
+    """``xlhedge backtest BOOK``: run and write the results into the file, replaced atomically
+    (a failure leaves the file as it was)."""
+    from xlhedge.refresh import OpenpyxlBook
+
+    book = OpenpyxlBook(Path(path))
+    run = run_in_book(book, **overrides)
+    book.save()
+    return run
+
+
+def backtest_caller() -> Backtest:
+    """The 'Run backtest' button in Excel: the calling workbook, through xlwings."""
+    import xlwings as xw
+
+    from xlhedge.refresh import XlwingsBook
+
+    return run_in_book(XlwingsBook(xw.Book.caller()))
