@@ -191,3 +191,16 @@ def test_a_long_run_is_thinned_evenly_for_the_sheet():
     rows = series_rows(run)
     assert len(run.times) == 2000 and len(rows) == L.BACKTEST_SERIES_ROWS
     assert rows[0][0].date().isoformat() == "2018-01-01" and rows[-1][0] == days[-1].tz_localize(None)
+
+
+def test_your_own_ratio_column(tmp_path):
+    from xlhedge.backtest import read_ratios
+
+    path = tmp_path / "ratios.csv"
+    path.write_text("date,BTC,eth\n2022-01-01,0.2,0.3\n2022-07-01,0.8,0.5\n", encoding="utf-8")
+    run = run_backtest({"BTC": 5, "ETH": 50}, policy="own", own=read_ratios(path))
+    july = run.times.get_loc(pd.Timestamp("2022-07-01", tz="UTC"))
+    assert run.target[july - 1].tolist() == [0.2, 0.3] and run.target[july].tolist() == [0.8, 0.5]
+    path.write_text("date,ratio\n2022-01-01,-1\n", encoding="utf-8")
+    with pytest.raises(BacktestError, match=">= 0"):
+        run_backtest({"BTC": 5}, policy="own", own=read_ratios(path))

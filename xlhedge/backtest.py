@@ -279,6 +279,8 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
         raise BacktestError(f"fewer than two daily closes between {begin:%Y-%m-%d} and {finish:%Y-%m-%d} "
                             f"({history.source})")
     window = History(prices, history.funding_times, history.funding_rates, history.source)
+    if policy == "own" and isinstance(policy_options.get("own"), pd.DataFrame):
+        policy_options["own"] = own_ratios(policy_options["own"], prices.index, list(coins))
     if policy == "events":
         times = policy_options.get("event_times")
         times = [e.time for e in engine.shipped_events()] if times is None else times
@@ -293,6 +295,35 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
                       slippage_rate=slippage, leverage=leverage, maintenance_margin=maintenance_margin,
                       cash=cash, top_up=top_up)
     return Backtest(coins, cash, policy, window, result, target, notes)
+
+
+def read_ratios(path) -> pd.DataFrame:
+    """Your own ratios from a CSV file: a ``date`` column, then ``ratio`` (every coin) or one column
+    per coin (BTC, ETH ...); fractions (0.4 = 40%)."""
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise BacktestError(f"cannot read the ratios file {path}: {exc}") from None
+    if "date" not in frame.columns or len(frame.columns) < 2:
+        raise BacktestError("the ratios file needs a date column and a ratio column (or one per coin)")
+    frame["date"] = pd.to_datetime(frame["date"], utc=True, errors="coerce")
+    if frame["date"].isna().any():
+        raise BacktestError("the ratios file has a date that is not a date (use 2022-01-31)")
+    return frame.set_index("date").sort_index()
+
+
+def own_ratios(frame: pd.DataFrame, times: pd.DatetimeIndex, coins: list[str]) -> np.ndarray:
+    """Your ratios at each step: the latest row dated at or before it (before the first row: the first)."""
+    columns = {c.upper(): c for c in frame.columns}
+    picked = [columns.get(coin, columns.get("RATIO")) for coin in coins]
+    if None in picked:
+        missing = [coin for coin, col in zip(coins, picked, strict=True) if col is None]
+        raise BacktestError(f"the ratios file has no ratio column for {', '.join(missing)}")
+    values = frame[picked].apply(pd.to_numeric, errors="coerce")
+    if values.isna().any().any() or (values < 0).any().any():
+        raise BacktestError("the ratios file must hold numbers >= 0 (0.4 = 40%)")
+    at = np.clip(np.searchsorted(frame.index, times, side="right") - 1, 0, None)
+    return values.to_numpy(float)[at]
 
 
 def _utc(value, default, name: str):

@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", choices=("demo", "live"),
                    help="demo: bundled (real funding, SYNTHETIC prices); live: the exchange's history, cached")
     p.add_argument("--exchange", help="for --data live (default: the workbook's default exchange, else binance)")
+    p.add_argument("--ratios", metavar="CSV",
+                   help="your own ratios (policy own): a date column, then ratio or one column per coin")
 
     p = sub.add_parser("history", help="download funding or price history to CSV")
     p.add_argument("kind", choices=("funding", "price"))
@@ -127,11 +129,13 @@ def cmd_template(args) -> int:
 
 
 def cmd_backtest(args) -> int:
-    from xlhedge.backtest import BacktestError, backtest_workbook, format_summary, run_backtest
+    from xlhedge.backtest import BacktestError, backtest_workbook, format_summary, read_ratios, run_backtest
 
     choices = {"start": args.start, "end": args.end, "policy": args.policy, "ratio": args.ratio, "fee": args.fee,
                "slippage": args.slippage, "data": args.data, "exchange": args.exchange}
     try:
+        if args.ratios:
+            choices.update(policy="own", own=read_ratios(args.ratios))
         if args.book:
             run = backtest_workbook(_book(args.book), **choices)
         else:
