@@ -90,6 +90,7 @@ def row_by_row(call: Callable, args: dict, rowwise: tuple[str, ...], ranges: tup
     rows are those of the ``rowwise`` arguments (their row counts must agree);
     every argument in ``ranges`` with that many rows is split with them, the
     others (one cell, a price history, an event list) go to each row whole.
+    A row whose first per-row argument is empty stays empty.
     Returns None when there is nothing to split (a single row or disagreeing sizes).
     """
     counts = {_rows_of(args[name]) for name in rowwise if name in args} - {0}
@@ -99,8 +100,12 @@ def row_by_row(call: Callable, args: dict, rowwise: tuple[str, ...], ranges: tup
     if n < 2:
         return None
     split = [name for name in ranges if name in args and _rows_of(args[name]) == n]
+    driver = next(name for name in rowwise if name in args and _rows_of(args[name]) == n)
     rows = []
     for i in range(n):
+        if all(is_blank(v) for v in args[driver][i]):  # an empty row stays empty, as in a whole-column call
+            rows.append([None])
+            continue
         one = dict(args)
         for name in split:  # one cell as itself, so a message names no position
             row = list(args[name][i])

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="xlhedge.xlsm", help="output path (default ./xlhedge.xlsm)")
     p.add_argument("--force", action="store_true", help="replace the file if it exists (its edits are lost)")
     p.add_argument("--png", metavar="DIR", help="also render each sheet to DIR/sheet-*.png (needs LibreOffice)")
+    p.add_argument("--lite", action="store_true",
+                   help="the xlwings Lite edition (.xlsx with its Python inside: Mac and Excel on the web); "
+                        "default --out xlhedge-lite.xlsx")
 
     p = sub.add_parser("doctor", help="check the Excel set-up (Python, xlwings, configs, bridge, exchanges)")
     p.add_argument("book", nargs="?", help="also check this workbook (its config sheet and VBA version)")
@@ -116,7 +119,12 @@ def _book(path: str) -> Path:
 def cmd_template(args) -> int:
     from xlhedge.workbook.builder import build_template
 
-    out = build_template(Path(args.out), force=args.force)
+    out = Path(args.out)
+    if args.lite and args.out == "xlhedge.xlsm":
+        out = Path("xlhedge-lite.xlsx")
+    if args.lite and out.suffix.lower() != ".xlsx":
+        raise UserError("the Lite edition is an .xlsx (it has no VBA): use --out NAME.xlsx")
+    out = build_template(out, force=args.force, lite=args.lite)
     print(f"wrote {out}")
     if args.png:
         from xlhedge.workbook import render

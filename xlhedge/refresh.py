@@ -426,6 +426,9 @@ class OpenpyxlBook(BookPort):
         self.path = Path(path)
         self.wb = load_book(self.path)
         self.funding = self.wb[L.FUNDING]
+        from xlhedge.workbook.lite import web_extension_parts
+
+        self.web_extension = web_extension_parts(self.path)
 
     def _portfolio_column(self, key: str) -> list:
         col, sheet = L.PORTFOLIO_COLUMNS[key][0], self.wb[L.PORTFOLIO]
@@ -465,6 +468,10 @@ class OpenpyxlBook(BookPort):
         os.close(fd)
         try:
             self._save_with_results(Path(tmp))
+            if self.web_extension:  # the Lite edition: its code parts, which openpyxl drops, byte for byte
+                from xlhedge.workbook.lite import carry_web_extension
+
+                carry_web_extension(self.path, Path(tmp), self.web_extension)
             with contextlib.suppress(OSError):
                 os.chmod(tmp, self.path.stat().st_mode & 0o777)
             os.replace(tmp, self.path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
@@ -11,6 +10,7 @@ from xlhedge.engine import estimate_beta
 from xlhedge.market.errors import MarketDataError
 from xlhedge.market.history import price_history
 from xlhedge.market.snapshot import ADAPTERS
+from xlhedge.market.tasks import map_values
 
 BETA_DAYS = 180
 
@@ -52,8 +52,7 @@ def estimate_betas(pairs, days: int = BETA_DAYS, timeout: float = 30.0,
         except (MarketDataError, ValueError) as exc:
             return key, None, str(exc)[:120]
 
-    with ThreadPoolExecutor(max_workers=min(8, max(len(wanted), 1))) as pool:
-        got = {key: (series, err) for key, series, err in pool.map(fetch, sorted(wanted))}
+    got = {key: (series, err) for key, series, err in map_values(fetch, sorted(wanted))}
     rows, errors = [], {}
     for base, ex in pairs:
         alt, alt_err = got[(ex, base)]

@@ -4,7 +4,6 @@ change of open interest, from each exchange's history endpoints (see :mod:`xlhed
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -13,6 +12,7 @@ from xlhedge.engine import funding_percentile, open_interest_change, rate_per_8h
 from xlhedge.market.contracts import resolve
 from xlhedge.market.errors import MarketDataError
 from xlhedge.market.history import funding_history, open_interest_history, publishes_open_interest_history
+from xlhedge.market.tasks import map_values
 from xlhedge.workbook import layout as L
 
 COLUMNS = [key for key, _, _ in L.CROWD_COLUMNS if key != "stale"]
@@ -70,8 +70,7 @@ def crowding_inputs(contracts, table: pd.DataFrame, now=None, timeout: float = 3
                      "funding_samples": int(np.isfinite(history_8h).sum()), "oi_change": change,
                      "measured_at": now.floor("s")}, None
 
-    with ThreadPoolExecutor(max_workers=min(8, len(contracts))) as pool:
-        results = list(pool.map(measure, zip(contracts, positions, strict=True)))
+    results = map_values(measure, zip(contracts, positions, strict=True))
     rows = [r for _, r, _ in results if r is not None]
     errors = {key: why for key, r, why in results if r is None}
     return pd.DataFrame(rows, columns=COLUMNS), errors

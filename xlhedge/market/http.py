@@ -12,13 +12,13 @@ import json
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import requests
 
 from xlhedge import __version__
 from xlhedge.market.errors import ExchangeError
+from xlhedge.market.tasks import map_values
 
 RETRY_STATUS = {418, 429, 500, 502, 503, 504}
 USER_AGENT = f"xlhedge/{__version__} (+public market data)"
@@ -123,9 +123,7 @@ class Client:
 
     def parallel(self, *calls):
         """Run ``(function, *args)`` calls at the same time; results in order, first error raised."""
-        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-            futures = [pool.submit(fn, *args) for fn, *args in calls]
-            return [f.result() for f in futures]
+        return map_values(lambda call: call[0](*call[1:]), calls, max_workers=len(calls) or 1)
 
     def _call(self, method: str, path: str, params=None, body=None):
         url = base_url(self.exchange) + path

@@ -9,11 +9,10 @@ dropped.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import INVERSE, LINEAR, before_oldest, collect_pages, row, to_float, to_ms
+from xlhedge.market.tasks import map_values
 
 NAME = "okx"
 SYMBOL_FORMAT = "{}-USDT-SWAP"
@@ -36,9 +35,7 @@ def _rates(client: Client, bases: list[str] | None) -> list[dict]:
     except ExchangeError:
         if not bases:
             raise
-    with ThreadPoolExecutor(max_workers=min(8, len(bases))) as pool:
-        parts = list(pool.map(lambda b: _optional(client, "/api/v5/public/funding-rate", {"instId": inst_id(b)}),
-                              bases))
+    parts = map_values(lambda b: _optional(client, "/api/v5/public/funding-rate", {"instId": inst_id(b)}), bases)
     return [item for part in parts for item in part]
 
 

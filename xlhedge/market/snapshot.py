@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
 
 import pandas as pd
 
 from xlhedge.market import binance, bingx, bybit, hyperliquid, mexc, okx, weex
 from xlhedge.market.errors import ExchangeError, MarketDataError
 from xlhedge.market.http import Client
+from xlhedge.market.tasks import map_tasks
 
 ADAPTERS = {m.NAME: m for m in (binance, bybit, okx, hyperliquid, bingx, mexc, weex)}
 EXCHANGES = tuple(ADAPTERS)
@@ -123,26 +123,20 @@ def funding_snapshot(exchanges=None, symbols=None, timeout: float = 10.0) -> pd.
     deadline = time.monotonic() + float(timeout)
     rows: list[dict] = []
     errors: dict[str, str] = {}
-    pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="xlhedge-market")
-    futures = {pool.submit(_fetch, n, deadline, bases): n for n in names}
-    done, pending = wait(futures, timeout=max(deadline - time.monotonic(), 0) + 0.5)
-    pool.shutdown(wait=False, cancel_futures=True)
+    results, pending = map_tasks(lambda n: _fetch(n, deadline, bases), names, max_workers=len(names),
+                                 timeout=max(deadline - time.monotonic(), 0) + 0.5)
     fetched_at = pd.Timestamp.now(tz="UTC").floor("s")
-    for future in done:
-        name = futures[future]
-        try:
-            got = future.result()
-        except ExchangeError as exc:
+    for i, (name, (got, exc)) in enumerate(zip(names, results, strict=True)):
+        if i in pending:
+            errors[name] = f"answer: timed out after {timeout:g}s"
+        elif isinstance(exc, ExchangeError):
             errors[name] = f"{exc.endpoint}: {exc.reason}"
-            continue
-        except Exception as exc:  # a bug in one adapter must not lose the others
+        elif exc is not None:  # a bug in one adapter must not lose the others
             errors[name] = f"answer: {type(exc).__name__}: {exc}"[:160]
-            continue
-        for r in got:
-            r["fetched_at"] = fetched_at
-        rows += got
-    for future in pending:
-        errors[futures[future]] = f"answer: timed out after {timeout:g}s"
+        else:
+            for r in got:
+                r["fetched_at"] = fetched_at
+            rows += got
     if len(errors) == len(names):
         raise MarketDataError("no exchange answered", {n: errors[n] for n in names})
     frame = _typed(pd.DataFrame(rows, columns=COLUMNS)) if rows else empty_frame()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -129,6 +130,13 @@ def funding_lookup(values: str, key: str) -> str:
     return f"INDEX({values},IFERROR(MATCH({key},FundingKeys,0),MATCH({key},SymbolKeys,0)))"
 
 
+#: A call of one of the xlhedge functions in a formula (for the Lite edition's ``_xldudf_`` names).
+_UDF_CALL = re.compile(r"(?<![A-Za-z_.])(" + "|".join(sorted(
+    ("HEDGE_RATIO", "FUNDING_COST", "BETA_HEDGE", "BETA_STATS", "FUNDING_APR", "HEDGE_PNL", "HEDGE_CONTRACTS",
+     "HEDGE_REBALANCE", "LIQ_PRICE", "HEDGE_PLAN", "EVENT_RATIO", "EVENT_NOTE", "CROWDED_RATIO"),
+    key=len, reverse=True)) + r")\(")
+
+
 def array_formula_text(formula: str, first: int, last: int) -> str:
     """Expand ``{A}``-style column placeholders to ``A{first}:A{last}``; other names stay (``Portfolio!{A}``)."""
     import re
@@ -144,20 +152,37 @@ def array_key(text: str, ref: str) -> str:
 class TemplateBuilder:
     """Writes each sheet; ``values`` are cached formula results keyed by (sheet, cell)."""
 
-    def __init__(self, path, values: dict | None = None):
-        """``path``: a file path, or a binary file object (an in-memory build)."""
+    def __init__(self, path, values: dict | None = None, lite: bool = False):
+        """``path``: a file path, or a binary file object (an in-memory build). ``lite``: the xlwings Lite
+        edition (an .xlsx: no VBA, no buttons, no xlwings.conf sheet; functions stored as Office.js
+        custom functions)."""
         self.values = values
+        self.lite = lite
         self.written: dict[tuple[str, str], str] = {}  # every formula, as written: (sheet, cell) -> text
         options = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
         if hasattr(path, "write"):
             options["in_memory"] = True
         self.wb = xlsxwriter.Workbook(path if hasattr(path, "write") else str(path), options)
         self.fmt = _Formats(self.wb)
-        self.sheets = {name: self.wb.add_worksheet(name) for name in L.SHEETS}
+        self.sheets = {name: self.wb.add_worksheet(name) for name in L.SHEETS if not (lite and name == L.CONF)}
+
+    def stored(self, formula: str) -> str:
+        """The formula as the file stores it: in the Lite edition each xlhedge function is an Office.js
+        custom function, which Excel writes as ``_xldudf_NAME(``."""
+        return _UDF_CALL.sub(r"_xldudf_\1(", formula) if self.lite else formula
+
+    def set_vba_name(self, ws, name: str) -> None:
+        if not self.lite:
+            ws.set_vba_name(name)
+
+    def button(self, ws, cell: str, options: dict) -> None:
+        """A macro button (desktop); the Lite edition runs its scripts from the xlwings Lite task pane."""
+        if not self.lite:
+            ws.insert_button(cell, options)
 
     def formula(self, sheet: str, cell: str, formula: str, fmt) -> None:
         self.written[(sheet, cell)] = formula
-        self.sheets[sheet].write_formula(cell, formula, fmt, _f(self.values, sheet, cell))
+        self.sheets[sheet].write_formula(cell, self.stored(formula), fmt, _f(self.values, sheet, cell))
 
     def column_formula(self, sheet: str, col: str, first: int, last: int, formula: str, fmt) -> None:
         """One legacy array formula ({=...}) over ``col first:last``: each xlhedge function in it is
@@ -167,7 +192,7 @@ class TemplateBuilder:
         text = array_formula_text(formula, first, last)
         self.written[(sheet, f"{col}{first}")] = array_key(text, ref)
         ws = self.sheets[sheet]
-        ws.write_array_formula(ref, "{" + text + "}", fmt, _f(self.values, sheet, f"{col}{first}"))
+        ws.write_array_formula(ref, "{" + self.stored(text) + "}", fmt, _f(self.values, sheet, f"{col}{first}"))
         if self.values is None:
             return
         for r in range(first + 1, last + 1):  # Excel keeps the other cells of an array as plain values
@@ -193,9 +218,12 @@ class TemplateBuilder:
             "created": CREATED,
         })
         wb.set_custom_property("xlhedge_version", __version__)
-        wb.set_custom_property("xlwings_version", vba.xlwings_version())
-        wb.add_vba_project(self._vba_file(), is_stream=False)
-        wb.set_vba_name("ThisWorkbook")
+        if self.lite:
+            wb.set_custom_property("xlhedge_edition", "xlwings Lite")
+        else:
+            wb.set_custom_property("xlwings_version", vba.xlwings_version())
+            wb.add_vba_project(self._vba_file(), is_stream=False)
+            wb.set_vba_name("ThisWorkbook")
         for setting in L.SETTING_LIST:
             wb.define_name(setting.name, f"=Settings!$B${L.SETTING_ROW[setting.name]}")
         for name, key in (("FundingKeys", "key"), ("SymbolKeys", "symbol_key"), ("FundingRates", "funding_rate"),
@@ -221,7 +249,8 @@ class TemplateBuilder:
         self.backtest()
         self.funding()
         self.settings()
-        self.conf()
+        if not self.lite:
+            self.conf()
         self.page_setup()
         self.sheets["Start"].activate()
         wb.close()
@@ -238,7 +267,7 @@ class TemplateBuilder:
             L.SETTINGS: f"A1:L{max(L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1, L.EVENTS_LAST_ROW)}",
             L.CONF: "A1:D9",
         }
-        for name, ws in self.sheets.items():
+        for name, ws in self.sheets.items():  # (the Lite edition has no xlwings.conf sheet)
             ws.set_landscape()
             ws.set_paper(9)  # A4
             ws.fit_to_pages(1, 1 if name in (L.SCENARIOS, L.PORTFOLIO, L.CONF, L.SETTINGS, L.BACKTEST, "Start")
@@ -255,7 +284,7 @@ class TemplateBuilder:
     # ------------------------------------------------------------------ Start
     def start(self) -> None:
         ws, f = self.sheets["Start"], self.fmt
-        ws.set_vba_name("Sheet1")
+        self.set_vba_name(ws, "Sheet1")
         ws.hide_gridlines(2)
         _widths(ws, {"A": 2, "B": 92, "C": 3, "D": 34})
         ws.write("B2", "xlhedge: insure your crypto with short perpetual futures", f.title)
@@ -311,6 +340,15 @@ class TemplateBuilder:
              "xlhedge installed: see install/ in the xlhedge project. If one does not work, run "
              "'xlhedge doctor xlhedge.xlsm' in a terminal: it says what is wrong and what to run.", f.text, 62),
         ]
+        if self.lite:
+            rows[-2:] = [
+                ("xlwings Lite edition", f.subtitle, 20),
+                ("This file carries its Python code: install the free xlwings Lite add-in (Home > Add-ins, "
+                 "search 'xlwings Lite') and the formulas work in Excel on Windows, on a Mac and on the web, "
+                 "without installing Python. In its task pane, run 'refresh_market_data' for live rates (from "
+                 "the exchanges your browser may reach; the status names any it could not) and "
+                 "'backtest' for the Backtest sheet.", f.text, 78),
+            ]
         row = 3
         for text, fmt, height in rows:
             ws.write(row, 1, text, fmt)
@@ -319,17 +357,17 @@ class TemplateBuilder:
         ws.write(row + 1, 1, "Last refresh", f.subtitle)
         self.formula("Start", f"B{row + 3}", f"=Funding!{L.STATUS_CELL}", f.status)
         ws.set_row(row + 2, 48)
-        ws.insert_button("D4", {"macro": vba.ENABLE_FUNCTIONS_MACRO, "caption": "Enable functions",
-                                "width": 220, "height": 40})
-        ws.insert_button("D8", {"macro": vba.REFRESH_MACRO, "caption": "Refresh market data",
-                                "width": 220, "height": 40})
+        self.button(ws, "D4", {"macro": vba.ENABLE_FUNCTIONS_MACRO, "caption": "Enable functions",
+                               "width": 220, "height": 40})
+        self.button(ws, "D8", {"macro": vba.REFRESH_MACRO, "caption": "Refresh market data",
+                               "width": 220, "height": 40})
         ws.write("D12", "Sign convention: rate > 0 means longs pay shorts.", f.note)
         ws.protect("", {"objects": False})
 
     # ------------------------------------------------------------------ Portfolio
     def portfolio(self) -> None:
         ws, f = self.sheets[L.PORTFOLIO], self.fmt
-        ws.set_vba_name("Sheet2")
+        self.set_vba_name(ws, "Sheet2")
         cols = L.PORTFOLIO_COLUMNS
         ws.write("A1", "Portfolio: what you hold", f.title)
         ws.merge_range("A2:J2", "Type in the yellow cells. Asset: a coin (BTC), or an exchange's symbol "
@@ -422,7 +460,7 @@ class TemplateBuilder:
 
     def hedge(self) -> None:
         ws, f = self.sheets[L.HEDGE], self.fmt
-        ws.set_vba_name("Sheet3")
+        self.set_vba_name(ws, "Sheet3")
         ws.write("A1", "Hedge plan", f.title)
         ws.merge_range("A2:AA2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
                                 "notional = spot value x hedge ratio (x beta for coins hedged with BTC), at the "
@@ -527,7 +565,7 @@ class TemplateBuilder:
     # ------------------------------------------------------------------ Scenarios
     def scenarios(self) -> None:
         ws, f = self.sheets[L.SCENARIOS], self.fmt
-        ws.set_vba_name("Sheet4")
+        self.set_vba_name(ws, "Sheet4")
         _widths(ws, {"A": 42, "B:D": 16, "E": 34})
         ws.write("A1", "Scenarios: what a price move does", f.title)
         ws.merge_range("A2:E2", "BTC moves by the % on the left; each coin moves with it (coins hedged with "
@@ -547,7 +585,7 @@ class TemplateBuilder:
         self.color_costs(ws, "B6")
         hr = L.SCENARIO_FIRST_ROW - 1
         for col, header in zip("ABCDE", ("Price move", "Unhedged P&L", "Hedged P&L", "What the hedge adds",
-                                         "Short")):
+                                         "Short"), strict=False):
             ws.write(f"{col}{hr}", header, f.header)
         ws.set_row(hr - 1, 32)
         for i, move in enumerate(L.SCENARIO_MOVES):
@@ -561,7 +599,7 @@ class TemplateBuilder:
         self.column_formula(L.SCENARIOS, "C", first, last,
                             "=HEDGE_PNL($B$4,$B$5,{A},$B$6,Leverage,MaintenanceMargin)", f.usd)
         chart = self.wb.add_chart({"type": "line"})
-        for col, name, color in (("B", "Unhedged", "#C00000"), ("C", "Hedged", "#1F4E78")):
+        for col, _name, color in (("B", "Unhedged", "#C00000"), ("C", "Hedged", "#1F4E78")):
             chart.add_series({
                 "name": f"=Scenarios!${col}${hr}",
                 "categories": f"=Scenarios!$A${first}:$A${last}",
@@ -589,7 +627,7 @@ class TemplateBuilder:
         from xlhedge.backtest import results_rows, run_backtest, series_rows
 
         ws, f = self.sheets[L.BACKTEST], self.fmt
-        ws.set_vba_name("Sheet8")
+        self.set_vba_name(ws, "Sheet8")
         _widths(ws, {"A": 34, "B": 13, "C": 2, "D": 48, "E": 46, "F": 2, "G": 12, "H": 14, "I": 14})
         ws.write("A1", "Backtest: would the hedge have worked?", f.title)
         ws.merge_range("A2:I2", "Your Portfolio (coins hedged with their own perpetual) and Settings replayed day by "
@@ -643,7 +681,7 @@ class TemplateBuilder:
                 ws.write(f"{col}{r}", value, fmt) if value is not None else ws.write_blank(f"{col}{r}", None, fmt)
         chart = self.wb.add_chart({"type": "line"})
         first, last = series.first_row, series.last_row
-        for col, name, color in (("H", "Unhedged", "#C00000"), ("I", "Hedged", "#1F4E78")):
+        for col, _name, color in (("H", "Unhedged", "#C00000"), ("I", "Hedged", "#1F4E78")):
             chart.add_series({
                 "name": f"=Backtest!${col}${hr}",
                 "categories": f"=Backtest!$G${first}:$G${last}",
@@ -658,13 +696,13 @@ class TemplateBuilder:
         chart.show_blanks_as("gap")
         chart.set_size({"width": 620, "height": 360})
         ws.insert_chart("K4", chart)
-        ws.insert_button("K23", {"macro": vba.REFRESH_MACRO, "caption": "Run backtest", "width": 160, "height": 36})
+        self.button(ws, "K23", {"macro": vba.REFRESH_MACRO, "caption": "Run backtest", "width": 160, "height": 36})
         ws.freeze_panes(hr, 0)
 
     # ------------------------------------------------------------------ Funding
     def funding(self) -> None:
         ws, f = self.sheets[L.FUNDING], self.fmt
-        ws.set_vba_name("Sheet5")
+        self.set_vba_name(ws, "Sheet5")
         snap = sample_snapshot()
         snap["stale"] = L.STALE_SAMPLE
         as_of = snap.attrs["sample_as_of"]
@@ -702,7 +740,7 @@ class TemplateBuilder:
         for i in range(L.FUNDING_ROWS):
             r = L.FUNDING_FIRST_ROW + i
             values = rows[i] if i < len(rows) else [None] * len(L.FUNDING_COLUMNS)
-            for (key, col, _), value in zip(L.FUNDING_COLUMNS, values):
+            for (key, col, _), value in zip(L.FUNDING_COLUMNS, values, strict=False):
                 cell, fmt = f"{col}{r}", col_fmt[key]
                 if value is None:
                     ws.write_blank(cell, None, fmt)
@@ -765,11 +803,11 @@ class TemplateBuilder:
     # ------------------------------------------------------------------ Settings
     def settings(self) -> None:
         ws, f = self.sheets[L.SETTINGS], self.fmt
-        ws.set_vba_name("Sheet6")
+        self.set_vba_name(ws, "Sheet6")
         _widths(ws, {"A": 40, "B": 14, "C": 64, "D": 3, "E": 11, "F:G": 8, "H": 12, "I": 3, "J": 12, "K": 17,
                      "L": 44})
         ws.write("A1", "Settings", f.title)
-        for col, header in zip("ABC", ("Setting", "Value", "What it means")):
+        for col, header in zip("ABC", ("Setting", "Value", "What it means"), strict=False):
             ws.write(f"{col}{L.SETTINGS_FIRST_ROW - 1}", header, f.header)
         fmts = {"text": f.in_text, "pct": f.in_pct, "pct4": f.in_pct4, "num": f.in_num, "int": f.in_int,
                 "usd": f.in_usd}
@@ -807,7 +845,7 @@ class TemplateBuilder:
                 "error_message": next(s.note for s in L.SETTING_LIST if s.name == name)[:255]})
         top = L.SETTINGS_FIRST_ROW - 3
         ws.write(f"E{top}", "Outlook bands", f.subtitle)
-        for col, header in zip("EFGH", ("Outlook", "Low", "High", "At your conviction")):
+        for col, header in zip("EFGH", ("Outlook", "Low", "High", "At your conviction"), strict=False):
             ws.write(f"{col}{top + 2}", header, f.header)
         from xlhedge.engine.ratios import OUTLOOK_BANDS
 
@@ -835,7 +873,7 @@ class TemplateBuilder:
         f = self.fmt
         name_col, when_col, source_col = L.EVENTS_COLUMNS
         ws.write(f"{name_col}{top}", "Events (UTC)", f.subtitle)
-        for col, header in zip(L.EVENTS_COLUMNS, ("Event", "When (UTC)", "Source / note")):
+        for col, header in zip(L.EVENTS_COLUMNS, ("Event", "When (UTC)", "Source / note"), strict=False):
             ws.write(f"{col}{top + 2}", header, f.header)
         shipped = shipped_events()
         for i in range(L.EVENTS_ROWS):
@@ -846,7 +884,7 @@ class TemplateBuilder:
                 ws.write_datetime(f"{when_col}{r}", e.time.astype("datetime64[us]").item(), f.in_when)
                 ws.write_string(f"{source_col}{r}", f"Federal Reserve schedule ({e.source})", f.in_text)
             else:
-                for col, fmt in zip(L.EVENTS_COLUMNS, (f.in_text, f.in_when, f.in_text)):
+                for col, fmt in zip(L.EVENTS_COLUMNS, (f.in_text, f.in_when, f.in_text), strict=False):
                     ws.write_blank(f"{col}{r}", None, fmt)
         ws.data_validation(f"{when_col}{L.EVENTS_FIRST_ROW}:{when_col}{L.EVENTS_LAST_ROW}", {
             "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
@@ -856,7 +894,7 @@ class TemplateBuilder:
     # ------------------------------------------------------------------ xlwings.conf
     def conf(self) -> None:
         ws, f = self.sheets[L.CONF], self.fmt
-        ws.set_vba_name("Sheet7")
+        self.set_vba_name(ws, "Sheet7")
         _widths(ws, {"A": 22, "B": 28, "C": 2, "D": 90})
         ws.write("A1", "UDF Modules", f.out_text)
         ws.write("B1", L.UDF_MODULES, f.in_text)
@@ -906,7 +944,8 @@ class WorkbookExists(FileExistsError):
     """The target workbook exists and overwriting it was not asked for."""
 
 
-def build_template(path, values: dict | None = None, evaluate: bool = True, force: bool = False) -> Path:
+def build_template(path, values: dict | None = None, evaluate: bool = True, force: bool = False,
+                   lite: bool = False) -> Path:
     """Write the template to ``path``, atomically; an existing file is replaced only with ``force``.
 
     With ``evaluate`` (the default) the workbook is built twice: once to
@@ -927,13 +966,17 @@ def build_template(path, values: dict | None = None, evaluate: bool = True, forc
         if values is None and evaluate:
             draft = Path(tmp) / "draft" / path.name
             draft.parent.mkdir()
-            TemplateBuilder(draft).build()
+            TemplateBuilder(draft, lite=lite).build()
             from xlhedge.udfs import clock_at
 
             # the template's numbers are a plan as of its sample data: the same file whatever the day
             with clock_at(sample_as_of()):
                 values = formula_results(draft)
         built = Path(tmp) / path.name
-        TemplateBuilder(built, values).build()
+        TemplateBuilder(built, values, lite=lite).build()
+        if lite:
+            from xlhedge.workbook.lite import add_web_extension
+
+            add_web_extension(built)
         os.replace(built, path)
     return path

@@ -77,6 +77,7 @@ def register_udfs() -> None:
     table = formulas.get_functions()
     for name in udfs.UDFS:
         table[name] = wrap_func(_bridge(name), ranges=True)
+        table[f"_XLDUDF_{name}"] = table[name]  # the Lite edition stores them as Office.js custom functions
 
 
 def evaluate_workbook(path, inputs: dict | None = None) -> dict:
@@ -188,7 +189,6 @@ def _formula_cells(path: Path) -> list[tuple[str, str]]:
     """Every cell a formula fills: formula cells, and each cell of an array formula's range."""
     import openpyxl
     from openpyxl.utils import get_column_letter
-
     from openpyxl.utils.cell import range_boundaries
 
     wb = openpyxl.load_workbook(path, keep_vba=False)

@@ -249,9 +249,7 @@ def compute(book: Book) -> dict:
         pr = L.PORTFOLIO_FIRST_ROW + i
         a, b, c, e, f, g, h = (book.get(P, f"{col}{pr}") for col in "ABCEFGH")
         # Portfolio D: price used
-        if is_blank(a):
-            d = ""
-        elif is_text(c):
+        if is_blank(a) or is_text(c):
             d = ""
         elif is_number(c):
             d = c
@@ -478,10 +476,15 @@ def book_formulas(wb) -> dict:
                 if c.data_type != "f":
                     continue
                 if hasattr(c.value, "ref"):  # an array formula (openpyxl's ArrayFormula)
-                    out[(ws.title, c.coordinate)] = array_key(c.value.text, c.value.ref)
+                    out[(ws.title, c.coordinate)] = array_key(_plain_names(c.value.text), c.value.ref)
                 else:
-                    out[(ws.title, c.coordinate)] = c.value if isinstance(c.value, str) else str(c.value)
+                    out[(ws.title, c.coordinate)] = _plain_names(c.value if isinstance(c.value, str) else str(c.value))
     return out
+
+
+def _plain_names(formula: str) -> str:
+    """A formula with the Lite edition's stored function names (``_xldudf_HEDGE_RATIO``) as typed."""
+    return formula.replace("_xldudf_", "")
 
 
 def formula_values(wb) -> dict | None:

@@ -1,0 +1,210 @@
+"""The xlwings Lite edition, checked without Excel: its parts against a real xlwings Lite workbook,
+its generated main.py run under CPython with a stand-in for xlwings Lite, the functions called with
+Office.js-shaped arguments, imports and threads, and a refresh that keeps its code parts."""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+import re
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from xlhedge.workbook import lite
+from xlhedge.workbook.builder import build_template
+from xlhedge.workbook.evaluate import evaluate_workbook
+
+REAL = ROOT / "tests" / "fixtures" / "real" / "xlwings_lite"
+COMMITTED = ROOT / "workbook" / "xlhedge-lite.xlsx"
+STANDIN = ROOT / "tests" / "lite_standin"
+
+
+@pytest.fixture(scope="module")
+def lite_book(tmp_path_factory) -> Path:
+    return build_template(tmp_path_factory.mktemp("lite") / "xlhedge-lite.xlsx", lite=True)
+
+
+def _tags(xml: str) -> list[tuple[str, tuple]]:
+    """Element names with their attribute names, in order (the structure, not the values)."""
+    return [(m[1], tuple(sorted(re.findall(r'\s([\w:]+)="', m[2])))) for m in re.finditer(r"<([\w:]+)([^>]*)>", xml)]
+
+
+def _properties(xml: str) -> dict[str, str]:
+    return {n: json.loads(html.unescape(v)) for n, v in re.findall(r'<we:property name="([^"]+)" value="([^"]*)"/>',
+                                                                   xml)}
+
+
+def test_builds_reproducibly_and_matches_the_committed_file(lite_book, tmp_path):
+    again = build_template(tmp_path / "again.xlsx", lite=True)
+    assert again.read_bytes() == lite_book.read_bytes()
+    assert COMMITTED.read_bytes() == lite_book.read_bytes(), (
+        "run: xlhedge template --lite --out workbook/xlhedge-lite.xlsx --force")
+    with zipfile.ZipFile(lite_book) as z:
+        names = z.namelist()
+    assert "xl/vbaProject.bin" not in names and not any("vml" in n for n in names)
+
+
+def test_parts_relationships_and_content_types_match_a_real_lite_workbook(lite_book):
+    with zipfile.ZipFile(lite_book) as z:
+        ours = {n: z.read(n).decode("utf-8") for n in (*lite.PARTS, "_rels/.rels", "[Content_Types].xml")}
+    real_panes = (REAL / "taskpanes.xml").read_text(encoding="utf-8")
+    assert _tags(ours["xl/webextensions/taskpanes.xml"]) == _tags(real_panes)
+    assert ours["xl/webextensions/_rels/taskpanes.xml.rels"].split() == (REAL / "taskpanes.xml.rels").read_text(
+        encoding="utf-8").split()
+    skeleton = (REAL / "webextension1_skeleton.xml").read_text(encoding="utf-8")
+    assert _tags(ours["xl/webextensions/webextension1.xml"]) == _tags(skeleton)
+    real_props = re.findall(r'<we:property name="([^"]+)"', skeleton)
+    assert sorted(_properties(ours["xl/webextensions/webextension1.xml"])) == sorted(real_props)
+    assert re.search(r'<we:reference id="wa200008175"[^>]*storeType="OMEX"', ours["xl/webextensions/webextension1.xml"])
+    # the root relationship and the overrides, as the real file has them
+    real_rel = re.search(r'<Relationship [^>]*webextensiontaskpanes[^>]*/>', (REAL / "root_rels.xml").read_text())
+    assert re.search(r'Type="http://schemas.microsoft.com/office/2011/relationships/webextensiontaskpanes" '
+                     r'Target="xl/webextensions/taskpanes.xml"', ours["_rels/.rels"]) and real_rel
+    for line in (REAL / "content_types_webextensions.xml").read_text().split():
+        if "PartName" in line:
+            assert line.split("=")[1].split('"')[1] in ours["[Content_Types].xml"]
+
+
+def test_requirements_are_what_pyodide_provides(lite_book):
+    with zipfile.ZipFile(lite_book) as z:
+        props = _properties(z.read("xl/webextensions/webextension1.xml").decode("utf-8"))
+    reqs = [line.split()[0] for line in props["requirements.txt"].splitlines()]
+    # the add-in's four required lines, then numpy and pandas (in Pyodide's distribution) and requests (pure wheel)
+    assert reqs == ["xlwings==0.33.11", "python-dotenv==1.0.1", "pyodide-http", "black", "numpy", "pandas", "requests"]
+    assert props["pyodideVersion"] == "0.27.5"
+    assert props["main.py"] == lite.main_py()
+
+
+PYODIDE_OK = {"numpy", "pandas", "requests", "xlwings", "xlhedge", "pyodide_http"}
+#: Imported inside functions that only desktop commands reach (never at import time, never in Lite).
+DESKTOP_ONLY = {"openpyxl", "tqdm", "oletools", "formulas", "schedula", "xlsxwriter"}
+
+
+def _imports(tree) -> list[tuple[str, bool]]:
+    """(top-level module, imported at module level?) of every import."""
+    out = []
+    for node in ast.walk(tree):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                 else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+        for name in names:
+            out.append((name.split(".")[0], node in tree.body or any(node in getattr(b, "body", [])
+                                                                      for b in tree.body if isinstance(b, ast.Try))))
+    return out
+
+
+def test_imports_stay_within_pyodide_and_nothing_starts_threads_or_sockets():
+    files = lite.embedded_files()
+    assert "udfs.py" in files and "engine/ratios.py" in files and "market/loopback.py" not in files
+    for path, text in files.items():
+        if not path.endswith(".py"):
+            continue
+        tree = ast.parse(text)
+        for module, top in _imports(tree):
+            if module in sys.stdlib_module_names or module in PYODIDE_OK:
+                continue
+            assert module in DESKTOP_ONLY and not top, f"{path} imports {module}"
+        if path != "market/tasks.py":  # the one place that starts threads, never in the browser
+            assert "ThreadPoolExecutor" not in text and "threading.Thread" not in text, path
+        assert "import socket" not in text and "socket." not in text, path
+    assert re.search(r'SEQUENTIAL = sys.platform == "emscripten"', files["market/tasks.py"])
+
+
+RUN_MAIN = textwrap.dedent('''
+    import json, runpy, sys
+    sys.path.insert(0, {standin!r})
+    import xlwings
+    main = runpy.run_path({main!r}, run_name="main")
+    call = xlwings.call_like_lite
+    out = {{
+        "registered": sorted(n for n, f in main.items() if hasattr(f, "__xlfunc__")),
+        "scripts": sorted(xlwings.scripts),
+        "ratio": call(main["HEDGE_RATIO"], [["neutral"]]),
+        "ratio_paid": call(main["HEDGE_RATIO"], [["neutral"]], [[0.5]], [[0.001]], [[8]]),
+        "contracts": call(main["HEDGE_CONTRACTS"], [[100000]], [[60000]]),
+        "column": call(main["HEDGE_CONTRACTS"], [[1000], [2000], ["x"], [""]], [[100], [50], [10], [10]]),
+        "cost": call(main["FUNDING_COST"], [[100000]], [[0.0001]], [[8]], [[30]]),
+        "beta": call(main["BETA_HEDGE"], [[100000]], [[2]]),
+        "liq": call(main["LIQ_PRICE"], [[60000]], [[3]]),
+        "pnl": call(main["HEDGE_PNL"], [[608861]], [[243544.4]], [[0.5]], [[0]], [[3]], [[0.004]]),
+        "crowded": call(main["CROWDED_RATIO"], [[0.4]], [[0.0003]], [[0.95]], [[0.15]]),
+        "event": call(main["EVENT_RATIO"], [[0.4]], [[46363]]),
+        "bad": call(main["LIQ_PRICE"], [[60000]], [[0.5]]),
+    }}
+    print(json.dumps(out))
+''')
+
+
+def test_main_py_runs_and_the_functions_equal_the_engine(tmp_path):
+    from xlhedge import engine
+
+    main = tmp_path / "main.py"
+    main.write_text(lite.main_py(), encoding="utf-8")
+    compile(main.read_text(encoding="utf-8"), "main.py", "exec")
+    code = RUN_MAIN.format(standin=str(STANDIN), main=str(main))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert set(got["registered"]) == set(__import__("xlhedge.udfs").udfs.UDFS)
+    assert got["scripts"] == ["backtest", "refresh_market_data"]
+    assert got["ratio"] == pytest.approx(engine.hedge_ratio("neutral", 0.5))
+    assert got["ratio_paid"] == pytest.approx(engine.hedge_ratio("neutral", 0.5, 0.001, 8))
+    assert got["contracts"] == pytest.approx(engine.contracts_for_notional(100000, 60000).contracts)
+    assert got["column"][:2] == [[10.0], [40.0]] and got["column"][2][0].startswith("#VALUE!")
+    assert got["column"][3] == [None]
+    assert got["cost"] == pytest.approx(engine.funding_cost(100000, 0.0001, 8, 30))
+    assert got["beta"] == pytest.approx(200000)
+    assert got["liq"] == pytest.approx(engine.liquidation_price(60000, 3, 0.004))
+    assert got["pnl"] == pytest.approx(223_249.03, abs=0.01)  # the sample at +50%, short liquidated
+    assert got["crowded"] == pytest.approx(0.5)
+    assert got["event"] == pytest.approx(0.8)  # Excel date 46363 = 2026-12-07: FOMC on the 9th
+    assert got["bad"].startswith("#VALUE! leverage")
+
+
+def test_the_lite_workbook_computes_what_the_desktop_one_does(lite_book, built_template):
+    ours, desktop = evaluate_workbook(lite_book), evaluate_workbook(built_template)
+    hedge = {k: v for k, v in desktop.items() if k[0] in ("Hedge", "Scenarios", "Portfolio")}
+    assert hedge and all(ours[k] == pytest.approx(v) if isinstance(v, float) else ours[k] == v
+                         for k, v in hedge.items())
+
+
+def test_a_refresh_keeps_the_code_parts_byte_for_byte(lite_book, tmp_path, exchanges):
+    from xlhedge.refresh import refresh_workbook
+
+    book = tmp_path / "mine.xlsx"
+    book.write_bytes(lite_book.read_bytes())
+    before = lite.web_extension_parts(book)
+    refresh_workbook(book, exchanges="binance")
+    assert lite.web_extension_parts(book) == before
+    with zipfile.ZipFile(book) as z:
+        assert "webextensiontaskpanes" in z.read("_rels/.rels").decode()
+        assert "webextension+xml" in z.read("[Content_Types].xml").decode()
+        assert "xl/vbaProject.bin" not in z.namelist()
+
+
+def test_the_refresh_runs_one_exchange_after_another_without_threads(book, exchanges, monkeypatch):
+    """What the Lite script does in the browser (no threads): the same refresh, sequential."""
+    import threading
+
+    from xlhedge.market import tasks
+    from xlhedge.refresh import refresh_workbook
+
+    monkeypatch.setattr(tasks, "SEQUENTIAL", True)
+
+    start = threading.Thread.start
+
+    def no_threads(self):  # the refresh (this thread) may not start one; the loopback server still may
+        if threading.current_thread() is threading.main_thread():
+            raise RuntimeError("can't start new thread")
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", no_threads)
+    result = refresh_workbook(book, exchanges="binance,bybit,okx")
+    assert sorted(result.answered) == ["binance", "bybit", "okx"]
