@@ -346,8 +346,9 @@ class TemplateBuilder:
                 ("This file carries its Python code: install the free xlwings Lite add-in (Home > Add-ins, "
                  "search 'xlwings Lite') and the formulas work in Excel on Windows, on a Mac and on the web, "
                  "without installing Python. In its task pane, run 'refresh_market_data' for live rates (from "
-                 "the exchanges your browser may reach; the status names any it could not) and "
-                 "'backtest' for the Backtest sheet.", f.text, 78),
+                 "the exchanges your browser may reach; the status names any it could not: refresh those with "
+                 "'xlhedge refresh' on a computer with Python, or use the desktop edition) and 'backtest' for "
+                 "the Backtest sheet.", f.text, 92),
             ]
         row = 3
         for text, fmt, height in rows:
