@@ -298,7 +298,8 @@ class TemplateBuilder:
             ("Three steps", f.subtitle, 20),
             ("1. Portfolio sheet: type your coins and quantities in the yellow cells (cash too).",
              f.text, 18),
-            ("2. Click 'Refresh market data' (right) for live funding rates and prices. Until then "
+            (("2. Run 'refresh_market_data' in the xlwings Lite task pane" if self.lite else
+              "2. Click 'Refresh market data' (right)") + " for live funding rates and prices. Until then "
              "the Funding sheet shows dated SAMPLE data.", f.text, 32),
             ("3. Hedge sheet: read how much to short per coin, the contracts, margin, liquidation "
              "price and funding. Scenarios shows what a price move does with and without the hedge.",
@@ -715,8 +716,10 @@ class TemplateBuilder:
         last_col = L.FUNDING_COLUMNS[-1][1]
         ws.write("A1", "Funding rates, prices and open interest", f.title)
         ws.write("A2", "Status", f.text_bold)
+        how = ("Run 'refresh_market_data' in the xlwings Lite task pane" if self.lite
+               else "Click 'Refresh market data' on the Start sheet")
         ws.merge_range(f"B2:{last_col}2", f"SAMPLE data from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge. "
-                                          "Click 'Refresh market data' on the Start sheet for live data.", f.status)
+                                          f"{how} for live data.", f.status)
         ws.set_row(1, 34)
         ws.merge_range(f"A3:{last_col}3", f"SAMPLE DATA from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge: "
                                           "not live. Positive rate = longs pay shorts (a short hedge earns it).",
