@@ -402,8 +402,8 @@ def read_book_inputs(book) -> dict:
             coins[name] = coins.get(name, 0.0) + float(qty)
     cash = _number(book._cell(L.PORTFOLIO, f"I{L.CASH_ROW}"), 0.0)
     setting = book.read_setting
-    refs = [f"B{L.BACKTEST_INPUT_ROW[item.key]}" for item in L.BACKTEST_INPUTS]
-    sheet = dict(zip([item.key for item in L.BACKTEST_INPUTS], book.read_cells(L.BACKTEST, refs), strict=True))
+    refs = [f"B{L.BACKTEST_INPUT_ROW[item.name]}" for item in L.BACKTEST_INPUTS]
+    sheet = dict(zip([item.name for item in L.BACKTEST_INPUTS], book.read_cells(L.BACKTEST, refs), strict=True))
     return {
         "coins": coins, "cash": cash, "skipped": skipped,
         "start": sheet["start"], "end": sheet["end"],

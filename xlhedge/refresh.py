@@ -289,15 +289,20 @@ def crowd_rows(table: pd.DataFrame) -> list[list]:
     return [[_cell_value(v) for v in row] for row in table[CROWD_KEYS].itertuples(index=False)]
 
 
-def rows_to_crowding(rows: list[list]) -> pd.DataFrame:
-    """The previous crowding table from cell values."""
-    records = [dict(zip(CROWD_KEYS, r, strict=True)) for r in rows if r and isinstance(r[0], str) and r[0]]
-    frame = pd.DataFrame(records, columns=CROWD_KEYS)
-    for col in ("funding_percentile", "funding_samples", "oi_change"):
+def _side_table(rows: list[list], keys: list[str], numbers: tuple[str, ...], when: str) -> pd.DataFrame:
+    """A side table (betas, crowding) from cell values: rows keyed by text in the first column."""
+    records = [dict(zip(keys, r, strict=True)) for r in rows if r and isinstance(r[0], str) and r[0]]
+    frame = pd.DataFrame(records, columns=keys)
+    for col in numbers:
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    frame["measured_at"] = pd.to_datetime(frame["measured_at"], errors="coerce", utc=True)
+    frame[when] = pd.to_datetime(frame[when], errors="coerce", utc=True)
     frame["stale"] = frame["stale"].fillna(L.STALE_NO).astype(str)
     return frame
+
+
+def rows_to_crowding(rows: list[list]) -> pd.DataFrame:
+    """The previous crowding table from cell values."""
+    return _side_table(rows, CROWD_KEYS, ("funding_percentile", "funding_samples", "oi_change"), "measured_at")
 
 
 def hedge_contracts(rows: list[list], default_exchange) -> list[tuple[str, str]]:
@@ -315,13 +320,7 @@ def hedge_contracts(rows: list[list], default_exchange) -> list[tuple[str, str]]
 
 def rows_to_betas(rows: list[list]) -> pd.DataFrame:
     """The previous beta table from cell values."""
-    records = [dict(zip(BETA_KEYS, r, strict=True)) for r in rows if r and isinstance(r[0], str) and r[0]]
-    frame = pd.DataFrame(records, columns=BETA_KEYS)
-    for col in ("beta", "r2", "n"):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    frame["estimated_at"] = pd.to_datetime(frame["estimated_at"], errors="coerce", utc=True)
-    frame["stale"] = frame["stale"].fillna(L.STALE_NO).astype(str)
-    return frame
+    return _side_table(rows, BETA_KEYS, ("beta", "r2", "n"), "estimated_at")
 
 
 def btc_hedged(rows: list[list], default_exchange) -> list[tuple[str, str]]:

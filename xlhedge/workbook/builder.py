@@ -647,7 +647,7 @@ class TemplateBuilder:
             ws.write(f"{col}{hr}", header, f.header)
         fmts = {"text": f.in_text, "pct": f.in_pct, "pct4": f.in_pct4}
         for item in L.BACKTEST_INPUTS:
-            r = L.BACKTEST_INPUT_ROW[item.key]
+            r = L.BACKTEST_INPUT_ROW[item.name]
             ws.write(f"A{r}", item.label, f.text_bold)
             value = item.default
             if value is None:
@@ -657,9 +657,9 @@ class TemplateBuilder:
             # the note shows when the cell is selected (a comment would share the button's drawing,
             # which openpyxl rewrites on save, losing the button)
             rule = {"validate": "any"}
-            if item.key in ("policy", "data", "top_up"):
+            if item.name in ("policy", "data", "top_up"):
                 rule = {"validate": "list", "source": {"policy": ["static", "funding", "events"],
-                                                       "data": ["demo", "live"], "top_up": ["yes", "no"]}[item.key]}
+                                                       "data": ["demo", "live"], "top_up": ["yes", "no"]}[item.name]}
             ws.data_validation(f"B{r}", {**rule, "input_title": item.label[:32], "input_message": item.note[:255]})
         results = L.BACKTEST_RESULTS
         rows = results_rows(run)
@@ -765,44 +765,38 @@ class TemplateBuilder:
     def beta_table(self, ws) -> None:
         """The refresh's second table: betas to BTC of the coins hedged with the BTC perp."""
         f = self.fmt
-        gap = xl_col_to_name(xl_cell_to_rowcol(f"{L.FUNDING_COLUMNS[-1][1]}1")[1] + 1)
-        ws.set_column(f"{gap}:{gap}", 3)  # between the two tables
-        for (_, col, _), width in zip(L.BETA_COLUMNS, (9, 10, 13, 12, 12, 17, 8), strict=True):
-            ws.set_column(f"{col}:{col}", width)
-        ws.write(L.BETA_TITLE_CELL, "Betas to BTC (estimated by the refresh from 180 daily closes)", f.label)
-        hr = L.FUNDING_HEADER_ROW
-        for _, col, header in L.BETA_COLUMNS:
-            ws.write(f"{col}{hr}", header, f.header)
-        fmts = {"base": f.out_text, "beta": f.num, "r2": f.pct, "n": f.hours, "exchange": f.out_text,
-                "estimated_at": f.when, "stale": f.out_text}
-        for r in range(L.BETA_FIRST_ROW, L.BETA_LAST_ROW + 1):
-            for key, col, _ in L.BETA_COLUMNS:
-                ws.write_blank(f"{col}{r}", None, fmts[key])
-        first, last = L.BETA_COLUMNS[0][1], L.BETA_COLUMNS[-1][1]
-        rng = f"{first}{L.BETA_FIRST_ROW}:{last}{L.BETA_LAST_ROW}"
-        ws.conditional_format(rng, {"type": "formula", "criteria": f'=${last}{L.BETA_FIRST_ROW}="yes"',
-                                    "format": f.stale})
+        self.side_table(ws, L.BETA_TABLE, L.FUNDING_COLUMNS[-1][1], L.BETA_TITLE_CELL,
+                        "Betas to BTC (estimated by the refresh from 180 daily closes)", (9, 10, 13, 12, 12, 17, 8),
+                        {"base": f.out_text, "beta": f.num, "r2": f.pct, "n": f.hours, "exchange": f.out_text,
+                         "estimated_at": f.when, "stale": f.out_text})
 
     def crowd_table(self, ws) -> None:
         """The refresh's third table: the crowded-longs inputs of each portfolio coin's hedge contract."""
         f = self.fmt
-        gap = xl_col_to_name(xl_cell_to_rowcol(f"{L.BETA_COLUMNS[-1][1]}1")[1] + 1)
+        self.side_table(ws, L.CROWD_TABLE, L.BETA_COLUMNS[-1][1], L.CROWD_TITLE_CELL,
+                        "Crowded longs? (measured by the refresh for your hedge contracts)",
+                        (15, 10, 7, 14, 10, 13, 17, 8),
+                        {"key": f.out_text, "exchange": f.out_text, "base": f.out_text, "funding_percentile": f.pct,
+                         "funding_samples": f.hours, "oi_change": f.pct, "measured_at": f.when, "stale": f.out_text})
+
+    def side_table(self, ws, table: L.Table, after: str, title_cell: str, title: str, widths, fmts: dict) -> None:
+        """A table the refresh fills beside the Funding table: a gap column after ``after``, a title,
+        headers, formatted empty rows, and grey rows when its last column (Stale?) says yes."""
+        f = self.fmt
+        gap = xl_col_to_name(xl_cell_to_rowcol(f"{after}1")[1] + 1)
         ws.set_column(f"{gap}:{gap}", 3)
-        for (_, col, _), width in zip(L.CROWD_COLUMNS, (15, 10, 7, 14, 10, 13, 17, 8), strict=True):
+        for (_, col, _), width in zip(table.columns, widths, strict=True):
             ws.set_column(f"{col}:{col}", width)
-        ws.write(L.CROWD_TITLE_CELL, "Crowded longs? (measured by the refresh for your hedge contracts)", f.label)
+        ws.write(title_cell, title, f.label)
         hr = L.FUNDING_HEADER_ROW
-        for _, col, header in L.CROWD_COLUMNS:
+        for _, col, header in table.columns:
             ws.write(f"{col}{hr}", header, f.header)
-        fmts = {"key": f.out_text, "exchange": f.out_text, "base": f.out_text, "funding_percentile": f.pct,
-                "funding_samples": f.hours, "oi_change": f.pct, "measured_at": f.when, "stale": f.out_text}
-        for r in range(L.CROWD_FIRST_ROW, L.CROWD_LAST_ROW + 1):
-            for key, col, _ in L.CROWD_COLUMNS:
+        for r in range(table.first_row, table.last_row + 1):
+            for key, col, _ in table.columns:
                 ws.write_blank(f"{col}{r}", None, fmts[key])
-        first, last = L.CROWD_COLUMNS[0][1], L.CROWD_COLUMNS[-1][1]
-        rng = f"{first}{L.CROWD_FIRST_ROW}:{last}{L.CROWD_LAST_ROW}"
-        ws.conditional_format(rng, {"type": "formula", "criteria": f'=${last}{L.CROWD_FIRST_ROW}="yes"',
-                                    "format": f.stale})
+        first, last = table.columns[0][1], table.columns[-1][1]
+        ws.conditional_format(f"{first}{table.first_row}:{last}{table.last_row}",
+                              {"type": "formula", "criteria": f'=${last}{table.first_row}="yes"', "format": f.stale})
 
     # ------------------------------------------------------------------ Settings
     def settings(self) -> None:

@@ -198,29 +198,20 @@ BACKTEST = "Backtest"
 BACKTEST_FIRST_ROW = 5  # first input row (column B), first result row (column E), first series row
 
 
-@dataclass(frozen=True)
-class BacktestInput:
-    key: str
-    label: str
-    default: object
-    fmt: str  # "date", "text", "pct", "pct4"
-    note: str
-
-
-BACKTEST_INPUTS = (
-    BacktestInput("start", "Start (UTC date)", "2022-01-01", "text", "The demo data covers 2022-01-01 to 2024-01-01"),
-    BacktestInput("end", "End (UTC date)", "2024-01-01", "text", "Exclusive: the last close is the day before"),
-    BacktestInput("policy", "Policy", "funding", "text",
+BACKTEST_INPUTS = (  # the Backtest sheet's inputs, column B (name, label, default, format, note)
+    Setting("start", "Start (UTC date)", "2022-01-01", "text", "The demo data covers 2022-01-01 to 2024-01-01"),
+    Setting("end", "End (UTC date)", "2024-01-01", "text", "Exclusive: the last close is the day before"),
+    Setting("policy", "Policy", "funding", "text",
                   "static, funding (HEDGE_RATIO's rule), or events (the event rule as well)"),
-    BacktestInput("ratio", "Static ratio (blank: outlook's)", None, "pct", "Used by the static policy"),
-    BacktestInput("fee", "Taker fee", 0.0005, "pct4", "Per trade, fraction of the notional (0.05%)"),
-    BacktestInput("slippage", "Slippage", 0.0002, "pct4", "Per trade, fraction of the notional"),
-    BacktestInput("data", "Data", "demo", "text",
+    Setting("ratio", "Static ratio (blank: outlook's)", None, "pct", "Used by the static policy"),
+    Setting("fee", "Taker fee", 0.0005, "pct4", "Per trade, fraction of the notional (0.05%)"),
+    Setting("slippage", "Slippage", 0.0002, "pct4", "Per trade, fraction of the notional"),
+    Setting("data", "Data", "demo", "text",
                   "demo (bundled: real Binance funding, SYNTHETIC prices) or live (the exchange's history)"),
-    BacktestInput("top_up", "Top up margin from cash?", "no", "text",
+    Setting("top_up", "Top up margin from cash?", "no", "text",
                   "yes: add margin instead of being liquidated"),
 )
-BACKTEST_INPUT_ROW = {item.key: BACKTEST_FIRST_ROW + i for i, item in enumerate(BACKTEST_INPUTS)}
+BACKTEST_INPUT_ROW = {item.name: BACKTEST_FIRST_ROW + i for i, item in enumerate(BACKTEST_INPUTS)}
 #: The results the backtest writes: label in D, value in E.
 BACKTEST_RESULTS = Table((("label", "D", "Result"), ("value", "E", "Value")),
                          BACKTEST_FIRST_ROW, BACKTEST_FIRST_ROW + 17, BACKTEST)
