@@ -123,6 +123,7 @@ RUN_MAIN = textwrap.dedent('''
     main = runpy.run_path({main!r}, run_name="main")
     call = xlwings.call_like_lite
     out = {{
+        "origin": sys.modules["xlhedge.udfs"].__file__,
         "registered": sorted(n for n, f in main.items() if hasattr(f, "__xlfunc__")),
         "scripts": sorted(xlwings.scripts),
         "ratio": call(main["HEDGE_RATIO"], [["neutral"]]),
@@ -152,6 +153,7 @@ def test_main_py_runs_and_the_functions_equal_the_engine(tmp_path):
                          cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
+    assert "xlhedge-lite-" in got["origin"]  # the functions came from the files main.py carries
     assert set(got["registered"]) == set(__import__("xlhedge.udfs").udfs.UDFS)
     assert got["scripts"] == ["backtest", "refresh_market_data"]
     assert got["ratio"] == pytest.approx(engine.hedge_ratio("neutral", 0.5))

@@ -602,7 +602,6 @@ class XlwingsBook(BookPort):
             first = table.columns[0][1]
             sheet.range(f"{first}{table.first_row}").value = [[_as_text(v) for v in row] for row in rows]
 
-
     def _cell(self, sheet: str, ref: str):
         return self.book.sheets[sheet].range(ref).value
 
@@ -611,8 +610,6 @@ class XlwingsBook(BookPort):
 
     def _set_cell(self, sheet: str, ref: str, value) -> None:
         self.book.sheets[sheet].range(ref).value = _as_text(value)
-
-
 
 
 def refresh_caller(exchanges=None, offline=False, timeout=10.0) -> RefreshResult:
