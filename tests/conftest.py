@@ -35,6 +35,14 @@ def built_template(tmp_path_factory) -> Path:
     return build_template(tmp_path_factory.mktemp("template") / "xlhedge.xlsm")
 
 
+@pytest.fixture(scope="session")
+def built_lite(tmp_path_factory) -> Path:
+    """The xlwings Lite edition, built once per test session."""
+    from xlhedge.workbook.builder import build_template
+
+    return build_template(tmp_path_factory.mktemp("lite") / "xlhedge-lite.xlsx", lite=True)
+
+
 @pytest.fixture
 def book(built_template, tmp_path) -> Path:
     """A private copy of the template a test may change."""

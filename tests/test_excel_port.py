@@ -49,16 +49,15 @@ def test_the_excel_backtest_writes_the_sheet(book):
     assert ws[L.BACKTEST_STATUS_CELL].value.startswith("Run ")
 
 
-def test_the_lite_scripts_run_on_the_lite_workbook(tmp_path, exchanges, monkeypatch):
+def test_the_lite_scripts_run_on_the_lite_workbook(built_lite, tmp_path, exchanges, monkeypatch):
     """main.py's refresh_market_data and backtest, with the xlwings Lite stand-in, one exchange after
     another as in the browser."""
     from tests.test_lite import STANDIN
     from xlhedge.market import tasks
     from xlhedge.workbook import lite
-    from xlhedge.workbook.builder import build_template
-
     monkeypatch.setattr(tasks, "SEQUENTIAL", True)
-    path = build_template(tmp_path / "xlhedge-lite.xlsx", lite=True)
+    path = tmp_path / "xlhedge-lite.xlsx"
+    shutil.copyfile(built_lite, path)
     main = tmp_path / "main.py"
     main.write_text(lite.main_py(), encoding="utf-8")
     monkeypatch.syspath_prepend(str(STANDIN))

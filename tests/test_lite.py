@@ -26,9 +26,9 @@ COMMITTED = ROOT / "workbook" / "xlhedge-lite.xlsx"
 STANDIN = ROOT / "tests" / "lite_standin"
 
 
-@pytest.fixture(scope="module")
-def lite_book(tmp_path_factory) -> Path:
-    return build_template(tmp_path_factory.mktemp("lite") / "xlhedge-lite.xlsx", lite=True)
+@pytest.fixture
+def lite_book(built_lite) -> Path:
+    return built_lite
 
 
 def _tags(xml: str) -> list[tuple[str, tuple]]:

@@ -24,7 +24,7 @@ from xlhedge.workbook.evaluate import evaluate_workbook
 #: Generated workbooks per run (each is evaluated by the slow general evaluator). The default run
 #: uses a fixed seed, so CI sees the same examples every time; for a deeper, random search:
 #: XLHEDGE_MODEL_EXAMPLES=80 python -m pytest tests/test_model.py -n 0 (110 passed when written).
-EXAMPLES = int(os.environ.get("XLHEDGE_MODEL_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("XLHEDGE_MODEL_EXAMPLES", "4"))
 DEEP = "XLHEDGE_MODEL_EXAMPLES" in os.environ
 ASSETS = ["BTC", "ETH", "SOL", " eth ", "btc", "BTCUSDC", "XRP", "ETHBTC", "", 123]
 
