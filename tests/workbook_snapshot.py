@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 
 from xlhedge.workbook import layout as L
+from xlhedge.workbook.cached import array_cells
 
 
 def user_inputs(path: Path) -> dict:
@@ -30,15 +31,9 @@ def comparable(value):
     return ("array", value.ref, value.text) if hasattr(value, "ref") and hasattr(value, "text") else value
 
 
-def array_cells(ws) -> set[str]:
+def computed_cells(ws) -> set[str]:
     """Cells an array formula fills besides its first (their contents are results, not inputs)."""
-    from openpyxl.utils.cell import get_column_letter, range_boundaries
-
-    out = set()
-    for master, ref in ws.array_formulae.items():
-        c1, r1, c2, r2 = range_boundaries(ref)
-        out |= {f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)} - {master}
-    return out
+    return {cell for master, cells in array_cells(ws).items() for cell in cells if cell != master}
 
 
 def everything_but_funding(path: Path) -> dict:
@@ -58,7 +53,7 @@ def everything_but_funding(path: Path) -> dict:
             (type(c).__name__, [s.val.numRef.f for s in c.series]) for c in ws._charts]
         if ws.title == L.FUNDING:
             continue
-        computed = array_cells(ws)
+        computed = computed_cells(ws)
         for row in ws.iter_rows():
             for cell in row:
                 if cell.value is not None and cell.coordinate not in computed:

@@ -18,7 +18,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
-from xlhedge import __version__
+from xlhedge import __version__, udfs
 from xlhedge.market.sample import sample_snapshot
 from xlhedge.refresh import table_rows
 from xlhedge.workbook import layout as L
@@ -131,10 +131,7 @@ def funding_lookup(values: str, key: str) -> str:
 
 
 #: A call of one of the xlhedge functions in a formula (for the Lite edition's ``_xldudf_`` names).
-_UDF_CALL = re.compile(r"(?<![A-Za-z_.])(" + "|".join(sorted(
-    ("HEDGE_RATIO", "FUNDING_COST", "BETA_HEDGE", "BETA_STATS", "FUNDING_APR", "HEDGE_PNL", "HEDGE_CONTRACTS",
-     "HEDGE_REBALANCE", "LIQ_PRICE", "HEDGE_PLAN", "EVENT_RATIO", "EVENT_NOTE", "CROWDED_RATIO"),
-    key=len, reverse=True)) + r")\(")
+_UDF_CALL = re.compile(r"(?<![A-Za-z_.])(" + "|".join(sorted(udfs.UDFS, key=len, reverse=True)) + r")\(")
 
 
 def array_formula_text(formula: str, first: int, last: int) -> str:
@@ -196,15 +193,8 @@ class TemplateBuilder:
         if self.values is None:
             return
         for r in range(first + 1, last + 1):  # Excel keeps the other cells of an array as plain values
-            value = _f(self.values, sheet, f"{col}{r}")
-            if value == "":
-                ws.write_blank(f"{col}{r}", None, fmt)
-            elif isinstance(value, bool):
-                ws.write_boolean(f"{col}{r}", value, fmt)
-            elif isinstance(value, (int, float)):
-                ws.write_number(f"{col}{r}", value, fmt)
-            else:
-                ws.write_string(f"{col}{r}", str(value), fmt)
+            # write() picks the cell type; "" is a formatted blank (strings are never formulas or numbers here)
+            ws.write(f"{col}{r}", _f(self.values, sheet, f"{col}{r}"), fmt)
 
     # ------------------------------------------------------------------ workbook
     def build(self) -> None:
@@ -669,8 +659,8 @@ class TemplateBuilder:
             if i == 0:
                 ws.set_row(r - 1, 30)  # the data source is a sentence
             fmt = getattr(f, self.BACKTEST_FORMATS[i]) if i < len(self.BACKTEST_FORMATS) else f.out_text
-            ws.write(f"D{r}", label, f.text_bold) if label else ws.write_blank(f"D{r}", None, f.text_bold)
-            ws.write(f"E{r}", value, fmt) if value is not None else ws.write_blank(f"E{r}", None, fmt)
+            ws.write(f"D{r}", label, f.text_bold)  # None: a formatted blank
+            ws.write(f"E{r}", value, fmt)
         series = L.BACKTEST_SERIES
         for _, col, header in series.columns:
             ws.write(f"{col}{hr}", header, f.header)
@@ -679,8 +669,7 @@ class TemplateBuilder:
             r = series.first_row + i
             row = data[i] if i < len(data) else (None, None, None)
             for (key, col, _), value in zip(series.columns, row, strict=True):
-                fmt = f.day if key == "date" else f.usd
-                ws.write(f"{col}{r}", value, fmt) if value is not None else ws.write_blank(f"{col}{r}", None, fmt)
+                ws.write(f"{col}{r}", value, f.day if key == "date" else f.usd)
         chart = self.wb.add_chart({"type": "line"})
         first, last = series.first_row, series.last_row
         for col, _name, color in (("H", "Unhedged", "#C00000"), ("I", "Hedged", "#1F4E78")):

@@ -59,26 +59,33 @@ def _cached(value) -> tuple[str, str] | None:
     return ' t="str"', escape(text)
 
 
+def array_cells(ws) -> dict[str, list[str]]:
+    """Each array formula of an openpyxl sheet: its first cell (which holds the formula) -> every cell
+    it fills, that one first."""
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    out = {}
+    for master, ref in ws.array_formulae.items():
+        c1, r1, c2, r2 = range_boundaries(ref)
+        out[master] = [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+    return out
+
+
 def put_array_values(wb, values: dict) -> int:
     """Write the results of array formulas into the cells they cover (all but the first, which holds
     the formula): Excel stores those cells as plain values. Returns cells written."""
-    from openpyxl.utils.cell import get_column_letter, range_boundaries
-
     written = 0
     for ws in wb.worksheets:
-        for master, ref in ws.array_formulae.items():
-            c1, r1, c2, r2 = range_boundaries(ref)
-            for r in range(r1, r2 + 1):
-                for c in range(c1, c2 + 1):
-                    coordinate = f"{get_column_letter(c)}{r}"
-                    if coordinate == master or (ws.title, coordinate) not in values:
-                        continue
-                    value = values[(ws.title, coordinate)]
-                    cell = ws[coordinate]
-                    cell.value = value
-                    if isinstance(value, str):
-                        cell.data_type = "s"  # a result, never read back as a formula
-                    written += 1
+        for master, cells in array_cells(ws).items():
+            for coordinate in cells:
+                if coordinate == master or (ws.title, coordinate) not in values:
+                    continue
+                value = values[(ws.title, coordinate)]
+                cell = ws[coordinate]
+                cell.value = value
+                if isinstance(value, str):
+                    cell.data_type = "s"  # a result, never read back as a formula
+                written += 1
     return written
 
 

@@ -188,19 +188,17 @@ def _sheet_names(path: Path) -> list[str]:
 def _formula_cells(path: Path) -> list[tuple[str, str]]:
     """Every cell a formula fills: formula cells, and each cell of an array formula's range."""
     import openpyxl
-    from openpyxl.utils import get_column_letter
-    from openpyxl.utils.cell import range_boundaries
+
+    from xlhedge.workbook.cached import array_cells
 
     wb = openpyxl.load_workbook(path, keep_vba=False)
     cells = []
     for ws in wb.worksheets:
-        arrays = ws.array_formulae  # master cell -> its range
+        arrays = array_cells(ws)
         for row in ws.iter_rows():
             for c in row:
                 if c.data_type == "f" and c.coordinate in arrays:
-                    c1, r1, c2, r2 = range_boundaries(arrays[c.coordinate])
-                    cells += [(ws.title, f"{get_column_letter(i)}{r}")
-                              for r in range(r1, r2 + 1) for i in range(c1, c2 + 1)]
+                    cells += [(ws.title, coordinate) for coordinate in arrays[c.coordinate]]
                 elif c.data_type == "f":
                     cells.append((ws.title, c.coordinate))
     return cells

@@ -55,9 +55,6 @@ EMBEDDED = (
 )
 NOT_EMBEDDED = ("market/loopback.py",)
 
-#: The scripts the task pane offers (defined in the generated main.py).
-SCRIPTS = ("refresh_market_data", "backtest")
-
 
 def embedded_files() -> dict[str, str]:
     """{path inside the package: text} of every file main.py carries, in a stable order."""
@@ -255,8 +252,3 @@ def carry_web_extension(original: Path, saved: Path, parts: dict[str, bytes] | N
     parts = web_extension_parts(original) if parts is None else parts
     if parts:
         _rewrite(Path(saved), parts)
-
-
-def stored_name(name: str) -> str:
-    """How a Lite workbook stores a call of the function ``name`` (an Office.js custom function)."""
-    return f"_xldudf_{name}"

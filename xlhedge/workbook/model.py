@@ -326,13 +326,13 @@ def compute(book: Book) -> dict:
                          setting["FundingThreshold"], setting["Adjustment"], setting["MaxRatio"])
     crowd_args = (col("F"), col("Y"), col("Z"))
     crowd_settings = (setting["CrowdedPercentile"], setting["CrowdedOIRise"])
-    if text(setting["CrowdedRule"]).casefold() == "yes":
+    crowded_on = text(setting["CrowdedRule"]).casefold() == "yes"
+    if crowded_on:
         ratios = call_column("CROWDED_RATIO", Column(ratios), *crowd_args, setting["CrowdedBump"], *crowd_settings,
                              setting["MaxRatio"])
     if events_on:
         ratios = call_column("EVENT_RATIO", Column(ratios), "", *event_args)
     fired = call_column("CROWDED_RATIO", 0.0, *crowd_args, 1.0, *crowd_settings, 1.0)
-    crowded_on = text(setting["CrowdedRule"]).casefold() == "yes"
     for row, fires in zip(hedge_rows, fired, strict=True):
         if row["blank"]:
             row["AA"] = ""
