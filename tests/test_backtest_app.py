@@ -204,3 +204,22 @@ def test_your_own_ratio_column(tmp_path):
     path.write_text("date,ratio\n2022-01-01,-1\n", encoding="utf-8")
     with pytest.raises(BacktestError, match=">= 0"):
         run_backtest({"BTC": 5}, policy="own", own=read_ratios(path))
+
+
+def test_the_events_table_is_read_as_event_ratio_reads_it(book):
+    """Text, a date cell and an Excel date number (what xlwings Lite hands over) are the same dates."""
+    import datetime
+
+    from xlhedge.backtest import _event_times
+    from xlhedge.refresh import OpenpyxlBook
+
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb[L.SETTINGS]
+    _, when, _ = L.EVENTS_COLUMNS
+    rows = range(L.EVENTS_LAST_ROW - 3, L.EVENTS_LAST_ROW + 1)
+    for r, value in zip(rows, ("2022-06-15 18:00", datetime.datetime(2022, 11, 10, 13, 30), 46363, "soon"),
+                        strict=True):
+        ws[f"{when}{r}"] = value
+    wb.save(book)
+    got = [str(t)[:16] for t in _event_times(OpenpyxlBook(book))[-3:]]
+    assert got == ["2022-06-15T18:00", "2022-11-10T13:30", "2026-12-07T00:00"]  # 46363 = 2026-12-07; "soon" skipped

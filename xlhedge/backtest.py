@@ -217,11 +217,13 @@ def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins:
     base = engine.base_ratio(outlook, conviction) if ratio is None else float(ratio)
     if policy == "static":
         return np.full((T, N), base)
+    from xlhedge.market.history import spacing_hours
+
     steps = times.tz_convert(None).to_numpy(dtype="datetime64[ns]")
     paid = history.funding_times
     last = np.searchsorted(paid, steps, side="right") - 1  # the latest payment at or before each step
-    hours = np.diff(paid).astype("timedelta64[m]").astype(float) / 60.0
-    hours = np.concatenate([hours[:1], hours]) if hours.size else np.full(len(paid), 8.0)
+    # each payment's interval, from the timestamps (as `history funding` reports it); a lone payment: 8 h
+    hours = spacing_hours(pd.Series(pd.to_datetime(paid))).fillna(8.0).to_numpy(float)
     rates = history.funding_rates[coins].to_numpy(float)
     known = last >= 0
     rate = np.where(known[:, None], rates[np.maximum(last, 0)], np.nan)
@@ -327,15 +329,15 @@ def own_ratios(frame: pd.DataFrame, times: pd.DatetimeIndex, coins: list[str]) -
 
 
 def _utc(value, default, name: str):
+    """A UTC time from a command-line or cell value; ``default`` when it is empty."""
+    from xlhedge.market.history import _utc as utc
+
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if pd.isna(ts):
-        raise BacktestError(f"{name} must be a UTC date like 2022-01-31 (got {value!r})")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return utc(value, name)
+    except ValueError as exc:
+        raise BacktestError(str(exc)) from None
 
 
 def results_rows(run: Backtest) -> list[tuple[str, object]]:
@@ -390,7 +392,7 @@ def read_book_inputs(book) -> dict:
     """What a run needs from a workbook (through the refresh's workbook port): coins held (own perp
     rows), cash, the Settings and the Backtest sheet's inputs."""
     rows, default_exchange = book.read_hedge_rows()
-    quantities = book._portfolio_column("quantity")
+    quantities = book.read_portfolio_column("quantity")
     coins, skipped = {}, []
     for (asset, how, _), qty in zip(rows, quantities, strict=True):
         if not isinstance(asset, str) or not asset.strip():
@@ -400,7 +402,8 @@ def read_book_inputs(book) -> dict:
             skipped.append(f"{name} (hedged with the BTC perp: cross hedges are not replayed)")
         elif isinstance(qty, (int, float)) and not isinstance(qty, bool) and qty > 0:
             coins[name] = coins.get(name, 0.0) + float(qty)
-    cash = _number(book._cell(L.PORTFOLIO, f"I{L.CASH_ROW}"), 0.0)
+    (cash,) = book.read_cells(L.PORTFOLIO, [f"I{L.CASH_ROW}"])
+    cash = _number(cash, 0.0)
     setting = book.read_setting
     refs = [f"B{L.BACKTEST_INPUT_ROW[item.name]}" for item in L.BACKTEST_INPUTS]
     sheet = dict(zip([item.name for item in L.BACKTEST_INPUTS], book.read_cells(L.BACKTEST, refs), strict=True))
@@ -426,19 +429,21 @@ def read_book_inputs(book) -> dict:
 
 
 def _event_times(book) -> list:
-    """The dates of the Settings sheet's Events table (shipped rows and yours); unreadable ones skipped."""
+    """The dates of the Settings sheet's Events table (shipped rows and yours), read as EVENT_RATIO reads
+    them (a date, an Excel date number or text, UTC); unreadable ones skipped."""
+    from xlhedge.cells import CellError, is_blank
+    from xlhedge.udfs import _cell_time
+
     _, when_col, _ = L.EVENTS_COLUMNS
     refs = [f"{when_col}{r}" for r in range(L.EVENTS_FIRST_ROW, L.EVENTS_LAST_ROW + 1)]
     out = []
     for value in book.read_cells(L.SETTINGS, refs):
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if is_blank(value):
             continue
         try:
-            ts = pd.Timestamp(value)
-        except (ValueError, TypeError):
+            out.append(_cell_time(value, "events"))
+        except CellError:
             continue
-        if not pd.isna(ts):
-            out.append((ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo else ts).to_datetime64())
     return out
 
 
@@ -454,8 +459,8 @@ def run_in_book(book, now=None, **overrides) -> Backtest:
     coins, cash = inputs.pop("coins"), inputs.pop("cash")
     run = run_backtest(coins, cash, **inputs)
     run.notes = [*(f"left out: {s}" for s in skipped), *run.notes]
-    book._write(L.BACKTEST_RESULTS, [list(r) for r in results_rows(run)])
-    book._write(L.BACKTEST_SERIES, [list(r) for r in series_rows(run)])
+    book.write_block(L.BACKTEST_RESULTS, [list(r) for r in results_rows(run)])
+    book.write_block(L.BACKTEST_SERIES, [list(r) for r in series_rows(run)])
     when = (now or pd.Timestamp.now(tz="UTC")).strftime("%Y-%m-%d %H:%M UTC")
     book.write_cell(L.BACKTEST, L.BACKTEST_STATUS_CELL, f"Run {when}: {run.history.source}.")
     return run

@@ -365,21 +365,22 @@ def _assets(values) -> list[str]:
 # ---------------------------------------------------------------- the workbook port
 
 class BookPort:
-    """What the refresh reads and writes, in terms of a book's ``_read``/``_write`` of a table block,
-    ``read_setting`` and ``_portfolio_column``; :class:`OpenpyxlBook` and :class:`XlwingsBook` supply those."""
+    """What the refresh and the backtest read and write, in terms of a book's ``_read``/``write_block`` of a
+    table block, ``_cell``/``_set_cell`` and ``read_portfolio_column`` (one Portfolio column's values, a row
+    each); :class:`OpenpyxlBook` and :class:`XlwingsBook` supply those."""
 
     def read_assets(self) -> list[str]:
-        return _assets(self._portfolio_column("asset"))
+        return _assets(self.read_portfolio_column("asset"))
 
     def read_table(self) -> pd.DataFrame:
         return rows_to_table(self._read(L.FUNDING_TABLE))
 
     def write_table(self, table: pd.DataFrame) -> None:
-        self._write(L.FUNDING_TABLE, table_rows(table)[: L.FUNDING_ROWS])
+        self.write_block(L.FUNDING_TABLE, table_rows(table)[: L.FUNDING_ROWS])
 
     def read_hedge_rows(self) -> tuple[list[list], str]:
         """Portfolio rows as [asset, hedge with, exchange], and the default exchange."""
-        cols = [self._portfolio_column(k) for k in ("asset", "hedge_with", "exchange")]
+        cols = [self.read_portfolio_column(k) for k in ("asset", "hedge_with", "exchange")]
         return [list(r) for r in zip(*cols, strict=True)], self.read_setting("DefaultExchange")
 
     def read_btc_hedged(self) -> list[tuple[str, str]]:
@@ -389,7 +390,7 @@ class BookPort:
         return rows_to_betas(self._read(L.BETA_TABLE))
 
     def write_beta_table(self, table: pd.DataFrame) -> None:
-        self._write(L.BETA_TABLE, beta_rows(table)[: L.BETA_ROWS])
+        self.write_block(L.BETA_TABLE, beta_rows(table)[: L.BETA_ROWS])
 
     def read_setting(self, name: str):
         return self._cell(L.SETTINGS, f"B{L.SETTING_ROW[name]}")
@@ -413,7 +414,7 @@ class BookPort:
         return rows_to_crowding(self._read(L.CROWD_TABLE))
 
     def write_crowding(self, table: pd.DataFrame) -> None:
-        self._write(L.CROWD_TABLE, crowd_rows(table)[: L.CROWD_ROWS])
+        self.write_block(L.CROWD_TABLE, crowd_rows(table)[: L.CROWD_ROWS])
 
 
 # ---------------------------------------------------------------- headless (openpyxl)
@@ -429,14 +430,14 @@ class OpenpyxlBook(BookPort):
 
         self.web_extension = web_extension_parts(self.path)
 
-    def _portfolio_column(self, key: str) -> list:
+    def read_portfolio_column(self, key: str) -> list:
         col, sheet = L.PORTFOLIO_COLUMNS[key][0], self.wb[L.PORTFOLIO]
         return [sheet[f"{col}{r}"].value for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1)]
 
     def _read(self, table: L.Table) -> list[list]:
         return [[c.value for c in row] for row in self.wb[table.sheet][table.ref]]
 
-    def _write(self, table: L.Table, rows: list[list]) -> None:
+    def write_block(self, table: L.Table, rows: list[list]) -> None:
         """Fill the table's cells, blanking rows past the data; text stays text."""
         for i, cells in enumerate(self.wb[table.sheet][table.ref]):
             values = rows[i] if i < len(rows) else [None] * len(table.columns)
@@ -587,7 +588,7 @@ class XlwingsBook(BookPort):
         hr, last = L.FUNDING_HEADER_ROW, L.FUNDING_COLUMNS[-1][1]
         check_layout(self.funding.range(f"A{hr}:{last}{hr}").value, book.name)
 
-    def _portfolio_column(self, key: str) -> list:
+    def read_portfolio_column(self, key: str) -> list:
         col = L.PORTFOLIO_COLUMNS[key][0]
         rng = f"{col}{L.PORTFOLIO_FIRST_ROW}:{col}{L.PORTFOLIO_LAST_ROW}"
         return list(self.book.sheets[L.PORTFOLIO].range(rng).options(ndim=1).value)
@@ -595,7 +596,7 @@ class XlwingsBook(BookPort):
     def _read(self, table: L.Table) -> list[list]:
         return self.book.sheets[table.sheet].range(table.ref).options(ndim=2).value
 
-    def _write(self, table: L.Table, rows: list[list]) -> None:
+    def write_block(self, table: L.Table, rows: list[list]) -> None:
         sheet = self.book.sheets[table.sheet]
         sheet.range(table.ref).clear_contents()
         if rows:
