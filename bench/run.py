@@ -216,6 +216,26 @@ def bench_backtest():
         assert (ours.rebalances, ours.liquidations) == (loop["rebalances"], loop["liquidations"])
         report(f"backtest_{label}_vs_plain_loop", t_ours, t_loop, (">=", 20),
                note=f"  ({ours.rebalances} rebalances, {len(ours.liquidations)} liquidations; same results)")
+        os.environ["XLHEDGE_JIT"] = "0"  # the same rules as plain Python: what xlwings Lite runs (no numba)
+        try:
+            t_py, py = median_time(lambda d=data: simulate(*d, **costs), repeats=1, warmup=0)
+        finally:
+            del os.environ["XLHEDGE_JIT"]
+        assert np.allclose(py.value_hedged, loop["value_hedged"], rtol=1e-9)
+        report(f"backtest_{label}_without_numba_vs_plain_loop", t_py, t_loop, None,
+               note="  (the Lite edition's path: Pyodide has no numba)")
+    # numba compiles the step loop on the first call of a fresh install, then loads it from its disk cache
+    snippet = ("import time, numpy as np; from xlhedge.engine.backtest import simulate; t = time.perf_counter(); "
+               "simulate(np.ones((3, 2)), [1, 1], 0.5); print(time.perf_counter() - t)")
+    with tempfile.TemporaryDirectory() as cache:
+        def first_call(jit: str) -> float:
+            out = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, check=True,
+                                 cwd=ROOT, env={**os.environ, "NUMBA_CACHE_DIR": cache, "XLHEDGE_JIT": jit,
+                                                "PYTHONPATH": str(ROOT)}, timeout=300)
+            return float(out.stdout.strip().splitlines()[-1])
+        cold, warm, plain = first_call("1"), first_call("1"), first_call("0")
+    report("backtest_first_call_compile_cold_vs_python", cold, plain, None,
+           note=f"  (first simulate in a fresh process, empty numba cache; with the cache: {warm * 1e3:.0f}ms)")
     # what `xlhedge backtest` does on the bundled data, against reading that data alone
     from xlhedge.backtest import demo_history, format_summary, run_backtest
 
@@ -312,6 +332,11 @@ MEMORY_SNIPPETS = {  # name -> (the same imports only, the work)
         "a, b = beta_data(); BETA_HEDGE(np.ones((1, 50)), a, b[:, None])"),
     "backtest_20x1y_hourly": (
         "import numpy as np; from bench.run import backtest_data; from xlhedge.engine.backtest import simulate",
+        "p, c, t, r = backtest_data(8760, per_day=24); simulate(p, c, t, r, band=0.05, fee_rate=0.0005)"),
+    # the same after a 3-step backtest: numba and the compiled loop are in the baseline, the data's cost is not
+    "backtest_20x1y_hourly_after_compiling": (
+        "import numpy as np; from bench.run import backtest_data; from xlhedge.engine.backtest import simulate;"
+        "simulate(np.ones((3, 2)), [1, 1], 0.5)",
         "p, c, t, r = backtest_data(8760, per_day=24); simulate(p, c, t, r, band=0.05, fee_rate=0.0005)"),
     "refresh_7x300": (
         "import os; from xlhedge.market.loopback import LoopbackExchanges, many_contracts;"

@@ -1,14 +1,20 @@
 """The backtest engine: a three-step example worked by hand, equality with a plain loop written
-apart (tests/backtest_loop.py), and invariants."""
+apart (tests/backtest_loop.py), and invariants. The step rules run compiled by numba (desktop) or
+as plain Python (XLHEDGE_JIT=0, and where numba is absent: xlwings Lite); both are checked."""
 
 from __future__ import annotations
 
+import os
+from unittest import mock
+
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.backtest_loop import plain_simulation
+from xlhedge.engine import backtest
 from xlhedge.engine.backtest import hedge_effectiveness, max_drawdown, simulate
 
 
@@ -61,10 +67,11 @@ def test_effectiveness_and_drawdown_by_hand():
     assert hedge_effectiveness([100, 110, 99], [100, 105, 99.75]) == pytest.approx(0.75)
 
 
+@pytest.mark.parametrize("jit", ["1", "0"], ids=["numba", "python"])
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), assets=st.integers(1, 4), top_up=st.booleans(),
        band=st.sampled_from([0.0, 0.02, 0.1]), leverage=st.sampled_from([1.5, 3.0, 10.0]))
-def test_equals_the_plain_loop(seed, assets, top_up, band, leverage):
+def test_equals_the_plain_loop(jit, seed, assets, top_up, band, leverage):
     rng = np.random.default_rng(seed)
     steps = 120
     prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.05, (steps, assets)), axis=0))
@@ -73,7 +80,8 @@ def test_equals_the_plain_loop(seed, assets, top_up, band, leverage):
     rates = np.where(rng.uniform(size=(steps, assets)) < 0.3, rng.normal(0, 5e-4, (steps, assets)), 0.0)
     kwargs = dict(band=band, fee_rate=0.0005, slippage_rate=0.0002, leverage=leverage, maintenance_margin=0.005,
                   cash=10.0, top_up=top_up)
-    ours = simulate(prices, coins, targets, rates, **kwargs)
+    with mock.patch.dict(os.environ, {"XLHEDGE_JIT": jit}):
+        ours = simulate(prices, coins, targets, rates, **kwargs)
     loop = plain_simulation(prices.tolist(), coins.tolist(), targets.tolist(), rates.tolist(), band, 0.0005,
                             0.0002, leverage, 0.005, cash=10.0, top_up=top_up)
     assert ours.value_unhedged == pytest.approx(loop["value_unhedged"], rel=1e-12)
@@ -91,3 +99,22 @@ def test_bad_input_is_refused_in_words():
         simulate([100, 101], [1], -0.5)
     with pytest.raises(ValueError, match="leverage must be >= 1"):
         simulate([100, 101], [1], 0.5, leverage=0.5)
+    with pytest.raises(ValueError, match="funding_rates must be finite"):
+        simulate([100, 101], [1], 0.5, [0.0, float("inf")])
+    with pytest.raises(ValueError, match=r"funding_rates must have one value per step and asset \(2 x 1\)"):
+        simulate([100, 101], [1], 0.5, [0.0, 0.1, 0.2])
+    # NaN is no payment; a column of rates is one per step
+    assert simulate([100, 101], [1], 0.5, [0.0, float("nan")]).funding_cost == 0.0
+    assert simulate([100, 101], [1], 0.5, [0.0, 0.01]).funding_cost == pytest.approx(-0.5 * 101 * 0.01)
+
+
+def test_the_step_rules_are_compiled_where_numba_is_installed_and_python_where_not(monkeypatch):
+    assert isinstance(backtest._jit_rules(), numba.core.registry.CPUDispatcher)
+    with mock.patch.dict(os.environ, {"XLHEDGE_JIT": "0"}):
+        assert backtest._jit_rules() is None
+    # as in Pyodide (xlwings Lite): importing numba fails, and the same rules run as Python
+    monkeypatch.setattr(backtest, "_COMPILED", None)
+    monkeypatch.setitem(__import__("sys").modules, "numba", None)
+    assert backtest._jit_rules() is None and backtest._COMPILED is False
+    r = simulate([100, 140, 150], [1], 1.0)
+    assert r.liquidations == [(1, 0)] and r.value_hedged[1] == pytest.approx(140 - 100 / 3)

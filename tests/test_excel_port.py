@@ -56,6 +56,9 @@ def test_the_lite_scripts_run_on_the_lite_workbook(built_lite, tmp_path, exchang
     from xlhedge.market import tasks
     from xlhedge.workbook import lite
     monkeypatch.setattr(tasks, "SEQUENTIAL", True)
+    from xlhedge.engine import backtest as engine
+    monkeypatch.setitem(sys.modules, "numba", None)  # Pyodide has no numba: the backtest runs as Python
+    monkeypatch.setattr(engine, "_COMPILED", None)
     path = tmp_path / "xlhedge-lite.xlsx"
     shutil.copyfile(built_lite, path)
     main = tmp_path / "main.py"
@@ -73,3 +76,4 @@ def test_the_lite_scripts_run_on_the_lite_workbook(built_lite, tmp_path, exchang
     funding = openpyxl.load_workbook(path)[L.FUNDING]
     assert funding[L.STATUS_CELL].value.startswith("Refreshed") and "binance ok" in funding[L.STATUS_CELL].value
     assert openpyxl.load_workbook(path)[L.BACKTEST][L.BACKTEST_STATUS_CELL].value.startswith("Run ")
+    assert engine._COMPILED is False  # it did run as Python

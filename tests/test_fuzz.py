@@ -38,7 +38,7 @@ arrays = st.one_of(
 cell_values = st.one_of(scalars, rows, ragged, rectangular, numeric_block, arrays)
 
 
-NOTE = re.compile(r"^((Next: )?\S+ \d{4}-\d\d-\d\d \d\d:\d\d UTC (in [\d.]+ (days|hours)|[\d.]+ (days|hours) ago)"
+NOTE = re.compile(r"^((Next: )?\S.*? \d{4}-\d\d-\d\d \d\d:\d\d UTC (in [\d.]+ (days|hours)|[\d.]+ (days|hours) ago)"
                   r"(: at least|;) -?\d+%.*|No upcoming event: add dates to the Events table)$")
 
 

@@ -85,6 +85,8 @@ def test_requirements_are_what_pyodide_provides(lite_book):
 PYODIDE_OK = {"numpy", "pandas", "requests", "xlwings", "xlhedge", "pyodide_http"}
 #: Imported inside functions that only desktop commands reach (never at import time, never in Lite).
 DESKTOP_ONLY = {"openpyxl", "tqdm", "oletools", "formulas", "schedula", "xlsxwriter"}
+#: Tried inside a function that carries on without it (the backtest's compiler; Pyodide has none).
+OPTIONAL = {"numba"}
 
 
 def _imports(tree) -> list[tuple[str, bool]]:
@@ -109,7 +111,9 @@ def test_imports_stay_within_pyodide_and_nothing_starts_threads_or_sockets():
         for module, top in _imports(tree):
             if module in sys.stdlib_module_names or module in PYODIDE_OK:
                 continue
-            assert module in DESKTOP_ONLY and not top, f"{path} imports {module}"
+            assert module in DESKTOP_ONLY | OPTIONAL and not top, f"{path} imports {module}"
+            if module in OPTIONAL:
+                assert re.search(rf"try:\s+import {module}\s+except ImportError:", text), path
         if path != "market/tasks.py":  # the one place that starts threads, never in the browser
             assert "ThreadPoolExecutor" not in text and "threading.Thread" not in text, path
         assert "import socket" not in text and "socket." not in text, path

@@ -174,3 +174,23 @@ def test_upgrade_book_replaces_only_the_vba_project(tmp_path, built_template):
     refused = subprocess.run([sys.executable, "-m", "xlhedge", "upgrade-book", str(xlsx)], capture_output=True,
                              text=True, timeout=120)
     assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_doctor_tells_whether_the_backtest_is_compiled(monkeypatch):
+    from xlhedge import doctor
+    from xlhedge.engine import backtest
+
+    assert doctor.check_backtest_compiler().status == OK
+    monkeypatch.setenv("XLHEDGE_JIT", "0")
+    assert doctor.check_backtest_compiler().status == doctor.INFO
+    monkeypatch.delenv("XLHEDGE_JIT")
+
+    def broken(*args):
+        raise RuntimeError("LLVM ERROR: out of memory")
+
+    monkeypatch.setattr(backtest, "_COMPILED", broken)  # what a compiler broken on this machine would do
+    check = doctor.check_backtest_compiler()
+    assert check.status == FAIL and "LLVM ERROR" in check.detail and "XLHEDGE_JIT=0" in check.fix
+    monkeypatch.setitem(sys.modules, "numba", None)  # not installed
+    check = doctor.check_backtest_compiler()
+    assert check.status == doctor.WARN and check.fix.startswith("pip install numba")

@@ -7,7 +7,9 @@ Mac home folders.
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,6 +198,32 @@ def check_exchanges(timeout: float) -> list[Check]:
     return checks
 
 
+def check_backtest_compiler() -> Check:
+    """numba compiles the backtest's step loop; without it the same rules run as plain Python."""
+    name = "backtest compiler"
+    if os.environ.get("XLHEDGE_JIT", "1").strip() == "0":
+        return Check(name, INFO, "XLHEDGE_JIT=0: backtests run as plain Python (same results, slower)")
+    try:
+        import numba
+    except ImportError:
+        return Check(name, WARN, "numba is not installed: backtests run as plain Python (same results, "
+                                 "about 100x slower)", "pip install numba (or run the installer again)")
+    from xlhedge.engine.backtest import simulate
+
+    start = time.perf_counter()
+    try:  # 3x short liquidated at 140 (liquidation price 132.80): a result known by hand
+        worked = simulate([100, 140, 150], [1], 1.0).liquidations == [(1, 0)]
+    except Exception as exc:  # a compiler that fails here would fail every backtest
+        worked, problem = False, f"{type(exc).__name__}: {exc}"[:160]
+    else:
+        problem = "a known example gave a wrong result"
+    if not worked:
+        return Check(name, FAIL, f"numba {numba.__version__} could not run the backtest: {problem}",
+                     "set the environment variable XLHEDGE_JIT=0 (plain Python, same results) and report this")
+    return Check(name, OK, f"numba {numba.__version__} compiles the backtest's step loop "
+                           f"({time.perf_counter() - start:.1f} s here; cached on disk after the first time)")
+
+
 def run_checks(book=None, platform: str | None = None, home: Path | None = None,
                site_packages: Path | None = None, network: bool = True, timeout: float = 8.0,
                installed_xlwings: str | None = "auto", python: tuple | None = None) -> list[Check]:
@@ -211,6 +239,7 @@ def run_checks(book=None, platform: str | None = None, home: Path | None = None,
             installed_xlwings = None
     book = Path(book) if book else None
     checks = check_versions(installed_xlwings, tuple(python or sys.version_info[:3]))
+    checks.append(check_backtest_compiler())
     if X.platform_name(platform) == "linux":  # no Excel: the command line is all there is to check
         checks += check_runtime_files(platform, home, Path(sys.executable))
     else:
