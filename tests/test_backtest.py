@@ -118,3 +118,14 @@ def test_the_step_rules_are_compiled_where_numba_is_installed_and_python_where_n
     assert backtest._jit_rules() is None and backtest._COMPILED is False
     r = simulate([100, 140, 150], [1], 1.0)
     assert r.liquidations == [(1, 0)] and r.value_hedged[1] == pytest.approx(140 - 100 / 3)
+
+
+def test_a_compiler_broken_on_this_machine_falls_back_to_python_with_a_warning(monkeypatch):
+    def broken(*args):
+        raise RuntimeError("cannot cache function: no locator available")
+
+    monkeypatch.setattr(backtest, "_COMPILED", broken)
+    with pytest.warns(RuntimeWarning, match="runs as plain Python from now on"):
+        r = simulate([100, 90, 110], [1], 0.5, [[0], [0.001], [-0.002]], fee_rate=0.001)
+    assert r.value_hedged.tolist() == pytest.approx([99.95, 94.995, 104.885])  # the hand-worked example
+    assert backtest._COMPILED is False and backtest._jit_rules() is None

@@ -18,6 +18,7 @@ drawdowns) is vectorised numpy.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -168,13 +169,18 @@ def simulate(prices, coins, target_ratio, funding_rates=None, *, band: float = 0
 
     args = (held, target, rates, float(band), float(fee_rate + slippage_rate), float(leverage),
             float(maintenance_margin), bool(top_up))
-    compiled = _jit_rules()
+    compiled, out = _jit_rules(), None
     if compiled is not None:
-        arrays = (np.ascontiguousarray(x) for x in (p, *args[:3]))
-        flows, short, event, received, traded, rebalances = compiled(*arrays, *args[3:])
-    else:  # plain Python reads lists several times faster than numpy scalars
-        flows, short, event, received, traded, rebalances = _step_rules(
-            p.tolist(), held.tolist(), target.tolist(), rates.tolist(), *args[3:])
+        try:
+            out = compiled(*(np.ascontiguousarray(x) for x in (p, *args[:3])), *args[3:])
+        except Exception as exc:  # numba or LLVM broken on this machine (no compiler, no cache folder...)
+            global _COMPILED
+            _COMPILED = False
+            warnings.warn(f"numba could not run the backtest ({type(exc).__name__}: {exc}); it runs as plain "
+                          "Python from now on (same results, slower)", RuntimeWarning, stacklevel=2)
+    if out is None:  # plain Python reads lists several times faster than numpy scalars
+        out = _step_rules(p.tolist(), held.tolist(), target.tolist(), rates.tolist(), *args[3:])
+    flows, short, event, received, traded, rebalances = out
     unhedged = p @ held + cash
     return BacktestResult(
         value_unhedged=unhedged, value_hedged=unhedged + np.cumsum(flows), short_coins=short,
