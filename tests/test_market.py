@@ -203,9 +203,14 @@ def test_every_exchange_failing_raises(exchanges):
     with pytest.raises(MarketDataError, match="no exchange answered") as info:
         funding_snapshot(timeout=2)
     assert set(info.value.errors) == set(EXCHANGES)
-    # one clause per distinct reason, each exchange named once
-    assert str(info.value).count("HTTP 503") == 1
-    assert all(str(info.value).count(ex) == 1 for ex in ("binance", "weex"))
+    # one clause per distinct reason, each exchange named once (on a loaded machine some exchanges stop
+    # early because a retry would pass the timeout: a second reason, in a clause of its own)
+    text = str(info.value)
+    clauses = [c.split(": ", 1) for c in text[text.index("(") + 1:-1].split("; ")]
+    reasons = [reason for _, reason in clauses]
+    assert len(set(reasons)) == len(reasons) and all("HTTP 503" in r for r in reasons), text
+    named = [ex for names, _ in clauses for ex in names.split(", ")]
+    assert sorted(named) == sorted(EXCHANGES), text
 
 
 def test_okx_without_instid_any_falls_back_per_instrument(exchanges):
