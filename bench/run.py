@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -216,11 +217,8 @@ def bench_backtest():
         assert (ours.rebalances, ours.liquidations) == (loop["rebalances"], loop["liquidations"])
         report(f"backtest_{label}_vs_plain_loop", t_ours, t_loop, (">=", 20),
                note=f"  ({ours.rebalances} rebalances, {len(ours.liquidations)} liquidations; same results)")
-        os.environ["XLHEDGE_JIT"] = "0"  # the same rules as plain Python: what xlwings Lite runs (no numba)
-        try:
+        with mock.patch.dict(os.environ, {"XLHEDGE_JIT": "0"}):  # the same rules as plain Python: xlwings Lite's
             t_py, py = median_time(lambda d=data: simulate(*d, **costs), repeats=1, warmup=0)
-        finally:
-            del os.environ["XLHEDGE_JIT"]
         assert np.allclose(py.value_hedged, loop["value_hedged"], rtol=1e-9)
         report(f"backtest_{label}_without_numba_vs_plain_loop", t_py, t_loop, None,
                note="  (the Lite edition's path: Pyodide has no numba)")
@@ -326,18 +324,17 @@ def bench_template():
 
 # ---------------------------------------------------------------- memory
 
+_BACKTEST_IMPORTS = ("import numpy as np; from bench.run import backtest_data; "
+                     "from xlhedge.engine.backtest import simulate")
+_HOURLY_BACKTEST = "p, c, t, r = backtest_data(8760, per_day=24); simulate(p, c, t, r, band=0.05, fee_rate=0.0005)"
 MEMORY_SNIPPETS = {  # name -> (the same imports only, the work)
     "beta_50x17520": (
         "import numpy as np; from bench.run import beta_data; from xlhedge.udfs import BETA_HEDGE",
         "a, b = beta_data(); BETA_HEDGE(np.ones((1, 50)), a, b[:, None])"),
-    "backtest_20x1y_hourly": (
-        "import numpy as np; from bench.run import backtest_data; from xlhedge.engine.backtest import simulate",
-        "p, c, t, r = backtest_data(8760, per_day=24); simulate(p, c, t, r, band=0.05, fee_rate=0.0005)"),
+    "backtest_20x1y_hourly": (_BACKTEST_IMPORTS, _HOURLY_BACKTEST),
     # the same after a 3-step backtest: numba and the compiled loop are in the baseline, the data's cost is not
-    "backtest_20x1y_hourly_after_compiling": (
-        "import numpy as np; from bench.run import backtest_data; from xlhedge.engine.backtest import simulate;"
-        "simulate(np.ones((3, 2)), [1, 1], 0.5)",
-        "p, c, t, r = backtest_data(8760, per_day=24); simulate(p, c, t, r, band=0.05, fee_rate=0.0005)"),
+    "backtest_20x1y_hourly_after_compiling": (_BACKTEST_IMPORTS + "; simulate(np.ones((3, 2)), [1, 1], 0.5)",
+                                              _HOURLY_BACKTEST),
     "refresh_7x300": (
         "import os; from xlhedge.market.loopback import LoopbackExchanges, many_contracts;"
         "from xlhedge.market import funding_snapshot",

@@ -7,7 +7,6 @@ Mac home folders.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import warnings
@@ -201,15 +200,16 @@ def check_exchanges(timeout: float) -> list[Check]:
 
 def check_backtest_compiler() -> Check:
     """numba compiles the backtest's step loop; without it the same rules run as plain Python."""
+    from xlhedge.engine.backtest import jit_switched_off, simulate
+
     name = "backtest compiler"
-    if os.environ.get("XLHEDGE_JIT", "1").strip() == "0":
+    if jit_switched_off():
         return Check(name, INFO, "XLHEDGE_JIT=0: backtests run as plain Python (same results, slower)")
     try:
         import numba
     except ImportError:
         return Check(name, WARN, "numba is not installed: backtests run as plain Python (same results, "
                                  "about 100x slower)", "pip install numba (or run the installer again)")
-    from xlhedge.engine.backtest import simulate
 
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:  # the backtest falls back to Python, with a warning

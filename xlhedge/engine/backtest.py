@@ -8,7 +8,8 @@ Costs reported are costs: positive = paid.
 The simulation is exact and path-dependent: a rebalance or a liquidation
 changes everything after it, so no array formula can skip the steps. As
 quant backtesters do, the step rules are one plain function compiled with
-numba (cached on disk; about 0.7 s the very first time, 0.1 s after). Where
+numba (cached on disk: about 1 s for the first backtest after an install,
+0.3 s for the first in a new process, numba's import included). Where
 numba is absent (xlwings Lite: Pyodide has no numba) the same function runs
 as Python on lists: same rules, same results, about the speed of a plain loop.
 Everything around it (inputs, funding at the real times, effectiveness,
@@ -167,19 +168,20 @@ def simulate(prices, coins, target_ratio, funding_rates=None, *, band: float = 0
     if leverage < 1 or not 0 <= maintenance_margin < 1:
         raise ValueError("leverage must be >= 1 and maintenance_margin in [0, 1)")
 
-    args = (held, target, rates, float(band), float(fee_rate + slippage_rate), float(leverage),
-            float(maintenance_margin), bool(top_up))
+    arrays = (p, held, target, rates)
+    params = (float(band), float(fee_rate + slippage_rate), float(leverage),
+              float(liquidation_price_short(1.0, leverage, maintenance_margin)), bool(top_up))
     compiled, out = _jit_rules(), None
     if compiled is not None:
         try:
-            out = compiled(*(np.ascontiguousarray(x) for x in (p, *args[:3])), *args[3:])
+            out = compiled(*(np.ascontiguousarray(x) for x in arrays), *params)
         except Exception as exc:  # numba or LLVM broken on this machine (no compiler, no cache folder...)
             global _COMPILED
             _COMPILED = False
             warnings.warn(f"numba could not run the backtest ({type(exc).__name__}: {exc}); it runs as plain "
                           "Python from now on (same results, slower)", RuntimeWarning, stacklevel=2)
     if out is None:  # plain Python reads lists several times faster than numpy scalars
-        out = _step_rules(p.tolist(), held.tolist(), target.tolist(), rates.tolist(), *args[3:])
+        out = _step_rules(*(x.tolist() for x in arrays), *params)
     flows, short, event, received, traded, rebalances = out
     unhedged = p @ held + cash
     return BacktestResult(
@@ -198,10 +200,15 @@ def _events(event: np.ndarray, kind: int) -> list[tuple[int, int]]:
 _COMPILED = None
 
 
+def jit_switched_off() -> bool:
+    """True when the environment variable ``XLHEDGE_JIT`` is ``0``: the step rules run as plain Python."""
+    return os.environ.get("XLHEDGE_JIT", "1").strip() == "0"
+
+
 def _jit_rules():
     """The step rules compiled by numba (cached on disk), or None where numba is absent
     (xlwings Lite: Pyodide has no numba) or ``XLHEDGE_JIT=0``; then the same function runs as Python."""
-    if os.environ.get("XLHEDGE_JIT", "1").strip() == "0":
+    if jit_switched_off():
         return None
     global _COMPILED
     if _COMPILED is None:
@@ -214,11 +221,12 @@ def _jit_rules():
     return _COMPILED or None
 
 
-def _step_rules(p, held, target, rates, band, cost_rate, leverage, maintenance_margin, top_up):
+def _step_rules(p, held, target, rates, band, cost_rate, leverage, liquidation_per_entry, top_up):
     """The rules, step by step and coin by coin (written for numba; runs as Python too).
 
     ``p``, ``target``, ``rates`` are (T, N) arrays, or lists of lists (faster as plain Python);
-    they are read as ``x[t][a]`` so both work. Returns (flows (T,), short (T, N), event (T, N):
+    they are read as ``x[t][a]`` so both work. ``liquidation_per_entry``: the liquidation price of a
+    short opened at 1 USD. Returns (flows (T,), short (T, N), event (T, N):
     1 = liquidated, 2 = topped up, funding received, USD traded, rebalances).
     """
     T, N = len(p), len(held)
@@ -244,7 +252,7 @@ def _step_rules(p, held, target, rates, band, cost_rate, leverage, maintenance_m
                 continue
             price, previous, size = p[t][a], p[t - 1][a], s[a]
             liquidated = False
-            if size > 0 and price >= entry[a] * (1.0 + 1.0 / leverage) / (1.0 + maintenance_margin):
+            if size > 0 and price >= entry[a] * liquidation_per_entry:
                 if top_up:  # margin added from cash: the liquidation price re-based on this price
                     entry[a] = price
                     event[t, a] = 2

@@ -202,14 +202,14 @@ BACKTEST_INPUTS = (  # the Backtest sheet's inputs, column B (name, label, defau
     Setting("start", "Start (UTC date)", "2022-01-01", "text", "The demo data covers 2022-01-01 to 2024-01-01"),
     Setting("end", "End (UTC date)", "2024-01-01", "text", "Exclusive: the last close is the day before"),
     Setting("policy", "Policy", "funding", "text",
-                  "static, funding (HEDGE_RATIO's rule), or events (the event rule as well)"),
+            "static, funding (HEDGE_RATIO's rule), or events (the event rule as well)"),
     Setting("ratio", "Static ratio (blank: outlook's)", None, "pct", "Used by the static policy"),
     Setting("fee", "Taker fee", 0.0005, "pct4", "Per trade, fraction of the notional (0.05%)"),
     Setting("slippage", "Slippage", 0.0002, "pct4", "Per trade, fraction of the notional"),
     Setting("data", "Data", "demo", "text",
-                  "demo (bundled: real Binance funding, SYNTHETIC prices) or live (the exchange's history)"),
+            "demo (bundled: real Binance funding, SYNTHETIC prices) or live (the exchange's history)"),
     Setting("top_up", "Top up margin from cash?", "no", "text",
-                  "yes: add margin instead of being liquidated"),
+            "yes: add margin instead of being liquidated"),
 )
 BACKTEST_INPUT_ROW = {item.name: BACKTEST_FIRST_ROW + i for i, item in enumerate(BACKTEST_INPUTS)}
 #: The results the backtest writes: label in D, value in E.
