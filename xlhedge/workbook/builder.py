@@ -23,6 +23,7 @@ from xlhedge.market.sample import sample_snapshot
 from xlhedge.refresh import table_rows
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import vba
+from xlhedge.workbook.stored import StoredNumbersWorksheet
 
 CREATED = dt.datetime(2026, 11, 1, 0, 0, 0)
 INPUT_FILL = "#FFF2CC"
@@ -161,7 +162,8 @@ class TemplateBuilder:
             options["in_memory"] = True
         self.wb = xlsxwriter.Workbook(path if hasattr(path, "write") else str(path), options)
         self.fmt = _Formats(self.wb)
-        self.sheets = {name: self.wb.add_worksheet(name) for name in L.SHEETS if not (lite and name == L.CONF)}
+        self.sheets = {name: self.wb.add_worksheet(name, worksheet_class=StoredNumbersWorksheet)
+                       for name in L.SHEETS if not (lite and name == L.CONF)}
 
     def stored(self, formula: str) -> str:
         """The formula as the file stores it: in the Lite edition each xlhedge function is an Office.js

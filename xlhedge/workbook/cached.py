@@ -18,6 +18,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from xlhedge.workbook.stored import stored_number
+
 ERROR_CODES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
 _CELL = re.compile(r'<c r="(?P<ref>[A-Z]+[0-9]+)"(?P<attrs>[^>]*)>(?P<f><f\b[^>]*?>.*?</f>|<f[^>]*/>)<v\s*/>(?=</c>)',
                    re.S)
@@ -52,7 +54,7 @@ def _cached(value) -> tuple[str, str] | None:
     if isinstance(value, bool):
         return ' t="b"', "1" if value else "0"
     if isinstance(value, (int, float)):
-        return ("", repr(float(value))) if math.isfinite(value) else (' t="e"', "#NUM!")
+        return ("", repr(stored_number(float(value)))) if math.isfinite(value) else (' t="e"', "#NUM!")
     text = str(value)
     if text in ERROR_CODES:
         return ' t="e"', text
