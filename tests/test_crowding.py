@@ -49,9 +49,13 @@ def test_the_raise_stops_at_the_maximum_and_never_lowers():
     assert got == [[pytest.approx(0.5)], [pytest.approx(0.4)], [None]]
 
 
-def test_measures_through_the_loopback_exchanges(exchanges):
-    """Binance: 30 days of 8-hourly rates and 8 daily open-interest points; OKX: funding only."""
+@pytest.mark.parametrize("hour_of_day", [0, 12])  # 0: a request at 00:30 UTC (the loopback's clock is hourly)
+def test_measures_through_the_loopback_exchanges(exchanges, hour_of_day):
+    """Binance: 30 days of 8-hourly rates and daily open-interest points; OKX: funding only."""
+    day = 24 * HOUR_MS
+    exchanges.now_ms = (exchanges.now_ms - EPOCH_MS) // day * day + EPOCH_MS + hour_of_day * HOUR_MS
     now = pd.Timestamp(exchanges.now_ms, unit="ms", tz="UTC")
+    assert now.hour == hour_of_day
     table = pd.DataFrame({"exchange": ["binance", "okx"], "symbol": ["BTCUSDT", "BTC-USDT-SWAP"],
                           "base": ["BTC", "BTC"], "quote": ["USDT", "USDT"], "margin": ["linear", "linear"],
                           "funding_rate": [0.0001, 0.0001], "interval_hours": [8.0, 8.0]})
@@ -64,15 +68,23 @@ def test_measures_through_the_loopback_exchanges(exchanges):
     rates = np.array([_hist_rate("BTCUSDT", t) for t in times])
     assert by_key.loc["binance|BTC", "funding_samples"] == len(times)
     assert by_key.loc["binance|BTC", "funding_percentile"] == pytest.approx(np.mean(rates <= 0.0001))
-    # open interest grows 2% a day: from the first to the last daily point of the 8-day window
-    day = 24 * HOUR_MS
-    oi_start = int((now - pd.Timedelta(days=8)).timestamp() * 1000)
-    first = EPOCH_MS + -(-(oi_start - EPOCH_MS) // day) * day
-    last = EPOCH_MS + (exchanges.now_ms - EPOCH_MS) // day * day
-    want = 1.02 ** ((last - first) / day) - 1
-    assert want == pytest.approx(1.02**7 - 1)  # eight daily points: seven days of growth
-    assert by_key.loc["binance|BTC", "oi_change"] == pytest.approx(want)
+    # open interest grows 2% a day on daily points: a 7-day change is 1.02^7 - 1 at any hour, never 1.02^8 - 1
+    assert by_key.loc["binance|BTC", "oi_change"] == pytest.approx(1.02**7 - 1)
     assert math.isnan(by_key.loc["okx|BTC", "oi_change"])  # OKX: not read here
+
+
+def test_open_interest_change_runs_from_the_point_at_or_before_the_window_start():
+    days = np.arange(9).astype("datetime64[D]")  # nine daily points, 1000 growing by 100 a day
+    oi = 1000.0 + 100.0 * np.arange(9)
+    # the window starts exactly on day 1: from day 1 (1100) to day 8 (1800)
+    assert engine.open_interest_change(oi, days, np.datetime64("1970-01-02")) == pytest.approx(1800 / 1100 - 1)
+    # in the middle of day 1: the point at or before it is still day 1's
+    assert engine.open_interest_change(oi, days, np.datetime64("1970-01-02T12")) == pytest.approx(1800 / 1100 - 1)
+    # nothing recorded at or before the start, or the start after the last point: unknown
+    assert math.isnan(engine.open_interest_change(oi[1:], days[1:], np.datetime64("1970-01-01T12")))
+    assert math.isnan(engine.open_interest_change(oi, days, np.datetime64("1970-01-10")))
+    with pytest.raises(ValueError, match="same length"):
+        engine.open_interest_change(oi, days[:3], np.datetime64("1970-01-02"))
 
 
 def test_refresh_fills_the_table_and_keeps_it_when_the_exchanges_fail(book, exchanges):

@@ -48,24 +48,41 @@ def funding_percentile(rate_8h, history_8h) -> float:
     return float(np.count_nonzero(history <= rate) / history.size)
 
 
-def open_interest_change(open_interest) -> float:
-    """Relative change of open interest from the first to the last value (0.1 = +10%).
+def open_interest_change(open_interest, times=None, start=None) -> float:
+    """Relative change of open interest over a window (0.1 = +10%).
 
     Parameters
     ----------
     open_interest : array of float
-        Open interest over the look-back, oldest first (coins or USD: only the ratio counts).
+        Open interest, oldest first (coins or USD: only the ratio counts).
+    times : array of datetime64 or int, optional
+        When each value was recorded (same length, same order). With ``start``, the change runs
+        from the value at or before ``start`` (the latest such) to the last value, so a 7-day
+        window is 7 days whether or not the request began exactly on a recorded point.
+    start : datetime64 or int, optional
+        The window's start, in the unit of ``times``.
 
     Returns
     -------
     float
-        ``last / first - 1``; NaN with fewer than two positive values.
+        ``last / base - 1`` where base is the first value (no ``start``) or the value at or before
+        ``start``; NaN with fewer than two positive values, or with no value at or before ``start``.
     """
     series = as_float_array(open_interest, "open_interest").ravel()
-    series = series[~np.isnan(series) & (series > 0)]
-    if series.size < 2:
+    keep = ~np.isnan(series) & (series > 0)
+    if start is None:
+        series = series[keep]
+        if series.size < 2:
+            return float("nan")
+        return float(series[-1] / series[0] - 1.0)
+    when = np.asarray(times).ravel()
+    if when.shape != series.shape:
+        raise ValueError(f"open_interest and times must have the same length ({series.size} and {when.size})")
+    series, when = series[keep], when[keep]
+    at_or_before = np.flatnonzero(when <= start)
+    if series.size < 2 or at_or_before.size == 0 or at_or_before[-1] == series.size - 1:
         return float("nan")
-    return float(series[-1] / series[0] - 1.0)
+    return float(series[-1] / series[at_or_before[-1]] - 1.0)
 
 
 def crowded_longs(funding_rate, percentile, oi_change, min_percentile=0.9, min_oi_rise=0.1):

@@ -59,8 +59,11 @@ def crowding_inputs(contracts, table: pd.DataFrame, now=None, timeout: float = 3
             past = funding(ex, row["symbol"], now - pd.Timedelta(days=L.CROWD_FUNDING_DAYS), now, timeout)
             change = float("nan")
             if publishes_open_interest_history(ex):
-                series = oi(ex, row["symbol"], now - pd.Timedelta(days=L.CROWD_OI_DAYS + 1), now, timeout)
-                change = open_interest_change(series["open_interest"].to_numpy(float))
+                window_start = now - pd.Timedelta(days=L.CROWD_OI_DAYS)
+                # a day more than the window, so a point at or before its start is among the answers
+                series = oi(ex, row["symbol"], window_start - pd.Timedelta(days=1), now, timeout)
+                change = open_interest_change(series["open_interest"].to_numpy(float),
+                                              _naive_utc(series["time"]), _naive_utc(window_start))
         except (MarketDataError, ValueError) as exc:
             return key, None, str(exc)[:120]
         history_8h = rate_per_8h(past["funding_rate"].to_numpy(float), past["interval_hours"].to_numpy(float))
@@ -74,3 +77,10 @@ def crowding_inputs(contracts, table: pd.DataFrame, now=None, timeout: float = 3
     rows = [r for _, r, _ in results if r is not None]
     errors = {key: why for key, r, why in results if r is None}
     return pd.DataFrame(rows, columns=COLUMNS), errors
+
+
+def _naive_utc(when):
+    """UTC times (a Series or a Timestamp) as naive datetime64[ns], comparable with each other."""
+    if isinstance(when, pd.Series):
+        return pd.to_datetime(when, utc=True).dt.tz_convert(None).to_numpy("datetime64[ns]")
+    return pd.Timestamp(when).tz_convert("UTC").tz_convert(None).to_datetime64().astype("datetime64[ns]")
