@@ -306,3 +306,50 @@ def test_betas_from_price_history(exchanges):
     got = dict(zip(frame["base"], frame["beta"], strict=True))
     assert got == pytest.approx({"ETH": BETAS["ETH"], "SOL": BETAS["SOL"]}, rel=1e-9)
     assert set(errors) == {"XRP"} and "/v5/market/kline" in errors["XRP"]
+
+
+#: Each supporting request of each adapter: (exchange, path, what the rows then lack, the columns left empty).
+SIDE_REQUESTS = [
+    ("mexc", "/api/v1/contract/ticker", "open interest", ["open_interest_usd"]),
+    ("mexc", "/api/v1/contract/detail", "contract sizes", ["contract_size", "open_interest_usd"]),
+    ("okx", "/api/v5/public/mark-price", "mark prices", ["mark_price", "basis"]),
+    ("okx", "/api/v5/public/instruments", "contract sizes", ["contract_size"]),
+    ("okx", "/api/v5/public/open-interest", "open interest", ["open_interest_usd"]),
+    ("okx", "/api/v5/market/index-tickers", "index prices", ["index_price", "basis"]),
+    ("binance", "/fapi/v1/fundingInfo", "funding intervals", ["interval_hours"]),
+    ("binance", "/fapi/v1/openInterest", "open interest", ["open_interest_usd"]),
+    ("bybit", "/v5/market/instruments-info", "instrument details", []),
+    ("bingx", "/openApi/swap/v2/quote/openInterest", "open interest", ["open_interest_usd"]),
+    ("weex", "/capi/v3/market/openInterest", "open interest", ["open_interest_usd"]),
+]
+ALWAYS = ["funding_rate", "next_funding_time"]  # what the main funding answer alone gives
+
+
+@pytest.mark.parametrize(("exchange", "path", "what", "emptied"), SIDE_REQUESTS,
+                         ids=[f"{ex}{path}" for ex, path, _, _ in SIDE_REQUESTS])
+def test_a_failing_side_request_leaves_the_rows_and_names_what_is_missing(exchanges, exchange, path, what, emptied):
+    whole = funding_snapshot(exchange, "BTC,ETH,SOL", timeout=10)
+    exchanges.fault(exchange, path, Fault(status=503, times=99))
+    partial = funding_snapshot(exchange, "BTC,ETH,SOL", timeout=10)
+    assert partial.attrs["errors"] == {}
+    assert list(partial["symbol"]) == list(whole["symbol"])  # every contract is still there
+    kept = [c for c in ("funding_rate", "interval_hours", "next_funding_time", "mark_price", "index_price",
+                        "contract_size") if c not in emptied]
+    pd.testing.assert_frame_equal(partial[kept], whole[kept])
+    for col in emptied:
+        assert partial[col].isna().all() and whole[col].notna().any(), col
+    share = " for 3 of 3 contracts" if path.endswith("/openInterest") else ""
+    tail = path.rsplit("/", 1)[-1]
+    assert partial.attrs["missing"] == {exchange: f"no {what}{share} ({tail}: HTTP 503 after 4 tries)"}
+    assert whole.attrs["missing"] == {}
+
+
+def test_mexc_without_its_ticker_still_has_rate_interval_next_time_mark_and_index(exchanges):
+    exchanges.fault("mexc", "/api/v1/contract/ticker", Fault(status=503, times=99))
+    df = funding_snapshot("mexc", timeout=10)
+    rows = by_key(df[canonical_mask(df)])
+    assert set(df["base"]) == {"BTC", "ETH", "SOL"}
+    btc = rows[("mexc", "BTC")]
+    assert (btc.funding_rate, btc.interval_hours) == (pytest.approx(0.000091), 8)
+    assert btc.mark_price > 0 and btc.index_price > 0 and pd.notna(btc.next_funding_time)
+    assert df.attrs["missing"] == {"mexc": "no open interest (ticker: HTTP 503 after 4 tries)"}

@@ -320,3 +320,16 @@ def test_a_workbook_of_another_layout_is_refused_with_a_clear_message(book):
     wb.save(book)
     with pytest.raises(WorkbookError, match=r"another version of xlhedge.*xlhedge template --out"):
         refresh_workbook(book, offline=True)
+
+
+def test_a_partial_answer_is_written_and_the_status_names_what_is_missing(book, exchanges):
+    exchanges.fault("mexc", "/api/v1/contract/ticker", Fault(status=503, times=99))
+    result = refresh_workbook(book, exchanges="mexc,binance")
+    rows, status, _ = funding_rows(book)
+    mexc = [r for r in rows if r["exchange"] == "mexc"]
+    assert {r["base"] for r in mexc} == {"BTC", "ETH"}  # the portfolio's coins, none lost
+    assert all(r["funding_rate"] is not None and r["mark_price"] and r["stale"] == L.STALE_NO for r in mexc)
+    assert all(r["open_interest_usd"] is None for r in mexc)
+    assert result.outcome["mexc"] == "ok (2 contracts, no open interest (ticker: HTTP 503 after 4 tries))"
+    assert "mexc ok (2 contracts, no open interest (ticker: HTTP 503 after 4 tries))" in status
+    assert result.outcome["binance"] == "ok (2 contracts)"

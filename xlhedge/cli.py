@@ -244,6 +244,8 @@ def cmd_funding(args) -> int:
             raise UserError(f"{exc} (try --offline for the bundled sample data)") from None
         for ex, msg in df.attrs.get("errors", {}).items():
             print(f"warning: {ex} failed: {msg}", file=sys.stderr)
+        for ex, lacking in df.attrs.get("missing", {}).items():
+            print(f"warning: {ex} answered with {lacking}", file=sys.stderr)
     df = df.assign(rate_per_8h=np.asarray(rate_per_8h(df["funding_rate"].to_numpy(float),
                                                       df["interval_hours"].to_numpy(float))),
                    apr=np.asarray(funding_apr(df["funding_rate"].to_numpy(float),

@@ -142,7 +142,9 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
             if ex in errors:
                 outcome[ex] = f"FAILED ({shorten(errors[ex], STATUS_REASON_WIDTH)})"
             else:
-                outcome[ex] = f"ok ({int((fresh['exchange'] == ex).sum())} contracts)"
+                lacking = fresh.attrs.get("missing", {}).get(ex)
+                tail = f", {shorten(lacking, STATUS_REASON_WIDTH)}" if lacking else ""
+                outcome[ex] = f"ok ({int((fresh['exchange'] == ex).sum())} contracts{tail})"
         if fresh is None and previous.empty:
             fresh = sample_snapshot(requested, bases)
             table = merge_tables(previous, fresh, requested, [])

@@ -23,12 +23,15 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     Open interest costs one request per symbol, so it is fetched only for the
     USDT and USDC contracts of ``bases`` (empty otherwise).
     """
-    premium, info = client.parallel((client.get, "/fapi/v1/premiumIndex"), (client.get, "/fapi/v1/fundingInfo"))
+    premium, info = client.parallel((client.get, "/fapi/v1/premiumIndex"),
+                                    (client.side, "funding intervals", client.get, "/fapi/v1/fundingInfo"))
     intervals = {
         item["symbol"]: float(item["fundingIntervalHours"])
-        for item in info
+        for item in info or []
         if to_float(item.get("fundingIntervalHours"))
     }
+    # fundingInfo lists only the symbols that differ from 8 h: without it no interval is known
+    default_hours = DEFAULT_INTERVAL_HOURS if info is not None else float("nan")
     items = []
     for item in premium:
         symbol = item.get("symbol") or ""
@@ -39,9 +42,9 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or "_" in symbol or not quote or str(item.get("nextFundingTime")) == "0":
             continue
         items.append((item, symbol, base, quote, rate, next_ms))
-    open_interest = client.each(_open_interest, portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
+    open_interest = client.each_side("open interest", _open_interest, portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
     return [
-        row(NAME, symbol, base, rate, intervals.get(symbol, DEFAULT_INTERVAL_HOURS), next_ms,
+        row(NAME, symbol, base, rate, intervals.get(symbol, default_hours), next_ms,
             item.get("markPrice"), quote=quote, index=item.get("indexPrice"),
             open_interest=open_interest.get(symbol))
         for item, symbol, base, quote, rate, next_ms in items
@@ -49,11 +52,11 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
 
 
 def _open_interest(client: Client, symbol: str) -> float | None:
-    """Open interest of one symbol in its base units; None when that call fails."""
-    try:
-        return to_float(client.get("/fapi/v1/openInterest", {"symbol": symbol}).get("openInterest"))
-    except (ExchangeError, AttributeError):
-        return None
+    """Open interest of one symbol in its base units."""
+    body = client.get("/fapi/v1/openInterest", {"symbol": symbol})
+    if not isinstance(body, dict):
+        raise ExchangeError(NAME, "/fapi/v1/openInterest", f"unexpected shape ({type(body).__name__})")
+    return to_float(body.get("openInterest"))
 
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None) -> list[tuple]:

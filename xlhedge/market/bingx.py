@@ -29,7 +29,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or not next_ms or not quote:
             continue
         items.append((item, symbol, base, quote, rate, next_ms))
-    interest = client.each(_open_interest_usd, portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
+    interest = client.each_side("open interest", _open_interest_usd, portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
     return [
         row(NAME, symbol, base, rate, to_float(item.get("fundingIntervalHours")) or DEFAULT_INTERVAL_HOURS,
             next_ms, item.get("markPrice"), quote=quote, index=item.get("indexPrice"),
@@ -39,12 +39,11 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
 
 
 def _open_interest_usd(client: Client, symbol: str) -> float | None:
-    """Open interest of one symbol in USDT (BingX reports the position value); None on failure."""
-    try:
-        return to_float((client.data("/openApi/swap/v2/quote/openInterest", {"symbol": symbol}) or {})
-                        .get("openInterest"))
-    except (ExchangeError, AttributeError):
-        return None
+    """Open interest of one symbol in USDT (BingX reports the position value)."""
+    body = client.data("/openApi/swap/v2/quote/openInterest", {"symbol": symbol}) or {}
+    if not isinstance(body, dict):
+        raise ExchangeError(NAME, "/openApi/swap/v2/quote/openInterest", f"unexpected shape ({type(body).__name__})")
+    return to_float(body.get("openInterest"))
 
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):

@@ -38,8 +38,9 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     """Linear perpetuals with a funding rate: tickers and instruments-info (paged), sent together."""
     tickers, instruments = client.parallel(
         (lambda: client.data("/v5/market/tickers", {"category": "linear"})["list"],),
-        (_instruments, client),
+        (client.side, "instrument details", _instruments, client),
     )
+    instruments = instruments or {}  # without them each row comes from its ticker alone
     rows = []
     for item in tickers:
         symbol = item.get("symbol") or ""

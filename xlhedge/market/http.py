@@ -93,6 +93,43 @@ class Client:
     def __post_init__(self):
         self._pace = threading.Lock()
         self._next_start: dict[str, float] = {}
+        self._missing: dict[str, list] = {}  # what -> [failed calls, calls, first reason]
+        self._per_contract: set[str] = set()  # the whats fetched one contract at a time
+
+    def side(self, what: str, call, *args, default=None):
+        """``call(*args)`` for a supporting request whose failure must not lose the exchange's rows.
+
+        ``what`` names what the rows lack when it fails ("open interest", "contract sizes"); the
+        failure is kept for :meth:`missing` and ``default`` is returned instead.
+        """
+        failed, reason = False, ""
+        try:
+            return call(*args)
+        except ExchangeError as exc:
+            failed, reason = True, f"{exc.endpoint.rstrip('/').rsplit('/', 1)[-1]}: {exc.reason}"
+            return default
+        finally:
+            with self._pace:
+                tally = self._missing.setdefault(what, [0, 0, ""])
+                tally[0] += failed
+                tally[1] += 1
+                tally[2] = tally[2] or reason
+
+    def each_side(self, what: str, fetch, symbols: list[str]) -> dict:
+        """:meth:`each` of a per-symbol supporting request: a symbol whose call fails gets None."""
+        self._per_contract.add(what)
+        return self.each(lambda client, s: client.side(what, fetch, client, s), symbols)
+
+    def missing(self) -> str:
+        """What this exchange's rows lack because a supporting request failed, in words:
+        "no open interest (ticker: HTTP 503)", "no open interest for 2 of 3 contracts (openInterest:
+        HTTP 500)"; "" when nothing is missing."""
+        parts = []
+        for what, (failed, calls, reason) in self._missing.items():
+            if failed:
+                share = f" for {failed} of {calls} contracts" if what in self._per_contract else ""
+                parts.append(f"no {what}{share} ({reason})")
+        return "; ".join(parts)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()

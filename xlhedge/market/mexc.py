@@ -22,11 +22,15 @@ HISTORY_PAGE = 100
 
 
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
-    """Every contract: funding, contract detail and tickers in three bulk requests sent together."""
+    """Every contract: funding, contract detail and tickers in three bulk requests sent together.
+
+    The funding answer alone carries rate, interval, next time, mark and index: when the detail or
+    ticker request fails, the rows stay and lack contract size / open interest (see ``Client.side``).
+    """
     rates, details, tickers = client.parallel(
         (client.data, "/api/v1/contract/funding_rate"),
-        (client.data, "/api/v1/contract/detail"),
-        (client.data, "/api/v1/contract/ticker"),
+        (client.side, "contract sizes", client.data, "/api/v1/contract/detail"),
+        (client.side, "open interest", client.data, "/api/v1/contract/ticker"),
     )
     detail = {d.get("symbol"): d for d in details or []}
     ticker = {t.get("symbol"): t for t in tickers or []}
@@ -40,7 +44,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or not hours or not next_ms or not quote:
             continue
         spec, tick = detail.get(symbol, {}), ticker.get(symbol, {})
-        margin = INVERSE if str(spec.get("settleCoin", "")).upper() == base.upper() else LINEAR
+        settle = str(spec.get("settleCoin") or ("" if spec else quote)).upper()  # no detail: BTC_USD is inverse
+        margin = INVERSE if settle in (base.upper(), "USD") else LINEAR
         size = to_float(spec.get("contractSize"))
         mark = item.get("fairPrice", tick.get("fairPrice"))
         held = to_float(tick.get("holdVol"))

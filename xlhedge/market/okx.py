@@ -29,33 +29,44 @@ def inst_id(symbol_or_base: str) -> str:
 
 
 def _rates(client: Client, bases: list[str] | None) -> list[dict]:
-    """Funding of every swap with ``instId=ANY``; older API versions refuse it: then one call per base."""
+    """Funding of every swap with ``instId=ANY``; older API versions refuse it: then one call per base
+    (a coin OKX does not list is left out; when every call fails, so does the exchange)."""
     try:
         return client.data("/api/v5/public/funding-rate", {"instId": "ANY"})
     except ExchangeError:
         if not bases:
             raise
-    parts = map_values(lambda b: _optional(client, "/api/v5/public/funding-rate", {"instId": inst_id(b)}), bases)
-    return [item for part in parts for item in part]
+    answers = map_values(lambda b: _answer_or_error(client, "/api/v5/public/funding-rate", {"instId": inst_id(b)}),
+                         bases)
+    found = [a for a in answers if not isinstance(a, ExchangeError)]
+    if not found:
+        raise answers[0]
+    return [item for part in found for item in part]
 
 
-def _optional(client: Client, path: str, params: dict) -> list:
-    """A supporting bulk answer; an empty list when it fails (the rates still stand)."""
+def _answer_or_error(client: Client, path: str, params: dict):
+    """The answer's data (a list), or the ExchangeError it raised."""
     try:
         return client.data(path, params) or []
-    except ExchangeError:
-        return []
+    except ExchangeError as exc:
+        return exc
 
 
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
-    """All swaps: funding, mark prices, instruments, open interest and index prices, sent together."""
+    """All swaps: funding, mark prices, instruments, open interest and index prices, sent together.
+
+    Only the funding answer is needed for a row; each other answer that fails leaves its column empty.
+    """
     rates, marks, instruments, interest, *indexes = client.parallel(
         (_rates, client, bases),
-        (client.data, "/api/v5/public/mark-price", {"instType": "SWAP"}),
-        (_optional, client, "/api/v5/public/instruments", {"instType": "SWAP"}),
-        (_optional, client, "/api/v5/public/open-interest", {"instType": "SWAP"}),
-        *[(_optional, client, "/api/v5/market/index-tickers", {"quoteCcy": q}) for q in INDEX_QUOTES],
+        (client.side, "mark prices", client.data, "/api/v5/public/mark-price", {"instType": "SWAP"}),
+        (client.side, "contract sizes", client.data, "/api/v5/public/instruments", {"instType": "SWAP"}),
+        (client.side, "open interest", client.data, "/api/v5/public/open-interest", {"instType": "SWAP"}),
+        *[(client.side, "index prices", client.data, "/api/v5/market/index-tickers", {"quoteCcy": q})
+          for q in INDEX_QUOTES],
     )
+    marks, instruments, interest = marks or [], instruments or [], interest or []
+    indexes = [part or [] for part in indexes]
     mark = {m["instId"]: m.get("markPx") for m in marks}
     inst = {i["instId"]: i for i in instruments}
     oi_usd = {o["instId"]: o.get("oiUsd") for o in interest}

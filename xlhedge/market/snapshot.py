@@ -59,9 +59,11 @@ def client_for(name: str, deadline: float) -> Client:
                   min_interval=getattr(adapter, "MIN_INTERVAL", 0.0))
 
 
-def _fetch(name: str, deadline: float, bases: list[str] | None) -> list[dict]:
+def _fetch(name: str, deadline: float, bases: list[str] | None) -> tuple[list[dict], str]:
+    """The exchange's rows, and what they lack because a supporting request failed ("" when nothing)."""
+    client = client_for(name, deadline)
     try:
-        return ADAPTERS[name].snapshot(client_for(name, deadline), bases)
+        return ADAPTERS[name].snapshot(client, bases), client.missing()
     except ExchangeError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
@@ -111,7 +113,9 @@ def funding_snapshot(exchanges=None, symbols=None, timeout: float = 10.0) -> pd.
         (per interval, fractions), interval_hours, next_funding_time and fetched_at (UTC),
         mark_price and index_price (USD per coin), basis (mark / index - 1),
         open_interest_usd. A field an exchange does not publish is NaN, never made up.
-        ``df.attrs["errors"]`` maps each exchange that failed to a short message.
+        ``df.attrs["errors"]`` maps each exchange that failed to a short message;
+        ``df.attrs["missing"]`` each exchange that answered but lacks a column because a supporting
+        request failed ("no open interest (ticker: HTTP 503)").
 
     Raises
     ------
@@ -123,6 +127,7 @@ def funding_snapshot(exchanges=None, symbols=None, timeout: float = 10.0) -> pd.
     deadline = time.monotonic() + float(timeout)
     rows: list[dict] = []
     errors: dict[str, str] = {}
+    missing: dict[str, str] = {}
     results, pending = map_tasks(lambda n: _fetch(n, deadline, bases), names, max_workers=len(names),
                                  timeout=max(deadline - time.monotonic(), 0) + 0.5)
     fetched_at = pd.Timestamp.now(tz="UTC").floor("s")
@@ -134,9 +139,12 @@ def funding_snapshot(exchanges=None, symbols=None, timeout: float = 10.0) -> pd.
         elif exc is not None:  # a bug in one adapter must not lose the others
             errors[name] = f"answer: {type(exc).__name__}: {exc}"[:160]
         else:
+            got, lacking = got
             for r in got:
                 r["fetched_at"] = fetched_at
             rows += got
+            if lacking:
+                missing[name] = lacking
     if len(errors) == len(names):
         raise MarketDataError("no exchange answered", {n: errors[n] for n in names})
     frame = _typed(pd.DataFrame(rows, columns=COLUMNS)) if rows else empty_frame()
@@ -146,4 +154,5 @@ def funding_snapshot(exchanges=None, symbols=None, timeout: float = 10.0) -> pd.
                               kind="stable")
     frame = frame.reset_index(drop=True)
     frame.attrs["errors"] = errors
+    frame.attrs["missing"] = missing
     return frame

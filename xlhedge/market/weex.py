@@ -41,7 +41,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or not minutes or not next_ms or not quote:
             continue
         items.append((item, symbol, base, quote, rate, minutes, next_ms))
-    interest = client.each(_open_interest, portfolio_symbols([(s, b, q) for _, s, b, q, *_ in items], bases))
+    interest = client.each_side("open interest", _open_interest, portfolio_symbols([(s, b, q) for _, s, b, q, *_ in items], bases))
     return [
         row(NAME, symbol, base, rate, minutes / 60.0, next_ms, item.get("markPrice"), quote=quote,
             index=item.get("indexPrice"), predicted_rate=item.get("forecastFundingRate"),
@@ -51,11 +51,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
 
 
 def _open_interest(client: Client, symbol: str) -> float | None:
-    """Open interest of one symbol in coins; None when that call fails."""
-    try:
-        return to_float(_bare(client, "/capi/v3/market/openInterest", {"symbol": symbol}, dict).get("openInterest"))
-    except ExchangeError:
-        return None
+    """Open interest of one symbol in coins."""
+    return to_float(_bare(client, "/capi/v3/market/openInterest", {"symbol": symbol}, dict).get("openInterest"))
 
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
