@@ -42,7 +42,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or "_" in symbol or not quote or str(item.get("nextFundingTime")) == "0":
             continue
         items.append((item, symbol, base, quote, rate, next_ms))
-    open_interest = client.each_side("open interest", _open_interest, portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
+    open_interest = client.each_side("open interest", _open_interest,
+                                  portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
     return [
         row(NAME, symbol, base, rate, intervals.get(symbol, default_hours), next_ms,
             item.get("markPrice"), quote=quote, index=item.get("indexPrice"),

@@ -29,7 +29,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or not next_ms or not quote:
             continue
         items.append((item, symbol, base, quote, rate, next_ms))
-    interest = client.each_side("open interest", _open_interest_usd, portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
+    interest = client.each_side("open interest", _open_interest_usd,
+                                  portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
     return [
         row(NAME, symbol, base, rate, to_float(item.get("fundingIntervalHours")) or DEFAULT_INTERVAL_HOURS,
             next_ms, item.get("markPrice"), quote=quote, index=item.get("indexPrice"),

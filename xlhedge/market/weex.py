@@ -41,7 +41,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or not minutes or not next_ms or not quote:
             continue
         items.append((item, symbol, base, quote, rate, minutes, next_ms))
-    interest = client.each_side("open interest", _open_interest, portfolio_symbols([(s, b, q) for _, s, b, q, *_ in items], bases))
+    interest = client.each_side("open interest", _open_interest,
+                                  portfolio_symbols([(s, b, q) for _, s, b, q, *_ in items], bases))
     return [
         row(NAME, symbol, base, rate, minutes / 60.0, next_ms, item.get("markPrice"), quote=quote,
             index=item.get("indexPrice"), predicted_rate=item.get("forecastFundingRate"),

@@ -36,7 +36,7 @@ def stored_number(value):
 
 def _stored(value):
     """A float-like value (numpy floats too) quantised; anything else unchanged."""
-    if isinstance(value, bool) or isinstance(value, (int, str)) or value is None:
+    if isinstance(value, (bool, int, str)) or value is None:
         return value
     try:
         return stored_number(float(value))
