@@ -469,11 +469,16 @@ def run_in_book(book, now=None, **overrides) -> Backtest:
 def backtest_workbook(path, **overrides) -> Backtest:
     """``xlhedge backtest BOOK``: run and write the results into the file, replaced atomically
     (a failure leaves the file as it was)."""
-    from xlhedge.refresh import OpenpyxlBook
+    from xlhedge.refresh import OpenpyxlBook, release
+    from xlhedge.workbook.files import check_writable
 
+    check_writable(Path(path))  # before the run: a workbook open in Excel or read-only is refused
     book = OpenpyxlBook(Path(path))
-    run = run_in_book(book, **overrides)
-    book.save()
+    try:
+        run = run_in_book(book, **overrides)
+        book.save()
+    finally:
+        release(book.wb)
     return run
 
 

@@ -1,7 +1,9 @@
 """The ``xlhedge`` command line (also ``python -m xlhedge``).
 
-Errors a user can cause print one line and exit with status 1 (2 for bad
-usage); ``--debug`` shows the traceback instead.
+Errors a user can cause print one line, ``xlhedge: error: ...``, and exit with
+status 1; a mistake in the command's words (an unknown option, a value that is
+not a number) prints one such line and exits with status 2. ``--help`` shows the
+usage; ``--debug`` shows the traceback instead of the line.
 """
 
 from __future__ import annotations
@@ -21,6 +23,30 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line."""
 
 
+#: Exit status of a mistake in the command's words (argparse's convention).
+USAGE_ERROR = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one ``xlhedge: error:`` line (the usage stays for ``--help``)."""
+
+    def error(self, message: str):
+        command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        hint = f" (xlhedge {command} --help)" if command else " (xlhedge --help)"
+        self.exit(USAGE_ERROR, f"xlhedge: error: {message}{hint}\n")
+
+
+def positive(text: str) -> float:
+    """An option value that must be a number above 0 (seconds, sizes)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number above 0 (got {text})")
+    return value
+
+
 EXCHANGE_HELP = "comma-separated, or all: binance, bybit, okx, hyperliquid, bingx, mexc, weex (default: {default})"
 
 
@@ -28,11 +54,11 @@ def _add_exchange_args(p, symbols=True, default="$XLHEDGE_EXCHANGES, else all"):
     p.add_argument("--exchanges", "--exchange", dest="exchanges", help=EXCHANGE_HELP.format(default=default))
     if symbols:
         p.add_argument("--symbols", help="coins or symbols to keep, e.g. BTC,ETH,BTCUSDC (default all)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds the fetch may take (default 10)")
+    p.add_argument("--timeout", type=positive, default=10.0, help="seconds the fetch may take (default 10)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="xlhedge",
         description="Insure spot crypto holdings with short perpetual futures: hedge plans, funding, "
                     "and the Excel workbook.")
@@ -45,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the workbook (default ./xlhedge.xlsm); an existing one is kept and refreshed")
     p.add_argument("--force", action="store_true", help="replace an existing workbook with a fresh template")
     p.add_argument("--offline", action="store_true", help="use the bundled sample data, no network")
-    p.add_argument("--timeout", type=float, default=8.0, help="seconds for the live fetch (default 8)")
+    p.add_argument("--timeout", type=positive, default=8.0, help="seconds for the live fetch (default 8)")
 
     p = sub.add_parser("plan", help="print the hedge plan of a workbook (its Portfolio and Settings)")
     p.add_argument("book", help="path to an xlhedge workbook (.xlsm)")
@@ -72,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check the Excel set-up (Python, xlwings, configs, bridge, exchanges)")
     p.add_argument("book", nargs="?", help="also check this workbook (its config sheet and VBA version)")
     p.add_argument("--no-network", action="store_true", help="skip the exchange checks")
-    p.add_argument("--timeout", type=float, default=8.0, help="seconds for the exchange checks (default 8)")
+    p.add_argument("--timeout", type=positive, default=8.0, help="seconds for the exchange checks (default 8)")
 
     p = sub.add_parser("upgrade-book", help="give a workbook the VBA of the installed xlwings (keeps your data)")
     p.add_argument("book", help="path to an xlhedge workbook (.xlsm)")
@@ -103,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", help="UTC date (default now)")
     p.add_argument("--interval", default="1d", help="candle length for prices: 1h, 4h or 1d")
     p.add_argument("--out", help="CSV file to write (default: print to the screen)")
-    p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument("--timeout", type=positive, default=120.0, help="seconds the download may take (default 120)")
     return parser
 
 
@@ -122,8 +148,6 @@ def cmd_template(args) -> int:
     out = Path(args.out)
     if args.lite and args.out == "xlhedge.xlsm":
         out = Path("xlhedge-lite.xlsx")
-    if args.lite and out.suffix.lower() != ".xlsx":
-        raise UserError("the Lite edition is an .xlsx (it has no VBA): use --out NAME.xlsx")
     out = build_template(out, force=args.force, lite=args.lite)
     print(f"wrote {out}")
     if args.png:
@@ -324,11 +348,11 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_upgrade_book(args) -> int:
-    from xlhedge.refresh import load_book
+    from xlhedge.refresh import load_book, release
     from xlhedge.workbook.vba import replace_vba_project
 
     book = _book(args.book)
-    load_book(book)  # an xlhedge workbook, readable: refuse anything else before touching it
+    release(load_book(book))  # an xlhedge workbook, readable: refuse anything else before touching it
     old, new = replace_vba_project(book)
     if old == new:
         print(f"{book}: its VBA is already xlwings {new}; nothing to do")
@@ -369,8 +393,9 @@ def main(argv: list[str] | None = None) -> int:
 def _one_line(exc: Exception) -> str:
     from xlhedge.market import MarketDataError
     from xlhedge.refresh import WorkbookError
+    from xlhedge.workbook.files import NotWritable
 
-    if isinstance(exc, (UserError, WorkbookError, MarketDataError, ValueError, FileExistsError)):
+    if isinstance(exc, (UserError, WorkbookError, MarketDataError, ValueError, FileExistsError, NotWritable)):
         text = str(exc)
     elif isinstance(exc, PermissionError):
         text = f"permission denied: {exc.filename} (is it open in Excel?)"

@@ -163,11 +163,11 @@ def check_bridge(site_packages: Path) -> Check:
 
 
 def check_workbook(book: Path) -> list[Check]:
-    from xlhedge.refresh import WorkbookError, load_book
+    from xlhedge.refresh import WorkbookError, load_book, release
     from xlhedge.workbook.vba import workbook_xlwings_version
 
     try:
-        load_book(book)
+        release(load_book(book))
     except WorkbookError as exc:
         return [Check("workbook", FAIL, str(exc), "xlhedge template --out NEW.xlsm (then copy your inputs)")]
     version = workbook_xlwings_version(book)

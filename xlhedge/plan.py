@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from xlhedge.market.contracts import resolve
-from xlhedge.refresh import OpenpyxlBook
+from xlhedge.refresh import OpenpyxlBook, release
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import model
 
@@ -62,7 +62,9 @@ def read_inputs(path) -> Inputs:
     settings = {s.name: book.read_setting(s.name) for s in L.SETTING_LIST}
     settings = {k: (next(s.default for s in L.SETTING_LIST if s.name == k) if v in (None, "") else v)
                 for k, v in settings.items()}
-    return Inputs(values, settings, book.read_table(), portfolio, own)
+    table = book.read_table()
+    release(book.wb)
+    return Inputs(values, settings, table, portfolio, own)
 
 
 def _number(value) -> float:

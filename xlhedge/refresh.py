@@ -18,8 +18,6 @@ written as text, never as formulas.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,7 @@ from xlhedge.market.errors import shorten, summarize
 from xlhedge.market.sample import sample_snapshot
 from xlhedge.market.snapshot import COLUMNS, FLOAT_COLUMNS, TIME_COLUMNS
 from xlhedge.workbook import layout as L
+from xlhedge.workbook.files import check_writable, replaced_atomically
 
 TABLE_COLUMNS = [*COLUMNS, "stale"]
 BETA_KEYS = L.BETA_TABLE.keys
@@ -465,22 +464,15 @@ class OpenpyxlBook(BookPort):
 
     def save(self) -> None:
         """Write to a temporary file beside the original, then replace it atomically."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=self.path.suffix,
-                                   dir=self.path.parent)
-        os.close(fd)
         try:
-            self._save_with_results(Path(tmp))
-            if self.web_extension:  # the Lite edition: its code parts, which openpyxl drops, byte for byte
-                from xlhedge.workbook.lite import carry_web_extension
+            with replaced_atomically(self.path) as tmp:
+                self._save_with_results(tmp)
+                if self.web_extension:  # the Lite edition: its code parts, which openpyxl drops, byte for byte
+                    from xlhedge.workbook.lite import carry_web_extension
 
-                carry_web_extension(self.path, Path(tmp), self.web_extension)
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, self.path.stat().st_mode & 0o777)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+                    carry_web_extension(self.path, tmp, self.web_extension)
+        finally:
+            release(self.wb)
 
 
     def _save_with_results(self, path: Path) -> None:
@@ -526,11 +518,23 @@ def load_book(path: Path):
         wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
     except Exception as exc:  # openpyxl raises many types for damaged or hostile files
         raise WorkbookError(f"cannot read {path.name}: {type(exc).__name__}: {str(exc)[:120]}") from None
-    missing = [s for s in (L.PORTFOLIO, L.FUNDING, L.SETTINGS) if s not in wb.sheetnames]
-    if missing:
-        raise WorkbookError(f"{path.name} is not an xlhedge workbook (no {', '.join(missing)} sheet)")
-    check_layout((cell.value for cell in wb[L.FUNDING][L.FUNDING_HEADER_ROW]), path.name)
+    try:
+        missing = [s for s in (L.PORTFOLIO, L.FUNDING, L.SETTINGS) if s not in wb.sheetnames]
+        if missing:
+            raise WorkbookError(f"{path.name} is not an xlhedge workbook (no {', '.join(missing)} sheet)")
+        check_layout((cell.value for cell in wb[L.FUNDING][L.FUNDING_HEADER_ROW]), path.name)
+    except WorkbookError:
+        release(wb)
+        raise
     return wb
+
+
+def release(wb) -> None:
+    """Close the in-memory zip openpyxl keeps of a workbook's VBA parts. Left to the garbage collector
+    at exit, it may be closed after its buffer and print "Exception ignored in ZipFile.__del__"."""
+    archive = getattr(wb, "vba_archive", None)
+    if archive is not None:
+        archive.close()
 
 
 def check_layout(headers, name: str) -> None:
@@ -549,9 +553,13 @@ def refresh_workbook(path, exchanges=None, offline=False, timeout=10.0,
 
     The original file is replaced only after the new one is completely written.
     """
+    check_writable(Path(path))  # before any download: a workbook open in Excel or read-only is refused
     book = OpenpyxlBook(Path(path))
-    result = run_refresh(book, exchanges, offline, timeout, snapshot, prices=prices)
-    book.save()
+    try:
+        result = run_refresh(book, exchanges, offline, timeout, snapshot, prices=prices)
+        book.save()
+    finally:
+        release(book.wb)
     result.warning = vba_mismatch(Path(path))
     return result
 

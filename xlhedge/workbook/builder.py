@@ -10,7 +10,6 @@ The same inputs give the same bytes on every build.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -23,6 +22,7 @@ from xlhedge.market.sample import sample_snapshot
 from xlhedge.refresh import table_rows
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import vba
+from xlhedge.workbook.files import check_writable, replaced_atomically
 from xlhedge.workbook.stored import StoredNumbersWorksheet
 
 CREATED = dt.datetime(2026, 11, 1, 0, 0, 0)
@@ -945,27 +945,34 @@ def build_template(path, values: dict | None = None, evaluate: bool = True, forc
     ------
     WorkbookExists
         ``path`` exists (a user's workbook, perhaps edited) and ``force`` is false.
+    ValueError
+        ``path`` does not end in the edition's extension (.xlsm desktop, .xlsx Lite).
+    NotWritable
+        The folder does not exist, or ``path`` is open in Excel or read-only.
     """
     path = Path(path)
+    wanted = ".xlsx" if lite else ".xlsm"
+    if path.suffix.lower() != wanted:
+        edition = "the Lite edition is an .xlsx (it has no VBA)" if lite else \
+            "the workbook is macro-enabled (.xlsm: its buttons run macros)"
+        raise ValueError(f"{path.name}: {edition}; use a name ending in {wanted}")
     if path.exists() and not force:
         raise WorkbookExists(f"{path} already exists; it may hold your edits. Use --force to replace it, "
                              "or --out to write somewhere else")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="xlhedge-build-", dir=path.parent) as tmp:
-        if values is None and evaluate:
-            draft = Path(tmp) / "draft" / path.name
-            draft.parent.mkdir()
+    check_writable(path)
+    if values is None and evaluate:
+        with tempfile.TemporaryDirectory(prefix="xlhedge-draft-") as tmp:
+            draft = Path(tmp) / path.name
             TemplateBuilder(draft, lite=lite).build()
             from xlhedge.udfs import clock_at
 
             # the template's numbers are a plan as of its sample data: the same file whatever the day
             with clock_at(sample_as_of()):
                 values = formula_results(draft)
-        built = Path(tmp) / path.name
+    with replaced_atomically(path) as built:
         TemplateBuilder(built, values, lite=lite).build()
         if lite:
             from xlhedge.workbook.lite import add_web_extension
 
             add_web_extension(built)
-        os.replace(built, path)
     return path

@@ -11,13 +11,12 @@ the file is copied byte for byte.
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from xlhedge.workbook.files import replaced_atomically
 from xlhedge.workbook.stored import stored_number
 
 ERROR_CODES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
@@ -99,30 +98,22 @@ def fill_cached_values(path, values: dict | None = None) -> int:
 
         values = evaluate_workbook(path)
     filled = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
-            parts = {part: name for name, part in sheet_parts(src).items()}
-            for item in src.infolist():
-                data = src.read(item.filename)
-                sheet = parts.get(item.filename)
-                if sheet is not None:
-                    def put(match, sheet=sheet):
-                        nonlocal filled
-                        cached = _cached(values.get((sheet, match["ref"]))) \
-                            if (sheet, match["ref"]) in values else None
-                        if cached is None or ' t="' in match["attrs"]:
-                            return match.group(0)
-                        filled += 1
-                        kind, text = cached
-                        return f'<c r="{match["ref"]}"{match["attrs"]}{kind}>{match["f"]}<v>{text}</v>'
+    with replaced_atomically(path) as tmp, zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
+        parts = {part: name for name, part in sheet_parts(src).items()}
+        for item in src.infolist():
+            data = src.read(item.filename)
+            sheet = parts.get(item.filename)
+            if sheet is not None:
+                def put(match, sheet=sheet):
+                    nonlocal filled
+                    cached = _cached(values.get((sheet, match["ref"]))) \
+                        if (sheet, match["ref"]) in values else None
+                    if cached is None or ' t="' in match["attrs"]:
+                        return match.group(0)
+                    filled += 1
+                    kind, text = cached
+                    return f'<c r="{match["ref"]}"{match["attrs"]}{kind}>{match["f"]}<v>{text}</v>'
 
-                    data = _CELL.sub(put, data.decode("utf-8")).encode("utf-8")
-                dst.writestr(item, data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+                data = _CELL.sub(put, data.decode("utf-8")).encode("utf-8")
+            dst.writestr(item, data)
     return filled

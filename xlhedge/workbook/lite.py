@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import tempfile
 import zipfile
 from importlib import resources
 from pathlib import Path
 
 from xlhedge import __version__
+from xlhedge.workbook.files import replaced_atomically
 
 #: What the add-in's own workbooks declared (recorded in the fixture manifest): the add-in in the
 #: Office store, the Pyodide it runs and the packages every xlwings Lite workbook lists as required.
@@ -50,7 +49,7 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 #: headless evaluator, the loopback test server) stay out.
 EMBEDDED = (
     "__init__.py", "cells.py", "udfs.py", "refresh.py", "backtest.py",
-    "engine/*.py", "market/*.py", "workbook/__init__.py", "workbook/layout.py",
+    "engine/*.py", "market/*.py", "workbook/__init__.py", "workbook/layout.py", "workbook/files.py",
     "data/*.json", "data/backtest/*",
 )
 NOT_EMBEDDED = ("market/loopback.py",)
@@ -211,26 +210,18 @@ def _with_overrides(types: str) -> str:
 
 def _rewrite(path: Path, parts: dict[str, bytes]) -> None:
     """Rewrite the zip at ``path`` with ``parts`` added or replaced (fixed times: reproducible), atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-            names = [n for n in src.namelist() if n not in parts]
-            for name in names:
-                data = src.read(name)
-                if name == "_rels/.rels":
-                    data = _with_root_relationship(data.decode("utf-8")).encode("utf-8")
-                elif name == "[Content_Types].xml":
-                    data = _with_overrides(data.decode("utf-8")).encode("utf-8")
-                dst.writestr(zipfile.ZipInfo(name, ZIP_TIME), data, zipfile.ZIP_DEFLATED)
-            for name, data in parts.items():
-                dst.writestr(zipfile.ZipInfo(name, ZIP_TIME), data, zipfile.ZIP_DEFLATED)
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with replaced_atomically(path) as tmp, zipfile.ZipFile(path) as src, \
+            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        names = [n for n in src.namelist() if n not in parts]
+        for name in names:
+            data = src.read(name)
+            if name == "_rels/.rels":
+                data = _with_root_relationship(data.decode("utf-8")).encode("utf-8")
+            elif name == "[Content_Types].xml":
+                data = _with_overrides(data.decode("utf-8")).encode("utf-8")
+            dst.writestr(zipfile.ZipInfo(name, ZIP_TIME), data, zipfile.ZIP_DEFLATED)
+        for name, data in parts.items():
+            dst.writestr(zipfile.ZipInfo(name, ZIP_TIME), data, zipfile.ZIP_DEFLATED)
 
 
 def add_web_extension(path) -> None:

@@ -8,14 +8,13 @@ installed xlwings at build time, never committed separately.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
 import xlwings
+
+from xlhedge.workbook.files import replaced_atomically
 
 #: Macros the template's buttons call; both exist in xlwings' standalone VBA project.
 ENABLE_FUNCTIONS_MACRO = "ImportPythonUDFs"
@@ -76,21 +75,13 @@ def replace_vba_project(path, force_same: bool = False) -> tuple[str | None, str
     new = xlwings_version()
     if old == new and not force_same:
         return old, new
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
-            for info in src.infolist():
-                data = src.read(info.filename)
-                if info.filename == "xl/vbaProject.bin":
-                    data = vba_project_bytes()
-                elif info.filename == "docProps/custom.xml":  # the version noted by the builder
-                    data = re.sub(rb'(name="xlwings_version"[^>]*><vt:lpwstr>)[^<]*(<)',
-                                  rb"\g<1>" + new.encode() + rb"\g<2>", data)
-                dst.writestr(info, data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with replaced_atomically(path) as tmp, zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/vbaProject.bin":
+                data = vba_project_bytes()
+            elif info.filename == "docProps/custom.xml":  # the version noted by the builder
+                data = re.sub(rb'(name="xlwings_version"[^>]*><vt:lpwstr>)[^<]*(<)',
+                              rb"\g<1>" + new.encode() + rb"\g<2>", data)
+            dst.writestr(info, data)
     return old, new
