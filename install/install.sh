@@ -46,10 +46,18 @@ edit_conf() {  # edit_conf set|remove
   "$PY" -m xlhedge.xlwings_setup "$1-config" --platform mac --interpreter "$PY" >/dev/null
 }
 
+# Set when this installer put xlwings' RunPython AppleScript in Excel's scripts folder (it was not
+# there before), so that --uninstall removes it and never one another xlwings workbook relies on.
+APPLESCRIPT_OURS="$PREFIX/applescript-installed-by-xlhedge"
+
 if [ "$UNINSTALL" = 1 ]; then
   if [ -x "$PY" ] && [ "$PLATFORM" = mac ] && [ "$EXCEL" = 1 ]; then
     edit_conf remove || true
+    if [ -e "$APPLESCRIPT_OURS" ]; then
+      "$PY" -m xlhedge.xlwings_setup remove-applescript >/dev/null || true
+    fi
   fi
+  rm -f "$APPLESCRIPT_OURS"
   if [ -L "$BIN_DIR/xlhedge" ]; then rm -f "$BIN_DIR/xlhedge"; fi
   rm -rf "$VENV"
   rmdir "$PREFIX" 2>/dev/null || true
@@ -102,6 +110,7 @@ case ":$PATH:" in *":$BIN_DIR:"*) ;; *) say "add $BIN_DIR to your PATH to run 'x
 # the add-in's ribbon switch "Use UDF Server" would bypass the bridge. RunPython on a Mac calls an
 # AppleScript that must sit in Excel's scripts folder (what 'xlwings runpython install' does).
 if [ "$PLATFORM" = mac ] && [ "$EXCEL" = 1 ]; then
+  if [ ! -e "$("$PY" -m xlhedge.xlwings_setup applescript-path)" ]; then touch "$APPLESCRIPT_OURS"; fi
   "$PY" -m xlhedge.xlwings_setup install-applescript >/dev/null || die "could not install xlwings' RunPython AppleScript"
   edit_conf set || die "could not write the xlwings settings Excel reads"
   say "wrote $("$PY" -m xlhedge.xlwings_setup config-path --platform mac)"

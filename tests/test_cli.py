@@ -121,8 +121,8 @@ def test_history_command(tmp_path, exchanges):
          "start must be a UTC date like 2025-01-31 or 2025-01-31 08:00 (got 'yesterday')"),
         (["plan", "photos.xlsm"], "photos.xlsm is a zip file, not an Excel workbook"),
         (["template", "--out", "notes.xlsm"], "notes.xlsm already exists"),
-        (["template", "--out", "notes.txt"], "notes.txt: the workbook is macro-enabled (.xlsm: its buttons run macros); "
-                                             "use a name ending in .xlsm"),
+        (["template", "--out", "notes.txt"], "notes.txt: the workbook is macro-enabled (.xlsm: its buttons run macros);"
+                                             " use a name ending in .xlsm"),
         (["template", "--lite", "--out", "x.xlsm"], "x.xlsm: the Lite edition is an .xlsx (it has no VBA)"),
     ],
 )

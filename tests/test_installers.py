@@ -110,6 +110,8 @@ def test_install_sh_mac_steps_in_a_fake_home(home):
     gone = subprocess.run(["bash", str(SH), "--uninstall"], capture_output=True, text=True, env=env)
     assert gone.returncode == 0
     assert X.read_config(conf, "darwin") == {"ONEDRIVE_CONSUMER_MAC": "/Users/me/OneDrive"}
+    assert not X.applescript_path(home).exists()  # it was not there before the install: ours to remove
+    assert not (home / ".xlhedge").exists() and (home / "Documents" / "xlhedge.xlsm").is_file()
 
 
 def test_install_sh_rejects_unknown_options(home):

@@ -3,6 +3,7 @@ and upgrade-book."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -15,7 +16,8 @@ import pytest
 
 from tests.conftest import ROOT
 from xlhedge import xlwings_setup as X
-from xlhedge.doctor import FAIL, OK, format_checks, run_checks
+from xlhedge.doctor import FAIL, OK, WARN, format_checks, run_checks
+from xlhedge.workbook import layout as L
 from xlhedge.workbook import vba
 
 
@@ -194,3 +196,52 @@ def test_doctor_tells_whether_the_backtest_is_compiled(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # not installed
     check = doctor.check_backtest_compiler()
     assert check.status == doctor.WARN and check.fix.startswith("pip install numba")
+
+
+def test_doctor_groups_one_cause_into_one_finding(monkeypatch):
+    for ex in L.EXCHANGES:  # no network at all: nothing listens there
+        monkeypatch.setenv(f"XLHEDGE_{ex.upper()}_URL", "http://127.0.0.1:9")
+    checks = run_checks(platform="linux", timeout=2)
+    failed = [c for c in checks if c.status == FAIL]
+    assert [c.name for c in failed] == ["exchanges"]
+    assert failed[0].detail.startswith("none answered (") and "other exchanges still work" not in failed[0].fix
+    assert format_checks(checks).endswith("1 problem found.")
+
+
+def test_doctor_names_exchanges_failing_for_the_same_reason_together(exchanges):
+    from xlhedge.market.loopback import Fault
+
+    exchanges.fault("mexc", "/api/v1/contract/funding_rate", Fault(status=404, times=99))
+    exchanges.fault("bingx", "/openApi/swap/v2/quote/premiumIndex", Fault(status=404, times=99))
+    exchanges.fault("okx", "/api/v5/public/open-interest", Fault(status=404, times=99))  # a side request
+    checks = {c.name: c for c in run_checks(platform="linux", timeout=5)}
+    both = checks["exchange: bingx, mexc"]
+    assert both.status == FAIL and both.detail == "HTTP 404: fault"  # the loopback says "fault"
+    assert checks["exchange: okx"].status == WARN and "no open interest (open-interest: HTTP 404: fault)" in \
+        checks["exchange: okx"].detail
+    assert checks["exchange: binance"].status == OK
+
+
+def test_doctor_honours_the_platform_the_installer_was_told(tmp_path):
+    env = {**os.environ, "XLHEDGE_PLATFORM": "mac", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "xlhedge", "doctor", "--no-network"], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert "RunPython AppleScript" in out.stdout and "INTERPRETER_MAC in force" in out.stdout
+    assert "no desktop Excel on Linux" not in out.stdout
+
+
+def test_uninstall_removes_a_config_file_that_held_only_our_keys(tmp_path):
+    conf = X.user_config_path("darwin", tmp_path)
+    assert X.main(["set-config", "--platform", "mac", "--home", str(tmp_path), "--interpreter", "/py"]) == 0
+    assert conf.is_file()
+    assert X.main(["remove-config", "--platform", "mac", "--home", str(tmp_path)]) == 0
+    assert not conf.exists()  # nothing of the user's was in it
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf.write_text('"ONEDRIVE_CONSUMER_MAC","/Users/me/OneDrive"\n')
+    X.main(["set-config", "--platform", "mac", "--home", str(tmp_path), "--interpreter", "/py"])
+    X.main(["remove-config", "--platform", "mac", "--home", str(tmp_path)])
+    assert X.read_config(conf, "darwin") == {"ONEDRIVE_CONSUMER_MAC": "/Users/me/OneDrive"}
+    script = X.applescript_path(tmp_path)
+    script.parent.mkdir(parents=True)
+    script.write_text("on run\nend run\n")
+    assert X.main(["remove-applescript", "--home", str(tmp_path)]) == 0 and not script.exists()

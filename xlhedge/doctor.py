@@ -182,19 +182,31 @@ def check_workbook(book: Path) -> list[Check]:
 
 def check_exchanges(timeout: float) -> list[Check]:
     from xlhedge.market import EXCHANGES, MarketDataError, funding_snapshot
+    from xlhedge.market.errors import reason, shorten, summarize
 
     try:
         frame = funding_snapshot(list(EXCHANGES), timeout=timeout)
         errors = frame.attrs.get("errors", {})
     except MarketDataError as exc:
         frame, errors = None, exc.errors
+    if len(errors) == len(EXCHANGES):  # one cause, one finding
+        return [Check("exchanges", FAIL, f"none answered ({summarize(errors, 80)})",
+                      "check the internet connection or proxy; meanwhile 'xlhedge demo --offline' and "
+                      "'xlhedge funding --offline' use the bundled sample data")]
     checks = []
     for ex in EXCHANGES:
+        if ex not in errors:
+            lacking = frame.attrs.get("missing", {}).get(ex)
+            detail = f"{int((frame['exchange'] == ex).sum())} contracts" + (f", {lacking}" if lacking else "")
+            checks.append(Check(f"exchange: {ex}", WARN if lacking else OK, detail[:140],
+                                "try again later; the rows come without those columns meanwhile" if lacking else ""))
+    by_reason: dict[str, list[str]] = {}
+    for ex in EXCHANGES:
         if ex in errors:
-            checks.append(Check(f"exchange: {ex}", FAIL, errors[ex][:100],
-                                "check the internet connection or proxy; other exchanges still work"))
-        else:
-            checks.append(Check(f"exchange: {ex}", OK, f"{int((frame['exchange'] == ex).sum())} contracts"))
+            by_reason.setdefault(shorten(reason(errors[ex]), 100), []).append(ex)
+    for why, names in by_reason.items():
+        checks.append(Check(f"exchange: {', '.join(names)}", FAIL, why,
+                            "try again later (the others answered); refresh the others with --exchanges"))
     return checks
 
 

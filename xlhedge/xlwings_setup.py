@@ -40,9 +40,20 @@ PYTHON_REQUIRED = (3, 11)
 UDF_MODULE = "xlhedge.udfs"
 
 
+#: Environment variable that makes the installers and doctor act as on another system (for the tests):
+#: windows, mac or linux (also Darwin/Linux, as ``uname -s`` says them).
+PLATFORM_ENV = "XLHEDGE_PLATFORM"
+
+
+def sys_platform(name: str | None) -> str | None:
+    """The ``sys.platform`` value for "windows", "mac" or "linux" (any case; Darwin too); None for none."""
+    return {"windows": "win32", "mac": "darwin", "darwin": "darwin", "linux": "linux"}.get((name or "").lower())
+
+
 def platform_name(platform: str | None = None) -> str:
-    """"windows", "mac" or "linux" for a ``sys.platform`` value."""
-    platform = platform or sys.platform
+    """"windows", "mac" or "linux" for a ``sys.platform`` value (default: ``XLHEDGE_PLATFORM``, else this
+    machine)."""
+    platform = platform or sys_platform(os.environ.get(PLATFORM_ENV)) or sys.platform
     if platform.startswith("win"):
         return "windows"
     return "mac" if platform == "darwin" else "linux"
@@ -168,15 +179,17 @@ def edit_config(path: Path, set_keys: dict[str, str] | None = None, remove: tupl
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``set-config --interpreter PATH`` / ``remove-config`` / ``config-path`` / ``install-applescript``
-    (what the installers run); prints the file it wrote or would read."""
+    """``set-config --interpreter PATH`` / ``remove-config`` / ``config-path`` / ``install-applescript`` /
+    ``applescript-path`` / ``remove-applescript`` (what the installers run); prints the file it wrote,
+    removed or would read. ``remove-config`` deletes the file when no other key is left in it."""
     parser = argparse.ArgumentParser(prog="python -m xlhedge.xlwings_setup")
-    parser.add_argument("action", choices=("set-config", "remove-config", "config-path", "install-applescript"))
+    parser.add_argument("action", choices=("set-config", "remove-config", "config-path", "install-applescript",
+                                           "applescript-path", "remove-applescript"))
     parser.add_argument("--interpreter", default=sys.executable)
     parser.add_argument("--home", help="home folder (default: yours)")
     parser.add_argument("--platform", help="windows, mac or linux (default: this machine)")
     args = parser.parse_args(argv)
-    platform = {"windows": "win32", "mac": "darwin", "linux": "linux"}.get(args.platform or "")
+    platform = sys_platform(args.platform)
     path = user_config_path(platform, Path(args.home) if args.home else None)
     key = interpreter_key(platform)
     try:
@@ -184,8 +197,14 @@ def main(argv: list[str] | None = None) -> int:
             edit_config(path, {key: args.interpreter, "UDF MODULES": UDF_MODULE}, platform=platform)
         elif args.action == "remove-config" and path.exists():
             edit_config(path, remove=(key, "UDF MODULES"), platform=platform)
+            if not read_config(path, platform):  # nothing of the user's left: the file was ours alone
+                path.unlink()
         elif args.action == "install-applescript":
             path = install_applescript(Path(args.home) if args.home else None)
+        elif args.action in ("applescript-path", "remove-applescript"):
+            path = applescript_path(Path(args.home) if args.home else None)
+            if args.action == "remove-applescript" and path.exists():
+                path.unlink()
     except (OSError, ValueError) as exc:
         print(f"xlhedge: {exc}", file=sys.stderr)
         return 1
