@@ -24,6 +24,7 @@ def test_demo_without_network(tmp_path):
     out = run("demo", "--timeout", "2", env=dead, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "no exchange answered; using the bundled SAMPLE snapshot" in out.stdout
+    assert "live marks" not in out.stdout and "valued at the marks of the data above" in out.stdout
     assert "$243,544" in out.stdout and "TOTAL" in out.stdout  # 40% of 5 x 91,250.40 + 50 x 3,052.18
     assert (tmp_path / "xlhedge.xlsm").exists()
     assert "Traceback" not in out.stderr

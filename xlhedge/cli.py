@@ -244,7 +244,8 @@ def cmd_demo(args) -> int:
     if kept:
         print("Your portfolio and settings, from the workbook:\n")
     else:
-        print("Sample portfolio: 5 BTC and 50 ETH valued at the live marks, $100k of cash, neutral outlook "
+        marks = "the live marks" if live and not args.offline else "the marks of the data above"
+        print(f"Sample portfolio: 5 BTC and 50 ETH valued at {marks}, $100k of cash, neutral outlook "
               "(40%: 2 BTC and 20 ETH short).\n")
     _print_plan(out, "table")
     print(f"\nOpen {out} in Excel to change holdings and settings; see README.md.")

@@ -247,8 +247,21 @@ class TemplateBuilder:
         self.sheets["Start"].activate()
         wb.close()
 
+    #: The Hedge sheet prints (and renders) on pages that start at these columns, each with the Asset
+    #: column and the headers repeated: the plan a user reads first (asset to short notional and mark),
+    #: then the order and its costs, then exposure and risk, then the checks. One page of all 27
+    #: columns would be unreadable.
+    HEDGE_PAGE_STARTS = ("A", "L", "S", "X")
+    HEDGE_PRINT_SCALE = 80  # percent: the widest page (A:K) still fits A4 landscape
+
+    @classmethod
+    def printed_pages(cls, sheet: str) -> int:
+        """How many pages ``sheet`` prints on (one, but the Hedge sheet)."""
+        return len(cls.HEDGE_PAGE_STARTS) if sheet == L.HEDGE else 1
+
     def page_setup(self) -> None:
-        """Landscape, one page wide, with print areas: what a printout (or a PDF) shows."""
+        """Landscape, one page wide (the Hedge sheet: three pages), with print areas: what a printout
+        (or a PDF) shows."""
         areas = {
             "Start": "A1:E32",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
@@ -262,8 +275,14 @@ class TemplateBuilder:
         for name, ws in self.sheets.items():  # (the Lite edition has no xlwings.conf sheet)
             ws.set_landscape()
             ws.set_paper(9)  # A4
-            ws.fit_to_pages(1, 1 if name in (L.SCENARIOS, L.PORTFOLIO, L.CONF, L.SETTINGS, L.BACKTEST, "Start")
-                            else 0)
+            if name == L.HEDGE:
+                ws.set_print_scale(self.HEDGE_PRINT_SCALE)
+                ws.set_v_pagebreaks([xl_cell_to_rowcol(f"{c}1")[1] for c in self.HEDGE_PAGE_STARTS[1:]])
+                ws.repeat_columns("A:A")
+                ws.repeat_rows(L.HEDGE_FIRST_ROW - 2)  # the column headers
+            else:
+                ws.fit_to_pages(1, 1 if name in (L.SCENARIOS, L.PORTFOLIO, L.CONF, L.SETTINGS, L.BACKTEST,
+                                                 "Start") else 0)
             ws.print_area(areas[name])
             ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
             ws.set_header(f"&L&\"Calibri,Bold\"xlhedge&R{name}")

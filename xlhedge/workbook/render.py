@@ -76,18 +76,24 @@ def to_pngs(pdf: Path, outdir: Path, dpi: int = 80) -> list[Path]:
 
 
 def render_sheets(book: Path, outdir: Path, dpi: int = 130) -> list[Path]:
-    """One PNG per sheet, named after it (``sheet-hedge.png`` ...), for the README."""
+    """One PNG per printed page, named after its sheet (``sheet-hedge.png``, then ``sheet-hedge-2.png``
+    ... for a sheet printed on several pages), for the README."""
     from xlhedge.workbook import layout as L
+    from xlhedge.workbook.builder import TemplateBuilder
 
     with tempfile.TemporaryDirectory(prefix="xlhedge-render-") as tmp:
         pdf = to_pdf(Path(book), Path(tmp))
-        pages = to_pngs(pdf, Path(tmp) / "png", dpi=dpi)
+        pages = iter(to_pngs(pdf, Path(tmp) / "png", dpi=dpi))
         outdir.mkdir(parents=True, exist_ok=True)
         out = []
-        for sheet, page in zip(L.SHEETS, pages, strict=False):
-            target = outdir / f"sheet-{sheet.lower().replace('.', '-')}.png"
-            _crop_to_content(page, target)
-            out.append(target)
+        for sheet in L.SHEETS:
+            for n in range(1, TemplateBuilder.printed_pages(sheet) + 1):
+                page = next(pages, None)
+                if page is None:  # the Lite edition has no xlwings.conf sheet
+                    return out
+                stem = f"sheet-{sheet.lower().replace('.', '-')}" + (f"-{n}" if n > 1 else "")
+                _crop_to_content(page, outdir / f"{stem}.png")
+                out.append(outdir / f"{stem}.png")
         return out
 
 
