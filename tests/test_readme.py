@@ -71,6 +71,8 @@ def test_xlhedge_commands_in_the_readme_run(group, tmp_path, exchanges):
             args = ["template", "--out", str(tmp_path / "rebuilt.xlsm")]
             if shutil.which("soffice"):
                 args += ["--png", str(tmp_path / "png")]
+        elif "--lite" in args and "workbook/xlhedge-lite.xlsx" in args:  # likewise for the Lite rebuild
+            args = ["template", "--lite", "--out", str(tmp_path / "rebuilt-lite.xlsx")]
         out = subprocess.run([sys.executable, "-m", "xlhedge", *args], capture_output=True, text=True,
                              cwd=tmp_path, env=env, timeout=300)
         assert out.returncode == 0, f"{line}\n{out.stdout}\n{out.stderr}"
