@@ -132,16 +132,16 @@ def bench_beta():
 # ---------------------------------------------------------------- refresh
 
 def bench_refresh(full: bool):
+    from tests.loopback import LoopbackExchanges, many_contracts
     from xlhedge.market import funding_snapshot
     from xlhedge.market.contracts import canonical_mask
-    from xlhedge.market.http import Client
-    from xlhedge.market.loopback import LoopbackExchanges, many_contracts
+    from xlhedge.market.exchanges import REGISTRY
     from xlhedge.market.parsing import to_float
 
     server = LoopbackExchanges(many_contracts(300), latency=0.1, page_size=1000).start()
     os.environ.update(server.env())
     try:
-        client = Client("binance", time.monotonic() + 60)
+        client = REGISTRY["binance"].client(time.monotonic() + 60)
         t_rtt, _ = median_time(lambda: client.get("/fapi/v1/fundingInfo"), repeats=5)
         t_snap, snap = median_time(lambda: funding_snapshot(timeout=30), repeats=5)
         n_ex = len(server.contracts)
@@ -153,23 +153,26 @@ def bench_refresh(full: bool):
             """The naive refresh: one request per symbol, one exchange after another."""
             deadline = time.monotonic() + 3600
             bases = [b.base for b in server.contracts["binance"][:per_exchange]]
+
+            def client(name):
+                return REGISTRY[name].client(deadline)
+
             for base in bases:
-                item = Client("binance", deadline).get("/fapi/v1/premiumIndex", {"symbol": f"{base}USDT"})
+                item = client("binance").get("/fapi/v1/premiumIndex", {"symbol": f"{base}USDT"})
                 rows[("binance", base)] = to_float(item["lastFundingRate"])
-                res = Client("bybit", deadline).get("/v5/market/tickers",
-                                                    {"category": "linear", "symbol": f"{base}USDT"})
+                res = client("bybit").get("/v5/market/tickers", {"category": "linear", "symbol": f"{base}USDT"})
                 rows[("bybit", base)] = to_float(res["result"]["list"][0]["fundingRate"])
-                res = Client("okx", deadline).get("/api/v5/public/funding-rate", {"instId": f"{base}-USDT-SWAP"})
+                res = client("okx").get("/api/v5/public/funding-rate", {"instId": f"{base}-USDT-SWAP"})
                 rows[("okx", base)] = to_float(res["data"][0]["fundingRate"])
-                res = Client("bingx", deadline).get("/openApi/swap/v2/quote/premiumIndex", {"symbol": f"{base}-USDT"})
+                res = client("bingx").get("/openApi/swap/v2/quote/premiumIndex", {"symbol": f"{base}-USDT"})
                 rows[("bingx", base)] = to_float(res["data"]["lastFundingRate"])
-                res = Client("mexc", deadline).get(f"/api/v1/contract/funding_rate/{base}_USDT")
+                res = client("mexc").get(f"/api/v1/contract/funding_rate/{base}_USDT")
                 rows[("mexc", base)] = to_float(res["data"]["fundingRate"])
-                res = Client("weex", deadline).get("/capi/v3/market/premiumIndex", {"symbol": f"{base}USDT"})
+                res = client("weex").get("/capi/v3/market/premiumIndex", {"symbol": f"{base}USDT"})
                 rows[("weex", base)] = to_float(res[0]["lastFundingRate"])
             # Hyperliquid has no per-asset endpoint: one request per asset of the bulk one
             for base in bases:
-                meta, ctxs = Client("hyperliquid", deadline).post("/info", {"type": "metaAndAssetCtxs"})
+                meta, ctxs = client("hyperliquid").post("/info", {"type": "metaAndAssetCtxs"})
                 i = [a["name"] for a in meta["universe"]].index(base)
                 rows[("hyperliquid", base)] = to_float(ctxs[i]["funding"])
 
@@ -254,8 +257,8 @@ def bench_headless():
     from xlhedge.cli import main as cli
     from xlhedge.plan import compute_plan, read_inputs
     from xlhedge.refresh import refresh_workbook
-    from xlhedge.workbook.builder import build_template
     from xlhedge.workbook.evaluate import evaluate_workbook
+    from xlhedge.workbook.template import build_template
 
     with tempfile.TemporaryDirectory() as tmp:
         book = Path(tmp) / "xlhedge.xlsm"
@@ -296,9 +299,9 @@ def bench_headless():
 def bench_template():
     import openpyxl
 
-    from xlhedge.workbook.builder import TemplateBuilder, build_template
+    from xlhedge.workbook.builder import TemplateBuilder
     from xlhedge.workbook.evaluate import evaluate_workbook
-    from xlhedge.workbook.model import formula_values
+    from xlhedge.workbook.template import build_template, formula_values
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "xlhedge.xlsm"
@@ -336,7 +339,7 @@ MEMORY_SNIPPETS = {  # name -> (the same imports only, the work)
     "backtest_20x1y_hourly_after_compiling": (_BACKTEST_IMPORTS + "; simulate(np.ones((3, 2)), [1, 1], 0.5)",
                                               _HOURLY_BACKTEST),
     "refresh_7x300": (
-        "import os; from xlhedge.market.loopback import LoopbackExchanges, many_contracts;"
+        "import os; from tests.loopback import LoopbackExchanges, many_contracts;"
         "from xlhedge.market import funding_snapshot",
         "s = LoopbackExchanges(many_contracts(300), page_size=1000).start(); os.environ.update(s.env());"
         "assert len(funding_snapshot()) == 2101; s.stop()"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xlhedge.market.loopback import LoopbackExchanges
+from tests.loopback import LoopbackExchanges
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,7 +30,7 @@ def exchanges(monkeypatch):
 @pytest.fixture(scope="session")
 def built_template(tmp_path_factory) -> Path:
     """The template built once per test session (the slow part: two builds and an evaluation)."""
-    from xlhedge.workbook.builder import build_template
+    from xlhedge.workbook.template import build_template
 
     return build_template(tmp_path_factory.mktemp("template") / "xlhedge.xlsm")
 
@@ -38,7 +38,7 @@ def built_template(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def built_lite(tmp_path_factory) -> Path:
     """The xlwings Lite edition, built once per test session."""
-    from xlhedge.workbook.builder import build_template
+    from xlhedge.workbook.template import build_template
 
     return build_template(tmp_path_factory.mktemp("lite") / "xlhedge-lite.xlsx", lite=True)
 

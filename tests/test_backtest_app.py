@@ -18,12 +18,12 @@ from tests.byte_compare import first_difference
 from tests.workbook_snapshot import user_inputs
 from xlhedge.backtest import (
     BacktestError,
-    backtest_workbook,
     cached_history,
     demo_history,
     run_backtest,
     synthetic_prices,
 )
+from xlhedge.backtest_book import backtest_workbook
 from xlhedge.engine.backtest import funding_at_steps
 from xlhedge.workbook import layout as L
 
@@ -181,7 +181,8 @@ def test_cached_history_survives_a_failed_download(tmp_path):
 
 
 def test_a_long_run_is_thinned_evenly_for_the_sheet():
-    from xlhedge.backtest import History, series_rows
+    from xlhedge.backtest import History
+    from xlhedge.workbook.backtest_sheet import series_rows
 
     days = pd.date_range("2018-01-01", periods=2000, freq="D", tz="UTC")
     prices = pd.DataFrame({"BTC": np.linspace(10_000, 20_000, 2000)}, index=days)
@@ -211,8 +212,8 @@ def test_the_events_table_is_read_as_event_ratio_reads_it(book):
     """Text, a date cell and an Excel date number (what xlwings Lite hands over) are the same dates."""
     import datetime
 
-    from xlhedge.backtest import _event_times
-    from xlhedge.refresh import OpenpyxlBook
+    from xlhedge.backtest_book import _event_times
+    from xlhedge.workbook.book import OpenpyxlBook
 
     wb = openpyxl.load_workbook(book, keep_vba=True)
     ws = wb[L.SETTINGS]

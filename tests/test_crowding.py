@@ -10,9 +10,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tests.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_rate
 from xlhedge import engine, udfs
 from xlhedge.market.crowding import crowding_inputs
-from xlhedge.market.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_rate
 from xlhedge.refresh import refresh_workbook
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.evaluate import evaluate_workbook

@@ -11,9 +11,10 @@ import openpyxl
 import pytest
 
 from tests.xlwings_fake import FakeBook
-from xlhedge.backtest import run_in_book
-from xlhedge.refresh import XlwingsBook, refresh_workbook, run_refresh
+from xlhedge.backtest_book import run_in_book
+from xlhedge.refresh import refresh_workbook, run_refresh
 from xlhedge.workbook import layout as L
+from xlhedge.workbook.book import XlwingsBook
 
 
 def _table(path, sheet=L.FUNDING, ref=None):

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_close, _hist_rate
 from xlhedge.market import COLUMNS, EXCHANGES, MarketDataError, funding_history, funding_snapshot, price_history
 from xlhedge.market.contracts import canonical_mask
-from xlhedge.market.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_close, _hist_rate
 
 
 def by_key(frame):
@@ -42,7 +42,7 @@ def test_snapshot_contract(exchanges):
 
 
 def test_contract_identity_and_the_signal_fields(exchanges):
-    from xlhedge.market.loopback import CONTRACT_SIZES
+    from tests.loopback import CONTRACT_SIZES
 
     df = funding_snapshot()
     rows = by_key(df[canonical_mask(df)])
@@ -296,8 +296,8 @@ def test_history_errors(exchanges):
 
 
 def test_betas_from_price_history(exchanges):
+    from tests.loopback import BETAS
     from xlhedge.market.betas import estimate_betas, perp_symbol
-    from xlhedge.market.loopback import BETAS
 
     assert [perp_symbol(ex, "sol") for ex in EXCHANGES] == [
         "SOLUSDT", "SOLUSDT", "SOL-USDT-SWAP", "SOL", "SOL-USDT", "SOL_USDT", "SOLUSDT"]

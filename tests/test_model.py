@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.workbook import layout as L
-from xlhedge.workbook import model
+from xlhedge.workbook import template
 from xlhedge.workbook.evaluate import evaluate_workbook
 
 #: Generated workbooks per run (each is evaluated by the slow general evaluator). The default run
@@ -92,8 +92,8 @@ def assert_same(general: dict, ours: dict):
 
 def test_the_template_as_shipped(built_template):
     wb = openpyxl.load_workbook(built_template, keep_vba=True)
-    assert model.book_formulas(wb) == model.template_formulas()
-    assert_same(evaluate_workbook(built_template), model.formula_values(wb))
+    assert template.book_formulas(wb) == template.template_formulas()
+    assert_same(evaluate_workbook(built_template), template.formula_values(wb))
 
 
 @settings(max_examples=EXAMPLES, derandomize=not DEEP, deadline=None,
@@ -104,14 +104,14 @@ def test_any_portfolio_a_user_can_type(built_template, tmp_path, rows, settings_
     book = tmp_path / "edited.xlsm"
     shutil.copyfile(built_template, book)
     edit(book, rows, settings_values, ("SOL", 1.5, 0.7, 179, "binance") if with_beta else None, crowd_rows)
-    assert_same(evaluate_workbook(book), model.formula_values(openpyxl.load_workbook(book, keep_vba=True)))
+    assert_same(evaluate_workbook(book), template.formula_values(openpyxl.load_workbook(book, keep_vba=True)))
 
 
 def test_a_users_own_formula_goes_through_the_general_evaluator(book):
     wb = openpyxl.load_workbook(book, keep_vba=True)
     wb[L.HEDGE]["U5"] = "=J5*2"
     wb.save(book)
-    assert model.formula_values(openpyxl.load_workbook(book, keep_vba=True)) is None
+    assert template.formula_values(openpyxl.load_workbook(book, keep_vba=True)) is None
     inputs = read_inputs(book)  # plan still works: it evaluates the workbook as it is
     assert inputs.values[(L.HEDGE, "U5")] == pytest.approx(2 * inputs.values[(L.HEDGE, "J5")])
 

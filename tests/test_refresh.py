@@ -7,11 +7,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tests.loopback import Fault
 from tests.workbook_snapshot import everything_but_funding, user_inputs
 from xlhedge.market import MarketDataError, funding_snapshot
-from xlhedge.market.loopback import Fault
-from xlhedge.refresh import WorkbookError, refresh_workbook
+from xlhedge.refresh import refresh_workbook
 from xlhedge.workbook import layout as L
+from xlhedge.workbook.book import WorkbookError
 
 
 def records(path, columns, first, last):
@@ -210,7 +211,7 @@ def beta_rows(path):
 
 
 def test_refresh_estimates_betas_of_coins_hedged_with_btc(book, exchanges):
-    from xlhedge.market.loopback import BETAS
+    from tests.loopback import BETAS
     from xlhedge.plan import compute_plan, read_inputs
     from xlhedge.workbook.evaluate import evaluate_workbook
 

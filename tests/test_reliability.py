@@ -13,10 +13,11 @@ import zipfile
 import pytest
 
 from tests.conftest import ROOT
+from tests.loopback import Fault
 from xlhedge.market import funding_snapshot
-from xlhedge.market.http import DEFAULT_URLS
-from xlhedge.market.loopback import Fault
-from xlhedge.refresh import WorkbookError, load_book, refresh_workbook
+from xlhedge.market.exchanges import REGISTRY
+from xlhedge.refresh import refresh_workbook
+from xlhedge.workbook.book import WorkbookError, load_book
 
 
 def digest(path):
@@ -100,7 +101,7 @@ def test_xml_bomb_is_refused_with_a_clear_message(book, tmp_path):
 
 
 def test_only_public_https_endpoints_and_no_secrets():
-    assert all(url.startswith("https://") for url in DEFAULT_URLS.values())
+    assert all(venue.base_url.startswith("https://") for venue in REGISTRY.values())
     source = "\n".join(p.read_text() for p in (ROOT / "xlhedge").rglob("*.py"))
     assert not re.search(r"api[_-]?key|secret|X-MBX-APIKEY|OK-ACCESS", source, re.I)
 

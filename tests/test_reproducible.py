@@ -32,7 +32,7 @@ NUMERIC_PATHS = {
 
 BUILD_BOTH = """
 import sys
-from xlhedge.workbook.builder import build_template
+from xlhedge.workbook.template import build_template
 build_template(sys.argv[1] + "/xlhedge.xlsm")
 build_template(sys.argv[1] + "/xlhedge-lite.xlsx", lite=True)
 """

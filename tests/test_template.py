@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 from tests.workbook_snapshot import everything_but_funding
 from xlhedge import engine
 from xlhedge.market.sample import sample_snapshot
-from xlhedge.workbook import builder, render, vba
+from xlhedge.workbook import builder, messages, render, vba
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.evaluate import evaluate_workbook
 
@@ -28,7 +28,7 @@ def members(path):
 
 
 def test_build_is_reproducible_and_matches_the_committed_file(built_template, tmp_path):
-    from xlhedge.workbook.builder import build_template
+    from xlhedge.workbook.template import build_template
 
     again = build_template(tmp_path / "again.xlsm")
     assert workbook_difference(built_template, again) is None
@@ -367,7 +367,7 @@ def test_plan_lists_the_checks(built_template, tmp_path):
         wb[L.PORTFOLIO][f"{col}7"] = value
     wb.save(book)
     plan = compute_plan(read_inputs(book))
-    assert list(plan["check"]) == ["", "", builder.MSG_WEAK_CROSS]
+    assert list(plan["check"]) == ["", "", messages.MSG_WEAK_CROSS]
     assert plan["r2_btc"].iloc[2] == pytest.approx(0.32)
     text = format_table(plan, 30)
-    assert f"Checks:\n  SOL: {builder.MSG_WEAK_CROSS}" in text
+    assert f"Checks:\n  SOL: {messages.MSG_WEAK_CROSS}" in text

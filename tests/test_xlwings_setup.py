@@ -130,7 +130,7 @@ def test_doctor_on_a_mac_reads_the_sandbox_config_not_the_old_one(tmp_path):
 
 
 def test_doctor_checks_each_exchange(exchanges):
-    from xlhedge.market.loopback import Fault
+    from tests.loopback import Fault
 
     exchanges.fault("mexc", "/api/v1/contract/funding_rate", Fault(status=500, times=99))
     checks = {c.name: c for c in run_checks(platform="linux", timeout=3)}
@@ -209,7 +209,7 @@ def test_doctor_groups_one_cause_into_one_finding(monkeypatch):
 
 
 def test_doctor_names_exchanges_failing_for_the_same_reason_together(exchanges):
-    from xlhedge.market.loopback import Fault
+    from tests.loopback import Fault
 
     exchanges.fault("mexc", "/api/v1/contract/funding_rate", Fault(status=404, times=99))
     exchanges.fault("bingx", "/openApi/swap/v2/quote/premiumIndex", Fault(status=404, times=99))

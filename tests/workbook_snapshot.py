@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 
 from xlhedge.workbook import layout as L
-from xlhedge.workbook.cached import array_cells
+from xlhedge.workbook.arrays import array_cells
 
 
 def user_inputs(path: Path) -> dict:

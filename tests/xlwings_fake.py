@@ -1,5 +1,5 @@
 """An open workbook as xlwings shows it to Python (``book.sheets[...].range(...).value``), backed by a
-real file through openpyxl, so the Excel-side port (:class:`xlhedge.refresh.XlwingsBook`, also what the
+real file through openpyxl, so the Excel-side port (:class:`xlhedge.workbook.book.XlwingsBook`, also what the
 xlwings Lite scripts use) runs headlessly.
 
 It follows xlwings' documented reading rules: one cell reads as its value; a single row or column

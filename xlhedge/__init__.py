@@ -5,17 +5,19 @@ The pure maths lives in :mod:`xlhedge.engine`, exchange data in
 workbook template builder in :mod:`xlhedge.workbook`.
 """
 
-__version__ = "0.1.0"
+from xlhedge.version import __version__
+
+__all__ = ["__version__", "main"]
 
 
 def main() -> None:
-    """What the workbook's "Refresh market data" button runs.
+    """What the workbook's buttons run ("Refresh market data", and "Run backtest" on the Backtest sheet).
 
-    The button calls xlwings' ``SampleCall`` macro, which runs
+    The buttons call xlwings' ``SampleCall`` macro, which runs
     ``import <workbook name>; <workbook name>.main()``: for the template,
     ``xlhedge.xlsm``, that is this function. Renamed workbooks reach the same
-    refresh through :mod:`xlhedge.bridge`.
+    dispatch (:func:`xlhedge.buttons.clicked`) through :mod:`xlhedge.bridge`.
     """
-    from xlhedge.refresh import refresh_caller
+    from xlhedge.buttons import clicked
 
-    refresh_caller()
+    clicked()

@@ -13,9 +13,9 @@ module gathers what it needs and reports what it did:
   rule around the shipped FOMC dates), or ``own`` (a ratio per step you give);
 * the results: values over time, hedge effectiveness, drawdowns, funding,
   fees, slippage, rebalances, liquidations and the worst day of each;
-* the workbook: :func:`backtest_workbook` reads the Portfolio, Settings and the
-  Backtest sheet's inputs and writes the results through the same workbook port
-  as the refresh (replaced atomically).
+* the workbook: :mod:`xlhedge.backtest_book` reads the Portfolio, Settings and
+  the Backtest sheet's inputs and writes the results through the workbook port
+  (:mod:`xlhedge.workbook.backtest_sheet` shapes them into the sheet's rows).
 
 Units: prices USD per coin, ratios and rates fractions, costs USD (> 0 = paid).
 """
@@ -32,7 +32,6 @@ import pandas as pd
 
 from xlhedge import engine
 from xlhedge.engine.backtest import BacktestResult, funding_at_steps, simulate
-from xlhedge.workbook import layout as L
 
 POLICIES = ("static", "funding", "events", "own")
 DATA_SOURCES = ("demo", "live")
@@ -330,7 +329,7 @@ def own_ratios(frame: pd.DataFrame, times: pd.DatetimeIndex, coins: list[str]) -
 
 def _utc(value, default, name: str):
     """A UTC time from a command-line or cell value; ``default`` when it is empty."""
-    from xlhedge.market.history import _utc as utc
+    from xlhedge.market.history import utc_time as utc
 
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
@@ -338,22 +337,6 @@ def _utc(value, default, name: str):
         return utc(value, name)
     except ValueError as exc:
         raise BacktestError(str(exc)) from None
-
-
-def results_rows(run: Backtest) -> list[tuple[str, object]]:
-    """The summary as the Backtest sheet's result rows (label, value); notes after the numbers."""
-    return [*run.summary(), *(("Note", n) for n in run.notes)][: L.BACKTEST_RESULTS.last_row
-                                                                  - L.BACKTEST_RESULTS.first_row + 1]
-
-
-def series_rows(run: Backtest) -> list[tuple]:
-    """(date, unhedged, hedged) of each step as sheet values (naive UTC dates); a run longer than the
-    sheet's rows is thinned evenly (first and last close kept) for the chart."""
-    frame = run.series()
-    if len(frame) > L.BACKTEST_SERIES_ROWS:
-        frame = frame.iloc[np.unique(np.linspace(0, len(frame) - 1, L.BACKTEST_SERIES_ROWS).round().astype(int))]
-    return [(d.tz_convert("UTC").tz_localize(None).to_pydatetime(), float(u), float(h))
-            for d, u, h in frame.itertuples(index=False)]
 
 
 def format_summary(run: Backtest) -> str:
@@ -371,121 +354,3 @@ def format_summary(run: Backtest) -> str:
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- the workbook
-
-def _number(value, default: float) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return default
-    return out if np.isfinite(out) else default
-
-
-def _choice(value, choices, default: str, name: str) -> str:
-    text = str(value).strip().lower() if value is not None and str(value).strip() else default
-    if text not in choices:
-        raise BacktestError(f"Backtest sheet, {name}: use {' or '.join(choices)} (got {value!r})")
-    return text
-
-
-def read_book_inputs(book) -> dict:
-    """What a run needs from a workbook (through the refresh's workbook port): coins held (own perp
-    rows), cash, the Settings and the Backtest sheet's inputs."""
-    rows, default_exchange = book.read_hedge_rows()
-    quantities = book.read_portfolio_column("quantity")
-    coins, skipped = {}, []
-    for (asset, how, _), qty in zip(rows, quantities, strict=True):
-        if not isinstance(asset, str) or not asset.strip():
-            continue
-        name = asset.strip().upper()
-        if str(how).strip() == "BTC perp":
-            skipped.append(f"{name} (hedged with the BTC perp: cross hedges are not replayed)")
-        elif isinstance(qty, (int, float)) and not isinstance(qty, bool) and qty > 0:
-            coins[name] = coins.get(name, 0.0) + float(qty)
-    (cash,) = book.read_cells(L.PORTFOLIO, [f"I{L.CASH_ROW}"])
-    cash = _number(cash, 0.0)
-    setting = book.read_setting
-    refs = [f"B{L.BACKTEST_INPUT_ROW[item.name]}" for item in L.BACKTEST_INPUTS]
-    sheet = dict(zip([item.name for item in L.BACKTEST_INPUTS], book.read_cells(L.BACKTEST, refs), strict=True))
-    return {
-        "coins": coins, "cash": cash, "skipped": skipped,
-        "start": sheet["start"], "end": sheet["end"],
-        "policy": _choice(sheet["policy"], POLICIES[:3], "funding", "Policy"),
-        "data": _choice(sheet["data"], DATA_SOURCES, "demo", "Data"),
-        "top_up": _choice(sheet["top_up"], ("yes", "no"), "no", "Top up") == "yes",
-        "fee": _number(sheet["fee"], 0.0005), "slippage": _number(sheet["slippage"], 0.0002),
-        "ratio": None if sheet["ratio"] in (None, "") else _number(sheet["ratio"], None),
-        "exchange": str(default_exchange or "binance").strip().lower(),
-        "leverage": _number(setting("Leverage"), 3.0),
-        "maintenance_margin": _number(setting("MaintenanceMargin"), 0.004),
-        "band": _number(setting("RebalanceBand"), 0.05),
-        "outlook": setting("Outlook") or "neutral", "conviction": _number(setting("Conviction"), 0.5),
-        "threshold": _number(setting("FundingThreshold"), 0.0005),
-        "adjustment": _number(setting("Adjustment"), 0.3), "max_ratio": _number(setting("MaxRatio"), 1.0),
-        "events": (_number(setting("EventDaysBefore"), 3.0), _number(setting("EventHoursAfter"), 24.0),
-                   _number(setting("EventFloor"), 0.8)),
-        "event_times": _event_times(book),
-    }
-
-
-def _event_times(book) -> list:
-    """The dates of the Settings sheet's Events table (shipped rows and yours), read as EVENT_RATIO reads
-    them (a date, an Excel date number or text, UTC); unreadable ones skipped."""
-    from xlhedge.cells import CellError, is_blank
-    from xlhedge.udfs import _cell_time
-
-    _, when_col, _ = L.EVENTS_COLUMNS
-    refs = [f"{when_col}{r}" for r in range(L.EVENTS_FIRST_ROW, L.EVENTS_LAST_ROW + 1)]
-    out = []
-    for value in book.read_cells(L.SETTINGS, refs):
-        if is_blank(value):
-            continue
-        try:
-            out.append(_cell_time(value, "events"))
-        except CellError:
-            continue
-    return out
-
-
-def run_in_book(book, now=None, **overrides) -> Backtest:
-    """Run the backtest a workbook describes (``overrides``: command-line choices) and write the
-    Backtest sheet's results, both value lines and its status through the workbook port."""
-    if L.BACKTEST not in book.sheet_names():
-        raise BacktestError("this workbook has no Backtest sheet (made by an older xlhedge): "
-                            "copy your Portfolio into a new one from xlhedge template --out NEW.xlsm")
-    inputs = read_book_inputs(book)
-    inputs.update({k: v for k, v in overrides.items() if v is not None})
-    skipped = inputs.pop("skipped")
-    coins, cash = inputs.pop("coins"), inputs.pop("cash")
-    run = run_backtest(coins, cash, **inputs)
-    run.notes = [*(f"left out: {s}" for s in skipped), *run.notes]
-    book.write_block(L.BACKTEST_RESULTS, [list(r) for r in results_rows(run)])
-    book.write_block(L.BACKTEST_SERIES, [list(r) for r in series_rows(run)])
-    when = (now or pd.Timestamp.now(tz="UTC")).strftime("%Y-%m-%d %H:%M UTC")
-    book.write_cell(L.BACKTEST, L.BACKTEST_STATUS_CELL, f"Run {when}: {run.history.source}.")
-    return run
-
-
-def backtest_workbook(path, **overrides) -> Backtest:
-    """``xlhedge backtest BOOK``: run and write the results into the file, replaced atomically
-    (a failure leaves the file as it was)."""
-    from xlhedge.refresh import OpenpyxlBook, release
-    from xlhedge.workbook.files import check_writable
-
-    check_writable(Path(path))  # before the run: a workbook open in Excel or read-only is refused
-    book = OpenpyxlBook(Path(path))
-    try:
-        run = run_in_book(book, **overrides)
-        book.save()
-    finally:
-        release(book.wb)
-    return run
-
-
-def backtest_caller() -> Backtest:
-    """The 'Run backtest' button in Excel: the calling workbook, through xlwings."""
-    import xlwings as xw
-
-    from xlhedge.refresh import XlwingsBook
-
-    return run_in_book(XlwingsBook(xw.Book.caller()))

@@ -119,9 +119,9 @@ def intercept(argv: list[str] | None = None, run=None) -> bool:
         return True
     code = 0
     try:
-        from xlhedge.refresh import refresh_from_button
+        from xlhedge.buttons import clicked
 
-        refresh_from_button(str(book))
+        clicked(str(book))
     except Exception as exc:
         _say(f"xlhedge refresh failed: {exc}")
         code = 1

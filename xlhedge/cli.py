@@ -14,7 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-from xlhedge import __version__
+from xlhedge.market.exchanges import EXCHANGES
+from xlhedge.version import __version__
 
 FORMATS = ("table", "csv", "json")
 
@@ -47,7 +48,7 @@ def positive(text: str) -> float:
     return value
 
 
-EXCHANGE_HELP = "comma-separated, or all: binance, bybit, okx, hyperliquid, bingx, mexc, weex (default: {default})"
+EXCHANGE_HELP = "comma-separated, or all: " + ", ".join(EXCHANGES) + " (default: {default})"
 
 
 def _add_exchange_args(p, symbols=True, default="$XLHEDGE_EXCHANGES, else all"):
@@ -121,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", help="download funding or price history to CSV")
     p.add_argument("kind", choices=("funding", "price"))
-    p.add_argument("--exchange", required=True, help="binance, bybit, okx, hyperliquid, bingx, mexc or weex")
+    p.add_argument("--exchange", required=True, help=" or ".join([", ".join(EXCHANGES[:-1]), EXCHANGES[-1]]))
     p.add_argument("--symbol", required=True,
                    help="exchange symbol: BTCUSDT (binance, bybit, weex), BTC (okx, hyperliquid), "
                         "BTC-USDT (bingx), BTC_USDT (mexc)")
@@ -143,7 +144,7 @@ def _book(path: str) -> Path:
 
 
 def cmd_template(args) -> int:
-    from xlhedge.workbook.builder import build_template
+    from xlhedge.workbook.template import build_template
 
     out = Path(args.out)
     if args.lite and args.out == "xlhedge.xlsm":
@@ -161,7 +162,8 @@ def cmd_template(args) -> int:
 
 
 def cmd_backtest(args) -> int:
-    from xlhedge.backtest import BacktestError, backtest_workbook, format_summary, read_ratios, run_backtest
+    from xlhedge.backtest import BacktestError, format_summary, read_ratios, run_backtest
+    from xlhedge.backtest_book import backtest_workbook
 
     choices = {"start": args.start, "end": args.end, "policy": args.policy, "ratio": args.ratio, "fee": args.fee,
                "slippage": args.slippage, "data": args.data, "exchange": args.exchange}
@@ -221,7 +223,7 @@ def cmd_plan(args) -> int:
 
 def cmd_demo(args) -> int:
     from xlhedge.refresh import refresh_workbook
-    from xlhedge.workbook.builder import build_template
+    from xlhedge.workbook.template import build_template
 
     out = Path(args.out)
     kept = out.exists() and not args.force
@@ -349,7 +351,7 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_upgrade_book(args) -> int:
-    from xlhedge.refresh import load_book, release
+    from xlhedge.workbook.book import load_book, release
     from xlhedge.workbook.vba import replace_vba_project
 
     book = _book(args.book)
@@ -393,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_line(exc: Exception) -> str:
     from xlhedge.market import MarketDataError
-    from xlhedge.refresh import WorkbookError
+    from xlhedge.workbook.book import WorkbookError
     from xlhedge.workbook.files import NotWritable
 
     if isinstance(exc, (UserError, WorkbookError, MarketDataError, ValueError, FileExistsError, NotWritable)):

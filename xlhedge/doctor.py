@@ -163,7 +163,7 @@ def check_bridge(site_packages: Path) -> Check:
 
 
 def check_workbook(book: Path) -> list[Check]:
-    from xlhedge.refresh import WorkbookError, load_book, release
+    from xlhedge.workbook.book import WorkbookError, load_book, release
     from xlhedge.workbook.vba import workbook_xlwings_version
 
     try:

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.market.contracts import resolve
-from xlhedge.refresh import OpenpyxlBook, release
 from xlhedge.workbook import layout as L
-from xlhedge.workbook import model
+from xlhedge.workbook.book import OpenpyxlBook, release
+from xlhedge.workbook.template import formula_values
 
 PLAN_COLUMNS = [
     "asset", "spot_value", "hedge_with", "perp", "exchange", "contract", "funding_rate", "interval_hours",
@@ -49,7 +50,7 @@ class Inputs:
 def read_inputs(path) -> Inputs:
     """Read a workbook and compute its formulas (the template's; others with the general evaluator)."""
     book = OpenpyxlBook(Path(path))
-    values = model.formula_values(book.wb)
+    values = formula_values(book.wb)
     own = values is None
     if own:  # the user changed a formula, or an older xlhedge made the workbook: evaluate it as it is
         from xlhedge.workbook.evaluate import evaluate_workbook
@@ -148,9 +149,9 @@ def _crowding(r) -> str:
     """One plan row's crowded-longs signal with its inputs, as the Hedge sheet shows them."""
     if not np.isfinite(r.funding_percentile):
         return r.crowded
-    oi = (f"open interest {r.oi_change:+.1%} over {L.CROWD_OI_DAYS} days" if np.isfinite(r.oi_change)
+    oi = (f"open interest {r.oi_change:+.1%} over {OI_CHANGE_DAYS} days" if np.isfinite(r.oi_change)
           else "no open-interest history here")
-    return (f"funding at the {r.funding_percentile:.0%} percentile of its last {L.CROWD_FUNDING_DAYS} days, "
+    return (f"funding at the {r.funding_percentile:.0%} percentile of its last {FUNDING_LOOKBACK_DAYS} days, "
             f"{oi}: {r.crowded}")
 
 

@@ -17,34 +17,25 @@ written as text, never as formulas.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from xlhedge.engine import funding_apr
 from xlhedge.market import MarketDataError, funding_snapshot, parse_exchanges, price_history
 from xlhedge.market.betas import estimate_betas
-from xlhedge.market.contracts import lookup_keys
 from xlhedge.market.crowding import crowding_inputs
 from xlhedge.market.errors import shorten, summarize
 from xlhedge.market.sample import sample_snapshot
-from xlhedge.market.snapshot import COLUMNS, FLOAT_COLUMNS, TIME_COLUMNS
 from xlhedge.workbook import layout as L
-from xlhedge.workbook.files import check_writable, replaced_atomically
+from xlhedge.workbook.book import OpenpyxlBook, WorkbookError, XlwingsBook, release
+from xlhedge.workbook.files import check_writable
+from xlhedge.workbook.tables import BETA_KEYS, CROWD_KEYS, TABLE_COLUMNS, hedge_contracts
 
-TABLE_COLUMNS = [*COLUMNS, "stale"]
-BETA_KEYS = L.BETA_TABLE.keys
-CROWD_KEYS = L.CROWD_TABLE.keys
-FORMULA_STARTS = ("=", "+", "-", "@")
 STATUS_REASON_WIDTH = 70  # characters of an exchange's failure reason in the status cell
 
 
-class WorkbookError(ValueError):
-    """The file is missing, unreadable, or not an xlhedge workbook."""
 
 
 @dataclass
@@ -257,294 +248,40 @@ def _note_text(table: pd.DataFrame) -> str:
     return "Live data. Positive rate = longs pay shorts: a short hedge earns it."
 
 
-def _cell_value(value):
-    """A frame value as a cell value: naive-UTC datetimes, floats, None for missing."""
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.tz_convert("UTC").tz_localize(None).to_pydatetime()
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, (np.floating, np.integer)):
-        return float(value)
-    return value
 
 
-def table_rows(table: pd.DataFrame) -> list[list]:
-    """Cell values of the Funding table, in column order (datetimes naive UTC)."""
-    coin_key, symbol_key = lookup_keys(table) if len(table) else ([], [])
-    frame = table.assign(
-        apr=funding_apr(table["funding_rate"].to_numpy(float), table["interval_hours"].to_numpy(float))
-        if len(table) else [],
-        key=coin_key,
-        symbol_key=symbol_key,
-    )
-    return [[_cell_value(v) for v in row] for row in frame[L.FUNDING_TABLE.keys].itertuples(index=False)]
 
 
-def beta_rows(table: pd.DataFrame) -> list[list]:
-    """Cell values of the beta table, in column order."""
-    return [[_cell_value(v) for v in row] for row in table[BETA_KEYS].itertuples(index=False)]
 
 
-def crowd_rows(table: pd.DataFrame) -> list[list]:
-    """Cell values of the crowding table, in column order."""
-    return [[_cell_value(v) for v in row] for row in table[CROWD_KEYS].itertuples(index=False)]
 
 
-def _side_table(rows: list[list], keys: list[str], numbers: tuple[str, ...], when: str) -> pd.DataFrame:
-    """A side table (betas, crowding) from cell values: rows keyed by text in the first column."""
-    records = [dict(zip(keys, r, strict=True)) for r in rows if r and isinstance(r[0], str) and r[0]]
-    frame = pd.DataFrame(records, columns=keys)
-    for col in numbers:
-        frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    frame[when] = pd.to_datetime(frame[when], errors="coerce", utc=True)
-    frame["stale"] = frame["stale"].fillna(L.STALE_NO).astype(str)
-    return frame
 
 
-def rows_to_crowding(rows: list[list]) -> pd.DataFrame:
-    """The previous crowding table from cell values."""
-    return _side_table(rows, CROWD_KEYS, ("funding_percentile", "funding_samples", "oi_change"), "measured_at")
 
 
-def hedge_contracts(rows: list[list], default_exchange) -> list[tuple[str, str]]:
-    """(exchange, coin) of the contract each Portfolio row [asset, hedge with, exchange] is hedged with:
-    the BTC perp for "BTC perp" rows, else the coin's own."""
-    default = str(default_exchange or "binance").strip().lower()
-    out = []
-    for asset, how, exchange in rows:
-        if isinstance(asset, str) and asset.strip():
-            ex = exchange.strip().lower() if isinstance(exchange, str) and exchange.strip() else default
-            if ex in L.EXCHANGES:
-                out.append((ex, "BTC" if str(how).strip() == "BTC perp" else asset.strip().upper()))
-    return list(dict.fromkeys(out))
 
 
-def rows_to_betas(rows: list[list]) -> pd.DataFrame:
-    """The previous beta table from cell values."""
-    return _side_table(rows, BETA_KEYS, ("beta", "r2", "n"), "estimated_at")
 
 
-def btc_hedged(rows: list[list], default_exchange) -> list[tuple[str, str]]:
-    """(coin, exchange) of Portfolio rows [asset, hedge with, exchange] hedged with the BTC perp."""
-    default = str(default_exchange or "binance").strip().lower()
-    out = []
-    for asset, how, exchange in rows:
-        if isinstance(asset, str) and asset.strip() and str(how).strip() == "BTC perp":
-            ex = exchange.strip().lower() if isinstance(exchange, str) and exchange.strip() else default
-            if ex in L.EXCHANGES and asset.strip().upper() != "BTC":
-                out.append((asset.strip().upper(), ex))
-    return out
 
 
-def rows_to_table(rows: list[list]) -> pd.DataFrame:
-    """The previous Funding table from cell values (rows without an exchange are skipped)."""
-    keys = L.FUNDING_TABLE.keys
-    records = [dict(zip(keys, r, strict=True)) for r in rows if r and r[0] not in (None, "")]
-    frame = pd.DataFrame(records, columns=keys)
-    for col in FLOAT_COLUMNS:
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
-    for col in TIME_COLUMNS:
-        frame[col] = pd.to_datetime(frame[col], errors="coerce", utc=True)
-    frame["stale"] = frame["stale"].fillna(L.STALE_NO).astype(str)
-    for col in ("exchange", "symbol", "base", "quote", "margin"):
-        frame[col] = frame[col].fillna("").astype(str)
-    return frame[TABLE_COLUMNS]
 
 
-def _assets(values) -> list[str]:
-    seen = []
-    for value in values:
-        if isinstance(value, str) and value.strip():
-            name = value.strip().upper()
-            if name not in seen:
-                seen.append(name)
-    if "BTC" not in seen:
-        seen.append("BTC")  # beta hedges short BTC
-    return seen
 
 
 # ---------------------------------------------------------------- the workbook port
 
-class BookPort:
-    """What the refresh and the backtest read and write, in terms of a book's ``_read``/``write_block`` of a
-    table block, ``_cell``/``_set_cell`` and ``read_portfolio_column`` (one Portfolio column's values, a row
-    each); :class:`OpenpyxlBook` and :class:`XlwingsBook` supply those."""
-
-    def read_assets(self) -> list[str]:
-        return _assets(self.read_portfolio_column("asset"))
-
-    def read_table(self) -> pd.DataFrame:
-        return rows_to_table(self._read(L.FUNDING_TABLE))
-
-    def write_table(self, table: pd.DataFrame) -> None:
-        self.write_block(L.FUNDING_TABLE, table_rows(table)[: L.FUNDING_ROWS])
-
-    def read_hedge_rows(self) -> tuple[list[list], str]:
-        """Portfolio rows as [asset, hedge with, exchange], and the default exchange."""
-        cols = [self.read_portfolio_column(k) for k in ("asset", "hedge_with", "exchange")]
-        return [list(r) for r in zip(*cols, strict=True)], self.read_setting("DefaultExchange")
-
-    def read_btc_hedged(self) -> list[tuple[str, str]]:
-        return btc_hedged(*self.read_hedge_rows())
-
-    def read_beta_table(self) -> pd.DataFrame:
-        return rows_to_betas(self._read(L.BETA_TABLE))
-
-    def write_beta_table(self, table: pd.DataFrame) -> None:
-        self.write_block(L.BETA_TABLE, beta_rows(table)[: L.BETA_ROWS])
-
-    def read_setting(self, name: str):
-        return self._cell(L.SETTINGS, f"B{L.SETTING_ROW[name]}")
-
-    def sheet_names(self) -> list[str]:
-        return self._sheet_names()
-
-    def write_status(self, status: str, note: str) -> None:
-        self._set_cell(L.FUNDING, L.STATUS_CELL, status)
-        self._set_cell(L.FUNDING, L.NOTE_CELL, note)
-
-    def write_cell(self, sheet: str, ref: str, value) -> None:
-        """One cell (a status line); text stays text."""
-        self._set_cell(sheet, ref, value)
-
-    def read_cells(self, sheet: str, refs: list[str]) -> list:
-        """Values of single cells (the backtest's inputs)."""
-        return [self._cell(sheet, ref) for ref in refs]
-
-    def read_crowding(self) -> pd.DataFrame:
-        return rows_to_crowding(self._read(L.CROWD_TABLE))
-
-    def write_crowding(self, table: pd.DataFrame) -> None:
-        self.write_block(L.CROWD_TABLE, crowd_rows(table)[: L.CROWD_ROWS])
 
 
 # ---------------------------------------------------------------- headless (openpyxl)
 
-class OpenpyxlBook(BookPort):
-    """Reads and writes the refresh's cells through openpyxl (``keep_vba=True``)."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.wb = load_book(self.path)
-        self.funding = self.wb[L.FUNDING]
-        from xlhedge.workbook.lite import web_extension_parts
-
-        self.web_extension = web_extension_parts(self.path)
-
-    def read_portfolio_column(self, key: str) -> list:
-        col, sheet = L.PORTFOLIO_COLUMNS[key][0], self.wb[L.PORTFOLIO]
-        return [sheet[f"{col}{r}"].value for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1)]
-
-    def _read(self, table: L.Table) -> list[list]:
-        return [[c.value for c in row] for row in self.wb[table.sheet][table.ref]]
-
-    def write_block(self, table: L.Table, rows: list[list]) -> None:
-        """Fill the table's cells, blanking rows past the data; text stays text."""
-        for i, cells in enumerate(self.wb[table.sheet][table.ref]):
-            values = rows[i] if i < len(rows) else [None] * len(table.columns)
-            for cell, value in zip(cells, values, strict=True):
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"  # never a formula, whatever the text starts with
-
-
-    def _cell(self, sheet: str, ref: str):
-        return self.wb[sheet][ref].value
-
-    def _sheet_names(self) -> list[str]:
-        return list(self.wb.sheetnames)
-
-    def _set_cell(self, sheet: str, ref: str, value) -> None:
-        cell = self.wb[sheet][ref]
-        cell.value = value
-        if isinstance(value, str):
-            cell.data_type = "s"
 
 
 
-    def save(self) -> None:
-        """Write to a temporary file beside the original, then replace it atomically."""
-        try:
-            with replaced_atomically(self.path) as tmp:
-                self._save_with_results(tmp)
-                if self.web_extension:  # the Lite edition: its code parts, which openpyxl drops, byte for byte
-                    from xlhedge.workbook.lite import carry_web_extension
-
-                    carry_web_extension(self.path, tmp, self.web_extension)
-        finally:
-            release(self.wb)
 
 
-    def _save_with_results(self, path: Path) -> None:
-        """Save to ``path`` with every formula's fresh result stored, so viewers without the xlhedge
-        functions still show numbers (openpyxl drops them). The template's formulas are computed by
-        the workbook model (fast); a workbook with other formulas goes through the general evaluator,
-        and a formula it does not know leaves the results out (Excel recalculates anyway)."""
-        from xlhedge.workbook.cached import fill_cached_values, put_array_values
-        from xlhedge.workbook.model import formula_values
 
-        values = formula_values(self.wb)
-        if values is not None:
-            put_array_values(self.wb, values)
-        self.wb.save(path)
-        if values is None:
-            from xlhedge.workbook.evaluate import evaluate_workbook
-
-            try:
-                values = evaluate_workbook(path)
-            except Exception:  # results are a courtesy to viewers, never a reason to fail
-                return
-            if put_array_values(self.wb, values):
-                self.wb.save(path)
-        with contextlib.suppress(Exception):
-            fill_cached_values(path, values)
-
-
-def load_book(path: Path):
-    """Open an xlhedge workbook with openpyxl, or raise :class:`WorkbookError` saying why not."""
-    import zipfile
-
-    import openpyxl
-
-    path = Path(path)
-    if not path.exists():
-        raise WorkbookError(f"no such file: {path}")
-    if not zipfile.is_zipfile(path):
-        raise WorkbookError(f"{path.name} is not an Excel workbook (.xlsm/.xlsx)")
-    with zipfile.ZipFile(path) as z:
-        if "xl/workbook.xml" not in z.namelist():
-            raise WorkbookError(f"{path.name} is a zip file, not an Excel workbook (.xlsm/.xlsx)")
-    try:
-        wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
-    except Exception as exc:  # openpyxl raises many types for damaged or hostile files
-        raise WorkbookError(f"cannot read {path.name}: {type(exc).__name__}: {str(exc)[:120]}") from None
-    try:
-        missing = [s for s in (L.PORTFOLIO, L.FUNDING, L.SETTINGS) if s not in wb.sheetnames]
-        if missing:
-            raise WorkbookError(f"{path.name} is not an xlhedge workbook (no {', '.join(missing)} sheet)")
-        check_layout((cell.value for cell in wb[L.FUNDING][L.FUNDING_HEADER_ROW]), path.name)
-    except WorkbookError:
-        release(wb)
-        raise
-    return wb
-
-
-def release(wb) -> None:
-    """Close the in-memory zip openpyxl keeps of a workbook's VBA parts. Left to the garbage collector
-    at exit, it may be closed after its buffer and print "Exception ignored in ZipFile.__del__"."""
-    archive = getattr(wb, "vba_archive", None)
-    if archive is not None:
-        archive.close()
-
-
-def check_layout(headers, name: str) -> None:
-    """Refuse a workbook whose Funding table has other columns than this version writes."""
-    found = [h for h in headers if h not in (None, "")][: len(L.FUNDING_COLUMNS)]
-    wanted = [header for _, _, header in L.FUNDING_COLUMNS]
-    if found != wanted:
-        raise WorkbookError(
-            f"{name} was made by another version of xlhedge (its Funding sheet has other columns). "
-            "Make a fresh one with 'xlhedge template --out NEW.xlsm' and copy your Portfolio and Settings into it.")
 
 
 def refresh_workbook(path, exchanges=None, offline=False, timeout=10.0,
@@ -582,45 +319,8 @@ def vba_mismatch(path: Path) -> str:
 
 # ---------------------------------------------------------------- in Excel (xlwings)
 
-def _as_text(value):
-    """Strings that Excel would read as formulas are written with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
-class XlwingsBook(BookPort):
-    """Reads and writes the refresh's cells of an open workbook through xlwings."""
-
-    def __init__(self, book):
-        self.book = book
-        self.funding = book.sheets[L.FUNDING]
-        hr, last = L.FUNDING_HEADER_ROW, L.FUNDING_COLUMNS[-1][1]
-        check_layout(self.funding.range(f"A{hr}:{last}{hr}").value, book.name)
-
-    def read_portfolio_column(self, key: str) -> list:
-        col = L.PORTFOLIO_COLUMNS[key][0]
-        rng = f"{col}{L.PORTFOLIO_FIRST_ROW}:{col}{L.PORTFOLIO_LAST_ROW}"
-        return list(self.book.sheets[L.PORTFOLIO].range(rng).options(ndim=1).value)
-
-    def _read(self, table: L.Table) -> list[list]:
-        return self.book.sheets[table.sheet].range(table.ref).options(ndim=2).value
-
-    def write_block(self, table: L.Table, rows: list[list]) -> None:
-        sheet = self.book.sheets[table.sheet]
-        sheet.range(table.ref).clear_contents()
-        if rows:
-            first = table.columns[0][1]
-            sheet.range(f"{first}{table.first_row}").value = [[_as_text(v) for v in row] for row in rows]
-
-    def _cell(self, sheet: str, ref: str):
-        return self.book.sheets[sheet].range(ref).value
-
-    def _sheet_names(self) -> list[str]:
-        return [s.name for s in self.book.sheets]
-
-    def _set_cell(self, sheet: str, ref: str, value) -> None:
-        self.book.sheets[sheet].range(ref).value = _as_text(value)
 
 
 def refresh_caller(exchanges=None, offline=False, timeout=10.0) -> RefreshResult:
@@ -628,25 +328,3 @@ def refresh_caller(exchanges=None, offline=False, timeout=10.0) -> RefreshResult
     import xlwings as xw
 
     return run_refresh(XlwingsBook(xw.Book.caller()), exchanges, offline, timeout)
-
-
-def refresh_from_button(fullname: str | None = None) -> None:
-    """What the buttons run (both call the workbook's one macro): in Excel, the backtest when the
-    button is on the Backtest sheet, else the refresh of the caller; elsewhere, refresh the file headlessly."""
-    if fullname and not _excel_available():
-        refresh_workbook(fullname)
-        return
-    import xlwings as xw
-
-    if xw.Book.caller().sheets.active.name == L.BACKTEST:
-        from xlhedge.backtest import backtest_caller
-
-        backtest_caller()
-    else:
-        refresh_caller()
-
-
-def _excel_available() -> bool:
-    import sys
-
-    return sys.platform in ("win32", "darwin")

@@ -491,7 +491,7 @@ class clock_at:
 _FIRST_TIME, _LAST_TIME = np.datetime64("1900-01-01", "m"), np.datetime64("2200-01-01", "m")
 
 
-def _cell_time(value, name: str) -> np.datetime64:
+def cell_time(value, name: str) -> np.datetime64:
     """A time in UTC from a cell: a date, an Excel date number, text like 2026-12-07 12:00; blank = now.
     Years 1900 to 2199 (nanosecond times end in 2262)."""
     import datetime as dt
@@ -540,7 +540,7 @@ def _event_list(events) -> tuple[list[str], np.ndarray]:
     if not rows:
         raise CellError("events is an empty range", "#N/A")
     names = ["event" if is_blank(n) else str(n).strip()[:30] for n, _ in rows]
-    return names, np.array([_cell_time(v, "events") for _, v in rows], dtype="datetime64[ns]")
+    return names, np.array([cell_time(v, "events") for _, v in rows], dtype="datetime64[ns]")
 
 
 @xl_udf(
@@ -557,7 +557,7 @@ def _event_list(events) -> tuple[list[str], np.ndarray]:
 def EVENT_RATIO(base_ratio, as_of=None, days_before=3, hours_after=24, floor=0.8, events=None):
     """Hedge ratio in force: at least the floor from days_before an event until hours_after it."""
     _, times = _event_list(events)
-    when = _cell_time(as_of, "as_of")
+    when = cell_time(as_of, "as_of")
     before = cell_number(days_before, "days_before", 3.0)
     after = cell_number(hours_after, "hours_after", 24.0)
     low = cell_number(floor, "floor", 0.8)
@@ -580,7 +580,7 @@ def EVENT_RATIO(base_ratio, as_of=None, days_before=3, hours_after=24, floor=0.8
 def EVENT_NOTE(as_of=None, days_before=3, hours_after=24, floor=0.8, events=None):
     """Why the event rule applies ("FOMC 2026-12-09 19:00 UTC in 2.3 days: at least 80%"), else the next event."""
     names, times = _event_list(events)
-    when = _cell_time(as_of, "as_of")
+    when = cell_time(as_of, "as_of")
     low = cell_number(floor, "floor", 0.8)
     before = cell_number(days_before, "days_before", 3.0)
     i = int(engine.event_window_index(when, times, before, cell_number(hours_after, "hours_after", 24.0)))

@@ -24,6 +24,11 @@ import numpy as np
 
 from xlhedge.engine._checks import as_float_array, check_range
 
+#: Days of the contract's own funding history the current rate is ranked among.
+FUNDING_LOOKBACK_DAYS = 30
+#: Days over which the change of open interest is measured.
+OI_CHANGE_DAYS = 7
+
 
 def funding_percentile(rate_8h, history_8h) -> float:
     """Share of past rates at or below the current one (0 = lowest ever, 1 = highest).

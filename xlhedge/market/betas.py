@@ -8,8 +8,8 @@ import pandas as pd
 
 from xlhedge.engine import estimate_beta
 from xlhedge.market.errors import MarketDataError
+from xlhedge.market.exchanges import exchange as registered
 from xlhedge.market.history import price_history
-from xlhedge.market.snapshot import ADAPTERS
 from xlhedge.market.tasks import map_values
 
 BETA_DAYS = 180
@@ -17,7 +17,7 @@ BETA_DAYS = 180
 
 def perp_symbol(exchange: str, base: str) -> str:
     """The exchange's symbol of a coin's USDT perpetual ("SOL" on okx -> "SOL-USDT-SWAP")."""
-    return ADAPTERS[exchange].SYMBOL_FORMAT.format(base.upper())
+    return registered(exchange).perp_symbol(base)
 
 
 def estimate_betas(pairs, days: int = BETA_DAYS, timeout: float = 30.0,

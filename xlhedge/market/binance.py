@@ -12,6 +12,7 @@ from xlhedge.market.http import Client
 from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
 
 NAME = "binance"
+BASE_URL = "https://fapi.binance.com"  # its public API host (tests: XLHEDGE_BINANCE_URL)
 SYMBOL_FORMAT = "{}USDT"
 DEFAULT_INTERVAL_HOURS = 8.0  # fundingInfo lists only the symbols that differ from this
 KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}

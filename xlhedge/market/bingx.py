@@ -11,6 +11,7 @@ from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
 
 NAME = "bingx"
+BASE_URL = "https://open-api.bingx.com"  # its public API host (tests: XLHEDGE_BINGX_URL)
 SYMBOL_FORMAT = "{}-USDT"
 ENVELOPE = Envelope("code", (0, "0"), "data", "msg")
 MIN_INTERVAL = 0.05  # public market endpoints: about 100 requests per 10 s per IP

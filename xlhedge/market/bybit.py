@@ -12,6 +12,7 @@ from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import before_oldest, collect_pages, page_guard, row, split_symbol, to_float, to_ms
 
 NAME = "bybit"
+BASE_URL = "https://api.bybit.com"  # its public API host (tests: XLHEDGE_BYBIT_URL)
 SYMBOL_FORMAT = "{}USDT"
 ENVELOPE = Envelope("retCode", (0,), "result", "retMsg")
 KLINE_INTERVALS = {"1h": "60", "4h": "240", "1d": "D"}

@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 
 from xlhedge.engine import funding_percentile, open_interest_change, rate_per_8h
+from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.market.contracts import resolve
 from xlhedge.market.errors import MarketDataError
 from xlhedge.market.history import funding_history, open_interest_history, publishes_open_interest_history
 from xlhedge.market.tasks import map_values
-from xlhedge.workbook import layout as L
 
-COLUMNS = [key for key, _, _ in L.CROWD_COLUMNS if key != "stale"]
+#: The measures of each hedge contract, in the order the Funding sheet's crowding table shows them.
+COLUMNS = ["key", "exchange", "base", "funding_percentile", "funding_samples", "oi_change", "measured_at"]
 
 
 def crowding_inputs(contracts, table: pd.DataFrame, now=None, timeout: float = 30.0,
@@ -56,10 +57,10 @@ def crowding_inputs(contracts, table: pd.DataFrame, now=None, timeout: float = 3
         if not np.isfinite(row["funding_rate"]):
             return key, None, "no current funding rate"
         try:
-            past = funding(ex, row["symbol"], now - pd.Timedelta(days=L.CROWD_FUNDING_DAYS), now, timeout)
+            past = funding(ex, row["symbol"], now - pd.Timedelta(days=FUNDING_LOOKBACK_DAYS), now, timeout)
             change = float("nan")
             if publishes_open_interest_history(ex):
-                window_start = now - pd.Timedelta(days=L.CROWD_OI_DAYS)
+                window_start = now - pd.Timedelta(days=OI_CHANGE_DAYS)
                 # a day more than the window, so a point at or before its start is among the answers
                 series = oi(ex, row["symbol"], window_start - pd.Timedelta(days=1), now, timeout)
                 change = open_interest_change(series["open_interest"].to_numpy(float),

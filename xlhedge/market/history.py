@@ -8,12 +8,13 @@ import time
 import pandas as pd
 
 from xlhedge.market.errors import ExchangeError
-from xlhedge.market.snapshot import ADAPTERS, client_for
+from xlhedge.market.exchanges import exchange as registered
 
 INTERVALS = ("1h", "4h", "1d")
 
 
-def _utc(value, name: str = "start") -> pd.Timestamp:
+def utc_time(value, name: str = "start") -> pd.Timestamp:
+    """A UTC time from a date, a time or text ("2025-01-31", "2025-01-31 08:00"); ``name`` for the message."""
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):
@@ -24,24 +25,18 @@ def _utc(value, name: str = "start") -> pd.Timestamp:
 
 
 def _window(start, end, default_days: int) -> tuple[int, int]:
-    end_ts = _utc(end, "end") if end is not None else pd.Timestamp.now(tz="UTC")
-    start_ts = _utc(start, "start") if start is not None else end_ts - pd.Timedelta(days=default_days)
+    end_ts = utc_time(end, "end") if end is not None else pd.Timestamp.now(tz="UTC")
+    start_ts = utc_time(start, "start") if start is not None else end_ts - pd.Timedelta(days=default_days)
     if start_ts >= end_ts:
         raise ValueError("start must be before end")
     return int(start_ts.timestamp() * 1000), int(end_ts.timestamp() * 1000)
 
 
-def _one_exchange(exchange) -> str:
-    name = str(exchange or "").strip().lower()
-    if name not in ADAPTERS:
-        raise ValueError(f"unknown exchange {exchange!r}; choose one of {', '.join(ADAPTERS)}")
-    return name
-
-
 def _pull(kind, exchange, symbol, start, end, timeout, progress, value_col, *extra):
-    name = _one_exchange(exchange)
+    venue = registered(exchange or "")
+    name = venue.name
     begin, finish = _window(start, end, 365 if kind == "price_history" else 30)
-    client = client_for(name, time.monotonic() + timeout)
+    client = venue.client(time.monotonic() + timeout)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -49,7 +44,7 @@ def _pull(kind, exchange, symbol, start, end, timeout, progress, value_col, *ext
         bar = tqdm(desc=f"{name} {symbol} {kind.replace('_', ' ')}", unit=" rows",
                    file=sys.stderr, leave=False)
     try:
-        rows = getattr(ADAPTERS[name], kind)(client, symbol, *extra, begin, finish, bar=bar)
+        rows = getattr(venue.adapter, kind)(client, symbol, *extra, begin, finish, bar=bar)
     except ExchangeError:
         raise
     except (KeyError, IndexError, TypeError, ValueError) as exc:
@@ -128,7 +123,7 @@ def price_history(exchange, symbol, interval="1d", start=None, end=None, timeout
 
 def publishes_open_interest_history(exchange) -> bool:
     """Whether xlhedge reads open-interest history from this exchange (Binance and Bybit)."""
-    return hasattr(ADAPTERS[_one_exchange(exchange)], "open_interest_history")
+    return hasattr(registered(exchange or "").adapter, "open_interest_history")
 
 
 def open_interest_history(exchange, symbol, start=None, end=None, timeout=30.0, progress=False):

@@ -9,28 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass
 
 import requests
 
-from xlhedge import __version__
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.tasks import map_values
+from xlhedge.version import __version__
 
 RETRY_STATUS = {418, 429, 500, 502, 503, 504}
 USER_AGENT = f"xlhedge/{__version__} (+public market data)"
-DEFAULT_URLS = {
-    "binance": "https://fapi.binance.com",
-    "bybit": "https://api.bybit.com",
-    "okx": "https://www.okx.com",
-    "hyperliquid": "https://api.hyperliquid.xyz",
-    "bingx": "https://open-api.bingx.com",
-    "mexc": "https://contract.mexc.com",
-    "weex": "https://api-contract.weex.com",
-}
 
 _local = threading.local()
 
@@ -47,11 +37,6 @@ class Envelope:
     ok: tuple
     data_key: str
     msg_key: str
-
-
-def base_url(exchange: str) -> str:
-    """Base URL of an exchange: ``XLHEDGE_<EXCHANGE>_URL`` if set, else its public HTTPS host."""
-    return os.environ.get(f"XLHEDGE_{exchange.upper()}_URL", DEFAULT_URLS[exchange]).rstrip("/")
 
 
 def _session() -> requests.Session:
@@ -72,7 +57,9 @@ class Client:
     Parameters
     ----------
     exchange : str
-        Exchange name, used for the base URL and in error messages.
+        Exchange name, used in error messages.
+    base_url : str
+        Where its API answers (``https://fapi.binance.com``, or the tests' loopback).
     deadline : float
         Monotonic time by which every call must have returned.
     max_attempts : int
@@ -83,6 +70,7 @@ class Client:
 
     exchange: str
     deadline: float
+    base_url: str = ""
     max_attempts: int = 4
     backoff: float = 0.25
     max_backoff: float = 4.0
@@ -163,7 +151,7 @@ class Client:
         return map_values(lambda call: call[0](*call[1:]), calls, max_workers=len(calls) or 1)
 
     def _call(self, method: str, path: str, params=None, body=None):
-        url = base_url(self.exchange) + path
+        url = self.base_url + path
         endpoint = path if body is None else f"{path} {body.get('type', '')}".strip()
         last = "no attempt made"
         for attempt in range(self.max_attempts):

@@ -13,6 +13,7 @@ from xlhedge.market.http import Client
 from xlhedge.market.parsing import forward_pages, row, to_float
 
 NAME = "hyperliquid"
+BASE_URL = "https://api.hyperliquid.xyz"  # its public API host (tests: XLHEDGE_HYPERLIQUID_URL)
 SYMBOL_FORMAT = "{}"
 INTERVAL_HOURS = 1.0
 HOUR_MS = 3_600_000

@@ -13,6 +13,7 @@ from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import INVERSE, LINEAR, page_guard, row, split_symbol, to_float, to_ms
 
 NAME = "mexc"
+BASE_URL = "https://contract.mexc.com"  # its public API host (tests: XLHEDGE_MEXC_URL)
 SYMBOL_FORMAT = "{}_USDT"
 ENVELOPE = Envelope("code", (0, "0"), "data", "message")
 MIN_INTERVAL = 0.1

@@ -15,6 +15,7 @@ from xlhedge.market.parsing import INVERSE, LINEAR, before_oldest, collect_pages
 from xlhedge.market.tasks import map_values
 
 NAME = "okx"
+BASE_URL = "https://www.okx.com"  # its public API host (tests: XLHEDGE_OKX_URL)
 SYMBOL_FORMAT = "{}-USDT-SWAP"
 ENVELOPE = Envelope("code", ("0", 0), "data", "msg")
 SUFFIX = "-SWAP"

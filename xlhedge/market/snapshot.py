@@ -7,13 +7,10 @@ import time
 
 import pandas as pd
 
-from xlhedge.market import binance, bingx, bybit, hyperliquid, mexc, okx, weex
 from xlhedge.market.errors import ExchangeError, MarketDataError
-from xlhedge.market.http import Client
+from xlhedge.market.exchanges import EXCHANGES, REGISTRY
 from xlhedge.market.tasks import map_tasks
 
-ADAPTERS = {m.NAME: m for m in (binance, bybit, okx, hyperliquid, bingx, mexc, weex)}
-EXCHANGES = tuple(ADAPTERS)
 #: Environment variable naming the exchanges used when a command names none (default: all seven).
 DEFAULT_EXCHANGES_ENV = "XLHEDGE_EXCHANGES"
 COLUMNS = [
@@ -38,7 +35,7 @@ def parse_exchanges(exchanges) -> list[str]:
     names = [str(n).strip().lower() for n in names if n and str(n).strip()]
     if not names or "all" in names:
         return list(EXCHANGES)
-    unknown = [n for n in names if n not in ADAPTERS]
+    unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         raise ValueError(f"unknown exchange {unknown[0]!r}; choose from {', '.join(EXCHANGES)} or all")
     return list(dict.fromkeys(names))
@@ -52,18 +49,11 @@ def parse_symbols(symbols) -> list[str] | None:
     return [s.strip().upper() for s in names if s and s.strip()] or None
 
 
-def client_for(name: str, deadline: float) -> Client:
-    """A client for one exchange with its envelope and rate limit."""
-    adapter = ADAPTERS[name]
-    return Client(name, deadline, envelope=getattr(adapter, "ENVELOPE", None),
-                  min_interval=getattr(adapter, "MIN_INTERVAL", 0.0))
-
-
 def _fetch(name: str, deadline: float, bases: list[str] | None) -> tuple[list[dict], str]:
     """The exchange's rows, and what they lack because a supporting request failed ("" when nothing)."""
-    client = client_for(name, deadline)
+    client = REGISTRY[name].client(deadline)
     try:
-        return ADAPTERS[name].snapshot(client, bases), client.missing()
+        return REGISTRY[name].adapter.snapshot(client, bases), client.missing()
     except ExchangeError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:

@@ -13,6 +13,7 @@ from xlhedge.market.http import Client
 from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
 
 NAME = "weex"
+BASE_URL = "https://api-contract.weex.com"  # its public API host (tests: XLHEDGE_WEEX_URL)
 SYMBOL_FORMAT = "{}USDT"
 MIN_INTERVAL = 0.05
 KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}

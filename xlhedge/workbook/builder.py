@@ -17,13 +17,30 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
-from xlhedge import __version__, udfs
+from xlhedge import udfs
 from xlhedge.market.sample import sample_snapshot
-from xlhedge.refresh import table_rows
+from xlhedge.version import __version__
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import vba
-from xlhedge.workbook.files import check_writable, replaced_atomically
+from xlhedge.workbook.arrays import array_formula_text, array_key
+from xlhedge.workbook.messages import (
+    MSG_BASIS_ABOVE,
+    MSG_BASIS_BELOW,
+    MSG_CROWD_UNKNOWN,
+    MSG_CROWDED_OFF,
+    MSG_CROWDED_ON,
+    MSG_LIQUIDATED,
+    MSG_NO_BETA,
+    MSG_NO_PRICE,
+    MSG_NO_PRICE_TAIL,
+    MSG_NO_RATE,
+    MSG_PRICE_TEXT,
+    MSG_QTY_NEGATIVE,
+    MSG_QTY_TEXT,
+    MSG_WEAK_CROSS,
+)
 from xlhedge.workbook.stored import StoredNumbersWorksheet
+from xlhedge.workbook.tables import table_rows
 
 CREATED = dt.datetime(2026, 11, 1, 0, 0, 0)
 INPUT_FILL = "#FFF2CC"
@@ -107,23 +124,6 @@ def _f(values: dict | None, sheet: str, cell: str):
     return "" if value is None else value
 
 
-#: What a Portfolio row's spot value says instead of a number (Portfolio!I, shown again on the Hedge sheet).
-MSG_QTY_TEXT = "#VALUE! quantity is text: type a number"
-MSG_PRICE_TEXT = "#VALUE! Value at is text: type a number or leave it empty"
-MSG_QTY_NEGATIVE = "#VALUE! quantity is negative: type 0 or more"
-MSG_NO_PRICE = "#N/A no price on "
-MSG_BASIS_ABOVE = "Wide basis: the perp trades above spot (the short gains as the gap closes). "
-MSG_BASIS_BELOW = "Wide basis: the perp trades below spot (the short loses as the gap closes). "
-MSG_WEAK_CROSS = "Weak cross-hedge: BTC explains little of this coin's moves (see R²)."
-MSG_LIQUIDATED = "liquidated: margin lost, coins unhedged"
-MSG_NO_PRICE_TAIL = ": refresh market data, check the exchange, or type a price in Value at"
-MSG_NO_BETA = "#N/A no beta to BTC for this coin: refresh market data or type one in Beta to BTC"
-MSG_NO_RATE = "#N/A no funding rate for this contract: refresh market data or check the exchange"
-MSG_CROWDED_ON = "yes: ratio raised (the short is paid)"
-MSG_CROWDED_OFF = "yes (rule off in Settings)"
-MSG_CROWD_UNKNOWN = "not measured yet: Refresh"
-
-
 def funding_lookup(values: str, key: str) -> str:
     """INDEX into a Funding column at the contract ``key`` names: the coin's hedge contract
     (``FundingKeys``, e.g. "binance|BTC"), else an exact symbol (``SymbolKeys``, "binance|BTCUSDC").
@@ -133,18 +133,6 @@ def funding_lookup(values: str, key: str) -> str:
 
 #: A call of one of the xlhedge functions in a formula (for the Lite edition's ``_xldudf_`` names).
 _UDF_CALL = re.compile(r"(?<![A-Za-z_.])(" + "|".join(sorted(udfs.UDFS, key=len, reverse=True)) + r")\(")
-
-
-def array_formula_text(formula: str, first: int, last: int) -> str:
-    """Expand ``{A}``-style column placeholders to ``A{first}:A{last}``; other names stay (``Portfolio!{A}``)."""
-    import re
-
-    return re.sub(r"\{([A-Z]{1,3})\}", lambda m: f"{m[1]}{first}:{m[1]}{last}", formula)
-
-
-def array_key(text: str, ref: str) -> str:
-    """How an array formula is recorded (builder) and read back (model): ``{=...}@H5:H24``."""
-    return "{" + text + "}@" + ref
 
 
 class TemplateBuilder:
@@ -637,7 +625,8 @@ class TemplateBuilder:
 
     def backtest(self) -> None:
         """Inputs (yours), results and both value lines (written by the backtest), and a chart."""
-        from xlhedge.backtest import results_rows, run_backtest, series_rows
+        from xlhedge.backtest import run_backtest
+        from xlhedge.workbook.backtest_sheet import results_rows, series_rows
 
         ws, f = self.sheets[L.BACKTEST], self.fmt
         self.set_vba_name(ws, "Sheet8")
@@ -927,71 +916,3 @@ class TemplateBuilder:
         ws.set_row(len(keys) + 3, 32)
 
 
-def sample_as_of():
-    """The time (UTC) of the sample market data the template ships with."""
-    import pandas as pd
-
-    return pd.Timestamp(sample_snapshot().attrs["sample_as_of"]).tz_convert("UTC").tz_localize(None).to_datetime64()
-
-
-def formula_results(path: Path) -> dict:
-    """Every formula's value: the workbook model for the template's formulas, else the evaluator."""
-    import openpyxl
-
-    from xlhedge.workbook.model import formula_values
-
-    values = formula_values(openpyxl.load_workbook(path, keep_vba=True))
-    if values is None:
-        from xlhedge.workbook.evaluate import evaluate_workbook
-
-        values = evaluate_workbook(path)
-    return values
-
-
-class WorkbookExists(FileExistsError):
-    """The target workbook exists and overwriting it was not asked for."""
-
-
-def build_template(path, values: dict | None = None, evaluate: bool = True, force: bool = False,
-                   lite: bool = False) -> Path:
-    """Write the template to ``path``, atomically; an existing file is replaced only with ``force``.
-
-    With ``evaluate`` (the default) the workbook is built twice: once to
-    compute every formula with the real engine (:mod:`xlhedge.workbook.model`),
-    once with those results as the cached values of the formula cells.
-
-    Raises
-    ------
-    WorkbookExists
-        ``path`` exists (a user's workbook, perhaps edited) and ``force`` is false.
-    ValueError
-        ``path`` does not end in the edition's extension (.xlsm desktop, .xlsx Lite).
-    NotWritable
-        The folder does not exist, or ``path`` is open in Excel or read-only.
-    """
-    path = Path(path)
-    wanted = ".xlsx" if lite else ".xlsm"
-    if path.suffix.lower() != wanted:
-        edition = "the Lite edition is an .xlsx (it has no VBA)" if lite else \
-            "the workbook is macro-enabled (.xlsm: its buttons run macros)"
-        raise ValueError(f"{path.name}: {edition}; use a name ending in {wanted}")
-    if path.exists() and not force:
-        raise WorkbookExists(f"{path} already exists; it may hold your edits. Use --force to replace it, "
-                             "or --out to write somewhere else")
-    check_writable(path)
-    if values is None and evaluate:
-        with tempfile.TemporaryDirectory(prefix="xlhedge-draft-") as tmp:
-            draft = Path(tmp) / path.name
-            TemplateBuilder(draft, lite=lite).build()
-            from xlhedge.udfs import clock_at
-
-            # the template's numbers are a plan as of its sample data: the same file whatever the day
-            with clock_at(sample_as_of()):
-                values = formula_results(draft)
-    with replaced_atomically(path) as built:
-        TemplateBuilder(built, values, lite=lite).build()
-        if lite:
-            from xlhedge.workbook.lite import add_web_extension
-
-            add_web_extension(built)
-    return path

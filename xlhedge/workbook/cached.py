@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from xlhedge.workbook.arrays import array_cells
 from xlhedge.workbook.files import replaced_atomically
 from xlhedge.workbook.stored import stored_number
 
@@ -58,18 +59,6 @@ def _cached(value) -> tuple[str, str] | None:
     if text in ERROR_CODES:
         return ' t="e"', text
     return ' t="str"', escape(text)
-
-
-def array_cells(ws) -> dict[str, list[str]]:
-    """Each array formula of an openpyxl sheet: its first cell (which holds the formula) -> every cell
-    it fills, that one first."""
-    from openpyxl.utils.cell import get_column_letter, range_boundaries
-
-    out = {}
-    for master, ref in ws.array_formulae.items():
-        c1, r1, c2, r2 = range_boundaries(ref)
-        out[master] = [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
-    return out
 
 
 def put_array_values(wb, values: dict) -> int:

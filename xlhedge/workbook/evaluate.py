@@ -189,7 +189,7 @@ def _formula_cells(path: Path) -> list[tuple[str, str]]:
     """Every cell a formula fills: formula cells, and each cell of an array formula's range."""
     import openpyxl
 
-    from xlhedge.workbook.cached import array_cells
+    from xlhedge.workbook.arrays import array_cells
 
     wb = openpyxl.load_workbook(path, keep_vba=False)
     cells = []

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
+from xlhedge.market.crowding import COLUMNS as CROWD_MEASURES
+from xlhedge.market.exchanges import EXCHANGES  # noqa: F401  (the drop-downs and checks read L.EXCHANGES)
+
 SHEETS = ("Start", "Portfolio", "Hedge", "Scenarios", "Backtest", "Funding", "Settings", "xlwings.conf")
 
 # ---------------------------------------------------------------- Portfolio
@@ -87,13 +91,14 @@ SETTING_LIST = (
             "Over 7 days, where the exchange publishes it (Binance, Bybit); elsewhere funding decides"),
 )
 SETTING_ROW = {s.name: SETTINGS_FIRST_ROW + i for i, s in enumerate(SETTING_LIST)}
+#: Each setting's default, by name: what an empty Settings cell means (one definition, read everywhere).
+SETTING_DEFAULT = {s.name: s.default for s in SETTING_LIST}
 #: The Events table on the Settings sheet: name, time (UTC), source; shipped rows first, then yours.
 EVENTS_COLUMNS = ("J", "K", "L")
 EVENTS_FIRST_ROW = SETTINGS_FIRST_ROW
 EVENTS_ROWS = 40
 EVENTS_LAST_ROW = EVENTS_FIRST_ROW + EVENTS_ROWS - 1
 OUTLOOKS = ("bearish", "neutral", "bullish")
-EXCHANGES = ("binance", "bybit", "okx", "hyperliquid", "bingx", "mexc", "weex")
 
 # ---------------------------------------------------------------- Funding
 FUNDING = "Funding"
@@ -165,18 +170,19 @@ CROWD_TITLE_CELL = "AD4"
 CROWD_FIRST_ROW = FUNDING_FIRST_ROW
 CROWD_ROWS = 40
 CROWD_LAST_ROW = CROWD_FIRST_ROW + CROWD_ROWS - 1
-CROWD_FUNDING_DAYS = 30  # look-back of the funding percentile
-CROWD_OI_DAYS = 7  # look-back of the open-interest change
-CROWD_COLUMNS = (  # (key, column letter, header)
-    ("key", "AD", "Contract (exchange|coin)"),
-    ("exchange", "AE", "Exchange"),
-    ("base", "AF", "Coin"),
-    ("funding_percentile", "AG", f"Funding vs its last {CROWD_FUNDING_DAYS} days (percentile)"),
-    ("funding_samples", "AH", "Past rates compared"),
-    ("oi_change", "AI", f"Open interest change ({CROWD_OI_DAYS} days)"),
-    ("measured_at", "AJ", "Measured at (UTC)"),
-    ("stale", "AK", "Stale?"),
-)
+_CROWD_HEADERS = {  # the crowding measures (xlhedge.market.crowding.COLUMNS), then the stale mark
+    "key": "Contract (exchange|coin)",
+    "exchange": "Exchange",
+    "base": "Coin",
+    "funding_percentile": f"Funding vs its last {FUNDING_LOOKBACK_DAYS} days (percentile)",
+    "funding_samples": "Past rates compared",
+    "oi_change": f"Open interest change ({OI_CHANGE_DAYS} days)",
+    "measured_at": "Measured at (UTC)",
+    "stale": "Stale?",
+}
+CROWD_COLUMNS = tuple(  # (key, column letter, header)
+    (key, col, _CROWD_HEADERS[key])
+    for key, col in zip([*CROWD_MEASURES, "stale"], ("AD", "AE", "AF", "AG", "AH", "AI", "AJ", "AK"), strict=True))
 FUNDING_TABLE = Table(FUNDING_COLUMNS, FUNDING_FIRST_ROW, FUNDING_LAST_ROW)
 BETA_TABLE = Table(BETA_COLUMNS, BETA_FIRST_ROW, BETA_LAST_ROW)
 CROWD_TABLE = Table(CROWD_COLUMNS, CROWD_FIRST_ROW, CROWD_LAST_ROW)
@@ -212,6 +218,7 @@ BACKTEST_INPUTS = (  # the Backtest sheet's inputs, column B (name, label, defau
             "yes: add margin instead of being liquidated"),
 )
 BACKTEST_INPUT_ROW = {item.name: BACKTEST_FIRST_ROW + i for i, item in enumerate(BACKTEST_INPUTS)}
+BACKTEST_INPUT_DEFAULT = {item.name: item.default for item in BACKTEST_INPUTS}
 #: The results the backtest writes: label in D, value in E.
 BACKTEST_RESULTS = Table((("label", "D", "Result"), ("value", "E", "Value")),
                          BACKTEST_FIRST_ROW, BACKTEST_FIRST_ROW + 17, BACKTEST)

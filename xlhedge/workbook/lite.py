@@ -28,7 +28,7 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-from xlhedge import __version__
+from xlhedge.version import __version__
 from xlhedge.workbook.files import replaced_atomically
 
 #: What the add-in's own workbooks declared (recorded in the fixture manifest): the add-in in the
@@ -46,15 +46,13 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 #: The package files main.py carries (paths inside ``xlhedge``): what the functions, the refresh and
 #: the backtest import. Desktop-only modules (Excel COM bridge, CLI, doctor, the template builder, the
-#: headless evaluator, the loopback test server) stay out.
+#: headless evaluator) stay out.
 EMBEDDED = (
-    "__init__.py", "cells.py", "udfs.py", "refresh.py", "backtest.py",
+    "__init__.py", "version.py", "cells.py", "udfs.py", "refresh.py", "backtest.py", "backtest_book.py",
     "engine/*.py", "market/*.py", "workbook/__init__.py", "workbook/layout.py", "workbook/files.py",
+    "workbook/book.py", "workbook/backtest_sheet.py",
     "data/*.json", "data/backtest/*",
 )
-NOT_EMBEDDED = ("market/loopback.py",)
-
-
 def embedded_files() -> dict[str, str]:
     """{path inside the package: text} of every file main.py carries, in a stable order."""
     root = resources.files("xlhedge")
@@ -64,7 +62,7 @@ def embedded_files() -> dict[str, str]:
         base = root.joinpath(folder) if folder else root
         for item in sorted(base.iterdir(), key=lambda p: p.name):
             rel = f"{folder}/{item.name}" if folder else item.name
-            if item.is_file() and Path(item.name).match(name) and rel not in NOT_EMBEDDED:
+            if item.is_file() and Path(item.name).match(name):
                 out[rel] = item.read_text(encoding="utf-8")
     return out
 
@@ -117,22 +115,23 @@ def refresh_market_data(book: xw.Book):
     Exchanges your browser may not call (no CORS headers) fail like an unreachable one: their rows are
     kept, marked stale, and the status names them; refresh those with `xlhedge refresh` on a desktop.
     """
-    from xlhedge.refresh import XlwingsBook, run_refresh
+    from xlhedge.refresh import run_refresh
 
-    result = run_refresh(XlwingsBook(book))
+    result = run_refresh(book_port(book))
     print(result.status)
 
 
 @xw.script
 def backtest(book: xw.Book):
     """Replay the hedge on past prices and funding (the Backtest sheet's inputs) and write the results."""
-    from xlhedge.backtest import format_summary, run_in_book
+    from xlhedge.backtest import format_summary
+    from xlhedge.backtest_book import run_in_book
 
     print(format_summary(run_in_book(book_port(book))))
 
 
 def book_port(book):
-    from xlhedge.refresh import XlwingsBook
+    from xlhedge.workbook.book import XlwingsBook
 
     return XlwingsBook(book)
 '''

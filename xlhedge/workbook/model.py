@@ -25,7 +25,7 @@ import math
 
 from xlhedge import udfs
 from xlhedge.workbook import layout as L
-from xlhedge.workbook.builder import array_key
+from xlhedge.workbook import messages as M
 
 P, H, S, SC = L.PORTFOLIO, L.HEDGE, L.SETTINGS, L.SCENARIOS
 
@@ -207,8 +207,9 @@ class Book:
         return out
 
 
-def compute(book: Book) -> dict:
-    """Every template formula's value, keyed (sheet, cell) like :func:`evaluate_workbook`."""
+def compute(book: Book, start_status_cell: str) -> dict:
+    """Every template formula's value, keyed (sheet, cell) like :func:`evaluate_workbook`; ``start_status_cell``:
+    where the Start sheet repeats the refresh status."""
     out: dict = {}
     setting = {s.name: book.get(S, f"B{L.SETTING_ROW[s.name]}") for s in L.SETTING_LIST}
     f_first, f_last = L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW
@@ -236,8 +237,6 @@ def compute(book: Book) -> dict:
     def exchange_of(g):
         return text(setting["DefaultExchange"]) if is_blank(g) else lower_trim(g)
 
-    from xlhedge.workbook import builder as B
-
     name_col, when_col, _ = L.EVENTS_COLUMNS
     event_list = [[book.get(S, f"{name_col}{r}"), book.get(S, f"{when_col}{r}")]
                   for r in range(L.EVENTS_FIRST_ROW, L.EVENTS_LAST_ROW + 1)]
@@ -260,17 +259,17 @@ def compute(book: Book) -> dict:
         if is_blank(a):
             spot = ""
         elif is_text(b):
-            spot = B.MSG_QTY_TEXT
+            spot = M.MSG_QTY_TEXT
         elif is_text(c):
-            spot = B.MSG_PRICE_TEXT
+            spot = M.MSG_PRICE_TEXT
         elif not is_number(b):
             spot = ""
         elif b < 0:
-            spot = B.MSG_QTY_NEGATIVE
+            spot = M.MSG_QTY_NEGATIVE
         elif is_number(d):
             spot = mul(b, d)
         else:
-            spot = B.MSG_NO_PRICE + exchange_of(g) + B.MSG_NO_PRICE_TAIL
+            spot = M.MSG_NO_PRICE + exchange_of(g) + M.MSG_NO_PRICE_TAIL
         # Portfolio J: beta used
         if is_blank(a) or is_text(f):
             beta_used = ""
@@ -337,11 +336,11 @@ def compute(book: Book) -> dict:
         if row["blank"]:
             row["AA"] = ""
         elif not is_number(row["Y"]):
-            row["AA"] = B.MSG_CROWD_UNKNOWN
+            row["AA"] = M.MSG_CROWD_UNKNOWN
         else:
             hot = gt0("" if fires is None else fires)
             row["AA"] = hot if isinstance(hot, XlErr) else (
-                (B.MSG_CROWDED_ON if crowded_on else B.MSG_CROWDED_OFF) if hot else "no")
+                (M.MSG_CROWDED_ON if crowded_on else M.MSG_CROWDED_OFF) if hot else "no")
     for row, ratio in zip(hedge_rows, ratios, strict=True):
         row["H"] = "" if row["blank"] else ("" if ratio is None else ratio)
     shorts = Column(mul(r["B"], r["H"]) for r in hedge_rows)
@@ -350,7 +349,7 @@ def compute(book: Book) -> dict:
         if row["blank"] or not is_number(row["B"]):
             row["J"] = ""
         elif row["C"] == "BTC perp":
-            row["J"] = (("" if beta_short is None else beta_short) if is_number(row["I"]) else B.MSG_NO_BETA)
+            row["J"] = (("" if beta_short is None else beta_short) if is_number(row["I"]) else M.MSG_NO_BETA)
         else:
             row["J"] = short
     contracts = call_column("HEDGE_CONTRACTS", col("J"), col("K"))
@@ -368,7 +367,7 @@ def compute(book: Book) -> dict:
         row["L"] = cell(contracts[i]) if both else ""
         row["M"] = div(row["J"], setting["Leverage"]) if is_number(row["J"]) else ""
         row["N"] = cell(liquidation[i]) if both else ""
-        row["O"] = (cell(costs[i]) if is_number(row["F"]) else B.MSG_NO_RATE) if is_number(row["J"]) else ""
+        row["O"] = (cell(costs[i]) if is_number(row["F"]) else M.MSG_NO_RATE) if is_number(row["J"]) else ""
         row["P"] = cell(aprs[i]) if is_number(row["F"]) else ""
         row["R"] = cell(trades[i]) if is_number(row["J"]) and is_number(row["B"]) and row["B"] > 0 else ""
         if is_number(row["B"]):
@@ -386,9 +385,9 @@ def compute(book: Book) -> dict:
         if not row["blank"]:
             limit = setting["BasisWarn"]
             if is_number(row["V"]) and is_number(limit) and abs(num(row["V"])) > num(limit):
-                warn = B.MSG_BASIS_ABOVE if num(row["V"]) > 0 else B.MSG_BASIS_BELOW
+                warn = M.MSG_BASIS_ABOVE if num(row["V"]) > 0 else M.MSG_BASIS_BELOW
             if is_number(row["W"]) and is_number(setting["R2Warn"]) and num(row["W"]) < num(setting["R2Warn"]):
-                warn += B.MSG_WEAK_CROSS
+                warn += M.MSG_WEAK_CROSS
         row["X"] = warn
         hr = L.HEDGE_FIRST_ROW + i
         for name, value in row.items():
@@ -419,13 +418,13 @@ def compute(book: Book) -> dict:
         unhedged, hedged = cell(unhedged_pnl[i]), cell(hedged_pnl[i])
         out[(SC, f"B{r}")], out[(SC, f"C{r}")], out[(SC, f"D{r}")] = unhedged, hedged, sub(hedged, unhedged)
         hit = is_number(short) and is_number(first_rise) and short > 0 and is_number(move) and move >= first_rise
-        out[(SC, f"E{r}")] = B.MSG_LIQUIDATED if hit else ""
+        out[(SC, f"E{r}")] = M.MSG_LIQUIDATED if hit else ""
 
     outlooks = Column(book.get(S, f"E{L.SETTINGS_FIRST_ROW + i}") for i in range(len(_bands())))
     for i, ratio in enumerate(call_column("HEDGE_RATIO", outlooks, setting["Conviction"])):
         out[(S, f"H{L.SETTINGS_FIRST_ROW + i}")] = cell(ratio)  # the outlook band table beside the settings
     status = book.get(L.FUNDING, L.STATUS_CELL)
-    out[("Start", _start_status_cell())] = None if is_blank(status) else status
+    out[("Start", start_status_cell)] = None if is_blank(status) else status
     return {key: _result(value) for key, value in out.items()}
 
 
@@ -449,47 +448,3 @@ def _bands():
     return tuple(OUTLOOK_BANDS)
 
 
-@functools.lru_cache(maxsize=1)
-def template_formulas() -> dict:
-    """{(sheet, cell): formula text} of a freshly built template (built in memory, once)."""
-    import io
-
-    from xlhedge.workbook.builder import TemplateBuilder
-
-    builder = TemplateBuilder(io.BytesIO())
-    builder.build()
-    return dict(builder.written)
-
-
-@functools.lru_cache(maxsize=1)
-def _start_status_cell() -> str:
-    return next(cell for (sheet, cell), formula in template_formulas().items()
-                if sheet == "Start" and formula == f"=Funding!{L.STATUS_CELL}")
-
-
-def book_formulas(wb) -> dict:
-    """{(sheet, cell): formula text} of every formula cell of an openpyxl workbook."""
-    out = {}
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                if c.data_type != "f":
-                    continue
-                if hasattr(c.value, "ref"):  # an array formula (openpyxl's ArrayFormula)
-                    out[(ws.title, c.coordinate)] = array_key(_plain_names(c.value.text), c.value.ref)
-                else:
-                    out[(ws.title, c.coordinate)] = _plain_names(c.value if isinstance(c.value, str) else str(c.value))
-    return out
-
-
-def _plain_names(formula: str) -> str:
-    """A formula with the Lite edition's stored function names (``_xldudf_HEDGE_RATIO``) as typed."""
-    return formula.replace("_xldudf_", "")
-
-
-def formula_values(wb) -> dict | None:
-    """The values of every formula of an openpyxl workbook, or None when its formulas are not the
-    template's (then only the general evaluator can tell)."""
-    if book_formulas(wb) != template_formulas():
-        return None
-    return compute(Book(wb))

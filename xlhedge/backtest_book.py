@@ -1,0 +1,131 @@
+"""``xlhedge backtest BOOK`` and the "Run backtest" button: the backtest a workbook describes (its
+Portfolio, Settings and the Backtest sheet's inputs), run and written back through the workbook port."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xlhedge.backtest import DATA_SOURCES, POLICIES, Backtest, BacktestError, run_backtest
+from xlhedge.cells import CellError, is_blank
+from xlhedge.udfs import cell_time
+from xlhedge.workbook import layout as L
+from xlhedge.workbook.backtest_sheet import results_rows, series_rows
+from xlhedge.workbook.book import OpenpyxlBook, XlwingsBook, release
+from xlhedge.workbook.files import check_writable
+
+
+def _number(value, default: float) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return default
+    return out if np.isfinite(out) else default
+
+
+def _choice(value, choices, default: str, name: str) -> str:
+    text = str(value).strip().lower() if value is not None and str(value).strip() else default
+    if text not in choices:
+        raise BacktestError(f"Backtest sheet, {name}: use {' or '.join(choices)} (got {value!r})")
+    return text
+
+
+def read_book_inputs(book) -> dict:
+    """What a run needs from a workbook (through the refresh's workbook port): coins held (own perp
+    rows), cash, the Settings and the Backtest sheet's inputs."""
+    rows, default_exchange = book.read_hedge_rows()
+    quantities = book.read_portfolio_column("quantity")
+    coins, skipped = {}, []
+    for (asset, how, _), qty in zip(rows, quantities, strict=True):
+        if not isinstance(asset, str) or not asset.strip():
+            continue
+        name = asset.strip().upper()
+        if str(how).strip() == "BTC perp":
+            skipped.append(f"{name} (hedged with the BTC perp: cross hedges are not replayed)")
+        elif isinstance(qty, (int, float)) and not isinstance(qty, bool) and qty > 0:
+            coins[name] = coins.get(name, 0.0) + float(qty)
+    (cash,) = book.read_cells(L.PORTFOLIO, [f"I{L.CASH_ROW}"])
+    cash = _number(cash, 0.0)
+    setting = book.read_setting
+
+    def number(name: str) -> float:  # a Settings number; empty or text: its default
+        return _number(setting(name), float(L.SETTING_DEFAULT[name]))
+
+    bt_default = L.BACKTEST_INPUT_DEFAULT
+    refs = [f"B{L.BACKTEST_INPUT_ROW[item.name]}" for item in L.BACKTEST_INPUTS]
+    sheet = dict(zip([item.name for item in L.BACKTEST_INPUTS], book.read_cells(L.BACKTEST, refs), strict=True))
+    return {
+        "coins": coins, "cash": cash, "skipped": skipped,
+        "start": sheet["start"], "end": sheet["end"],
+        "policy": _choice(sheet["policy"], POLICIES[:3], bt_default["policy"], "Policy"),
+        "data": _choice(sheet["data"], DATA_SOURCES, bt_default["data"], "Data"),
+        "top_up": _choice(sheet["top_up"], ("yes", "no"), bt_default["top_up"], "Top up") == "yes",
+        "fee": _number(sheet["fee"], bt_default["fee"]), "slippage": _number(sheet["slippage"], bt_default["slippage"]),
+        "ratio": None if sheet["ratio"] in (None, "") else _number(sheet["ratio"], None),
+        "exchange": str(default_exchange or "binance").strip().lower(),
+        "leverage": number("Leverage"),
+        "maintenance_margin": number("MaintenanceMargin"),
+        "band": number("RebalanceBand"),
+        "outlook": setting("Outlook") or L.SETTING_DEFAULT["Outlook"], "conviction": number("Conviction"),
+        "threshold": number("FundingThreshold"),
+        "adjustment": number("Adjustment"), "max_ratio": number("MaxRatio"),
+        "events": (number("EventDaysBefore"), number("EventHoursAfter"), number("EventFloor")),
+        "event_times": _event_times(book),
+    }
+
+
+def _event_times(book) -> list:
+    """The dates of the Settings sheet's Events table (shipped rows and yours), read as EVENT_RATIO reads
+    them (a date, an Excel date number or text, UTC); unreadable ones skipped."""
+    _, when_col, _ = L.EVENTS_COLUMNS
+    refs = [f"{when_col}{r}" for r in range(L.EVENTS_FIRST_ROW, L.EVENTS_LAST_ROW + 1)]
+    out = []
+    for value in book.read_cells(L.SETTINGS, refs):
+        if is_blank(value):
+            continue
+        try:
+            out.append(cell_time(value, "events"))
+        except CellError:
+            continue
+    return out
+
+
+def run_in_book(book, now=None, **overrides) -> Backtest:
+    """Run the backtest a workbook describes (``overrides``: command-line choices) and write the
+    Backtest sheet's results, both value lines and its status through the workbook port."""
+    if L.BACKTEST not in book.sheet_names():
+        raise BacktestError("this workbook has no Backtest sheet (made by an older xlhedge): "
+                            "copy your Portfolio into a new one from xlhedge template --out NEW.xlsm")
+    inputs = read_book_inputs(book)
+    inputs.update({k: v for k, v in overrides.items() if v is not None})
+    skipped = inputs.pop("skipped")
+    coins, cash = inputs.pop("coins"), inputs.pop("cash")
+    run = run_backtest(coins, cash, **inputs)
+    run.notes = [*(f"left out: {s}" for s in skipped), *run.notes]
+    book.write_block(L.BACKTEST_RESULTS, [list(r) for r in results_rows(run)])
+    book.write_block(L.BACKTEST_SERIES, [list(r) for r in series_rows(run)])
+    when = (now or pd.Timestamp.now(tz="UTC")).strftime("%Y-%m-%d %H:%M UTC")
+    book.write_cell(L.BACKTEST, L.BACKTEST_STATUS_CELL, f"Run {when}: {run.history.source}.")
+    return run
+
+
+def backtest_workbook(path, **overrides) -> Backtest:
+    """``xlhedge backtest BOOK``: run and write the results into the file, replaced atomically
+    (a failure leaves the file as it was)."""
+    check_writable(Path(path))  # before the run: a workbook open in Excel or read-only is refused
+    book = OpenpyxlBook(Path(path))
+    try:
+        run = run_in_book(book, **overrides)
+        book.save()
+    finally:
+        release(book.wb)
+    return run
+
+
+def backtest_caller() -> Backtest:
+    """The 'Run backtest' button in Excel: the calling workbook, through xlwings."""
+    import xlwings as xw
+
+    return run_in_book(XlwingsBook(xw.Book.caller()))
