@@ -30,6 +30,7 @@ COVERED_ELSEWHERE = {
     TEST_COMMAND: "run by .ci/run (test_ci_runs_the_readme_test_command checks it is the same line)",
     "bash install/install.sh": "tests/test_installers.py::test_install_sh_end_to_end",
     ".venv/bin/python -m pytest": "the suite itself",
+    ".venv/bin/lint-imports": "tests/test_architecture.py::test_the_import_contracts_hold",
 }
 DEV = {
     ".venv/bin/ruff check .": [sys.executable, "-m", "ruff", "check", "."],
@@ -111,3 +112,20 @@ def test_first_command_on_a_fresh_copy_prints_a_plan(tmp_path, exchanges):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Market data: live from binance, bybit, okx, hyperliquid" in out.stdout
     assert "TOTAL" in out.stdout and "$180,000" in out.stdout  # 40% of 5 x 60,000 + 50 x 3,000 (loopback marks)
+
+
+def test_the_readme_counts_the_tests_there_are():
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n0", "-p", "no:cacheprovider"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    collected = int(re.search(r"(\d+) tests? collected", out.stdout)[1])
+    said = {int(n) for n in re.findall(r"(\d+) tests[,;]", README)}
+    assert said == {collected}, f"README says {sorted(said)} tests, the suite has {collected}"
+
+
+def test_the_readme_shows_every_page_of_the_hedge_sheet():
+    from xlhedge.workbook import layout as L
+    from xlhedge.workbook.builder import TemplateBuilder
+
+    pages = TemplateBuilder.printed_pages(L.HEDGE)
+    names = ["docs/sheet-hedge.png", *(f"docs/sheet-hedge-{n}.png" for n in range(2, pages + 1))]
+    assert all(f"]({name})" in README and (ROOT / name).is_file() for name in names)
