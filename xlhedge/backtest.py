@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from xlhedge import engine
+from xlhedge.engine import defaults as D
 from xlhedge.engine.backtest import BacktestResult, funding_at_steps, simulate
 
 POLICIES = ("static", "funding", "events", "own")
@@ -199,7 +200,8 @@ def live_history(coins, exchange: str, start: pd.Timestamp, end: pd.Timestamp, t
 
 def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins: list[str], *,
                   ratio: float | None = None, outlook="neutral", conviction: float = 0.5,
-                  threshold: float = 0.0005, adjustment: float = 0.3, max_ratio: float = 1.0,
+                  threshold: float = D.FUNDING_THRESHOLD, adjustment: float = D.FUNDING_ADJUSTMENT,
+                  max_ratio: float = 1.0,
                   events: tuple = (3.0, 24.0, 0.8), event_times=None, own=None) -> np.ndarray:
     """Target hedge ratio of each coin at each step, shape (T, N).
 
@@ -240,8 +242,9 @@ def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins:
 # ---------------------------------------------------------------- run
 
 def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=None, policy: str = "funding",
-                 data: str = "demo", exchange: str = "binance", fee: float = 0.0005, slippage: float = 0.0002,
-                 leverage: float = 3.0, maintenance_margin: float = 0.004, band: float = 0.05,
+                 data: str = "demo", exchange: str = "binance", fee: float = D.TAKER_FEE, slippage: float = D.SLIPPAGE,
+                 leverage: float = D.LEVERAGE, maintenance_margin: float = D.MAINTENANCE_MARGIN,
+                 band: float = D.REBALANCE_BAND,
                  top_up: bool = False, history: History | None = None, **policy_options) -> Backtest:
     """Replay the hedge policy for ``coins`` (coin -> coins held) between ``start`` and ``end`` (UTC dates).
 

@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from xlhedge.engine import defaults as D
 from xlhedge.market.exchanges import EXCHANGES
 from xlhedge.version import __version__
 
@@ -112,8 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", help="UTC date (exclusive of later closes)")
     p.add_argument("--policy", choices=("static", "funding", "events"), help="default: the sheet's, else funding")
     p.add_argument("--ratio", type=float, help="the static policy's ratio (default: your outlook's)")
-    p.add_argument("--fee", type=float, help="taker fee, fraction of the notional (default 0.0005)")
-    p.add_argument("--slippage", type=float, help="fraction of the notional (default 0.0002)")
+    p.add_argument("--fee", type=float, help=f"taker fee, fraction of the notional (default {D.TAKER_FEE})")
+    p.add_argument("--slippage", type=float, help=f"fraction of the notional (default {D.SLIPPAGE})")
     p.add_argument("--data", choices=("demo", "live"),
                    help="demo: bundled (real funding, SYNTHETIC prices); live: the exchange's history, cached")
     p.add_argument("--exchange", help="for --data live (default: the workbook's default exchange, else binance)")

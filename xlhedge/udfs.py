@@ -39,6 +39,7 @@ from xlhedge.cells import (
     row_by_row,
     to_cells,
 )
+from xlhedge.engine import defaults as D
 
 CATEGORY = "xlhedge"
 SIDES = ("short", "long")
@@ -138,8 +139,8 @@ def HEDGE_RATIO(
     conviction=0.5,
     funding_rate=None,
     interval_hours=8,
-    cost_threshold=0.0005,
-    adjustment=0.3,
+    cost_threshold=D.FUNDING_THRESHOLD,
+    adjustment=D.FUNDING_ADJUSTMENT,
     max_ratio=1.0,
 ):
     """Fraction of the spot holding to short (0.6 = 60 %), from an outlook and funding.
@@ -149,7 +150,7 @@ def HEDGE_RATIO(
     """
     conv = cell_number(conviction, "conviction", 0.5)
     cap = cell_number(max_ratio, "max_ratio", 1.0)
-    threshold = cell_number(cost_threshold, "cost_threshold", 0.0005)
+    threshold = cell_number(cost_threshold, "cost_threshold", D.FUNDING_THRESHOLD)
     adj = cell_number(adjustment, "adjustment", 0.3)
     base = _outlook_array(outlook, conv, cap)
     rate = (
@@ -346,7 +347,8 @@ def FUNDING_APR(funding_rate, interval_hours=8):
     },
     ranges=("spot_value", "hedge_notional", "price_change", "funding_cost", "leverage", "maintenance_margin"),
 )
-def HEDGE_PNL(spot_value, hedge_notional, price_change, funding_cost=0, leverage=0, maintenance_margin=0.004):
+def HEDGE_PNL(spot_value, hedge_notional, price_change, funding_cost=0, leverage=0,
+              maintenance_margin=D.MAINTENANCE_MARGIN):
     """USD profit or loss of spot plus short after a price move, net of funding; with a leverage,
     a short whose liquidation price is reached is closed there and its margin lost."""
 
@@ -361,7 +363,7 @@ def HEDGE_PNL(spot_value, hedge_notional, price_change, funding_cost=0, leverage
             (cell_array(price_change, "price_change"), "price_change"),
             (cell_array(funding_cost, "funding_cost", 0.0), "funding_cost"),
             (cell_array(leverage, "leverage", 0.0), "leverage"),
-            (cell_array(maintenance_margin, "maintenance_margin", 0.004), "maintenance_margin"),
+            (cell_array(maintenance_margin, "maintenance_margin", D.MAINTENANCE_MARGIN), "maintenance_margin"),
         ],
     )
 
@@ -425,7 +427,7 @@ def HEDGE_REBALANCE(spot_value, short_notional, target_ratio, band=0.05):
     },
     ranges=("entry_price", "leverage", "maintenance_margin_rate"),
 )
-def LIQ_PRICE(entry_price, leverage, maintenance_margin_rate=0.004, side="short"):
+def LIQ_PRICE(entry_price, leverage, maintenance_margin_rate=D.MAINTENANCE_MARGIN, side="short"):
     """Price at which an isolated linear position is liquidated (no fees). Your spot does not help."""
     which = cell_text(side, "side", SIDES, "short")
     return _elementwise(
@@ -433,7 +435,7 @@ def LIQ_PRICE(entry_price, leverage, maintenance_margin_rate=0.004, side="short"
         [
             (cell_array(entry_price, "entry_price"), "entry_price"),
             (cell_array(leverage, "leverage"), "leverage"),
-            (cell_array(maintenance_margin_rate, "maintenance_margin_rate", 0.004), "mmr"),
+            (cell_array(maintenance_margin_rate, "maintenance_margin_rate", D.MAINTENANCE_MARGIN), "mmr"),
         ],
         side=which,
     )

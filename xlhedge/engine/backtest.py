@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xlhedge.engine import defaults as D
 from xlhedge.engine._checks import as_float_array
 
 
@@ -114,8 +115,8 @@ def _per_step(value, name: str, T: int, N: int) -> np.ndarray:
                          f"{arr.shape}") from None
 
 
-def simulate(prices, coins, target_ratio, funding_rates=None, *, band: float = 0.05, fee_rate: float = 0.0,
-             slippage_rate: float = 0.0, leverage: float = 3.0, maintenance_margin: float = 0.004,
+def simulate(prices, coins, target_ratio, funding_rates=None, *, band: float = D.REBALANCE_BAND, fee_rate: float = 0.0,
+             slippage_rate: float = 0.0, leverage: float = D.LEVERAGE, maintenance_margin: float = D.MAINTENANCE_MARGIN,
              cash: float = 0.0, top_up: bool = False) -> BacktestResult:
     """Simulate spot holdings hedged with isolated short perpetuals of the same coins.
 

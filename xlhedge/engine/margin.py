@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from xlhedge.engine import defaults as D
 from xlhedge.engine._checks import as_float_array, check_range, scalar_or_array
 
 
@@ -17,7 +18,7 @@ def initial_margin(notional, leverage):
 
 
 def liquidation_price(
-    entry_price, leverage, maintenance_margin_rate=0.004, side="short", maintenance_amount=0.0
+    entry_price, leverage, maintenance_margin_rate=D.MAINTENANCE_MARGIN, side="short", maintenance_amount=0.0
 ):
     """Approximate liquidation price of an isolated linear position (no fees).
 
@@ -68,7 +69,7 @@ def liquidation_price(
     return scalar_or_array(liq)
 
 
-def liquidation_move(leverage, maintenance_margin_rate=0.004):
+def liquidation_move(leverage, maintenance_margin_rate=D.MAINTENANCE_MARGIN):
     """Price rise, as a fraction, at which an isolated short is liquidated.
 
     ``(1 + 1/L) / (1 + m) - 1``, the same for every entry price: at 3x and

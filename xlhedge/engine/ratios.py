@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from xlhedge.engine import defaults as D
 from xlhedge.engine._checks import as_float_array, check_range, scalar_or_array
 from xlhedge.engine.funding import short_carry_cost_per_8h
 
@@ -75,8 +76,8 @@ def funding_adjusted_ratio(
     ratio,
     funding_rate,
     interval_hours=8.0,
-    cost_threshold=0.0005,
-    adjustment=0.3,
+    cost_threshold=D.FUNDING_THRESHOLD,
+    adjustment=D.FUNDING_ADJUSTMENT,
     max_ratio=1.0,
 ):
     """Trim or extend a hedge ratio according to what carrying the short costs.
@@ -127,8 +128,8 @@ def hedge_ratio(
     conviction=0.5,
     funding_rate=np.nan,
     interval_hours=8.0,
-    cost_threshold=0.0005,
-    adjustment=0.3,
+    cost_threshold=D.FUNDING_THRESHOLD,
+    adjustment=D.FUNDING_ADJUSTMENT,
     max_ratio=1.0,
 ):
     """Fraction of spot value to short, from an outlook (or a ratio) and funding.

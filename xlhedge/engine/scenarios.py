@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from xlhedge.engine import defaults as D
 from xlhedge.engine._checks import as_float_array, check_range, scalar_or_array
 from xlhedge.engine.margin import liquidation_move
 
 
 def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0, leverage=np.nan,
-              maintenance_margin_rate=0.004):
+              maintenance_margin_rate=D.MAINTENANCE_MARGIN):
     """USD P&L of spot plus short after a common price move.
 
     ``spot_value * change - hedge_notional * change - funding_cost``: the spot
@@ -66,7 +67,8 @@ def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0, levera
     return scalar_or_array(pnl)
 
 
-def short_liquidated(hedge_notional, price_change, leverage=np.nan, maintenance_margin_rate=0.004) -> np.ndarray:
+def short_liquidated(hedge_notional, price_change, leverage=np.nan, maintenance_margin_rate=D.MAINTENANCE_MARGIN,
+                     ) -> np.ndarray:
     """Whether an isolated short is liquidated by the move: a short (> 0) and a rise at or past
     :func:`liquidation_move`; never without a leverage (NaN)."""
     short = as_float_array(hedge_notional, "hedge_notional")
@@ -75,12 +77,12 @@ def short_liquidated(hedge_notional, price_change, leverage=np.nan, maintenance_
     if np.all(np.isnan(lev)):
         return np.zeros(np.broadcast(short, change, lev).shape, dtype=bool)
     mmr = as_float_array(maintenance_margin_rate, "maintenance_margin_rate")
-    move = liquidation_move(np.where(np.isnan(lev), 1.0, lev), np.where(np.isnan(mmr), 0.004, mmr))
+    move = liquidation_move(np.where(np.isnan(lev), 1.0, lev), np.where(np.isnan(mmr), D.MAINTENANCE_MARGIN, mmr))
     return (change >= np.where(np.isnan(lev), np.inf, move)) & (short > 0)
 
 
 def scenario_table(spot_value, hedge_notional, moves=None, funding_cost=0.0, leverage=np.nan,
-                   maintenance_margin_rate=0.004) -> pd.DataFrame:
+                   maintenance_margin_rate=D.MAINTENANCE_MARGIN) -> pd.DataFrame:
     """P&L table over a grid of price moves.
 
     Parameters

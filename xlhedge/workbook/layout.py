@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xlhedge.engine import defaults as D
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.market.crowding import COLUMNS as CROWD_MEASURES
 from xlhedge.market.exchanges import EXCHANGES  # noqa: F401  (the drop-downs and checks read L.EXCHANGES)
@@ -58,16 +59,16 @@ SETTING_LIST = (
             "Where inside the band to sit"),
     Setting("FundingAdjust", "Adjust for funding?", "yes", "text",
             "yes: trim the hedge when the short pays a lot, extend it when it is paid a lot"),
-    Setting("FundingThreshold", "Funding threshold (short's cost per 8h)", 0.0005, "pct4",
+    Setting("FundingThreshold", "Funding threshold (short's cost per 8h)", D.FUNDING_THRESHOLD, "pct4",
             "0.05% per 8h: beyond this the ratio is adjusted"),
-    Setting("Adjustment", "Adjustment", 0.3, "pct", "Trim or extend the ratio by this fraction"),
+    Setting("Adjustment", "Adjustment", D.FUNDING_ADJUSTMENT, "pct", "Trim or extend the ratio by this fraction"),
     Setting("MaxRatio", "Maximum hedge ratio", 1.0, "pct",
             "Per coin: 100% = short at most its exposure (coins held; BTC perp: value x beta)"),
-    Setting("Leverage", "Leverage on the short", 3, "num", "Low leverage keeps liquidation far away"),
-    Setting("MaintenanceMargin", "Maintenance margin rate", 0.004, "pct4",
+    Setting("Leverage", "Leverage on the short", D.LEVERAGE, "num", "Low leverage keeps liquidation far away"),
+    Setting("MaintenanceMargin", "Maintenance margin rate", D.MAINTENANCE_MARGIN, "pct4",
             "From the exchange's margin tiers (0.4% is typical for small BTC positions)"),
     Setting("HorizonDays", "Horizon (days)", 30, "int", "How long you expect to hold the hedge"),
-    Setting("RebalanceBand", "Rebalance band", 0.05, "pct", "Trade only when the ratio is this far off"),
+    Setting("RebalanceBand", "Rebalance band", D.REBALANCE_BAND, "pct", "Trade only when the ratio is this far off"),
     Setting("DefaultExchange", "Default exchange", "binance", "text",
             "Where the short is held, unless a Portfolio row says otherwise"),
     Setting("RefreshExchanges", "Exchanges to refresh", "all", "text",
@@ -210,8 +211,8 @@ BACKTEST_INPUTS = (  # the Backtest sheet's inputs, column B (name, label, defau
     Setting("policy", "Policy", "funding", "text",
             "static, funding (HEDGE_RATIO's rule), or events (the event rule as well)"),
     Setting("ratio", "Static ratio (blank: outlook's)", None, "pct", "Used by the static policy"),
-    Setting("fee", "Taker fee", 0.0005, "pct4", "Per trade, fraction of the notional (0.05%)"),
-    Setting("slippage", "Slippage", 0.0002, "pct4", "Per trade, fraction of the notional"),
+    Setting("fee", "Taker fee", D.TAKER_FEE, "pct4", "Per trade, fraction of the notional (0.05%)"),
+    Setting("slippage", "Slippage", D.SLIPPAGE, "pct4", "Per trade, fraction of the notional"),
     Setting("data", "Data", "demo", "text",
             "demo (bundled: real Binance funding, SYNTHETIC prices) or live (the exchange's history)"),
     Setting("top_up", "Top up margin from cash?", "no", "text",
