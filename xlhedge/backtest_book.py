@@ -15,6 +15,7 @@ from xlhedge.workbook import layout as L
 from xlhedge.workbook.backtest_sheet import results_rows, series_rows
 from xlhedge.workbook.book import OpenpyxlBook, XlwingsBook, release
 from xlhedge.workbook.files import check_writable
+from xlhedge.workbook.portfolio import read_cash, read_holdings
 
 
 def _number(value, default: float) -> float:
@@ -35,19 +36,19 @@ def _choice(value, choices, default: str, name: str) -> str:
 def read_book_inputs(book) -> dict:
     """What a run needs from a workbook (through the refresh's workbook port): coins held (own perp
     rows), cash, the Settings and the Backtest sheet's inputs."""
-    rows, default_exchange = book.read_hedge_rows()
-    quantities = book.read_portfolio_column("quantity")
     coins, skipped = {}, []
-    for (asset, how, _), qty in zip(rows, quantities, strict=True):
-        if not isinstance(asset, str) or not asset.strip():
-            continue
-        name = asset.strip().upper()
-        if str(how).strip() == "BTC perp":
-            skipped.append(f"{name} (hedged with the BTC perp: cross hedges are not replayed)")
-        elif isinstance(qty, (int, float)) and not isinstance(qty, bool) and qty > 0:
-            coins[name] = coins.get(name, 0.0) + float(qty)
-    (cash,) = book.read_cells(L.PORTFOLIO, [f"I{L.CASH_ROW}"])
-    cash = _number(cash, 0.0)
+    for holding in read_holdings(book):  # the rows the Portfolio's totals leave out are left out here too
+        if holding.problem:
+            skipped.append(holding.problem)
+        elif holding.hedge_with == "BTC perp":
+            skipped.append(f"{holding.asset} (hedged with the BTC perp: cross hedges are not replayed)")
+        elif holding.coins > 0:
+            coins[holding.asset] = coins.get(holding.asset, 0.0) + holding.coins
+    try:
+        cash = read_cash(book)
+    except ValueError as exc:
+        raise BacktestError(f"Portfolio: {exc}") from None
+    default_exchange = book.read_setting("DefaultExchange")
     setting = book.read_setting
 
     def number(name: str) -> float:  # a Settings number; empty or text: its default

@@ -20,6 +20,7 @@ from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.market.contracts import resolve
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.book import OpenpyxlBook, release
+from xlhedge.workbook.portfolio import holding_problem
 from xlhedge.workbook.template import formula_values
 
 PLAN_COLUMNS = [
@@ -80,10 +81,10 @@ def problem(inputs: Inputs, i: int, row: dict) -> str:
     """Why row ``i`` is left out of the totals, naming the coin, the cell and what to do ("" if it is not)."""
     r = L.PORTFOLIO_FIRST_ROW + i
     asset, typed = row["A"], inputs.portfolio[i]
-    exchange = str(row["E"] or "")
-    if exchange and exchange not in L.EXCHANGES:
-        cell = f"{L.PORTFOLIO}!G{r}" if typed.get("exchange") else f"{L.SETTINGS}!B{L.SETTING_ROW['DefaultExchange']}"
-        return f"{asset} ({cell}): exchange '{exchange}' is not supported; choose one of {', '.join(L.EXCHANGES)}"
+    found = holding_problem(asset, r, typed.get("quantity"), typed.get("typed_price"), str(row["E"] or "") or None,
+                            bool(typed.get("exchange")))
+    if found:  # what the Portfolio's own formula leaves out, in the words every command uses
+        return found
     spot = _message(row["B"])
     if spot:
         col = "B" if "quantity" in spot else "C" if "Value at is text" in spot else (

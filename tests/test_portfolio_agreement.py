@@ -1,0 +1,84 @@
+"""The sheet, ``plan`` and the backtest read the Portfolio the same way: a row the sheet's totals leave out
+is left out everywhere, with the same message naming the cell to edit."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from tests.byte_compare import first_difference
+from xlhedge.backtest import BacktestError
+from xlhedge.backtest_book import read_book_inputs
+from xlhedge.plan import compute_plan, read_inputs
+from xlhedge.workbook import layout as L
+from xlhedge.workbook import messages as M
+from xlhedge.workbook.book import OpenpyxlBook, release
+from xlhedge.workbook.evaluate import evaluate_workbook
+
+#: What a new user typed (row 5 is BTC, 5 coins, as shipped), and the message each row earns.
+TYPED = {
+    6: ({"A": "ETH", "B": 50, "C": "abc"}, "ETH (Portfolio!C6): Value at is text: type a number or leave it empty",
+        M.MSG_PRICE_TEXT),
+    7: ({"A": "SOL", "B": "lots", "E": "own perp"}, "SOL (Portfolio!B7): quantity is text: type a number",
+        M.MSG_QTY_TEXT),
+    8: ({"A": "DOGE", "B": -100, "E": "own perp"}, "DOGE (Portfolio!B8): quantity is negative: type 0 or more",
+        M.MSG_QTY_NEGATIVE),
+    9: ({"A": "BNB", "B": 3, "E": "own perp", "G": "kraken"},
+        "BNB (Portfolio!G9): exchange 'kraken' is not supported; choose one of "
+        "binance, bybit, okx, hyperliquid, bingx, mexc, weex", None),
+}
+
+
+@pytest.fixture
+def typed(book):
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb[L.PORTFOLIO]
+    for row, (cells, _, _) in TYPED.items():
+        for col, value in cells.items():
+            ws[f"{col}{row}"] = value
+    wb.save(book)
+    return book
+
+
+def test_sheet_plan_and_backtest_leave_out_the_same_rows_with_the_same_words(typed):
+    values = evaluate_workbook(typed)  # the sheet, computed by the independent evaluator
+    plan = compute_plan(read_inputs(typed)).set_index("asset")
+    port = OpenpyxlBook(typed)
+    try:
+        backtest = read_book_inputs(port)
+    finally:
+        release(port.wb)
+    for row, (cells, said, sheet_message) in TYPED.items():
+        asset = cells["A"]
+        if sheet_message is not None:  # the Portfolio's own formula says why in the Spot value cell
+            assert values[(L.PORTFOLIO, f"I{row}")] == sheet_message
+        assert plan.loc[asset, "problem"] == said
+        assert said in backtest["skipped"] and asset not in backtest["coins"]
+    assert plan.loc["BTC", "problem"] == "" and backtest["coins"] == {"BTC": 5.0}
+    # the totals leave them out: the sheet's total spot is BTC's alone, and so is plan's
+    btc = values[(L.PORTFOLIO, "I5")]
+    assert values[(L.PORTFOLIO, f"I{L.CASH_ROW + 1}")] == pytest.approx(btc + 100_000)
+    assert plan.loc["BTC", "spot_value"] == pytest.approx(btc)
+    assert plan.loc[[cells["A"] for cells, _, _ in TYPED.values()], "short_notional"].isna().all()
+
+
+def test_cash_typed_as_text_is_named_by_the_backtest_and_the_workbook_is_untouched(book, capsys):
+    from xlhedge.cli import main
+
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.PORTFOLIO][f"I{L.CASH_ROW}"] = "lots of cash"
+    wb.save(book)
+    before = book.read_bytes()
+    assert main(["backtest", str(book)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"xlhedge: error: Portfolio: cash (Portfolio!I{L.CASH_ROW}) is text ('lots of cash'): type a number of "
+        "USD, or 0")
+    assert first_difference(before, book.read_bytes(), book.name) is None
+    with pytest.raises(BacktestError, match="is negative"):
+        wb[L.PORTFOLIO][f"I{L.CASH_ROW}"] = -5
+        wb.save(book)
+        port = OpenpyxlBook(book)
+        try:
+            read_book_inputs(port)
+        finally:
+            release(port.wb)
