@@ -3,6 +3,7 @@
 import hashlib
 import shutil
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -334,3 +335,26 @@ def test_a_partial_answer_is_written_and_the_status_names_what_is_missing(book, 
     assert result.outcome["mexc"] == "ok (2 contracts, no open interest (ticker: HTTP 503 after 4 tries))"
     assert "mexc ok (2 contracts, no open interest (ticker: HTTP 503 after 4 tries))" in status
     assert result.outcome["binance"] == "ok (2 contracts)"
+
+
+def test_a_missing_funding_interval_keeps_the_last_known_one(book, exchanges):
+    refresh_workbook(book, exchanges="binance")
+    before = {(r["exchange"], r["symbol"]): r["interval_hours"] for r in funding_rows(book)[0]}
+    exchanges.fault("binance", "/fapi/v1/fundingInfo", Fault(status=503, times=99))
+    result = refresh_workbook(book, exchanges="binance")
+    rows = [r for r in funding_rows(book)[0] if r["exchange"] == "binance"]
+    assert rows and all(r["stale"] == L.STALE_NO for r in rows)
+    assert {(r["exchange"], r["symbol"]): r["interval_hours"] for r in rows} == {
+        k: v for k, v in before.items() if k[0] == "binance"}
+    assert "no funding intervals (fundingInfo: HTTP 503 after 4 tries)" in result.outcome["binance"]
+
+
+def test_known_intervals_fill_only_what_did_not_come():
+    from xlhedge.refresh import known_intervals
+
+    fresh = pd.DataFrame({"exchange": ["binance"] * 3, "symbol": ["SOLUSDT", "BTCUSDT", "NEWUSDT"],
+                          "interval_hours": [float("nan"), 8.0, float("nan")]})
+    previous = pd.DataFrame({"exchange": ["binance", "binance", "okx"], "symbol": ["SOLUSDT", "BTCUSDT", "NEWUSDT"],
+                             "interval_hours": [4.0, 1.0, 2.0]})
+    got = known_intervals(fresh, previous)["interval_hours"].tolist()
+    assert got[:2] == [4.0, 8.0] and np.isnan(got[2])  # a fresh value wins; another exchange's never counts

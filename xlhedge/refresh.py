@@ -77,6 +77,21 @@ def merge_tables(previous: pd.DataFrame, fresh: pd.DataFrame, requested: list[st
     return table.sort_values(["base", "exchange"], kind="stable").reset_index(drop=True)
 
 
+def known_intervals(fresh: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+    """Fresh rows whose funding interval did not come (Binance's fundingInfo failed) keep the interval
+    the previous table had for the same contract: an interval rarely changes, and without it the rate
+    cannot be read. Contracts never seen before stay empty (the status says what is missing)."""
+    missing = fresh["interval_hours"].isna()
+    if not missing.any() or previous.empty:
+        return fresh
+    known = previous.dropna(subset=["interval_hours"]).drop_duplicates(["exchange", "symbol"])
+    known = known.set_index(["exchange", "symbol"])["interval_hours"]
+    keys = pd.MultiIndex.from_frame(fresh.loc[missing, ["exchange", "symbol"]])
+    out = fresh.copy()
+    out.loc[missing, "interval_hours"] = known.reindex(keys).to_numpy(float)
+    return out
+
+
 def _fmt_time(ts) -> str:
     return pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M UTC") if ts is not None and not pd.isna(ts) else "?"
 
@@ -143,7 +158,7 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
         elif fresh is None:
             table = merge_tables(previous, previous.iloc[0:0], requested, requested)
         else:
-            table = merge_tables(previous, fresh, requested, failed)
+            table = merge_tables(previous, known_intervals(fresh, previous), requested, failed)
     answered = any(what.startswith(("ok", "sample")) for what in outcome.values())
     if bases and answered:  # drop coins no longer held; when nothing answered, every row stays
         mine = table["base"].isin(bases) | table["symbol"].astype(str).str.upper().isin(bases)
