@@ -82,3 +82,29 @@ def test_cash_typed_as_text_is_named_by_the_backtest_and_the_workbook_is_untouch
             read_book_inputs(port)
         finally:
             release(port.wb)
+
+
+def test_a_setting_the_functions_refuse_is_named_by_its_cell_in_plan_and_backtest(book, capsys):
+    from xlhedge.cli import main
+
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb[L.SETTINGS]
+    for name, value in (("Outlook", "sideways"), ("Leverage", 0), ("HorizonDays", -30)):
+        ws[f"B{L.SETTING_ROW[name]}"] = value
+    wb.save(book)
+    values = evaluate_workbook(book)
+    outlook = "outlook must be bearish, neutral, bullish or a ratio like 0.6"
+    assert values[(L.HEDGE, "H5")] == f"#VALUE! {outlook}"  # what the sheet shows in the ratio column
+    assert main(["plan", str(book)]) == 0
+    out = capsys.readouterr().out
+    wanted = [f"Settings!B{L.SETTING_ROW['Outlook']} (Market outlook): {outlook}",
+              f"Settings!B{L.SETTING_ROW['Leverage']} (Leverage on the short): "
+              "leverage must be >= 1 and <= 200 (got 0)",
+              f"Settings!B{L.SETTING_ROW['HorizonDays']} (Horizon (days)): horizon_days must be >= 0 and <= 36500 "
+              "(got -30)"]
+    assert "Settings to fix:\n" + "\n".join(f"  {w}" for w in wanted) in out
+    assert f"  BTC: {wanted[0]}" in out and "Hedge!H5" not in out and "Funding -30d" not in out
+    before = book.read_bytes()
+    assert main(["backtest", str(book)]) == 1
+    assert capsys.readouterr().err.strip() == f"xlhedge: error: {wanted[0]}"
+    assert first_difference(before, book.read_bytes(), book.name) is None

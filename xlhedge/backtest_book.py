@@ -16,6 +16,7 @@ from xlhedge.workbook.backtest_sheet import results_rows, series_rows
 from xlhedge.workbook.book import OpenpyxlBook, XlwingsBook, release
 from xlhedge.workbook.files import check_writable
 from xlhedge.workbook.portfolio import read_cash, read_holdings
+from xlhedge.workbook.settings import settings_problems
 
 
 def _number(value, default: float) -> float:
@@ -49,6 +50,9 @@ def read_book_inputs(book) -> dict:
     except ValueError as exc:
         raise BacktestError(f"Portfolio: {exc}") from None
     default_exchange = book.read_setting("DefaultExchange")
+    wrong = settings_problems({s.name: book.read_setting(s.name) for s in L.SETTING_LIST})
+    if wrong:  # the engine would refuse it: say so, as plan does, instead of running on a default
+        raise BacktestError(next(iter(wrong.values())))
     setting = book.read_setting
 
     def number(name: str) -> float:  # a Settings number; empty or text: its default

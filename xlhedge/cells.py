@@ -152,6 +152,19 @@ def _describe(value) -> str:
     return type(value).__name__
 
 
+#: The codes our cell messages start with ("#VALUE! outlook must be ...").
+MESSAGE_CODES = ("#VALUE!", "#N/A")
+
+
+def upstream_error(text: str) -> CellError | None:
+    """The CellError that one of our messages from another formula stands for, else None; passed on
+    unchanged, the cell says what is really wrong instead of "base_ratio is text ...". """
+    head, _, rest = text.strip().partition(" ")
+    if head in MESSAGE_CODES and rest.strip():
+        return CellError(rest.strip(), head)
+    return None
+
+
 def parse_number(value, name: str, where: str = "") -> float:
     """One cell as a finite float; NaN for blank. Text like "12.5" or "50%" is accepted."""
     if value is None:
@@ -161,6 +174,9 @@ def parse_number(value, name: str, where: str = "") -> float:
     if isinstance(value, numbers.Real):
         num = float(value)
     elif isinstance(value, str):
+        passed_on = upstream_error(value)
+        if passed_on is not None:  # another cell's message: passed on as it is, as Excel passes on errors
+            raise passed_on
         text = value.strip().replace(",", "")
         if not text:
             return math.nan

@@ -207,7 +207,8 @@ def _print_plan(book: Path, fmt: str) -> None:
     elif fmt == "json":
         print(plan.to_json(orient="records", indent=1))
     else:
-        print(format_table(plan, float(inputs.settings["HorizonDays"])))
+        horizon = float(inputs.settings["HorizonDays"]) if "HorizonDays" not in inputs.settings_problems else 0.0
+        print(format_table(plan, horizon, list(inputs.settings_problems.values())))
         note = inputs.values.get((L.HEDGE, L.EVENT_NOTE_CELL))
         if isinstance(note, str) and note.strip():
             print(f"Event rule: {note}")

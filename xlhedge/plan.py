@@ -21,6 +21,7 @@ from xlhedge.market.contracts import resolve
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.book import OpenpyxlBook, release
 from xlhedge.workbook.portfolio import holding_problem
+from xlhedge.workbook.settings import settings_problems, with_defaults
 from xlhedge.workbook.template import formula_values
 
 PLAN_COLUMNS = [
@@ -46,6 +47,7 @@ class Inputs:
     funding: pd.DataFrame
     portfolio: list[dict] = field(default_factory=list)
     own_formulas: bool = False  # the workbook's formulas are not this version's template's
+    settings_problems: dict = field(default_factory=dict)  # setting -> what to fix, naming its cell
 
 
 def read_inputs(path) -> Inputs:
@@ -61,12 +63,11 @@ def read_inputs(path) -> Inputs:
     portfolio = [{key: ws[f"{col}{L.PORTFOLIO_FIRST_ROW + i}"].value
                   for key, (col, _) in L.PORTFOLIO_COLUMNS.items() if key in L.PORTFOLIO_INPUTS}
                  for i in range(L.PORTFOLIO_ROWS)]
-    settings = {s.name: book.read_setting(s.name) for s in L.SETTING_LIST}
-    settings = {k: (next(s.default for s in L.SETTING_LIST if s.name == k) if v in (None, "") else v)
-                for k, v in settings.items()}
+    typed = {s.name: book.read_setting(s.name) for s in L.SETTING_LIST}
+    settings = with_defaults(typed)
     table = book.read_table()
     release(book.wb)
-    return Inputs(values, settings, table, portfolio, own)
+    return Inputs(values, settings, table, portfolio, own, settings_problems(typed))
 
 
 def _number(value) -> float:
@@ -95,6 +96,8 @@ def problem(inputs: Inputs, i: int, row: dict) -> str:
             if typed.get("quantity") in (None, "") else ""
     for col in ("H", "J"):
         msg = _message(row[col])
+        if msg and inputs.settings_problems:  # a setting the functions refuse: name it, not the Hedge cell
+            return f"{asset}: {next(iter(inputs.settings_problems.values()))}"
         if msg:
             if row["C"] == "BTC perp" and "beta" in msg:
                 return (f"{asset} ({L.PORTFOLIO}!F{r}): hedged with the BTC perp but has no beta; type it "
@@ -156,7 +159,7 @@ def _crowding(r) -> str:
             f"{oi}: {r.crowded}")
 
 
-def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
+def format_table(plan: pd.DataFrame, horizon_days: float, settings_problems=()) -> str:
     """The plan as a readable text table with a totals line, and the rows left out with why."""
     if plan.empty:
         return "No holdings in the Portfolio sheet."
@@ -168,6 +171,7 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
     def price(x):
         return "" if not np.isfinite(x) else f"${x:,.2f}"
 
+    funding_label = f"Funding {horizon_days:g}d" if horizon_days > 0 else "Funding"
     rows = []
     for r in plan.itertuples():
         rows.append({
@@ -177,14 +181,14 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
             "Contracts": "" if not np.isfinite(r.contracts) else f"{r.contracts:,.6g}",
             "Hedged": "" if not np.isfinite(r.hedged_fraction) else f"{r.hedged_fraction:.1%}",
             "Margin": usd(r.margin), "Liq. price": price(r.liquidation_price),
-            f"Funding {horizon_days:g}d": usd(r.funding_cost),
+            funding_label: usd(r.funding_cost),
             "Funding APR": "" if not np.isfinite(r.funding_apr) else f"{r.funding_apr:.2%}",
             "Rebalance": usd(r.rebalance),
         })
     rows.append({"Asset": "TOTAL", "Spot": usd(t["spot_value"]), "Perp": "",
                  "Ratio": f"{t['hedge_ratio']:.1%}", "Short (USD)": usd(t["short_notional"]), "Contracts": "",
                  "Hedged": "",
-                 "Margin": usd(t["margin"]), "Liq. price": "", f"Funding {horizon_days:g}d": usd(t["funding_cost"]),
+                 "Margin": usd(t["margin"]), "Liq. price": "", funding_label: usd(t["funding_cost"]),
                  "Funding APR": "", "Rebalance": usd(t["rebalance"])})
     text = pd.DataFrame(rows).to_string(index=False)
     checks = [f"  {a}: {c}" for a, c in zip(plan["asset"], plan["check"], strict=True) if c]
@@ -193,6 +197,8 @@ def format_table(plan: pd.DataFrame, horizon_days: float) -> str:
     crowded = [f"  {r.asset}: {_crowding(r)}" for r in plan.itertuples() if np.isfinite(r.funding_percentile)]
     if crowded:
         text += "\nCrowded longs (funding high for its own month while open interest grows):\n" + "\n".join(crowded)
+    if settings_problems:
+        text += "\nSettings to fix:\n" + "\n".join(f"  {p}" for p in settings_problems)
     left_out = [p for p in plan["problem"] if p]
     if left_out:
         text += "\nLeft out of the totals:\n" + "\n".join(f"  {p}" for p in left_out)
