@@ -108,3 +108,26 @@ def test_a_setting_the_functions_refuse_is_named_by_its_cell_in_plan_and_backtes
     assert main(["backtest", str(book)]) == 1
     assert capsys.readouterr().err.strip() == f"xlhedge: error: {wanted[0]}"
     assert first_difference(before, book.read_bytes(), book.name) is None
+
+
+def test_plan_says_what_the_sheet_says_for_a_row_with_a_short(book, capsys):
+    """A coin with a price but no contract: the sheet's funding cell says why; plan says it with the cell.
+    A coin hedged with the BTC perp but without a beta: counted in the spot total (as on the sheet), not hedged."""
+    from xlhedge.cli import main
+
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb[L.PORTFOLIO]
+    for col, value in {"A": "DOGE", "B": 4000, "C": 0.1, "E": "own perp"}.items():
+        ws[f"{col}7"] = value
+    for col, value in {"A": "SOL", "B": 100, "C": 150, "E": "BTC perp"}.items():
+        ws[f"{col}8"] = value
+    wb.save(book)
+    values = evaluate_workbook(book)
+    assert values[(L.HEDGE, "O7")] == M.MSG_NO_RATE
+    assert main(["plan", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert f"  DOGE: {M.MSG_NO_RATE.split(' ', 1)[1]} (Hedge!O7)" in out
+    assert "Not hedged (in the spot total, no short):\n  SOL (Portfolio!F8): hedged with the BTC perp" in out
+    total = next(line for line in out.splitlines() if line.startswith("TOTAL"))
+    spot = values[(L.HEDGE, f"B{L.HEDGE_TOTAL_ROW}")]
+    assert f"${spot:,.0f}" in total  # plan's total spot is the sheet's, SOL included

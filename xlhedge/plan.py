@@ -106,6 +106,16 @@ def problem(inputs: Inputs, i: int, row: dict) -> str:
     return ""
 
 
+def _cell_messages(inputs: Inputs, row: dict, hedge_row: int) -> str:
+    """What the Hedge sheet says instead of a number in a row that has a short (a contract without a
+    funding rate ...), naming the cell; nothing when a setting is to blame (plan lists those once)."""
+    if inputs.settings_problems:
+        return ""
+    said = [f"{msg.split(' ', 1)[1]} ({L.HEDGE}!{col}{hedge_row})" for col in HEDGE_COLUMN.values()
+            if col not in ("B", "H", "J") and (msg := _message(row[col])) and " " in msg]
+    return "; ".join(dict.fromkeys(said))
+
+
 def compute_plan(inputs: Inputs) -> pd.DataFrame:
     """Per holding, the Hedge sheet's row: ratio, short notional (USD), contracts, margin, liquidation
     price, funding; ``problem`` says why a row has no short (and so is left out of the totals)."""
@@ -117,9 +127,10 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
             continue
         rec = {"asset": row["A"], "hedge_with": row["C"], "perp": row["D"], "exchange": row["E"]}
         rec.update({key: _number(row[col]) for key, col in HEDGE_COLUMN.items()})
-        rec["check"] = row["X"].strip() if isinstance(row["X"], str) else ""
-        rec["crowded"] = row["AA"] if isinstance(row["AA"], str) else ""
         rec["problem"] = problem(inputs, i, row)
+        rec["check"] = "; ".join(c for c in (row["X"].strip() if isinstance(row["X"], str) else "",
+                                             "" if rec["problem"] else _cell_messages(inputs, row, hr)) if c)
+        rec["crowded"] = row["AA"] if isinstance(row["AA"], str) else ""
         records.append(rec)
         rows_at.append(i)
     if not records:
@@ -199,9 +210,15 @@ def format_table(plan: pd.DataFrame, horizon_days: float, settings_problems=()) 
         text += "\nCrowded longs (funding high for its own month while open interest grows):\n" + "\n".join(crowded)
     if settings_problems:
         text += "\nSettings to fix:\n" + "\n".join(f"  {p}" for p in settings_problems)
-    left_out = [p for p in plan["problem"] if p]
+    # a row without a spot value is out of every total; one with a spot value but no short counts in the
+    # spot total (the coins are held) and is simply not hedged: the total ratio says so
+    held = np.isfinite(plan["spot_value"].to_numpy(float))
+    left_out = [p for p, h in zip(plan["problem"], held, strict=True) if p and not h]
+    unhedged = [p for p, h in zip(plan["problem"], held, strict=True) if p and h]
     if left_out:
         text += "\nLeft out of the totals:\n" + "\n".join(f"  {p}" for p in left_out)
+    if unhedged:
+        text += "\nNot hedged (in the spot total, no short):\n" + "\n".join(f"  {p}" for p in unhedged)
     return (text + "\nFunding cost > 0 = you pay; < 0 = the short is paid (positive rates pay shorts)."
             "\nHedged = coins short / coins held after rounding the contracts down (BTC perp: short / "
             "BTC-equivalent)."
