@@ -30,12 +30,11 @@ PLAN_COLUMNS = [
     "funding_cost", "funding_apr", "short_held", "rebalance", "hedged_fraction", "liquidation_rise", "basis", "r2_btc",
     "funding_percentile", "oi_change", "crowded", "check", "problem",
 ]
-#: Hedge sheet column of each numeric plan column.
-HEDGE_COLUMN = {"spot_value": "B", "funding_rate": "F", "interval_hours": "G", "hedge_ratio": "H", "beta": "I",
-                "short_notional": "J", "mark_price": "K", "contracts": "L", "margin": "M",
-                "liquidation_price": "N", "funding_cost": "O", "funding_apr": "P", "short_held": "Q",
-                "rebalance": "R", "hedged_fraction": "T", "liquidation_rise": "U", "basis": "V",
-                "r2_btc": "W", "funding_percentile": "Y", "oi_change": "Z"}
+#: Hedge sheet column of each numeric plan column (the sheet's columns are declared in layout.HEDGE_COLUMNS).
+HEDGE_COLUMN = {key: L.HEDGE_COL[key] for key in (
+    "spot_value", "funding_rate", "interval_hours", "hedge_ratio", "beta", "short_notional", "mark_price",
+    "contracts", "margin", "liquidation_price", "funding_cost", "funding_apr", "short_held", "rebalance",
+    "hedged_fraction", "liquidation_rise", "basis", "r2_btc", "funding_percentile", "oi_change")}
 
 
 @dataclass
@@ -79,30 +78,32 @@ def _message(value) -> str | None:
 
 
 def problem(inputs: Inputs, i: int, row: dict) -> str:
-    """Why row ``i`` is left out of the totals, naming the coin, the cell and what to do ("" if it is not)."""
+    """Why row ``i`` (Hedge sheet values by column key) has no short, naming the coin, the cell and what
+    to do ("" if it has one)."""
     r = L.PORTFOLIO_FIRST_ROW + i
-    asset, typed = row["A"], inputs.portfolio[i]
-    found = holding_problem(asset, r, typed.get("quantity"), typed.get("typed_price"), str(row["E"] or "") or None,
-                            bool(typed.get("exchange")))
+    portfolio = {key: col for key, (col, _) in L.PORTFOLIO_COLUMNS.items()}
+    asset, typed = row["asset"], inputs.portfolio[i]
+    found = holding_problem(asset, r, typed.get("quantity"), typed.get("typed_price"),
+                            str(row["exchange"] or "") or None, bool(typed.get("exchange")))
     if found:  # what the Portfolio's own formula leaves out, in the words every command uses
         return found
-    spot = _message(row["B"])
-    if spot:
-        col = "B" if "quantity" in spot else "C" if "Value at is text" in spot else (
-            "G" if typed.get("exchange") else "A")
-        return f"{asset} ({L.PORTFOLIO}!{col}{r}): {spot.split(' ', 1)[1]}"
-    if np.isnan(_number(row["B"])):
-        return f"{asset} ({L.PORTFOLIO}!B{r}): no quantity yet; type how many coins you hold" \
+    spot = _message(row["spot_value"])
+    if spot:  # no price on that exchange
+        cell = portfolio["exchange"] if typed.get("exchange") else portfolio["asset"]
+        return f"{asset} ({L.PORTFOLIO}!{cell}{r}): {spot.split(' ', 1)[1]}"
+    if np.isnan(_number(row["spot_value"])):
+        return f"{asset} ({L.PORTFOLIO}!{portfolio['quantity']}{r}): no quantity yet; type how many coins you hold" \
             if typed.get("quantity") in (None, "") else ""
-    for col in ("H", "J"):
-        msg = _message(row[col])
+    for key in ("hedge_ratio", "short_notional"):
+        msg = _message(row[key])
         if msg and inputs.settings_problems:  # a setting the functions refuse: name it, not the Hedge cell
             return f"{asset}: {next(iter(inputs.settings_problems.values()))}"
         if msg:
-            if row["C"] == "BTC perp" and "beta" in msg:
-                return (f"{asset} ({L.PORTFOLIO}!F{r}): hedged with the BTC perp but has no beta; type it "
-                        "there, or click Refresh to estimate it")
-            return f"{asset} ({L.HEDGE}!{col}{L.HEDGE_FIRST_ROW + i}): {msg.split(' ', 1)[1] if ' ' in msg else msg}"
+            if row["hedge_with"] == "BTC perp" and "beta" in msg:
+                return (f"{asset} ({L.PORTFOLIO}!{portfolio['beta']}{r}): hedged with the BTC perp but has no beta; "
+                        "type it there, or click Refresh to estimate it")
+            cell = f"{L.HEDGE_COL[key]}{L.HEDGE_FIRST_ROW + i}"
+            return f"{asset} ({L.HEDGE}!{cell}): {msg.split(' ', 1)[1] if ' ' in msg else msg}"
     return ""
 
 
@@ -111,8 +112,9 @@ def _cell_messages(inputs: Inputs, row: dict, hedge_row: int) -> str:
     funding rate ...), naming the cell; nothing when a setting is to blame (plan lists those once)."""
     if inputs.settings_problems:
         return ""
-    said = [f"{msg.split(' ', 1)[1]} ({L.HEDGE}!{col}{hedge_row})" for col in HEDGE_COLUMN.values()
-            if col not in ("B", "H", "J") and (msg := _message(row[col])) and " " in msg]
+    said = [f"{msg.split(' ', 1)[1]} ({L.HEDGE}!{col}{hedge_row})" for key, col in HEDGE_COLUMN.items()
+            if key not in ("spot_value", "hedge_ratio", "short_notional") and (msg := _message(row[key]))
+            and " " in msg]
     return "; ".join(dict.fromkeys(said))
 
 
@@ -122,15 +124,15 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
     records, rows_at = [], []
     for i in range(L.PORTFOLIO_ROWS):
         hr = L.HEDGE_FIRST_ROW + i
-        row = {col: inputs.values.get((L.HEDGE, f"{col}{hr}")) for col in [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "AA"]}
-        if not row["A"]:
+        row = {c.key: inputs.values.get((L.HEDGE, f"{c.col}{hr}")) for c in L.HEDGE_COLUMNS}
+        if not row["asset"]:
             continue
-        rec = {"asset": row["A"], "hedge_with": row["C"], "perp": row["D"], "exchange": row["E"]}
-        rec.update({key: _number(row[col]) for key, col in HEDGE_COLUMN.items()})
+        rec = {key: row[key] for key in ("asset", "hedge_with", "perp", "exchange")}
+        rec.update({key: _number(row[key]) for key in HEDGE_COLUMN})
         rec["problem"] = problem(inputs, i, row)
-        rec["check"] = "; ".join(c for c in (row["X"].strip() if isinstance(row["X"], str) else "",
-                                             "" if rec["problem"] else _cell_messages(inputs, row, hr)) if c)
-        rec["crowded"] = row["AA"] if isinstance(row["AA"], str) else ""
+        check = row["check"].strip() if isinstance(row["check"], str) else ""
+        rec["check"] = "; ".join(c for c in (check, "" if rec["problem"] else _cell_messages(inputs, row, hr)) if c)
+        rec["crowded"] = row["crowded"] if isinstance(row["crowded"], str) else ""
         records.append(rec)
         rows_at.append(i)
     if not records:

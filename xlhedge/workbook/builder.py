@@ -253,7 +253,7 @@ class TemplateBuilder:
         areas = {
             "Start": "A1:E32",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
-            L.HEDGE: f"A1:{self.HEDGE_COLUMNS[-1][0]}{L.HEDGE_TOTAL_ROW + 2}",
+            L.HEDGE: f"A1:{L.HEDGE_COLUMNS[-1].col}{L.HEDGE_TOTAL_ROW + 2}",
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.CROWD_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.BACKTEST: f"A1:U{L.BACKTEST_RESULTS.last_row + 2}",
@@ -429,35 +429,6 @@ class TemplateBuilder:
         ws.protect("", {"format_columns": True, "format_rows": True})
 
     # ------------------------------------------------------------------ Hedge
-    HEDGE_COLUMNS = (  # (letter, header, width, format name)
-        ("A", "Asset", 10, "out_text"),
-        ("B", "Spot value", 14, "usd"),
-        ("C", "Hedge with", 11, "out_text"),
-        ("D", "Perp", 8, "out_text"),
-        ("E", "Exchange", 12, "out_text"),
-        ("F", "Funding rate / interval", 13, "rate"),
-        ("G", "Interval (h)", 9, "hours"),
-        ("H", "Hedge ratio", 10, "pct"),
-        ("I", "Beta", 8, "num"),
-        ("J", "Short notional (USD)", 15, "usd"),
-        ("K", "Mark price", 13, "price"),
-        ("L", "Contracts", 11, "num"),
-        ("M", "Margin at leverage", 13, "usd"),
-        ("N", "Liquidation price", 14, "price2"),
-        ("O", "Funding cost over horizon (<0 = you earn)", 17, "cost"),
-        ("P", "Funding APR (longs pay shorts)", 13, "apr"),
-        ("Q", "Short held now", 13, "usd"),
-        ("R", "Rebalance: add to short (USD)", 15, "usd"),
-        ("S", "BTC-equivalent exposure", 15, "usd"),
-        ("T", "Hedged fraction (coins short / coins held)", 15, "pct"),
-        ("U", "Short liquidated by a rise of", 13, "pct"),
-        ("V", "Basis (mark / index - 1)", 11, "basis"),
-        ("W", "R² with BTC (BTC perp)", 10, "pct"),
-        ("X", "Check", 52, "warn_text"),
-        ("Y", "Funding vs its last 30 days (percentile)", 12, "pct"),
-        ("Z", "Open interest change (7 days)", 11, "pct"),
-        ("AA", "Crowded longs?", 30, "out_text"),
-    )
 
     def hedge(self) -> None:
         ws, f = self.sheets[L.HEDGE], self.fmt
@@ -471,7 +442,7 @@ class TemplateBuilder:
         self.formula(L.HEDGE, L.EVENT_NOTE_CELL, '=IF(EventRule="yes",EVENT_NOTE("",EventDaysBefore,EventHoursAfter,'
                                     'EventFloor,EventList),"")', f.event)
         hr = L.HEDGE_FIRST_ROW - 1
-        for col, header, width, _ in self.HEDGE_COLUMNS:
+        for col, header, width, _ in (c[1:] for c in L.HEDGE_COLUMNS):
             ws.set_column(f"{col}:{col}", width)
             ws.write(f"{col}{hr}", header, f.header)
         ws.set_row(hr - 1, 48)
@@ -506,7 +477,7 @@ class TemplateBuilder:
                 "Y": f'=IF(A{r}="","",IFERROR(INDEX(CrowdPercentiles,MATCH({k},CrowdKeys,0)),""))',
                 "Z": f'=IF(A{r}="","",IFERROR(INDEX(CrowdOIChanges,MATCH({k},CrowdKeys,0)),""))',
             }
-            for col, _, _, fmt_name in self.HEDGE_COLUMNS:
+            for _, col, _, _, fmt_name in L.HEDGE_COLUMNS:
                 if col in formulas:
                     self.formula(L.HEDGE, f"{col}{r}", formulas[col], getattr(f, fmt_name))
         t, first, last = L.HEDGE_TOTAL_ROW, L.HEDGE_FIRST_ROW, L.HEDGE_FIRST_ROW + L.PORTFOLIO_ROWS - 1
@@ -532,11 +503,11 @@ class TemplateBuilder:
             "R": ('=IF(ISNUMBER({J}),IF(ISNUMBER({B}),IF({B}>0,HEDGE_REBALANCE({B},{Q},{J}/{B},'
                   'RebalanceBand),""),""),"")'),
         }
-        for col, _, _, fmt_name in self.HEDGE_COLUMNS:
+        for _, col, _, _, fmt_name in L.HEDGE_COLUMNS:
             if col in columns:
                 self.column_formula(L.HEDGE, col, first, last, columns[col], getattr(f, fmt_name))
         ws.write(f"A{t}", "Total", f.total_label)
-        for col, _, _, _ in self.HEDGE_COLUMNS[1:]:
+        for col in (c.col for c in L.HEDGE_COLUMNS[1:]):
             if col == "O":
                 self.formula(L.HEDGE, f"O{t}", f"=SUM(O{first}:O{last})", f.total_cost)
             elif col in "BJMQRS":
