@@ -16,7 +16,7 @@ from xlhedge.workbook.backtest_sheet import results_rows, series_rows
 from xlhedge.workbook.book import OpenpyxlBook, XlwingsBook, release
 from xlhedge.workbook.files import check_writable
 from xlhedge.workbook.portfolio import read_cash, read_holdings
-from xlhedge.workbook.settings import settings_problems
+from xlhedge.workbook.settings import settings_problems, with_defaults
 
 
 def _number(value, default: float) -> float:
@@ -49,14 +49,14 @@ def read_book_inputs(book) -> dict:
         cash = read_cash(book)
     except ValueError as exc:
         raise BacktestError(f"Portfolio: {exc}") from None
-    default_exchange = book.read_setting("DefaultExchange")
-    wrong = settings_problems({s.name: book.read_setting(s.name) for s in L.SETTING_LIST})
+    typed = {s.name: book.read_setting(s.name) for s in L.SETTING_LIST}  # each cell once (in Excel, a call each)
+    wrong = settings_problems(typed)
     if wrong:  # the engine would refuse it: say so, as plan does, instead of running on a default
         raise BacktestError(next(iter(wrong.values())))
-    setting = book.read_setting
+    setting = with_defaults(typed)
 
-    def number(name: str) -> float:  # a Settings number; empty or text: its default
-        return _number(setting(name), float(L.SETTING_DEFAULT[name]))
+    def number(name: str) -> float:  # a Settings number; text the engine does not check: its default
+        return _number(setting[name], float(L.SETTING_DEFAULT[name]))
 
     bt_default = L.BACKTEST_INPUT_DEFAULT
     refs = [f"B{L.BACKTEST_INPUT_ROW[item.name]}" for item in L.BACKTEST_INPUTS]
@@ -69,11 +69,11 @@ def read_book_inputs(book) -> dict:
         "top_up": _choice(sheet["top_up"], ("yes", "no"), bt_default["top_up"], "Top up") == "yes",
         "fee": _number(sheet["fee"], bt_default["fee"]), "slippage": _number(sheet["slippage"], bt_default["slippage"]),
         "ratio": None if sheet["ratio"] in (None, "") else _number(sheet["ratio"], None),
-        "exchange": str(default_exchange or "binance").strip().lower(),
+        "exchange": str(setting["DefaultExchange"]).strip().lower(),
         "leverage": number("Leverage"),
         "maintenance_margin": number("MaintenanceMargin"),
         "band": number("RebalanceBand"),
-        "outlook": setting("Outlook") or L.SETTING_DEFAULT["Outlook"], "conviction": number("Conviction"),
+        "outlook": setting["Outlook"], "conviction": number("Conviction"),
         "threshold": number("FundingThreshold"),
         "adjustment": number("Adjustment"), "max_ratio": number("MaxRatio"),
         "events": (number("EventDaysBefore"), number("EventHoursAfter"), number("EventFloor")),

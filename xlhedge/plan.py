@@ -81,7 +81,6 @@ def problem(inputs: Inputs, i: int, row: dict) -> str:
     """Why row ``i`` (Hedge sheet values by column key) has no short, naming the coin, the cell and what
     to do ("" if it has one)."""
     r = L.PORTFOLIO_FIRST_ROW + i
-    portfolio = {key: col for key, (col, _) in L.PORTFOLIO_COLUMNS.items()}
     asset, typed = row["asset"], inputs.portfolio[i]
     found = holding_problem(asset, r, typed.get("quantity"), typed.get("typed_price"),
                             str(row["exchange"] or "") or None, bool(typed.get("exchange")))
@@ -89,10 +88,11 @@ def problem(inputs: Inputs, i: int, row: dict) -> str:
         return found
     spot = _message(row["spot_value"])
     if spot:  # no price on that exchange
-        cell = portfolio["exchange"] if typed.get("exchange") else portfolio["asset"]
+        cell = L.PORTFOLIO_COL["exchange"] if typed.get("exchange") else L.PORTFOLIO_COL["asset"]
         return f"{asset} ({L.PORTFOLIO}!{cell}{r}): {spot.split(' ', 1)[1]}"
     if np.isnan(_number(row["spot_value"])):
-        return f"{asset} ({L.PORTFOLIO}!{portfolio['quantity']}{r}): no quantity yet; type how many coins you hold" \
+        cell = f"{L.PORTFOLIO}!{L.PORTFOLIO_COL['quantity']}{r}"
+        return f"{asset} ({cell}): no quantity yet; type how many coins you hold" \
             if typed.get("quantity") in (None, "") else ""
     for key in ("hedge_ratio", "short_notional"):
         msg = _message(row[key])
@@ -100,8 +100,9 @@ def problem(inputs: Inputs, i: int, row: dict) -> str:
             return f"{asset}: {next(iter(inputs.settings_problems.values()))}"
         if msg:
             if row["hedge_with"] == "BTC perp" and "beta" in msg:
-                return (f"{asset} ({L.PORTFOLIO}!{portfolio['beta']}{r}): hedged with the BTC perp but has no beta; "
-                        "type it there, or click Refresh to estimate it")
+                cell = f"{L.PORTFOLIO}!{L.PORTFOLIO_COL['beta']}{r}"
+                return f"{asset} ({cell}): hedged with the BTC perp but has no beta; type it there, or click Refresh " \
+                       "to estimate it"
             cell = f"{L.HEDGE_COL[key]}{L.HEDGE_FIRST_ROW + i}"
             return f"{asset} ({L.HEDGE}!{cell}): {msg.split(' ', 1)[1] if ' ' in msg else msg}"
     return ""

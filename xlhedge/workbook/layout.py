@@ -35,6 +35,8 @@ PORTFOLIO_COLUMNS = {  # key -> (column letter, header)
     "spot_value": ("I", "Spot value (USD)"),
     "beta_used": ("J", "Beta used (typed, else estimated)"),
 }
+#: Portfolio column letter by key ("quantity" -> "B").
+PORTFOLIO_COL = {key: col for key, (col, _) in PORTFOLIO_COLUMNS.items()}
 HEDGE_WITH = ("own perp", "BTC perp")
 #: Input columns of the Portfolio table (what a user types; never written by code).
 PORTFOLIO_INPUTS = ("asset", "quantity", "typed_price", "hedge_with", "beta", "exchange", "current_short")

@@ -48,7 +48,7 @@ def holding_problem(asset: str, row: int, quantity, typed_price, exchange: str |
     naming the cell to edit. The order is the sheet's: quantity text, Value at text, quantity negative
     (an unsupported exchange first; ``exchange`` None: not checked)."""
     where = f"{L.PORTFOLIO}!{{}}{row}"
-    col = {k: c for k, (c, _) in L.PORTFOLIO_COLUMNS.items()}
+    col = L.PORTFOLIO_COL
     if exchange is not None and exchange not in L.EXCHANGES:
         cell = where.format(col["exchange"]) if exchange_typed else \
             f"{L.SETTINGS}!B{L.SETTING_ROW['DefaultExchange']}"
@@ -91,7 +91,7 @@ def read_cash(book) -> float:
     ValueError
         Text or a negative number in the cash cell, naming it.
     """
-    cell = f"{L.PORTFOLIO_COLUMNS['spot_value'][0]}{L.CASH_ROW}"
+    cell = f"{L.PORTFOLIO_COL['spot_value']}{L.CASH_ROW}"
     (cash,) = book.read_cells(L.PORTFOLIO, [cell])
     if cash is None or (isinstance(cash, str) and not cash.strip()):
         return 0.0
