@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.workbook import layout as L
-from xlhedge.workbook import template
+from xlhedge.workbook import spec, template
 from xlhedge.workbook.evaluate import evaluate_workbook
 
 #: Generated workbooks per run (each is evaluated by the slow general evaluator). The default run
@@ -66,7 +66,7 @@ def edit(path, rows, settings_values, beta_row=None, crowd_rows=()):
     for i, row in enumerate(rows):
         r = L.PORTFOLIO_FIRST_ROW + i
         for key, value in row.items():
-            p[f"{L.PORTFOLIO_COLUMNS[key][0]}{r}"] = value
+            p[f"{spec.PORTFOLIO_COL[key]}{r}"] = value
     s = wb[L.SETTINGS]
     for name, value in settings_values.items():
         s[f"B{L.SETTING_ROW[name]}"] = value

@@ -33,6 +33,7 @@ import pandas as pd
 from xlhedge import engine
 from xlhedge.engine import defaults as D
 from xlhedge.engine.backtest import BacktestResult, funding_at_steps, simulate
+from xlhedge.engine.policy import HedgePolicy, hedge_target
 
 POLICIES = ("static", "funding", "events", "own")
 DATA_SOURCES = ("demo", "live")
@@ -201,23 +202,35 @@ def live_history(coins, exchange: str, start: pd.Timestamp, end: pd.Timestamp, t
 def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins: list[str], *,
                   ratio: float | None = None, outlook="neutral", conviction: float = 0.5,
                   threshold: float = D.FUNDING_THRESHOLD, adjustment: float = D.FUNDING_ADJUSTMENT,
-                  max_ratio: float = 1.0,
+                  max_ratio: float = 1.0, funding_adjust: bool = True,
+                  crowded: bool = False, crowded_bump: float = 0.1, crowded_percentile: float = 0.9,
+                  crowded_oi_rise: float = 0.1,
                   events: tuple = (3.0, 24.0, 0.8), event_times=None, own=None) -> np.ndarray:
-    """Target hedge ratio of each coin at each step, shape (T, N).
+    """Target hedge ratio of each coin at each step, shape (T, N): the engine's hedge target
+    (:func:`xlhedge.engine.policy.hedge_target`, the policy the Hedge sheet's formula is made from).
 
-    ``funding``: HEDGE_RATIO's rule with the latest rate paid at or before the step (and its
-    interval, read from the funding times); ``events``: that, then at least the floor around each of
-    ``event_times`` (default: the shipped FOMC decisions; ``events`` = days before, hours after, floor);
-    ``own``: ``own`` ratios, one per step (or per step and coin).
+    ``static``: the base ratio (``ratio``, else the outlook's) and no rule; ``funding``: the funding
+    rule with the latest rate paid at or before the step (its interval read from the funding times),
+    and the crowded-longs rule when ``crowded`` (the rate's percentile among the last 30 days' rates;
+    the backtest has no open-interest history, so funding alone decides, as on exchanges that do not
+    publish it); ``events``: that, then at least the floor around each of ``event_times`` (default:
+    the shipped FOMC decisions; ``events`` = days before, hours after, floor); ``own``: ``own``
+    ratios, one per step (or per step and coin).
     """
     T, N = len(times), len(coins)
     if policy == "own":
         if own is None:
             raise BacktestError("the own policy needs a ratio per step")
         return np.broadcast_to(np.asarray(own, dtype=float).reshape(T, -1), (T, N))
-    base = engine.base_ratio(outlook, conviction) if ratio is None else float(ratio)
+    days, hours_after, floor = events
+    rules = HedgePolicy(outlook=outlook, conviction=conviction, ratio=ratio,
+                        funding_adjust=funding_adjust and policy != "static", funding_threshold=threshold,
+                        adjustment=adjustment, max_ratio=max_ratio, crowded=crowded and policy != "static",
+                        crowded_bump=crowded_bump, crowded_percentile=crowded_percentile,
+                        crowded_oi_rise=crowded_oi_rise, events=policy == "events", event_days_before=days,
+                        event_hours_after=hours_after, event_floor=floor)
     if policy == "static":
-        return np.full((T, N), base)
+        return np.full((T, N), hedge_target(rules))
     from xlhedge.market.history import spacing_hours
 
     steps = times.tz_convert(None).to_numpy(dtype="datetime64[ns]")
@@ -229,14 +242,13 @@ def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins:
     known = last >= 0
     rate = np.where(known[:, None], rates[np.maximum(last, 0)], np.nan)
     interval = np.where(known, hours[np.maximum(last, 0)], 8.0)[:, None]
-    target = engine.funding_adjusted_ratio(base, rate, interval, threshold, adjustment, max_ratio)
-    if policy == "events":
-        if event_times is None:
-            event_times = [e.time for e in engine.shipped_events()]
-        event_times = np.asarray(event_times, dtype="datetime64[ns]")
-        days, hours_after, floor = events
-        target = engine.event_ratio(target, steps[:, None], event_times, days, hours_after, floor)
-    return np.asarray(target, dtype=float)
+    percentile = (engine.rolling_funding_percentile(paid, engine.rate_per_8h(rates, hours[:, None]), steps)
+                  if rules.crowded else np.nan)
+    if rules.events and event_times is None:
+        event_times = [e.time for e in engine.shipped_events()]
+    target = hedge_target(rules, rate, interval, percentile, np.nan, steps[:, None],
+                          () if event_times is None else event_times)
+    return np.broadcast_to(np.asarray(target, dtype=float), (T, N)).copy()
 
 
 # ---------------------------------------------------------------- run

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from xlhedge.backtest import DATA_SOURCES, POLICIES, Backtest, BacktestError, run_backtest
-from xlhedge.cells import CellError, is_blank
+from xlhedge.cells import CellError, is_blank, parse_number
 from xlhedge.udfs import cell_time
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.backtest_sheet import results_rows, series_rows
@@ -20,11 +20,17 @@ from xlhedge.workbook.settings import settings_problems, with_defaults
 
 
 def _number(value, default: float) -> float:
+    """A number as the functions read a cell ("50%" is 0.5, "1,000" is 1000); blank or unreadable: ``default``."""
     try:
-        out = float(value)
-    except (TypeError, ValueError):
+        out = parse_number(value, "value")
+    except CellError:
         return default
     return out if np.isfinite(out) else default
+
+
+def _switch(value) -> bool:
+    """A yes/no setting as the sheet's formulas read it (``="yes"``: case ignored, spaces not)."""
+    return isinstance(value, str) and value.casefold() == "yes"
 
 
 def _choice(value, choices, default: str, name: str) -> str:
@@ -76,6 +82,9 @@ def read_book_inputs(book) -> dict:
         "outlook": setting["Outlook"], "conviction": number("Conviction"),
         "threshold": number("FundingThreshold"),
         "adjustment": number("Adjustment"), "max_ratio": number("MaxRatio"),
+        "funding_adjust": _switch(typed["FundingAdjust"]),  # as the sheet reads them: empty is off
+        "crowded": _switch(typed["CrowdedRule"]), "crowded_bump": number("CrowdedBump"),
+        "crowded_percentile": number("CrowdedPercentile"), "crowded_oi_rise": number("CrowdedOIRise"),
         "events": (number("EventDaysBefore"), number("EventHoursAfter"), number("EventFloor")),
         "event_times": _event_times(book),
     }

@@ -19,6 +19,7 @@ import pandas as pd
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.market.contracts import resolve
 from xlhedge.workbook import layout as L
+from xlhedge.workbook import spec
 from xlhedge.workbook.book import OpenpyxlBook, release
 from xlhedge.workbook.portfolio import holding_problem
 from xlhedge.workbook.settings import settings_problems, with_defaults
@@ -30,8 +31,8 @@ PLAN_COLUMNS = [
     "funding_cost", "funding_apr", "short_held", "rebalance", "hedged_fraction", "liquidation_rise", "basis", "r2_btc",
     "funding_percentile", "oi_change", "crowded", "check", "problem",
 ]
-#: Hedge sheet column of each numeric plan column (the sheet's columns are declared in layout.HEDGE_COLUMNS).
-HEDGE_COLUMN = {key: L.HEDGE_COL[key] for key in (
+#: Hedge sheet column of each numeric plan column (the sheet's columns are declared in workbook.spec).
+HEDGE_COLUMN = {key: spec.HEDGE_COL[key] for key in (
     "spot_value", "funding_rate", "interval_hours", "hedge_ratio", "beta", "short_notional", "mark_price",
     "contracts", "margin", "liquidation_price", "funding_cost", "funding_apr", "short_held", "rebalance",
     "hedged_fraction", "liquidation_rise", "basis", "r2_btc", "funding_percentile", "oi_change")}
@@ -59,8 +60,8 @@ def read_inputs(path) -> Inputs:
 
         values = evaluate_workbook(path)
     ws = book.wb[L.PORTFOLIO]
-    portfolio = [{key: ws[f"{col}{L.PORTFOLIO_FIRST_ROW + i}"].value
-                  for key, (col, _) in L.PORTFOLIO_COLUMNS.items() if key in L.PORTFOLIO_INPUTS}
+    portfolio = [{key: ws[f"{spec.PORTFOLIO_COL[key]}{L.PORTFOLIO_FIRST_ROW + i}"].value
+                  for key in spec.PORTFOLIO_INPUTS}
                  for i in range(L.PORTFOLIO_ROWS)]
     typed = {s.name: book.read_setting(s.name) for s in L.SETTING_LIST}
     settings = with_defaults(typed)
@@ -88,10 +89,10 @@ def problem(inputs: Inputs, i: int, row: dict) -> str:
         return found
     spot = _message(row["spot_value"])
     if spot:  # no price on that exchange
-        cell = L.PORTFOLIO_COL["exchange"] if typed.get("exchange") else L.PORTFOLIO_COL["asset"]
+        cell = spec.PORTFOLIO_COL["exchange"] if typed.get("exchange") else spec.PORTFOLIO_COL["asset"]
         return f"{asset} ({L.PORTFOLIO}!{cell}{r}): {spot.split(' ', 1)[1]}"
     if np.isnan(_number(row["spot_value"])):
-        cell = f"{L.PORTFOLIO}!{L.PORTFOLIO_COL['quantity']}{r}"
+        cell = f"{L.PORTFOLIO}!{spec.PORTFOLIO_COL['quantity']}{r}"
         return f"{asset} ({cell}): no quantity yet; type how many coins you hold" \
             if typed.get("quantity") in (None, "") else ""
     for key in ("hedge_ratio", "short_notional"):
@@ -100,10 +101,10 @@ def problem(inputs: Inputs, i: int, row: dict) -> str:
             return f"{asset}: {next(iter(inputs.settings_problems.values()))}"
         if msg:
             if row["hedge_with"] == "BTC perp" and "beta" in msg:
-                cell = f"{L.PORTFOLIO}!{L.PORTFOLIO_COL['beta']}{r}"
+                cell = f"{L.PORTFOLIO}!{spec.PORTFOLIO_COL['beta']}{r}"
                 return f"{asset} ({cell}): hedged with the BTC perp but has no beta; type it there, or click Refresh " \
                        "to estimate it"
-            cell = f"{L.HEDGE_COL[key]}{L.HEDGE_FIRST_ROW + i}"
+            cell = f"{spec.HEDGE_COL[key]}{L.HEDGE_FIRST_ROW + i}"
             return f"{asset} ({L.HEDGE}!{cell}): {msg.split(' ', 1)[1] if ' ' in msg else msg}"
     return ""
 
@@ -125,7 +126,7 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
     records, rows_at = [], []
     for i in range(L.PORTFOLIO_ROWS):
         hr = L.HEDGE_FIRST_ROW + i
-        row = {c.key: inputs.values.get((L.HEDGE, f"{c.col}{hr}")) for c in L.HEDGE_COLUMNS}
+        row = {key: inputs.values.get((L.HEDGE, f"{col}{hr}")) for key, col in spec.HEDGE_COL.items()}
         if not row["asset"]:
             continue
         rec = {key: row[key] for key in ("asset", "hedge_with", "perp", "exchange")}

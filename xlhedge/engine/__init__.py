@@ -11,7 +11,13 @@ horizons in days, notionals and costs in USD (a cost > 0 means you pay).
 from xlhedge.engine.allocation import allocate_hedge
 from xlhedge.engine.beta import BetaEstimate, beta_hedge_notional, estimate_beta
 from xlhedge.engine.contracts import ContractSizing, contracts_for_notional
-from xlhedge.engine.crowding import crowded_longs, crowded_ratio, funding_percentile, open_interest_change
+from xlhedge.engine.crowding import (
+    crowded_longs,
+    crowded_ratio,
+    funding_percentile,
+    open_interest_change,
+    rolling_funding_percentile,
+)
 from xlhedge.engine.events import Event, event_ratio, event_window_index, shipped_events
 from xlhedge.engine.funding import (
     funding_apr,
@@ -21,6 +27,7 @@ from xlhedge.engine.funding import (
     short_carry_cost_per_8h,
 )
 from xlhedge.engine.margin import initial_margin, liquidation_move, liquidation_price
+from xlhedge.engine.policy import RULES, HedgePolicy, hedge_target
 from xlhedge.engine.ratios import (
     OUTLOOK_BANDS,
     base_ratio,
@@ -33,9 +40,11 @@ from xlhedge.engine.scenarios import hedge_pnl, scenario_table
 
 __all__ = [
     "OUTLOOK_BANDS",
+    "RULES",
     "BetaEstimate",
     "ContractSizing",
     "Event",
+    "HedgePolicy",
     "allocate_hedge",
     "base_ratio",
     "beta_hedge_notional",
@@ -51,6 +60,7 @@ __all__ = [
     "funding_percentile",
     "hedge_pnl",
     "hedge_ratio",
+    "hedge_target",
     "initial_margin",
     "liquidation_move",
     "liquidation_price",
@@ -59,6 +69,7 @@ __all__ = [
     "rate_per_8h",
     "realised_funding_cost",
     "rebalance_trade",
+    "rolling_funding_percentile",
     "scenario_table",
     "shipped_events",
     "short_carry_cost_per_8h",

@@ -53,6 +53,44 @@ def funding_percentile(rate_8h, history_8h) -> float:
     return float(np.count_nonzero(history <= rate) / history.size)
 
 
+def rolling_funding_percentile(paid_at, rates_8h, at, lookback_days=FUNDING_LOOKBACK_DAYS):
+    """At each time of ``at``: :func:`funding_percentile` of the latest rate paid at or before it among
+    the rates paid in the ``lookback_days`` before it (that one included), per contract.
+
+    Parameters
+    ----------
+    paid_at : array of datetime64
+        Payment times, oldest first, shape (P,).
+    rates_8h : array of float
+        Rates restated per 8 h (:func:`rate_per_8h`), shape (P, N): one column per contract.
+    at : array of datetime64
+        When the percentile is wanted, shape (T,).
+    lookback_days : float
+        Days of history ranked against.
+
+    Returns
+    -------
+    ndarray
+        Shape (T, N), in [0, 1]; NaN before the first payment or where the latest rate is NaN.
+    """
+    when = np.asarray(paid_at, dtype="datetime64[ns]")
+    rates = as_float_array(rates_8h, "rates_8h")
+    rates = rates.reshape(len(when), -1)
+    steps = np.asarray(at, dtype="datetime64[ns]")
+    last = np.searchsorted(when, steps, side="right") - 1
+    first = np.searchsorted(when, steps - np.timedelta64(int(lookback_days * 86400), "s"), side="left")
+    out = np.full((len(steps), rates.shape[1]), np.nan)
+    for t, (lo, hi) in enumerate(zip(first, last, strict=True)):
+        if hi < 0:
+            continue
+        window = rates[lo:hi + 1]
+        known = ~np.isnan(window)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.count_nonzero((window <= rates[hi]) & known, axis=0) / np.count_nonzero(known, axis=0)
+        out[t] = np.where(np.isnan(rates[hi]), np.nan, share)
+    return out
+
+
 def open_interest_change(open_interest, times=None, start=None) -> float:
     """Relative change of open interest over a window (0.1 = +10%).
 

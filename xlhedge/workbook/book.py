@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from xlhedge.workbook import layout as L
+from xlhedge.workbook import spec
 from xlhedge.workbook.files import replaced_atomically
 from xlhedge.workbook.tables import (
     _as_text,
@@ -99,7 +100,7 @@ class OpenpyxlBook(BookPort):
         self.web_extension = web_extension_parts(self.path)
 
     def read_portfolio_column(self, key: str) -> list:
-        col, sheet = L.PORTFOLIO_COL[key], self.wb[L.PORTFOLIO]
+        col, sheet = spec.PORTFOLIO_COL[key], self.wb[L.PORTFOLIO]
         return [sheet[f"{col}{r}"].value for r in range(L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW + 1)]
 
     def _read(self, table: L.Table) -> list[list]:
@@ -223,7 +224,7 @@ class XlwingsBook(BookPort):
         check_layout(self.funding.range(f"A{hr}:{last}{hr}").value, book.name)
 
     def read_portfolio_column(self, key: str) -> list:
-        col = L.PORTFOLIO_COL[key]
+        col = spec.PORTFOLIO_COL[key]
         rng = f"{col}{L.PORTFOLIO_FIRST_ROW}:{col}{L.PORTFOLIO_LAST_ROW}"
         return list(self.book.sheets[L.PORTFOLIO].range(rng).options(ndim=1).value)
 

@@ -15,105 +15,27 @@ import tempfile
 from pathlib import Path
 
 import xlsxwriter
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
+from xlsxwriter.utility import xl_cell_to_rowcol
 
 from xlhedge import udfs
-from xlhedge.market.sample import sample_snapshot
 from xlhedge.version import __version__
 from xlhedge.workbook import layout as L
-from xlhedge.workbook import vba
+from xlhedge.workbook import spec, vba
 from xlhedge.workbook.arrays import array_formula_text, array_key
+from xlhedge.workbook.data_sheets import DataSheets
+from xlhedge.workbook.formats import Formats, set_widths
 from xlhedge.workbook.messages import (
-    MSG_BASIS_ABOVE,
-    MSG_BASIS_BELOW,
-    MSG_CROWD_UNKNOWN,
-    MSG_CROWDED_OFF,
-    MSG_CROWDED_ON,
     MSG_LIQUIDATED,
-    MSG_NO_BETA,
-    MSG_NO_PRICE,
-    MSG_NO_PRICE_TAIL,
-    MSG_NO_RATE,
-    MSG_PRICE_TEXT,
-    MSG_QTY_NEGATIVE,
-    MSG_QTY_TEXT,
-    MSG_WEAK_CROSS,
 )
 from xlhedge.workbook.stored import StoredNumbersWorksheet
-from xlhedge.workbook.tables import table_rows
 
 CREATED = dt.datetime(2026, 11, 1, 0, 0, 0)
-INPUT_FILL = "#FFF2CC"
-HEADER_FILL = "#1F4E78"
-TOTAL_FILL = "#DDEBF7"
-FONT = "Calibri"
 
 SAMPLE_PORTFOLIO = (  # the article's defensive example (5 BTC, 50 ETH, cash), valued at the live marks
     {"asset": "BTC", "quantity": 5, "hedge_with": "own perp", "current_short": 0},
     {"asset": "ETH", "quantity": 50, "hedge_with": "own perp", "current_short": 0},
 )
 SAMPLE_CASH = 100000
-
-
-class _Formats:
-    def __init__(self, wb: xlsxwriter.Workbook):
-        base = {"font_name": FONT, "font_size": 11, "valign": "vcenter"}
-
-        def make(**kw):
-            return wb.add_format({**base, **kw})
-
-        self.title = make(bold=True, font_size=18, font_color=HEADER_FILL)
-        self.subtitle = make(bold=True, font_size=13, font_color=HEADER_FILL)
-        self.text = make(text_wrap=True, valign="top")
-        self.text_bold = make(text_wrap=True, bold=True, valign="top")
-        self.label = make(bold=True)
-        self.note = make(italic=True, font_color="#595959", text_wrap=True, valign="top")
-        self.warn = make(bold=True, font_color="#C00000", text_wrap=True, valign="top")
-        self.header = make(bold=True, font_color="white", bg_color=HEADER_FILL, text_wrap=True,
-                           border=1, align="center")
-        inp = {"bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "locked": False}
-        self.in_text = make(**inp)
-        self.in_num = make(num_format="#,##0.########", **inp)
-        self.in_usd = make(num_format="$#,##0", **inp)
-        self.in_pct = make(num_format="0.0%", **inp)
-        self.in_when = make(num_format="yyyy-mm-dd hh:mm", **inp)
-        self.in_pct4 = make(num_format="0.000%", **inp)
-        self.in_int = make(num_format="0", **inp)
-        out = {"border": 1, "border_color": "#D9D9D9"}
-        self.out_text = make(**out)
-        self.usd = make(num_format="$#,##0;[Red]-$#,##0", **out)
-        self.price = make(num_format="$#,##0.00##", **out)
-        self.price2 = make(num_format="$#,##0.00", **out)
-        self.cost = make(num_format="$#,##0;-$#,##0;$0", **out)
-        self.total_cost = make(bold=True, bg_color=TOTAL_FILL, num_format="$#,##0;-$#,##0;$0", border=1)
-        self.pays = wb.add_format({"font_color": "#C00000"})
-        self.earns = wb.add_format({"font_color": "#00703C"})
-        self.pct = make(num_format="0.0%", **out)
-        self.rate = make(num_format="0.0000%;[Red]-0.0000%", **out)
-        self.apr = make(num_format="0.00%;[Red]-0.00%", **out)
-        self.num = make(num_format="#,##0.###", **out)
-        self.size = make(num_format="#,##0.########", **out)
-        self.basis = make(num_format="0.000%;[Red]-0.000%", **out)
-        self.hours = make(num_format="0", **out)
-        self.when = make(num_format="yyyy-mm-dd hh:mm", **out)
-        self.day = make(num_format="yyyy-mm-dd", **out)
-        self.out_wrap = make(text_wrap=True, valign="top", **out)
-        self.total_label = make(bold=True, bg_color=TOTAL_FILL, border=1)
-        self.total_usd = make(bold=True, bg_color=TOTAL_FILL, num_format="$#,##0;[Red]-$#,##0", border=1)
-        self.total_pct = make(bold=True, bg_color=TOTAL_FILL, num_format="0.0%", border=1)
-        self.total_blank = make(bg_color=TOTAL_FILL, border=1)
-        self.status = make(bold=True, text_wrap=True, valign="top", font_color="#1F4E78")
-        self.stale = make(bg_color="#FCE4D6")
-        self.sample = make(bg_color="#EDEDED", font_color="#7F7F7F")
-        self.liquidated = wb.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
-        self.event = make(bold=True, font_color="#9C5700")
-        self.warn_text = make(font_color="#9C5700", **out)
-
-
-def _widths(ws, widths: dict[str, float]) -> None:
-    """Column widths by letter or range of letters: {"A": 12, "F:G": 8}."""
-    for cols, width in widths.items():
-        ws.set_column(cols if ":" in cols else f"{cols}:{cols}", width)
 
 
 def _f(values: dict | None, sheet: str, cell: str):
@@ -124,18 +46,11 @@ def _f(values: dict | None, sheet: str, cell: str):
     return "" if value is None else value
 
 
-def funding_lookup(values: str, key: str) -> str:
-    """INDEX into a Funding column at the contract ``key`` names: the coin's hedge contract
-    (``FundingKeys``, e.g. "binance|BTC"), else an exact symbol (``SymbolKeys``, "binance|BTCUSDC").
-    The same rule as :func:`xlhedge.market.contracts.resolve`."""
-    return f"INDEX({values},IFERROR(MATCH({key},FundingKeys,0),MATCH({key},SymbolKeys,0)))"
-
-
 #: A call of one of the xlhedge functions in a formula (for the Lite edition's ``_xldudf_`` names).
 _UDF_CALL = re.compile(r"(?<![A-Za-z_.])(" + "|".join(sorted(udfs.UDFS, key=len, reverse=True)) + r")\(")
 
 
-class TemplateBuilder:
+class TemplateBuilder(DataSheets):
     """Writes each sheet; ``values`` are cached formula results keyed by (sheet, cell)."""
 
     def __init__(self, path, values: dict | None = None, lite: bool = False):
@@ -149,7 +64,7 @@ class TemplateBuilder:
         if hasattr(path, "write"):
             options["in_memory"] = True
         self.wb = xlsxwriter.Workbook(path if hasattr(path, "write") else str(path), options)
-        self.fmt = _Formats(self.wb)
+        self.fmt = Formats(self.wb)
         self.sheets = {name: self.wb.add_worksheet(name, worksheet_class=StoredNumbersWorksheet)
                        for name in L.SHEETS if not (lite and name == L.CONF)}
 
@@ -206,22 +121,10 @@ class TemplateBuilder:
             wb.set_vba_name("ThisWorkbook")
         for setting in L.SETTING_LIST:
             wb.define_name(setting.name, f"=Settings!$B${L.SETTING_ROW[setting.name]}")
-        for name, key in (("FundingKeys", "key"), ("SymbolKeys", "symbol_key"), ("FundingRates", "funding_rate"),
-                          ("FundingIntervals", "interval_hours"), ("MarkPrices", "mark_price")):
-            col = L.FUNDING_COL[key]
-            wb.define_name(name, f"=Funding!${col}${L.FUNDING_FIRST_ROW}:${col}${L.FUNDING_LAST_ROW}")
-        wb.define_name("Bases", f"=Funding!${L.FUNDING_COL['basis']}${L.FUNDING_FIRST_ROW}:"
-                                f"${L.FUNDING_COL['basis']}${L.FUNDING_LAST_ROW}")
-        r2_col = L.BETA_COLUMNS[2][1]
-        wb.define_name("BetaR2", f"=Funding!${r2_col}${L.BETA_FIRST_ROW}:${r2_col}${L.BETA_LAST_ROW}")
-        name_col, when_col, _ = L.EVENTS_COLUMNS
-        wb.define_name("EventList", f"=Settings!${name_col}${L.EVENTS_FIRST_ROW}:${when_col}${L.EVENTS_LAST_ROW}")
-        for name, (_, col, _) in (("BetaKeys", L.BETA_COLUMNS[0]), ("BetaValues", L.BETA_COLUMNS[1])):
-            wb.define_name(name, f"=Funding!${col}${L.BETA_FIRST_ROW}:${col}${L.BETA_LAST_ROW}")
-        crowd = {key: col for key, col, _ in L.CROWD_COLUMNS}
-        for name, key in (("CrowdKeys", "key"), ("CrowdPercentiles", "funding_percentile"),
-                          ("CrowdOIChanges", "oi_change")):
-            wb.define_name(name, f"=Funding!${crowd[key]}${L.CROWD_FIRST_ROW}:${crowd[key]}${L.CROWD_LAST_ROW}")
+        for name, (sheet, col, first, last) in spec.RANGES.items():
+            wb.define_name(name, f"={sheet}!${col}${first}:${col}${last}")
+        name, sheet, name_col, when_col, first, last = spec.EVENT_RANGE
+        wb.define_name(name, f"={sheet}!${name_col}${first}:${when_col}${last}")
         self.start()
         self.portfolio()
         self.hedge()
@@ -239,7 +142,7 @@ class TemplateBuilder:
     #: column and the headers repeated: the plan a user reads first (asset to short notional and mark),
     #: then the order and its costs, then exposure and risk, then the checks. One page of all 27
     #: columns would be unreadable.
-    HEDGE_PAGE_STARTS = ("A", "L", "S", "X")
+    HEDGE_PAGE_STARTS = tuple(spec.HEDGE_COL[key] for key in ("asset", "contracts", "btc_exposure", "check"))
     HEDGE_PRINT_SCALE = 80  # percent: the widest page (A:K) still fits A4 landscape
 
     @classmethod
@@ -253,7 +156,7 @@ class TemplateBuilder:
         areas = {
             "Start": "A1:E32",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
-            L.HEDGE: f"A1:{L.HEDGE_COLUMNS[-1].col}{L.HEDGE_TOTAL_ROW + 2}",
+            L.HEDGE: f"A1:{spec.HEDGE_LAST_COL}{L.HEDGE_TOTAL_ROW + 2}",
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.CROWD_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.BACKTEST: f"A1:U{L.BACKTEST_RESULTS.last_row + 2}",
@@ -285,7 +188,7 @@ class TemplateBuilder:
         ws, f = self.sheets["Start"], self.fmt
         self.set_vba_name(ws, "Sheet1")
         ws.hide_gridlines(2)
-        _widths(ws, {"A": 2, "B": 92, "C": 3, "D": 34})
+        set_widths(ws, {"A": 2, "B": 92, "C": 3, "D": 34})
         ws.write("B2", "xlhedge: insure your crypto with short perpetual futures", f.title)
         ws.set_row(1, 30)
         rows = [
@@ -369,64 +272,73 @@ class TemplateBuilder:
     def portfolio(self) -> None:
         ws, f = self.sheets[L.PORTFOLIO], self.fmt
         self.set_vba_name(ws, "Sheet2")
-        cols = L.PORTFOLIO_COLUMNS
         ws.write("A1", "Portfolio: what you hold", f.title)
-        ws.merge_range("A2:J2", "Type in the yellow cells. Asset: a coin (BTC), or an exchange's symbol "
+        last_col = spec.PORTFOLIO_COL[spec.PORTFOLIO_COLUMNS[-1].key]
+        ws.merge_range(f"A2:{last_col}2", "Type in the yellow cells. Asset: a coin (BTC), or an exchange's symbol "
                                 "(BTCUSDC) to hedge with that contract. Value at: leave it empty to value the coins "
                                 "at the live mark (Funding sheet); a number overrides the mark for the value and "
                                 "the contracts alike. Hedge with 'BTC perp' for coins without a good "
                                 "perpetual; type their beta to BTC, or leave it empty and the refresh "
                                 "estimates it from 180 days of prices.", f.note)
         ws.set_row(1, 46)
-        _widths(ws, {"A": 12, "B": 12, "C": 18, "D": 14, "E": 13, "F": 11, "G": 16, "H": 16, "I": 17, "J": 16})
-        hr = L.PORTFOLIO_HEADER_ROW
-        for _key, (col, header) in cols.items():
-            ws.write(f"{col}{hr}", header, f.header)
-        ws.set_row(hr - 1, 48)
+        self.table_header(L.PORTFOLIO, L.PORTFOLIO_HEADER_ROW)
         first, last = L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW
-        input_fmt = {"asset": f.in_text, "quantity": f.in_num, "typed_price": f.in_usd,
-                     "hedge_with": f.in_text, "beta": f.in_num, "exchange": f.in_text,
-                     "current_short": f.in_usd}
+        col = spec.PORTFOLIO_COL
         for i in range(L.PORTFOLIO_ROWS):
             r = first + i
             sample = SAMPLE_PORTFOLIO[i] if i < len(SAMPLE_PORTFOLIO) else {}
-            for key in L.PORTFOLIO_INPUTS:
-                col = cols[key][0]
-                value = sample.get(key)
+            for column in spec.PORTFOLIO_COLUMNS:
+                if column.formula is not None:
+                    continue
+                value = sample.get(column.key)
                 if value is None:
-                    ws.write_blank(f"{col}{r}", None, input_fmt[key])
+                    ws.write_blank(f"{col[column.key]}{r}", None, getattr(f, column.fmt))
                 else:
-                    ws.write(f"{col}{r}", value, input_fmt[key])
-            exchange = f'IF(G{r}="",DefaultExchange,LOWER(TRIM(G{r})))'
-            key_expr = f'{exchange}&"|"&UPPER(TRIM(A{r}))'
-            # ISTEXT first: Excel's ISNUMBER("5") is FALSE, some evaluators say TRUE; both agree on ISTEXT
-            self.formula(L.PORTFOLIO, f"D{r}",
-                         f'=IF(A{r}="","",IF(ISTEXT(C{r}),"",IF(ISNUMBER(C{r}),C{r},'
-                         f'IFERROR({funding_lookup("MarkPrices", key_expr)},""))))', f.price)
-            self.formula(L.PORTFOLIO, f"I{r}",
-                         f'=IF(A{r}="","",IF(ISTEXT(B{r}),"{MSG_QTY_TEXT}",IF(ISTEXT(C{r}),"{MSG_PRICE_TEXT}",'
-                         f'IF(NOT(ISNUMBER(B{r})),"",IF(B{r}<0,"{MSG_QTY_NEGATIVE}",IF(ISNUMBER(D{r}),B{r}*D{r},'
-                         f'"{MSG_NO_PRICE}"&{exchange}&"{MSG_NO_PRICE_TAIL}"))))))', f.usd)
-            self.formula(L.PORTFOLIO, f"J{r}",
-                         f'=IF(A{r}="","",IF(ISTEXT(F{r}),"",IF(ISNUMBER(F{r}),F{r},'
-                         f'IFERROR(INDEX(BetaValues,MATCH(UPPER(TRIM(A{r})),BetaKeys,0)),""))))', f.num)
+                    ws.write(f"{col[column.key]}{r}", value, getattr(f, column.fmt))
+        self.table_formulas(L.PORTFOLIO)
         cash = L.CASH_ROW
         ws.merge_range(f"A{cash}:H{cash}", "Cash / stablecoins (not hedged)", f.total_label)
-        ws.write(f"I{cash}", SAMPLE_CASH, f.in_usd)
+        ws.write(spec.CASH_CELL, SAMPLE_CASH, f.in_usd)
         ws.merge_range(f"A{cash + 1}:H{cash + 1}", "Total portfolio", f.total_label)
-        self.formula(L.PORTFOLIO, f"I{cash + 1}", f"=SUM(I{first}:I{last})+I{cash}", f.total_usd)
+        self.formula(L.PORTFOLIO, spec.PORTFOLIO_TOTAL_CELL,
+                     "=" + spec.PORTFOLIO_TOTAL.excel(spec.where(L.PORTFOLIO, None)), f.total_usd)
         ws.data_validation(f"E{first}:E{last}", {"validate": "list", "source": list(L.HEDGE_WITH)})
         ws.data_validation(f"G{first}:G{last}", {"validate": "list", "source": list(L.EXCHANGES)})
-        for col in ("B", "C", "H"):
-            ws.data_validation(f"{col}{first}:{col}{last}", {
+        for key in ("quantity", "typed_price", "current_short"):
+            ws.data_validation(f"{col[key]}{first}:{col[key]}{last}", {
                 "validate": "decimal", "criteria": ">=", "value": 0,
                 "error_title": "Not a valid amount", "error_message": "Type a number of 0 or more."})
-        ws.data_validation(f"F{first}:F{last}", {
+        ws.data_validation(f"{col['beta']}{first}:{col['beta']}{last}", {
             "validate": "decimal", "criteria": "between", "minimum": -20, "maximum": 20,
             "error_title": "Not a valid beta", "error_message": "Beta is a number, typically 0.5 to 3."})
-        ws.data_validation(f"I{cash}", {"validate": "decimal", "criteria": ">=", "value": 0})
-        ws.freeze_panes(hr, 1)
+        ws.data_validation(spec.CASH_CELL, {"validate": "decimal", "criteria": ">=", "value": 0})
+        ws.freeze_panes(L.PORTFOLIO_HEADER_ROW, 1)
         ws.protect("", {"format_columns": True, "format_rows": True})
+
+    def table_header(self, sheet: str, row: int) -> None:
+        """A table's column headers (row ``row``) and widths, from the specification."""
+        ws, letters = self.sheets[sheet], spec.TABLES[sheet][2]
+        for column in spec.columns(sheet):
+            col = letters[column.key]
+            ws.set_column(f"{col}:{col}", column.width)
+            ws.write(f"{col}{row}", column.header, self.fmt.header)
+        ws.set_row(row - 1, 48)
+
+    def table_formulas(self, sheet: str) -> None:
+        """Every formula column of a table, from the specification: one formula per row, or one array
+        formula for the column (the columns that call Python: a full recalculation calls each function
+        once for all rows; a bad row still gets its own message, see udfs.xl_udf). Then the totals."""
+        first, rows, letters = spec.TABLES[sheet]
+        for column in spec.columns(sheet):
+            if column.formula is None:
+                continue
+            fmt, col = getattr(self.fmt, column.fmt), letters[column.key]
+            if column.array:
+                self.column_formula(sheet, col, first, first + rows - 1,
+                                    "=" + column.formula.excel(spec.where(sheet, None)), fmt)
+            else:
+                for i in range(rows):
+                    self.formula(sheet, f"{col}{first + i}", "=" + column.formula.excel(spec.where(sheet, i)), fmt)
 
     # ------------------------------------------------------------------ Hedge
 
@@ -434,98 +346,34 @@ class TemplateBuilder:
         ws, f = self.sheets[L.HEDGE], self.fmt
         self.set_vba_name(ws, "Sheet3")
         ws.write("A1", "Hedge plan", f.title)
-        ws.merge_range("A2:AA2", "Everything here is calculated from Portfolio, Settings and Funding. Short "
+        ws.merge_range(f"A2:{spec.HEDGE_LAST_COL}2",
+                       "Everything here is calculated from Portfolio, Settings and Funding. Short "
                                 "notional = spot value x hedge ratio (x beta for coins hedged with BTC), at the "
                                 "same price as the spot value, so a 40% hedge shorts 40% of the coins you hold. "
                                 "Contracts are rounded down, so you never short more than planned.", f.note)
         ws.set_row(1, 32)
-        self.formula(L.HEDGE, L.EVENT_NOTE_CELL, '=IF(EventRule="yes",EVENT_NOTE("",EventDaysBefore,EventHoursAfter,'
-                                    'EventFloor,EventList),"")', f.event)
-        hr = L.HEDGE_FIRST_ROW - 1
-        for col, header, width, _ in (c[1:] for c in L.HEDGE_COLUMNS):
-            ws.set_column(f"{col}:{col}", width)
-            ws.write(f"{col}{hr}", header, f.header)
-        ws.set_row(hr - 1, 48)
-        p = L.PORTFOLIO
-        key = "E{r}&\"|\"&D{r}"
-        for i in range(L.PORTFOLIO_ROWS):
-            r = L.HEDGE_FIRST_ROW + i
-            pr = L.PORTFOLIO_FIRST_ROW + i
-            k = key.format(r=r)
-            formulas = {
-                "A": f'=IF({p}!A{pr}="","",UPPER(TRIM({p}!A{pr})))',
-                "B": f'=IF(A{r}="","",{p}!I{pr})',
-                "C": f'=IF(A{r}="","",IF({p}!E{pr}="BTC perp","BTC perp","own perp"))',
-                "D": f'=IF(A{r}="","",IF(C{r}="BTC perp","BTC",A{r}))',
-                "E": f'=IF(A{r}="","",IF({p}!G{pr}="",DefaultExchange,LOWER(TRIM({p}!G{pr}))))',
-                "F": f'=IF(A{r}="","",IFERROR({funding_lookup("FundingRates", k)},""))',
-                "G": f'=IF(A{r}="","",IFERROR({funding_lookup("FundingIntervals", k)},8))',
-                "I": f'=IF(A{r}="","",IF(C{r}="BTC perp",{p}!J{pr},1))',
-                "K": (f'=IF(A{r}="","",IF(C{r}="own perp",IF(ISNUMBER({p}!D{pr}),{p}!D{pr},""),'
-                      f'IFERROR({funding_lookup("MarkPrices", k)},"")))'),
-                "M": f'=IF(ISNUMBER(J{r}),J{r}/Leverage,"")',
-                "Q": f'=IF(A{r}="","",IF(ISTEXT({p}!H{pr}),0,IF(ISNUMBER({p}!H{pr}),{p}!H{pr},0)))',
-                "S": f'=IF(ISNUMBER(B{r}),B{r}*IF(C{r}="BTC perp",IF(ISNUMBER(I{r}),I{r},1),1),"")',
-                "T": f'=IF(AND(ISNUMBER(L{r}),ISNUMBER(K{r}),ISNUMBER(S{r})),IF(S{r}>0,L{r}*K{r}/S{r},""),"")',
-                "U": f'=IF(AND(ISNUMBER(N{r}),ISNUMBER(K{r})),N{r}/K{r}-1,"")',
-                "V": f'=IF(A{r}="","",IFERROR({funding_lookup("Bases", k)},""))',
-                "W": (f'=IF(A{r}="","",IF(C{r}="BTC perp",IF(ISNUMBER({p}!F{pr}),"",'
-                      f'IFERROR(INDEX(BetaR2,MATCH(A{r},BetaKeys,0)),"")),""))'),
-                "X": (f'=IF(A{r}="","",IF(AND(ISNUMBER(V{r}),ISNUMBER(BasisWarn)),IF(ABS(V{r})>BasisWarn,'
-                      f'IF(V{r}>0,"{MSG_BASIS_ABOVE}","{MSG_BASIS_BELOW}"),""),"")'
-                      f'&IF(AND(ISNUMBER(W{r}),ISNUMBER(R2Warn)),IF(W{r}<R2Warn,"{MSG_WEAK_CROSS}",""),""))'),
-                "Y": f'=IF(A{r}="","",IFERROR(INDEX(CrowdPercentiles,MATCH({k},CrowdKeys,0)),""))',
-                "Z": f'=IF(A{r}="","",IFERROR(INDEX(CrowdOIChanges,MATCH({k},CrowdKeys,0)),""))',
-            }
-            for _, col, _, _, fmt_name in L.HEDGE_COLUMNS:
-                if col in formulas:
-                    self.formula(L.HEDGE, f"{col}{r}", formulas[col], getattr(f, fmt_name))
-        t, first, last = L.HEDGE_TOTAL_ROW, L.HEDGE_FIRST_ROW, L.HEDGE_FIRST_ROW + L.PORTFOLIO_ROWS - 1
-        # The columns that call Python: one array formula each, so a full recalculation calls each
-        # function once for all rows (a bad row still gets its own message: see udfs.xl_udf).
-        ratio = ('HEDGE_RATIO(Outlook,Conviction,IF(FundingAdjust="yes",{F},""),{G},FundingThreshold,'
-                 'Adjustment,MaxRatio)')
-        ratio = (f'IF(CrowdedRule="yes",CROWDED_RATIO({ratio},{{F}},{{Y}},{{Z}},CrowdedBump,CrowdedPercentile,'
-                 f'CrowdedOIRise,MaxRatio),{ratio})')
-        columns = {
-            "H": (f'=IF({{A}}="","",IF(EventRule="yes",EVENT_RATIO({ratio},"",EventDaysBefore,'
-                  f'EventHoursAfter,EventFloor,EventList),{ratio}))'),
-            "AA": (f'=IF({{A}}="","",IF(ISNUMBER({{Y}}),IF(CROWDED_RATIO(0,{{F}},{{Y}},{{Z}},1,CrowdedPercentile,'
-                   f'CrowdedOIRise,1)>0,IF(CrowdedRule="yes","{MSG_CROWDED_ON}","{MSG_CROWDED_OFF}"),"no"),'
-                   f'"{MSG_CROWD_UNKNOWN}"))'),
-            "J": (f'=IF({{A}}="","",IF(ISNUMBER({{B}}),IF({{C}}="BTC perp",IF(ISNUMBER({{I}}),'
-                  f'BETA_HEDGE({{B}}*{{H}},{{I}}),"{MSG_NO_BETA}"),{{B}}*{{H}}),""))'),
-            "L": '=IF(ISNUMBER({J}),IF(ISNUMBER({K}),HEDGE_CONTRACTS({J},{K}),""),"")',
-            "N": '=IF(ISNUMBER({J}),IF(ISNUMBER({K}),LIQ_PRICE({K},Leverage,MaintenanceMargin),""),"")',
-            "O": (f'=IF(ISNUMBER({{J}}),IF(ISNUMBER({{F}}),FUNDING_COST({{J}},{{F}},{{G}},HorizonDays),'
-                  f'"{MSG_NO_RATE}"),"")'),
-            "P": '=IF(ISNUMBER({F}),FUNDING_APR({F},{G}),"")',
-            "R": ('=IF(ISNUMBER({J}),IF(ISNUMBER({B}),IF({B}>0,HEDGE_REBALANCE({B},{Q},{J}/{B},'
-                  'RebalanceBand),""),""),"")'),
-        }
-        for _, col, _, _, fmt_name in L.HEDGE_COLUMNS:
-            if col in columns:
-                self.column_formula(L.HEDGE, col, first, last, columns[col], getattr(f, fmt_name))
+        self.formula(L.HEDGE, L.EVENT_NOTE_CELL, "=" + spec.EVENT_NOTE.excel(spec.where(L.HEDGE, None)), f.event)
+        self.table_header(L.HEDGE, L.HEDGE_FIRST_ROW - 1)
+        self.table_formulas(L.HEDGE)
+        t, first = L.HEDGE_TOTAL_ROW, L.HEDGE_FIRST_ROW
         ws.write(f"A{t}", "Total", f.total_label)
-        for col in (c.col for c in L.HEDGE_COLUMNS[1:]):
-            if col == "O":
-                self.formula(L.HEDGE, f"O{t}", f"=SUM(O{first}:O{last})", f.total_cost)
-            elif col in "BJMQRS":
-                self.formula(L.HEDGE, f"{col}{t}", f"=SUM({col}{first}:{col}{last})", f.total_usd)
-            elif col == "H":
-                self.formula(L.HEDGE, f"H{t}", f'=IF(B{t}>0,J{t}/B{t},"")', f.total_pct)
+        for column in spec.HEDGE_COLUMNS[1:]:
+            cell = f"{spec.HEDGE_COL[column.key]}{t}"
+            if column.total is None:
+                ws.write_blank(cell, None, f.total_blank)
             else:
-                ws.write_blank(f"{col}{t}", None, f.total_blank)
-        ws.merge_range(f"A{t + 2}:AA{t + 2}", "Overall ratio (H) = total short / total spot. Funding cost > 0 "
-                                             "means you pay, < 0 (green) means the short is paid. Rebalance "
-                                             "> 0: add to the short; < 0: buy back. Hedged fraction (T) = what "
-                                             "the rounded contracts cover: coins short / coins held (for BTC "
-                                             "perp: short / BTC-equivalent exposure). A rise beyond U liquidates "
-                                             "the short: it is closed and its margin lost (see Scenarios). R²: the "
-                                             "share of a coin's moves BTC explains (1 = all; below the Settings "
-                                             "minimum the BTC short protects little).",
-                       f.note)
-        self.color_costs(ws, f"O{first}:O{t}")
+                self.formula(L.HEDGE, cell, "=" + column.total.excel(spec.where(L.HEDGE, None)),
+                             getattr(f, column.total_fmt))
+        col = spec.HEDGE_COL
+        ws.merge_range(f"A{t + 2}:{spec.HEDGE_LAST_COL}{t + 2}",
+                       f"Overall ratio ({col['hedge_ratio']}) = total short / total spot. Funding cost > 0 "
+                       "means you pay, < 0 (green) means the short is paid. Rebalance > 0: add to the short; "
+                       f"< 0: buy back. Hedged fraction ({col['hedged_fraction']}) = what the rounded contracts "
+                       "cover: coins short / coins held (for BTC perp: short / BTC-equivalent exposure). A rise "
+                       f"beyond {col['liquidation_rise']} liquidates the short: it is closed and its margin lost "
+                       "(see Scenarios). R²: the share of a coin's moves BTC explains (1 = all; below the "
+                       "Settings minimum the BTC short protects little).", f.note)
+        self.color_costs(ws, f"{col['funding_cost']}{first}:{col['funding_cost']}{t}")
         ws.freeze_panes(L.HEDGE_FIRST_ROW - 1, 1)
         ws.protect("", {"format_columns": True, "format_rows": True})
 
@@ -538,7 +386,7 @@ class TemplateBuilder:
     def scenarios(self) -> None:
         ws, f = self.sheets[L.SCENARIOS], self.fmt
         self.set_vba_name(ws, "Sheet4")
-        _widths(ws, {"A": 42, "B:D": 16, "E": 34})
+        set_widths(ws, {"A": 42, "B:D": 16, "E": 34})
         ws.write("A1", "Scenarios: what a price move does", f.title)
         ws.merge_range("A2:E2", "BTC moves by the % on the left; each coin moves with it (coins hedged with "
                                 "BTC move beta times as much). Hedged = coins + short, after funding over the "
@@ -601,7 +449,7 @@ class TemplateBuilder:
 
         ws, f = self.sheets[L.BACKTEST], self.fmt
         self.set_vba_name(ws, "Sheet8")
-        _widths(ws, {"A": 34, "B": 13, "C": 2, "D": 48, "E": 46, "F": 2, "G": 12, "H": 14, "I": 14})
+        set_widths(ws, {"A": 34, "B": 13, "C": 2, "D": 48, "E": 46, "F": 2, "G": 12, "H": 14, "I": 14})
         ws.write("A1", "Backtest: would the hedge have worked?", f.title)
         ws.merge_range("A2:I2", "Your Portfolio (coins hedged with their own perpetual) and Settings replayed day by "
                                 "day: funding at its real times, rebalancing when the hedged fraction leaves the "
@@ -670,220 +518,3 @@ class TemplateBuilder:
         ws.insert_chart("K4", chart)
         self.button(ws, "K23", {"macro": vba.REFRESH_MACRO, "caption": "Run backtest", "width": 160, "height": 36})
         ws.freeze_panes(hr, 0)
-
-    # ------------------------------------------------------------------ Funding
-    def funding(self) -> None:
-        ws, f = self.sheets[L.FUNDING], self.fmt
-        self.set_vba_name(ws, "Sheet5")
-        snap = sample_snapshot()
-        snap["stale"] = L.STALE_SAMPLE
-        as_of = snap.attrs["sample_as_of"]
-        widths = {"exchange": 11, "symbol": 15, "base": 7, "quote": 7, "margin": 8, "funding_rate": 12,
-                  "interval_hours": 8, "apr": 11, "next_funding_time": 16, "predicted_rate": 11, "mark_price": 13,
-                  "index_price": 13, "basis": 10, "open_interest_usd": 15, "contract_size": 11, "multiplier": 8,
-                  "fetched_at": 16, "stale": 7, "key": 16, "symbol_key": 20}
-        _widths(ws, {L.FUNDING_COL[key]: width for key, width in widths.items()})
-        last_col = L.FUNDING_COLUMNS[-1][1]
-        ws.write("A1", "Funding rates, prices and open interest", f.title)
-        ws.write("A2", "Status", f.text_bold)
-        how = ("Run 'refresh_market_data' in the xlwings Lite task pane" if self.lite
-               else "Click 'Refresh market data' on the Start sheet")
-        ws.merge_range(f"B2:{last_col}2", f"SAMPLE data from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge. "
-                                          f"{how} for live data.", f.status)
-        ws.set_row(1, 34)
-        ws.merge_range(f"A3:{last_col}3", f"SAMPLE DATA from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge: "
-                                          "not live. Positive rate = longs pay shorts (a short hedge earns it).",
-                       f.note)
-        ws.set_row(2, 30)
-        ws.merge_range(f"A4:{L.FUNDING_COL['open_interest_usd']}4",
-                       "The hedge uses one contract per exchange and coin: USDT-margined, else USDC-margined, else "
-                       "coin-margined (the rows with a 'Lookup key (hedge contract)'). Type a symbol such as BTCUSDC "
-                       "in the Portfolio to hedge with that contract instead.", f.note)
-        ws.set_row(3, 30)
-        hr = L.FUNDING_HEADER_ROW
-        for _, col, header in L.FUNDING_COLUMNS:
-            ws.write(f"{col}{hr}", header, f.header)
-        ws.set_row(hr - 1, 48)
-        col_fmt = {"exchange": f.out_text, "symbol": f.out_text, "base": f.out_text, "quote": f.out_text,
-                   "margin": f.out_text, "funding_rate": f.rate, "interval_hours": f.hours, "apr": f.apr,
-                   "next_funding_time": f.when, "predicted_rate": f.rate, "mark_price": f.price,
-                   "index_price": f.price, "basis": f.basis, "open_interest_usd": f.usd, "contract_size": f.size,
-                   "multiplier": f.size, "fetched_at": f.when, "stale": f.out_text, "key": f.out_text,
-                   "symbol_key": f.out_text}
-        rows = table_rows(snap)
-        for i in range(L.FUNDING_ROWS):
-            r = L.FUNDING_FIRST_ROW + i
-            values = rows[i] if i < len(rows) else [None] * len(L.FUNDING_COLUMNS)
-            for (key, col, _), value in zip(L.FUNDING_COLUMNS, values, strict=False):
-                cell, fmt = f"{col}{r}", col_fmt[key]
-                if value is None:
-                    ws.write_blank(cell, None, fmt)
-                elif isinstance(value, str):
-                    ws.write_string(cell, value, fmt)
-                elif isinstance(value, dt.datetime):
-                    ws.write_datetime(cell, value, fmt)
-                else:
-                    ws.write_number(cell, value, fmt)
-        rng = f"A{L.FUNDING_FIRST_ROW}:{last_col}{L.FUNDING_LAST_ROW}"
-        stale = f"${L.FUNDING_COL['stale']}{L.FUNDING_FIRST_ROW}"
-        ws.conditional_format(rng, {"type": "formula", "criteria": f'={stale}="yes"', "format": f.stale})
-        ws.conditional_format(rng, {"type": "formula", "criteria": f'={stale}="sample"', "format": f.sample})
-        self.beta_table(ws)
-        self.crowd_table(ws)
-        ws.freeze_panes(hr, 0)
-
-    def beta_table(self, ws) -> None:
-        """The refresh's second table: betas to BTC of the coins hedged with the BTC perp."""
-        f = self.fmt
-        self.side_table(ws, L.BETA_TABLE, L.FUNDING_COLUMNS[-1][1], L.BETA_TITLE_CELL,
-                        "Betas to BTC (estimated by the refresh from 180 daily closes)", (9, 10, 13, 12, 12, 17, 8),
-                        {"base": f.out_text, "beta": f.num, "r2": f.pct, "n": f.hours, "exchange": f.out_text,
-                         "estimated_at": f.when, "stale": f.out_text})
-
-    def crowd_table(self, ws) -> None:
-        """The refresh's third table: the crowded-longs inputs of each portfolio coin's hedge contract."""
-        f = self.fmt
-        self.side_table(ws, L.CROWD_TABLE, L.BETA_COLUMNS[-1][1], L.CROWD_TITLE_CELL,
-                        "Crowded longs? (measured by the refresh for your hedge contracts)",
-                        (15, 10, 7, 14, 10, 13, 17, 8),
-                        {"key": f.out_text, "exchange": f.out_text, "base": f.out_text, "funding_percentile": f.pct,
-                         "funding_samples": f.hours, "oi_change": f.pct, "measured_at": f.when, "stale": f.out_text})
-
-    def side_table(self, ws, table: L.Table, after: str, title_cell: str, title: str, widths, fmts: dict) -> None:
-        """A table the refresh fills beside the Funding table: a gap column after ``after``, a title,
-        headers, formatted empty rows, and grey rows when its last column (Stale?) says yes."""
-        f = self.fmt
-        gap = xl_col_to_name(xl_cell_to_rowcol(f"{after}1")[1] + 1)
-        ws.set_column(f"{gap}:{gap}", 3)
-        for (_, col, _), width in zip(table.columns, widths, strict=True):
-            ws.set_column(f"{col}:{col}", width)
-        ws.write(title_cell, title, f.label)
-        hr = L.FUNDING_HEADER_ROW
-        for _, col, header in table.columns:
-            ws.write(f"{col}{hr}", header, f.header)
-        for r in range(table.first_row, table.last_row + 1):
-            for key, col, _ in table.columns:
-                ws.write_blank(f"{col}{r}", None, fmts[key])
-        first, last = table.columns[0][1], table.columns[-1][1]
-        ws.conditional_format(f"{first}{table.first_row}:{last}{table.last_row}",
-                              {"type": "formula", "criteria": f'=${last}{table.first_row}="yes"', "format": f.stale})
-
-    # ------------------------------------------------------------------ Settings
-    def settings(self) -> None:
-        ws, f = self.sheets[L.SETTINGS], self.fmt
-        self.set_vba_name(ws, "Sheet6")
-        _widths(ws, {"A": 40, "B": 14, "C": 64, "D": 3, "E": 11, "F:G": 8, "H": 12, "I": 3, "J": 12, "K": 17,
-                     "L": 44})
-        ws.write("A1", "Settings", f.title)
-        for col, header in zip("ABC", ("Setting", "Value", "What it means"), strict=False):
-            ws.write(f"{col}{L.SETTINGS_FIRST_ROW - 1}", header, f.header)
-        fmts = {"text": f.in_text, "pct": f.in_pct, "pct4": f.in_pct4, "num": f.in_num, "int": f.in_int,
-                "usd": f.in_usd}
-        for s in L.SETTING_LIST:
-            r = L.SETTING_ROW[s.name]
-            ws.write(f"A{r}", s.label, f.text_bold)
-            ws.write(f"B{r}", s.default, fmts[s.fmt])
-            ws.write(f"C{r}", s.note, f.note)
-        rules = {
-            "Outlook": {"validate": "list", "source": list(L.OUTLOOKS)},
-            "Conviction": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
-            "FundingAdjust": {"validate": "list", "source": ["yes", "no"]},
-            "FundingThreshold": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 0.05},
-            "Adjustment": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
-            "MaxRatio": {"validate": "decimal", "criteria": "between", "minimum": 0.1, "maximum": 3},
-            "Leverage": {"validate": "decimal", "criteria": "between", "minimum": 1, "maximum": 125},
-            "MaintenanceMargin": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 0.2},
-            "HorizonDays": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 3650},
-            "RebalanceBand": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
-            "DefaultExchange": {"validate": "list", "source": list(L.EXCHANGES)},
-            "EventRule": {"validate": "list", "source": ["yes", "no"]},
-            "EventDaysBefore": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 60},
-            "EventHoursAfter": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 720},
-            "EventFloor": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
-            "BasisWarn": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
-            "R2Warn": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
-            "CrowdedRule": {"validate": "list", "source": ["yes", "no"]},
-            "CrowdedBump": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
-            "CrowdedPercentile": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
-            "CrowdedOIRise": {"validate": "decimal", "criteria": "between", "minimum": -1, "maximum": 10},
-        }  # RefreshExchanges is free text (a list); the refresh says which names it does not know
-        for name, rule in rules.items():
-            ws.data_validation(f"B{L.SETTING_ROW[name]}", {
-                **rule, "error_title": "Not allowed here",
-                "error_message": next(s.note for s in L.SETTING_LIST if s.name == name)[:255]})
-        top = L.SETTINGS_FIRST_ROW - 3
-        ws.write(f"E{top}", "Outlook bands", f.subtitle)
-        for col, header in zip("EFGH", ("Outlook", "Low", "High", "At your conviction"), strict=False):
-            ws.write(f"{col}{top + 2}", header, f.header)
-        from xlhedge.engine.ratios import OUTLOOK_BANDS
-
-        for i, (name, (low, high)) in enumerate(OUTLOOK_BANDS.items()):
-            r = top + 3 + i
-            ws.write(f"E{r}", name, f.out_text)
-            ws.write(f"F{r}", low, f.pct)
-            ws.write(f"G{r}", high, f.pct)
-        first = top + 3
-        self.column_formula(L.SETTINGS, "H", first, first + len(OUTLOOK_BANDS) - 1, "=HEDGE_RATIO({E},Conviction)",
-                            f.pct)
-        foot = L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1
-        ws.merge_range(f"A{foot}:C{foot}", "The funding adjustment is applied on the Hedge sheet, per coin, to "
-                                           "the short's carry cost: -rate x 8 / interval hours (a positive "
-                                           "rate pays the short, so it is a negative cost).", f.note)
-        ws.set_row(foot - 1, 32)
-        ws.set_row(top + 1, 32)
-        self.events_table(ws, top)
-        ws.protect("", {"format_columns": True})
-
-    def events_table(self, ws, top: int) -> None:
-        """Scheduled events (UTC) beside the settings: the shipped FOMC decisions, then rows for yours."""
-        from xlhedge.engine.events import shipped_events
-
-        f = self.fmt
-        name_col, when_col, source_col = L.EVENTS_COLUMNS
-        ws.write(f"{name_col}{top}", "Events (UTC)", f.subtitle)
-        for col, header in zip(L.EVENTS_COLUMNS, ("Event", "When (UTC)", "Source / note"), strict=False):
-            ws.write(f"{col}{top + 2}", header, f.header)
-        shipped = shipped_events()
-        for i in range(L.EVENTS_ROWS):
-            r = L.EVENTS_FIRST_ROW + i
-            if i < len(shipped):
-                e = shipped[i]
-                ws.write_string(f"{name_col}{r}", e.name, f.in_text)
-                ws.write_datetime(f"{when_col}{r}", e.time.astype("datetime64[us]").item(), f.in_when)
-                ws.write_string(f"{source_col}{r}", f"Federal Reserve schedule ({e.source})", f.in_text)
-            else:
-                for col, fmt in zip(L.EVENTS_COLUMNS, (f.in_text, f.in_when, f.in_text), strict=False):
-                    ws.write_blank(f"{col}{r}", None, fmt)
-        ws.data_validation(f"{when_col}{L.EVENTS_FIRST_ROW}:{when_col}{L.EVENTS_LAST_ROW}", {
-            "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
-            "maximum": dt.date(2100, 1, 1), "error_title": "Not a date",
-            "error_message": "Type a date and time in UTC, e.g. 2027-03-02 12:00."})
-
-    # ------------------------------------------------------------------ xlwings.conf
-    def conf(self) -> None:
-        ws, f = self.sheets[L.CONF], self.fmt
-        self.set_vba_name(ws, "Sheet7")
-        _widths(ws, {"A": 22, "B": 28, "C": 2, "D": 90})
-        ws.write("A1", "UDF Modules", f.out_text)
-        ws.write("B1", L.UDF_MODULES, f.in_text)
-        ws.write("D1", "The Python module with the xlhedge formulas (used by 'Enable functions').", f.note)
-        ws.write("A2", "USE UDF SERVER", f.out_text)
-        ws.write_string("B2", "False", f.in_text)
-        ws.write("D2", "Keep False: Refresh then starts its own Python even if 'Use UDF Server' is on.", f.note)
-        keys = (
-            ("_Interpreter_Win", "Path to python.exe of the xlhedge install (the installer sets it for you)."),
-            ("_Interpreter_Mac", "Path to the python of the xlhedge install on a Mac."),
-            ("_PYTHONPATH", "Extra folders for Python, separated by ;"),
-            ("_Conda Path", "Only if you use conda instead of the installer."),
-            ("_Conda Env", "Only if you use conda instead of the installer."),
-        )
-        for i, (key, note) in enumerate(keys, start=3):
-            ws.write(f"A{i}", key, f.out_text)
-            ws.write_blank(f"B{i}", None, f.in_text)
-            ws.write(f"D{i}", note, f.note)
-        ws.write(f"D{len(keys) + 4}", "Keys starting with '_' are switched off. To override the installer's "
-                                      "setting for this workbook only, fill in the value and remove the '_'. "
-                                      "An empty key without '_' would override it with nothing.", f.note)
-        ws.set_row(len(keys) + 3, 32)
-
-

@@ -7,7 +7,6 @@ Rows and columns are 1-based as in Excel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from xlhedge.engine import defaults as D
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
@@ -23,23 +22,8 @@ PORTFOLIO_FIRST_ROW = 5
 PORTFOLIO_ROWS = 20
 PORTFOLIO_LAST_ROW = PORTFOLIO_FIRST_ROW + PORTFOLIO_ROWS - 1
 CASH_ROW = PORTFOLIO_LAST_ROW + 2
-PORTFOLIO_COLUMNS = {  # key -> (column letter, header)
-    "asset": ("A", "Asset"),
-    "quantity": ("B", "Quantity"),
-    "typed_price": ("C", "Value at, optional (overrides the mark)"),
-    "price": ("D", "Price used"),
-    "hedge_with": ("E", "Hedge with"),
-    "beta": ("F", "Beta to BTC"),
-    "exchange": ("G", "Exchange (blank = default)"),
-    "current_short": ("H", "Short already held (USD)"),
-    "spot_value": ("I", "Spot value (USD)"),
-    "beta_used": ("J", "Beta used (typed, else estimated)"),
-}
-#: Portfolio column letter by key ("quantity" -> "B").
-PORTFOLIO_COL = {key: col for key, (col, _) in PORTFOLIO_COLUMNS.items()}
+#: The Portfolio table's columns (key, header, width, format, formula): xlhedge.workbook.spec.
 HEDGE_WITH = ("own perp", "BTC perp")
-#: Input columns of the Portfolio table (what a user types; never written by code).
-PORTFOLIO_INPUTS = ("asset", "quantity", "typed_price", "hedge_with", "beta", "exchange", "current_short")
 
 # ---------------------------------------------------------------- Settings
 SETTINGS = "Settings"
@@ -198,46 +182,7 @@ HEDGE_FIRST_ROW = 5
 HEDGE_TOTAL_ROW = HEDGE_FIRST_ROW + PORTFOLIO_ROWS + 1
 
 
-class HedgeColumn(NamedTuple):
-    """One column of the Hedge sheet: read by key everywhere (``HEDGE_COL["short_notional"]`` -> "J")."""
-
-    key: str
-    col: str
-    header: str
-    width: float
-    fmt: str  # the builder's format name
-
-
-HEDGE_COLUMNS = (
-    HedgeColumn("asset", "A", "Asset", 10, "out_text"),
-    HedgeColumn("spot_value", "B", "Spot value", 14, "usd"),
-    HedgeColumn("hedge_with", "C", "Hedge with", 11, "out_text"),
-    HedgeColumn("perp", "D", "Perp", 8, "out_text"),
-    HedgeColumn("exchange", "E", "Exchange", 12, "out_text"),
-    HedgeColumn("funding_rate", "F", "Funding rate / interval", 13, "rate"),
-    HedgeColumn("interval_hours", "G", "Interval (h)", 9, "hours"),
-    HedgeColumn("hedge_ratio", "H", "Hedge ratio", 10, "pct"),
-    HedgeColumn("beta", "I", "Beta", 8, "num"),
-    HedgeColumn("short_notional", "J", "Short notional (USD)", 15, "usd"),
-    HedgeColumn("mark_price", "K", "Mark price", 13, "price"),
-    HedgeColumn("contracts", "L", "Contracts", 11, "num"),
-    HedgeColumn("margin", "M", "Margin at leverage", 13, "usd"),
-    HedgeColumn("liquidation_price", "N", "Liquidation price", 14, "price2"),
-    HedgeColumn("funding_cost", "O", "Funding cost over horizon (<0 = you earn)", 17, "cost"),
-    HedgeColumn("funding_apr", "P", "Funding APR (longs pay shorts)", 13, "apr"),
-    HedgeColumn("short_held", "Q", "Short held now", 13, "usd"),
-    HedgeColumn("rebalance", "R", "Rebalance: add to short (USD)", 15, "usd"),
-    HedgeColumn("btc_exposure", "S", "BTC-equivalent exposure", 15, "usd"),
-    HedgeColumn("hedged_fraction", "T", "Hedged fraction (coins short / coins held)", 15, "pct"),
-    HedgeColumn("liquidation_rise", "U", "Short liquidated by a rise of", 13, "pct"),
-    HedgeColumn("basis", "V", "Basis (mark / index - 1)", 11, "basis"),
-    HedgeColumn("r2_btc", "W", "R² with BTC (BTC perp)", 10, "pct"),
-    HedgeColumn("check", "X", "Check", 52, "warn_text"),
-    HedgeColumn("funding_percentile", "Y", f"Funding vs its last {FUNDING_LOOKBACK_DAYS} days (percentile)", 12, "pct"),
-    HedgeColumn("oi_change", "Z", f"Open interest change ({OI_CHANGE_DAYS} days)", 11, "pct"),
-    HedgeColumn("crowded", "AA", "Crowded longs?", 30, "out_text"),
-)
-HEDGE_COL = {c.key: c.col for c in HEDGE_COLUMNS}
+#: The Hedge table's columns (key, header, width, format, formula, total): xlhedge.workbook.spec.
 SCENARIOS = "Scenarios"
 SCENARIO_MOVES = tuple(round(-0.5 + 0.1 * i, 1) + 0.0 for i in range(11))
 SCENARIO_FIRST_ROW = 9

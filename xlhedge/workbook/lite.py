@@ -51,7 +51,7 @@ EMBEDDED = (
     "__init__.py", "version.py", "cells.py", "udfs.py", "refresh.py", "backtest.py", "backtest_book.py",
     "engine/*.py", "market/*.py", "workbook/__init__.py", "workbook/layout.py", "workbook/files.py",
     "workbook/book.py", "workbook/backtest_sheet.py", "workbook/portfolio.py", "workbook/messages.py",
-    "workbook/settings.py",
+    "workbook/settings.py", "workbook/spec.py", "workbook/formula.py", "workbook/excel.py",
     "data/*.json", "data/backtest/*",
 )
 def embedded_files() -> dict[str, str]:

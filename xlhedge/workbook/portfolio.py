@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import messages as M
+from xlhedge.workbook import spec
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def holding_problem(asset: str, row: int, quantity, typed_price, exchange: str |
     naming the cell to edit. The order is the sheet's: quantity text, Value at text, quantity negative
     (an unsupported exchange first; ``exchange`` None: not checked)."""
     where = f"{L.PORTFOLIO}!{{}}{row}"
-    col = L.PORTFOLIO_COL
+    col = spec.PORTFOLIO_COL
     if exchange is not None and exchange not in L.EXCHANGES:
         cell = where.format(col["exchange"]) if exchange_typed else \
             f"{L.SETTINGS}!B{L.SETTING_ROW['DefaultExchange']}"
@@ -91,7 +92,7 @@ def read_cash(book) -> float:
     ValueError
         Text or a negative number in the cash cell, naming it.
     """
-    cell = f"{L.PORTFOLIO_COL['spot_value']}{L.CASH_ROW}"
+    cell = f"{spec.PORTFOLIO_COL['spot_value']}{L.CASH_ROW}"
     (cash,) = book.read_cells(L.PORTFOLIO, [cell])
     if cash is None or (isinstance(cash, str) and not cash.strip()):
         return 0.0

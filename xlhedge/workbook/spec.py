@@ -1,0 +1,303 @@
+"""The sheet specification: each table column of the Portfolio and Hedge sheets declared once, with
+its key, header, width, number format and formula.
+
+The builder writes headers, widths, formats and formulas from here; the model computes the same
+formulas (:mod:`xlhedge.workbook.formula`); ``plan``, the refresh, the backtest and the tests find
+columns by key (``HEDGE_COL["short_notional"]`` -> ``"J"``). A column's letter is its place in the
+list, so adding a column is one entry: the columns after it move along by themselves.
+
+The hedge ratio's formula is generated from the engine's hedge-target policy
+(:data:`xlhedge.engine.policy.RULES`): one rule after the other, each behind its Settings switch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
+from xlhedge.engine.policy import RULES
+from xlhedge.workbook import layout as L
+from xlhedge.workbook import messages as M
+from xlhedge.workbook.formula import (
+    ABS,
+    AND,
+    IF,
+    IFERROR,
+    INDEX,
+    ISNUMBER,
+    ISTEXT,
+    LOWER,
+    MATCH,
+    NOT,
+    SUM,
+    TRIM,
+    UPPER,
+    Cell,
+    Expr,
+    Lit,
+    Name,
+    Ref,
+    Total,
+    Where,
+    eq,
+    gt,
+    lt,
+    udf,
+)
+
+
+def letter(position: int) -> str:
+    """Column letter of a 0-based position: 0 -> A, 26 -> AA."""
+    out, n = "", position + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet's table.
+
+    ``fmt``: the builder's format name; ``formula``: None for a column a user types in;
+    ``array``: written as one array formula over the whole column (each xlhedge function in it is
+    called once for all rows); ``total``: the total row's formula, ``total_fmt`` its format.
+    """
+
+    key: str
+    header: str
+    width: float
+    fmt: str
+    formula: Expr | None = None
+    array: bool = False
+    total: Expr | None = None
+    total_fmt: str = "total_blank"
+
+
+def p(key: str) -> Ref:
+    """A Portfolio cell of the formula's row."""
+    return Ref(L.PORTFOLIO, key)
+
+
+def h(key: str) -> Ref:
+    """A Hedge cell of the formula's row."""
+    return Ref(L.HEDGE, key)
+
+
+def _sum(sheet: str, key: str) -> Expr:
+    return SUM(Ref(sheet, key))
+
+
+# ---------------------------------------------------------------- lookups into the Funding sheet
+
+#: Ranges the formulas look things up in: defined name -> (sheet, column letter, first row, last row).
+RANGES = {
+    **{name: (L.FUNDING, L.FUNDING_COL[key], L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW) for name, key in (
+        ("FundingKeys", "key"), ("SymbolKeys", "symbol_key"), ("FundingRates", "funding_rate"),
+        ("FundingIntervals", "interval_hours"), ("MarkPrices", "mark_price"), ("Bases", "basis"))},
+    "BetaR2": (L.FUNDING, L.BETA_COLUMNS[2][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
+    "BetaKeys": (L.FUNDING, L.BETA_COLUMNS[0][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
+    "BetaValues": (L.FUNDING, L.BETA_COLUMNS[1][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
+    **{name: (L.FUNDING, col, L.CROWD_FIRST_ROW, L.CROWD_LAST_ROW) for name, col in (
+        (name, next(c for k, c, _ in L.CROWD_COLUMNS if k == key)) for name, key in (
+            ("CrowdKeys", "key"), ("CrowdPercentiles", "funding_percentile"), ("CrowdOIChanges", "oi_change")))},
+}
+#: The Events table (two columns: name, time) on the Settings sheet.
+EVENT_RANGE = ("EventList", L.SETTINGS, L.EVENTS_COLUMNS[0], L.EVENTS_COLUMNS[1], L.EVENTS_FIRST_ROW,
+               L.EVENTS_LAST_ROW)
+
+
+def funding_lookup(values: str, key: Expr) -> Expr:
+    """The Funding column ``values`` at the contract ``key`` names: the coin's hedge contract
+    (``FundingKeys``, e.g. "binance|BTC"), else an exact symbol (``SymbolKeys``, "binance|BTCUSDC").
+    The same rule as :func:`xlhedge.market.contracts.resolve`."""
+    return INDEX(Name(values), IFERROR(MATCH(key, Name("FundingKeys"), 0), MATCH(key, Name("SymbolKeys"), 0)))
+
+
+def crowd_lookup(values: str, key: Expr) -> Expr:
+    return IFERROR(INDEX(Name(values), MATCH(key, Name("CrowdKeys"), 0)), "")
+
+
+def yes(setting: str) -> Expr:
+    """A yes/no setting is on."""
+    return eq(Name(setting), "yes")
+
+
+# ---------------------------------------------------------------- Portfolio
+
+_exchange = IF(eq(p("exchange"), ""), Name("DefaultExchange"), LOWER(TRIM(p("exchange"))))
+_not_asset = eq(p("asset"), "")
+
+PORTFOLIO_COLUMNS = (
+    Column("asset", "Asset", 12, "in_text"),
+    Column("quantity", "Quantity", 12, "in_num"),
+    Column("typed_price", "Value at, optional (overrides the mark)", 18, "in_usd"),
+    # ISTEXT first: Excel's ISNUMBER("5") is FALSE, some evaluators say TRUE; both agree on ISTEXT
+    Column("price", "Price used", 14, "price", IF(
+        _not_asset, "", IF(ISTEXT(p("typed_price")), "", IF(
+            ISNUMBER(p("typed_price")), p("typed_price"),
+            IFERROR(funding_lookup("MarkPrices", _exchange & "|" & UPPER(TRIM(p("asset")))), ""))))),
+    Column("hedge_with", "Hedge with", 13, "in_text"),
+    Column("beta", "Beta to BTC", 11, "in_num"),
+    Column("exchange", "Exchange (blank = default)", 16, "in_text"),
+    Column("current_short", "Short already held (USD)", 16, "in_usd"),
+    Column("spot_value", "Spot value (USD)", 17, "usd", IF(
+        _not_asset, "", IF(ISTEXT(p("quantity")), M.MSG_QTY_TEXT, IF(ISTEXT(p("typed_price")), M.MSG_PRICE_TEXT, IF(
+            NOT(ISNUMBER(p("quantity"))), "", IF(lt(p("quantity"), 0), M.MSG_QTY_NEGATIVE, IF(
+                ISNUMBER(p("price")), p("quantity") * p("price"),
+                Lit(M.MSG_NO_PRICE) & _exchange & M.MSG_NO_PRICE_TAIL))))))),
+    Column("beta_used", "Beta used (typed, else estimated)", 16, "num", IF(
+        _not_asset, "", IF(ISTEXT(p("beta")), "", IF(
+            ISNUMBER(p("beta")), p("beta"),
+            IFERROR(INDEX(Name("BetaValues"), MATCH(UPPER(TRIM(p("asset"))), Name("BetaKeys"), 0)), ""))))),
+)
+#: Portfolio column letter by key ("quantity" -> "B").
+PORTFOLIO_COL = {c.key: letter(i) for i, c in enumerate(PORTFOLIO_COLUMNS)}
+#: Input columns of the Portfolio table (what a user types; never written by code).
+PORTFOLIO_INPUTS = tuple(c.key for c in PORTFOLIO_COLUMNS if c.formula is None)
+#: The cash cell (typed) and the portfolio total under the table.
+CASH_CELL = f"{PORTFOLIO_COL['spot_value']}{L.CASH_ROW}"
+PORTFOLIO_TOTAL_CELL = f"{PORTFOLIO_COL['spot_value']}{L.CASH_ROW + 1}"
+PORTFOLIO_TOTAL = SUM(p("spot_value")) + Cell(L.PORTFOLIO, CASH_CELL)
+
+# ---------------------------------------------------------------- Hedge: the hedge ratio
+
+_blank = eq(h("asset"), "")
+_key = h("exchange") & "|" & h("perp")
+
+
+def _funding_rule(_previous=None) -> Expr:
+    return udf("HEDGE_RATIO", Name("Outlook"), Name("Conviction"), IF(yes("FundingAdjust"), h("funding_rate"), ""),
+               h("interval_hours"), Name("FundingThreshold"), Name("Adjustment"), Name("MaxRatio"))
+
+
+def _crowded_rule(previous: Expr) -> Expr:
+    return IF(yes("CrowdedRule"), udf("CROWDED_RATIO", previous, h("funding_rate"), h("funding_percentile"),
+                                      h("oi_change"), Name("CrowdedBump"), Name("CrowdedPercentile"),
+                                      Name("CrowdedOIRise"), Name("MaxRatio")), previous)
+
+
+def _event_rule(previous: Expr) -> Expr:
+    return IF(yes("EventRule"), udf("EVENT_RATIO", previous, "", Name("EventDaysBefore"), Name("EventHoursAfter"),
+                                    Name("EventFloor"), Name("EventList")), previous)
+
+
+#: Each rule of the engine's hedge-target policy as a formula, applied to the ratio before it.
+RULE_FORMULAS = {"funding": _funding_rule, "crowded": _crowded_rule, "events": _event_rule}
+
+
+def hedge_target_formula() -> Expr:
+    """The hedge ratio: the engine's rules (:data:`xlhedge.engine.policy.RULES`) in their order."""
+    ratio = None
+    for rule in RULES:
+        ratio = RULE_FORMULAS[rule](ratio)
+    return ratio
+
+
+# ---------------------------------------------------------------- Hedge
+
+def _unless_blank(expr) -> Expr:
+    return IF(_blank, "", expr)
+
+
+_btc_perp = eq(h("hedge_with"), "BTC perp")
+_short = h("spot_value") * h("hedge_ratio")
+_crowd_fires = gt(udf("CROWDED_RATIO", 0, h("funding_rate"), h("funding_percentile"), h("oi_change"), 1,
+                      Name("CrowdedPercentile"), Name("CrowdedOIRise"), 1), 0)
+_crowded = IF(ISNUMBER(h("funding_percentile")), IF(_crowd_fires, IF(yes("CrowdedRule"), M.MSG_CROWDED_ON,
+                                                                    M.MSG_CROWDED_OFF), "no"), M.MSG_CROWD_UNKNOWN)
+_check = (IF(AND(ISNUMBER(h("basis")), ISNUMBER(Name("BasisWarn"))), IF(
+    gt(ABS(h("basis")), Name("BasisWarn")), IF(gt(h("basis"), 0), M.MSG_BASIS_ABOVE, M.MSG_BASIS_BELOW), ""), "")
+    & IF(AND(ISNUMBER(h("r2_btc")), ISNUMBER(Name("R2Warn"))), IF(lt(h("r2_btc"), Name("R2Warn")),
+                                                                   M.MSG_WEAK_CROSS, ""), ""))
+def _with_short_and_mark(expr):
+    return (IF(ISNUMBER(h("short_notional")), IF(ISNUMBER(h("mark_price")), expr, ""), ""))
+
+HEDGE_COLUMNS = (
+    Column("asset", "Asset", 10, "out_text", IF(eq(p("asset"), ""), "", UPPER(TRIM(p("asset"))))),
+    Column("spot_value", "Spot value", 14, "usd", _unless_blank(p("spot_value")),
+           total=_sum(L.HEDGE, "spot_value"), total_fmt="total_usd"),
+    Column("hedge_with", "Hedge with", 11, "out_text",
+           _unless_blank(IF(eq(p("hedge_with"), "BTC perp"), "BTC perp", "own perp"))),
+    Column("perp", "Perp", 8, "out_text", _unless_blank(IF(_btc_perp, "BTC", h("asset")))),
+    Column("exchange", "Exchange", 12, "out_text", _unless_blank(_exchange)),
+    Column("funding_rate", "Funding rate / interval", 13, "rate",
+           _unless_blank(IFERROR(funding_lookup("FundingRates", _key), ""))),
+    Column("interval_hours", "Interval (h)", 9, "hours",
+           _unless_blank(IFERROR(funding_lookup("FundingIntervals", _key), 8))),
+    Column("hedge_ratio", "Hedge ratio", 10, "pct", _unless_blank(hedge_target_formula()), array=True,
+           total=IF(gt(Total(L.HEDGE, "spot_value"), 0), Total(L.HEDGE, "short_notional") /
+                    Total(L.HEDGE, "spot_value"), ""), total_fmt="total_pct"),
+    Column("beta", "Beta", 8, "num", _unless_blank(IF(_btc_perp, p("beta_used"), 1))),
+    Column("short_notional", "Short notional (USD)", 15, "usd", _unless_blank(IF(
+        ISNUMBER(h("spot_value")), IF(_btc_perp, IF(ISNUMBER(h("beta")), udf("BETA_HEDGE", _short, h("beta")),
+                                                    M.MSG_NO_BETA), _short), "")), array=True,
+           total=_sum(L.HEDGE, "short_notional"), total_fmt="total_usd"),
+    Column("mark_price", "Mark price", 13, "price", _unless_blank(IF(
+        eq(h("hedge_with"), "own perp"), IF(ISNUMBER(p("price")), p("price"), ""),
+        IFERROR(funding_lookup("MarkPrices", _key), "")))),
+    Column("contracts", "Contracts", 11, "num", _with_short_and_mark(
+        udf("HEDGE_CONTRACTS", h("short_notional"), h("mark_price"))), array=True),
+    Column("margin", "Margin at leverage", 13, "usd",
+           IF(ISNUMBER(h("short_notional")), h("short_notional") / Name("Leverage"), ""),
+           total=_sum(L.HEDGE, "margin"), total_fmt="total_usd"),
+    Column("liquidation_price", "Liquidation price", 14, "price2", _with_short_and_mark(
+        udf("LIQ_PRICE", h("mark_price"), Name("Leverage"), Name("MaintenanceMargin"))), array=True),
+    Column("funding_cost", "Funding cost over horizon (<0 = you earn)", 17, "cost", IF(
+        ISNUMBER(h("short_notional")), IF(ISNUMBER(h("funding_rate")), udf(
+            "FUNDING_COST", h("short_notional"), h("funding_rate"), h("interval_hours"), Name("HorizonDays")),
+            M.MSG_NO_RATE), ""), array=True, total=_sum(L.HEDGE, "funding_cost"), total_fmt="total_cost"),
+    Column("funding_apr", "Funding APR (longs pay shorts)", 13, "apr", IF(
+        ISNUMBER(h("funding_rate")), udf("FUNDING_APR", h("funding_rate"), h("interval_hours")), ""), array=True),
+    Column("short_held", "Short held now", 13, "usd", _unless_blank(IF(
+        ISTEXT(p("current_short")), 0, IF(ISNUMBER(p("current_short")), p("current_short"), 0))),
+           total=_sum(L.HEDGE, "short_held"), total_fmt="total_usd"),
+    Column("rebalance", "Rebalance: add to short (USD)", 15, "usd", IF(
+        ISNUMBER(h("short_notional")), IF(ISNUMBER(h("spot_value")), IF(gt(h("spot_value"), 0), udf(
+            "HEDGE_REBALANCE", h("spot_value"), h("short_held"), h("short_notional") / h("spot_value"),
+            Name("RebalanceBand")), ""), ""), ""), array=True,
+           total=_sum(L.HEDGE, "rebalance"), total_fmt="total_usd"),
+    Column("btc_exposure", "BTC-equivalent exposure", 15, "usd", IF(
+        ISNUMBER(h("spot_value")), h("spot_value") * IF(_btc_perp, IF(ISNUMBER(h("beta")), h("beta"), 1), 1), ""),
+           total=_sum(L.HEDGE, "btc_exposure"), total_fmt="total_usd"),
+    Column("hedged_fraction", "Hedged fraction (coins short / coins held)", 15, "pct", IF(
+        AND(ISNUMBER(h("contracts")), ISNUMBER(h("mark_price")), ISNUMBER(h("btc_exposure"))),
+        IF(gt(h("btc_exposure"), 0), h("contracts") * h("mark_price") / h("btc_exposure"), ""), "")),
+    Column("liquidation_rise", "Short liquidated by a rise of", 13, "pct", IF(
+        AND(ISNUMBER(h("liquidation_price")), ISNUMBER(h("mark_price"))),
+        h("liquidation_price") / h("mark_price") - 1, "")),
+    Column("basis", "Basis (mark / index - 1)", 11, "basis",
+           _unless_blank(IFERROR(funding_lookup("Bases", _key), ""))),
+    Column("r2_btc", "R² with BTC (BTC perp)", 10, "pct", _unless_blank(IF(_btc_perp, IF(
+        ISNUMBER(p("beta")), "", IFERROR(INDEX(Name("BetaR2"), MATCH(h("asset"), Name("BetaKeys"), 0)), "")), ""))),
+    Column("check", "Check", 52, "warn_text", _unless_blank(_check)),
+    Column("funding_percentile", f"Funding vs its last {FUNDING_LOOKBACK_DAYS} days (percentile)", 12, "pct",
+           _unless_blank(crowd_lookup("CrowdPercentiles", _key))),
+    Column("oi_change", f"Open interest change ({OI_CHANGE_DAYS} days)", 11, "pct",
+           _unless_blank(crowd_lookup("CrowdOIChanges", _key))),
+    Column("crowded", "Crowded longs?", 30, "out_text", _unless_blank(_crowded), array=True),
+)
+#: Hedge column letter by key ("short_notional" -> "J").
+HEDGE_COL = {c.key: letter(i) for i, c in enumerate(HEDGE_COLUMNS)}
+HEDGE_LAST_COL = letter(len(HEDGE_COLUMNS) - 1)
+HEDGE_LAST_ROW = L.HEDGE_FIRST_ROW + L.PORTFOLIO_ROWS - 1
+
+#: Where each table is: sheet -> (first row, rows, key -> letter); what formulas are written against.
+TABLES = {
+    L.PORTFOLIO: (L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_ROWS, PORTFOLIO_COL),
+    L.HEDGE: (L.HEDGE_FIRST_ROW, L.PORTFOLIO_ROWS, HEDGE_COL),
+}
+TOTAL_ROW = {L.HEDGE: L.HEDGE_TOTAL_ROW}
+
+#: The Hedge sheet's note on events (A3): which event the event rule applies, or the next one.
+EVENT_NOTE = IF(yes("EventRule"), udf("EVENT_NOTE", "", Name("EventDaysBefore"), Name("EventHoursAfter"),
+                                       Name("EventFloor"), Name("EventList")), "")
+
+
+def where(sheet: str, row: int | None) -> Where:
+    """Where a formula of ``sheet``'s table is written: ``row`` its offset (None: the whole column)."""
+    return Where(sheet, row, TABLES, TOTAL_ROW.get(sheet))
+
+
+def columns(sheet: str) -> tuple[Column, ...]:
+    return {L.PORTFOLIO: PORTFOLIO_COLUMNS, L.HEDGE: HEDGE_COLUMNS}[sheet]
