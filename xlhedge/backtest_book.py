@@ -15,6 +15,7 @@ from xlhedge.workbook import layout as L
 from xlhedge.workbook.backtest_sheet import results_rows, series_rows
 from xlhedge.workbook.book import OpenpyxlBook, XlwingsBook, release
 from xlhedge.workbook.files import check_writable
+from xlhedge.workbook.formula import compare
 from xlhedge.workbook.portfolio import read_cash, read_holdings
 from xlhedge.workbook.settings import settings_problems, with_defaults
 
@@ -29,8 +30,8 @@ def _number(value, default: float) -> float:
 
 
 def _switch(value) -> bool:
-    """A yes/no setting as the sheet's formulas read it (``="yes"``: case ignored, spaces not)."""
-    return isinstance(value, str) and value.casefold() == "yes"
+    """A yes/no setting as the sheet's formulas read it (``="yes"``, Excel's comparison)."""
+    return compare("=", value, "yes") is True
 
 
 def _choice(value, choices, default: str, name: str) -> str:

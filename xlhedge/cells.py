@@ -165,6 +165,15 @@ def upstream_error(text: str) -> CellError | None:
     return None
 
 
+def looks_numeric(text: str) -> bool:
+    """Text a function reads as a number ("0.6", "60%", "1,000") rather than as a label."""
+    try:
+        float(text.strip().rstrip("%").replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
 def parse_number(value, name: str, where: str = "") -> float:
     """One cell as a finite float; NaN for blank. Text like "12.5" or "50%" is accepted."""
     if value is None:

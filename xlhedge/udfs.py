@@ -35,6 +35,7 @@ from xlhedge.cells import (
     cell_text,
     is_blank,
     is_message,
+    looks_numeric,
     parse_number,
     row_by_row,
     to_cells,
@@ -92,7 +93,7 @@ def _elementwise(fn, named: list[tuple[CellArray, str]], **fixed):
 def _outlook_array(outlook, conviction: float, max_ratio: float) -> CellArray:
     """Base ratios from outlook cells: labels map to their band, numbers are ratios."""
     value = _unwrap_single(outlook)
-    if isinstance(value, str) and value.strip() and not _looks_numeric(value):
+    if isinstance(value, str) and value.strip() and not looks_numeric(value):
         return CellArray(np.asarray(engine.base_ratio(value, conviction)), 0)
     if isinstance(value, (list, tuple, np.ndarray)):
         cells = np.asarray(value, dtype=object)
@@ -100,7 +101,7 @@ def _outlook_array(outlook, conviction: float, max_ratio: float) -> CellArray:
             raise CellError("outlook must be a 1-D or 2-D range")
         base = np.empty(cells.shape, dtype=float)
         for idx, item in np.ndenumerate(cells):
-            if isinstance(item, str) and item.strip() and not _looks_numeric(item):
+            if isinstance(item, str) and item.strip() and not looks_numeric(item):
                 base[idx] = engine.base_ratio(item, conviction)
             else:
                 base[idx] = parse_number(item, "outlook")
@@ -112,14 +113,6 @@ def _outlook_array(outlook, conviction: float, max_ratio: float) -> CellArray:
         bad = numeric[(numeric < 0) | (numeric > max_ratio)][0]
         raise CellError(f"outlook ratio must be between 0 and max_ratio {max_ratio:g} (got {bad:g})")
     return result
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text.strip().rstrip("%").replace(",", ""))
-    except ValueError:
-        return False
-    return True
 
 
 @xl_udf(

@@ -30,27 +30,33 @@ FUNDING_LOOKBACK_DAYS = 30
 OI_CHANGE_DAYS = 7
 
 
-def funding_percentile(rate_8h, history_8h) -> float:
+def funding_percentile(rate_8h, history_8h):
     """Share of past rates at or below the current one (0 = lowest ever, 1 = highest).
 
     Parameters
     ----------
-    rate_8h : float
-        Current funding rate restated per 8 h (see :func:`rate_per_8h`).
+    rate_8h : float or array
+        Current funding rate restated per 8 h (see :func:`rate_per_8h`); one per contract, shape (N,),
+        with a 2-D history.
     history_8h : array of float
-        Past rates of the same contract, each restated per 8 h; NaN are ignored.
+        Past rates of the same contract, each restated per 8 h, shape (W,); or (W, N), a column per
+        contract. NaN are ignored.
 
     Returns
     -------
-    float
-        In [0, 1]; NaN when there is no history.
+    float or ndarray
+        In [0, 1] (shape (N,) for a 2-D history); NaN when there is no history or no current rate.
     """
-    history = as_float_array(history_8h, "history").ravel()
-    history = history[~np.isnan(history)]
-    rate = float(as_float_array(rate_8h, "rate"))
-    if history.size == 0 or np.isnan(rate):
-        return float("nan")
-    return float(np.count_nonzero(history <= rate) / history.size)
+    history = as_float_array(history_8h, "history")
+    rate = as_float_array(rate_8h, "rate")
+    columns = history.ndim == 2
+    history = history.reshape(history.shape[0], -1) if columns else history.reshape(-1, 1)
+    known = ~np.isnan(history)
+    counted = np.count_nonzero(known, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.count_nonzero((history <= rate) & known, axis=0) / counted
+    out = np.where(np.isnan(rate) | (counted == 0), np.nan, share)
+    return out if columns else float(out[0])
 
 
 def rolling_funding_percentile(paid_at, rates_8h, at, lookback_days=FUNDING_LOOKBACK_DAYS):
@@ -81,13 +87,8 @@ def rolling_funding_percentile(paid_at, rates_8h, at, lookback_days=FUNDING_LOOK
     first = np.searchsorted(when, steps - np.timedelta64(int(lookback_days * 86400), "s"), side="left")
     out = np.full((len(steps), rates.shape[1]), np.nan)
     for t, (lo, hi) in enumerate(zip(first, last, strict=True)):
-        if hi < 0:
-            continue
-        window = rates[lo:hi + 1]
-        known = ~np.isnan(window)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.count_nonzero((window <= rates[hi]) & known, axis=0) / np.count_nonzero(known, axis=0)
-        out[t] = np.where(np.isnan(rates[hi]), np.nan, share)
+        if hi >= 0:
+            out[t] = funding_percentile(rates[hi], rates[lo:hi + 1])
     return out
 
 

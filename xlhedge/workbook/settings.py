@@ -9,13 +9,13 @@ named here with the engine's words, and ``plan`` and the backtest say the same t
 from __future__ import annotations
 
 from xlhedge import engine
-from xlhedge.cells import CellError, parse_number
+from xlhedge.cells import CellError, looks_numeric, parse_number
 from xlhedge.workbook import layout as L
 
 #: (the settings an engine call checks, the engine's argument name of each, the call)
 CHECKS = (
     (("Outlook", "Conviction"), ("outlook", "conviction"),
-     lambda v: engine.base_ratio("neutral" if _is_number(v["Outlook"]) else v["Outlook"], v["Conviction"])),
+     lambda v: engine.base_ratio("neutral" if _is_ratio(v["Outlook"]) else v["Outlook"], v["Conviction"])),
     (("Leverage", "MaintenanceMargin"), ("leverage", "maintenance_margin_rate"),
      lambda v: engine.liquidation_move(v["Leverage"], v["MaintenanceMargin"])),
     (("HorizonDays",), ("horizon_days",), lambda v: engine.funding_cost(1.0, 0.0, 8.0, v["HorizonDays"])),
@@ -30,23 +30,20 @@ def with_defaults(values: dict) -> dict:
     return {s.name: s.default if values.get(s.name) in (None, "") else values[s.name] for s in L.SETTING_LIST}
 
 
-def _is_number(value) -> bool:
-    """A cell the functions read as a number (12, "12.5", "50%")."""
-    if isinstance(value, str):
-        try:
-            parse_number(value, "value")
-        except CellError:
-            return False
-        return True
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _is_ratio(outlook) -> bool:
+    """An outlook HEDGE_RATIO reads as a ratio (0.6, "60%"), not as a band label."""
+    return not isinstance(outlook, str) or looks_numeric(outlook)
 
 
 def _as_functions_read(setting: L.Setting, value):
     """A number setting as the functions read its cell ("50%" is 0.5); text they cannot read stays text
     (the engine then says it must be a number); text settings as typed."""
-    if setting.fmt == "text" or not isinstance(value, str) or not _is_number(value):
+    if setting.fmt == "text" or not isinstance(value, str):
         return value
-    return parse_number(value, setting.name)
+    try:
+        return parse_number(value, setting.name)
+    except CellError:
+        return value
 
 
 def settings_problems(values: dict) -> dict[str, str]:
