@@ -87,19 +87,31 @@ def test_columns_are_lettered_by_their_place_so_a_new_one_is_one_entry():
     assert margin.excel(spec.where(L.HEDGE, 0)) == 'IF(ISNUMBER(J5),J5/Leverage,"")'
 
 
-def test_every_column_a_formula_reads_is_declared():
+def test_every_cell_a_formula_reads_is_declared():
     def refs(expr):
-        if isinstance(expr, (F.Ref, F.Total)):
+        if isinstance(expr, (F.Ref, F.Total, F.At)):
             yield expr
         for child in (getattr(expr, "args", ()) or ()) + tuple(
                 getattr(expr, k) for k in ("a", "b") if hasattr(expr, k)):
             yield from refs(child)
 
-    for sheet in (L.PORTFOLIO, L.HEDGE):
-        for column in spec.columns(sheet):
-            for expr in (column.formula, column.total):
-                for ref in refs(expr) if expr is not None else ():
-                    assert ref.key in spec.TABLES[ref.sheet][2], (column.key, ref.key)
+    formulas = [(c.key, e) for sheet in spec.TABLES for c in spec.columns(sheet) for e in (c.formula, c.total)
+                if e is not None] + [(c.key, c.formula) for c in spec.SINGLE_CELLS]
+    assert len(formulas) > 40
+    for key, expr in formulas:
+        for ref in refs(expr):
+            if isinstance(ref, F.At):
+                assert ref.key in spec.SINGLE_CELL, (key, ref.key)
+            else:
+                assert ref.key in spec.TABLES[ref.sheet][2], (key, ref.key)
+
+
+def test_single_cells_are_fixed_references_and_totals_point_at_the_total_row():
+    hedged = next(c for c in spec.SCENARIO_COLUMNS if c.key == "hedged").formula
+    assert hedged.excel(spec.where(L.SCENARIOS, None)) == \
+        "HEDGE_PNL($B$4,$B$5,A9:A19,$B$6,Leverage,MaintenanceMargin)"
+    assert spec.SINGLE_CELL["exposure"].formula.excel(spec.where(L.SCENARIOS, None)) == \
+        f"Hedge!{spec.HEDGE_COL['btc_exposure']}{L.HEDGE_TOTAL_ROW}"
 
 
 def test_the_hedge_ratio_formula_is_the_policy_rules_in_order():

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
-
-def array_formula_text(formula: str, first: int, last: int) -> str:
-    """Expand ``{A}``-style column placeholders to ``A{first}:A{last}``; other names stay (``Portfolio!{A}``)."""
-    return re.sub(r"\{([A-Z]{1,3})\}", lambda m: f"{m[1]}{first}:{m[1]}{last}", formula)
-
 
 def array_key(text: str, ref: str) -> str:
     """How an array formula is recorded (builder) and read back (model): ``{=...}@H5:H24``."""

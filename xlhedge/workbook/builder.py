@@ -21,12 +21,9 @@ from xlhedge import udfs
 from xlhedge.version import __version__
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import spec, vba
-from xlhedge.workbook.arrays import array_formula_text, array_key
+from xlhedge.workbook.arrays import array_key
 from xlhedge.workbook.data_sheets import DataSheets
 from xlhedge.workbook.formats import Formats, set_widths
-from xlhedge.workbook.messages import (
-    MSG_LIQUIDATED,
-)
 from xlhedge.workbook.stored import StoredNumbersWorksheet
 
 CREATED = dt.datetime(2026, 11, 1, 0, 0, 0)
@@ -86,12 +83,10 @@ class TemplateBuilder(DataSheets):
         self.written[(sheet, cell)] = formula
         self.sheets[sheet].write_formula(cell, self.stored(formula), fmt, _f(self.values, sheet, cell))
 
-    def column_formula(self, sheet: str, col: str, first: int, last: int, formula: str, fmt) -> None:
+    def column_formula(self, sheet: str, col: str, first: int, last: int, text: str, fmt) -> None:
         """One legacy array formula ({=...}) over ``col first:last``: each xlhedge function in it is
-        called once for the whole column. ``formula`` uses ``{c}`` for "first:last" of a column
-        (e.g. ``{A}`` -> ``A5:A24``). Every cell gets its cached value."""
+        called once for the whole column. Every cell gets its cached value."""
         ref = f"{col}{first}:{col}{last}"
-        text = array_formula_text(formula, first, last)
         self.written[(sheet, f"{col}{first}")] = array_key(text, ref)
         ws = self.sheets[sheet]
         ws.write_array_formula(ref, "{" + self.stored(text) + "}", fmt, _f(self.values, sheet, f"{col}{first}"))
@@ -300,8 +295,7 @@ class TemplateBuilder(DataSheets):
         ws.merge_range(f"A{cash}:H{cash}", "Cash / stablecoins (not hedged)", f.total_label)
         ws.write(spec.CASH_CELL, SAMPLE_CASH, f.in_usd)
         ws.merge_range(f"A{cash + 1}:H{cash + 1}", "Total portfolio", f.total_label)
-        self.formula(L.PORTFOLIO, spec.PORTFOLIO_TOTAL_CELL,
-                     "=" + spec.PORTFOLIO_TOTAL.excel(spec.where(L.PORTFOLIO, None)), f.total_usd)
+        self.single_cell("portfolio_total")
         ws.data_validation(f"E{first}:E{last}", {"validate": "list", "source": list(L.HEDGE_WITH)})
         ws.data_validation(f"G{first}:G{last}", {"validate": "list", "source": list(L.EXCHANGES)})
         for key in ("quantity", "typed_price", "current_short"):
@@ -315,14 +309,14 @@ class TemplateBuilder(DataSheets):
         ws.freeze_panes(L.PORTFOLIO_HEADER_ROW, 1)
         ws.protect("", {"format_columns": True, "format_rows": True})
 
-    def table_header(self, sheet: str, row: int) -> None:
+    def table_header(self, sheet: str, row: int, height: float = 48) -> None:
         """A table's column headers (row ``row``) and widths, from the specification."""
         ws, letters = self.sheets[sheet], spec.TABLES[sheet][2]
         for column in spec.columns(sheet):
             col = letters[column.key]
             ws.set_column(f"{col}:{col}", column.width)
             ws.write(f"{col}{row}", column.header, self.fmt.header)
-        ws.set_row(row - 1, 48)
+        ws.set_row(row - 1, height)
 
     def table_formulas(self, sheet: str) -> None:
         """Every formula column of a table, from the specification: one formula per row, or one array
@@ -340,6 +334,12 @@ class TemplateBuilder(DataSheets):
                 for i in range(rows):
                     self.formula(sheet, f"{col}{first + i}", "=" + column.formula.excel(spec.where(sheet, i)), fmt)
 
+    def single_cell(self, key: str) -> None:
+        """One of the specification's single formula cells."""
+        cell = spec.SINGLE_CELL[key]
+        self.formula(cell.sheet, cell.ref, "=" + cell.formula.excel(spec.where(cell.sheet, None)),
+                     getattr(self.fmt, cell.fmt))
+
     # ------------------------------------------------------------------ Hedge
 
     def hedge(self) -> None:
@@ -352,7 +352,7 @@ class TemplateBuilder(DataSheets):
                                 "same price as the spot value, so a 40% hedge shorts 40% of the coins you hold. "
                                 "Contracts are rounded down, so you never short more than planned.", f.note)
         ws.set_row(1, 32)
-        self.formula(L.HEDGE, L.EVENT_NOTE_CELL, "=" + spec.EVENT_NOTE.excel(spec.where(L.HEDGE, None)), f.event)
+        self.single_cell("event_note")
         self.table_header(L.HEDGE, L.HEDGE_FIRST_ROW - 1)
         self.table_formulas(L.HEDGE)
         t, first = L.HEDGE_TOTAL_ROW, L.HEDGE_FIRST_ROW
@@ -386,44 +386,33 @@ class TemplateBuilder(DataSheets):
     def scenarios(self) -> None:
         ws, f = self.sheets[L.SCENARIOS], self.fmt
         self.set_vba_name(ws, "Sheet4")
-        set_widths(ws, {"A": 42, "B:D": 16, "E": 34})
         ws.write("A1", "Scenarios: what a price move does", f.title)
-        ws.merge_range("A2:E2", "BTC moves by the % on the left; each coin moves with it (coins hedged with "
-                                "BTC move beta times as much). Hedged = coins + short, after funding over the "
-                                "horizon. Cash does not move. A rise that reaches the shorts' liquidation price "
-                                "(Settings leverage) closes them there: their margin is lost and the coins are "
-                                "unhedged from then on.", f.note)
+        col = spec.SCENARIO_COL
+        ws.merge_range(f"A2:{col[spec.SCENARIO_COLUMNS[-1].key]}2",
+                       "BTC moves by the % on the left; each coin moves with it (coins hedged with "
+                       "BTC move beta times as much). Hedged = coins + short, after funding over the "
+                       "horizon. Cash does not move. A rise that reaches the shorts' liquidation price "
+                       "(Settings leverage) closes them there: their margin is lost and the coins are "
+                       "unhedged from then on.", f.note)
         ws.set_row(1, 62)
-        hedge_u = f"Hedge!U{L.HEDGE_FIRST_ROW}:U{L.HEDGE_FIRST_ROW + L.PORTFOLIO_ROWS - 1}"
-        labels = (("A4", "Exposure (USD, BTC-equivalent)", "=Hedge!S{t}", f.usd),
-                  ("A5", "Short notional (USD)", "=Hedge!J{t}", f.usd),
-                  ("A6", "Funding cost over horizon (USD, <0 = earned)", "=Hedge!O{t}", f.cost),
-                  ("A7", "Shorts liquidated by a rise of", f'=IF(COUNT({hedge_u})=0,"",MIN({hedge_u}))', f.pct))
-        for cell, label, formula, fmt in labels:
-            ws.write(cell, label, f.text_bold)
-            self.formula(L.SCENARIOS, "B" + cell[1:], formula.format(t=L.HEDGE_TOTAL_ROW), fmt)
-        self.color_costs(ws, "B6")
+        for cell in spec.SINGLE_CELLS:
+            if cell.sheet == L.SCENARIOS:
+                ws.write(f"A{cell.ref[1:]}", cell.label, f.text_bold)
+                self.single_cell(cell.key)
+        self.color_costs(ws, spec.SINGLE_CELL["cost"].ref)
         hr = L.SCENARIO_FIRST_ROW - 1
-        for col, header in zip("ABCDE", ("Price move", "Unhedged P&L", "Hedged P&L", "What the hedge adds",
-                                         "Short"), strict=False):
-            ws.write(f"{col}{hr}", header, f.header)
-        ws.set_row(hr - 1, 32)
+        self.table_header(L.SCENARIOS, hr, height=32)
         for i, move in enumerate(L.SCENARIO_MOVES):
-            r = L.SCENARIO_FIRST_ROW + i
-            ws.write_number(f"A{r}", move, f.pct)
-            self.formula(L.SCENARIOS, f"D{r}", f"=C{r}-B{r}", f.usd)
-            self.formula(L.SCENARIOS, f"E{r}", f'=IF(AND(ISNUMBER($B$5),ISNUMBER($B$7)),IF(AND($B$5>0,A{r}>=$B$7),'
-                                              f'"{MSG_LIQUIDATED}",""),"")', f.out_text)
+            ws.write_number(f"{col['move']}{L.SCENARIO_FIRST_ROW + i}", move, f.pct)
+        self.table_formulas(L.SCENARIOS)
         first, last = L.SCENARIO_FIRST_ROW, L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) - 1
-        self.column_formula(L.SCENARIOS, "B", first, last, "=HEDGE_PNL($B$4,0,{A})", f.usd)
-        self.column_formula(L.SCENARIOS, "C", first, last,
-                            "=HEDGE_PNL($B$4,$B$5,{A},$B$6,Leverage,MaintenanceMargin)", f.usd)
         chart = self.wb.add_chart({"type": "line"})
-        for col, _name, color in (("B", "Unhedged", "#C00000"), ("C", "Hedged", "#1F4E78")):
+        move = col["move"]
+        for line, color in ((col["unhedged"], "#C00000"), (col["hedged"], "#1F4E78")):
             chart.add_series({
-                "name": f"=Scenarios!${col}${hr}",
-                "categories": f"=Scenarios!$A${first}:$A${last}",
-                "values": f"=Scenarios!${col}${first}:${col}${last}",
+                "name": f"=Scenarios!${line}${hr}",
+                "categories": f"=Scenarios!${move}${first}:${move}${last}",
+                "values": f"=Scenarios!${line}${first}:${line}${last}",
                 "line": {"color": color, "width": 2.25},
                 "marker": {"type": "circle", "size": 5, "fill": {"color": color}, "border": {"color": color}},
             })
@@ -433,8 +422,9 @@ class TemplateBuilder(DataSheets):
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": 560, "height": 340})
         ws.insert_chart("G4", chart)
-        ws.conditional_format(f"A{first}:E{last}", {"type": "formula", "criteria": f'=$E{first}<>""',
-                                                    "format": self.fmt.liquidated})
+        short = col["short"]
+        ws.conditional_format(f"{move}{first}:{short}{last}", {"type": "formula", "criteria": f'=${short}{first}<>""',
+                                                             "format": self.fmt.liquidated})
         ws.protect("", {"format_columns": True, "objects": False})
 
     # ------------------------------------------------------------------ Backtest

@@ -8,8 +8,10 @@ import datetime as dt
 
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
+from xlhedge.engine.ratios import OUTLOOK_BANDS
 from xlhedge.market.sample import sample_snapshot
 from xlhedge.workbook import layout as L
+from xlhedge.workbook import spec
 from xlhedge.workbook.formats import set_widths
 from xlhedge.workbook.tables import table_rows
 
@@ -119,7 +121,7 @@ class DataSheets:
     def settings(self) -> None:
         ws, f = self.sheets[L.SETTINGS], self.fmt
         self.set_vba_name(ws, "Sheet6")
-        set_widths(ws, {"A": 40, "B": 14, "C": 64, "D": 3, "E": 11, "F:G": 8, "H": 12, "I": 3, "J": 12, "K": 17,
+        set_widths(ws, {"A": 40, "B": 14, "C": 64, "D": 3, "I": 3, "J": 12, "K": 17,
                      "L": 44})
         ws.write("A1", "Settings", f.title)
         for col, header in zip("ABC", ("Setting", "Value", "What it means"), strict=False):
@@ -158,26 +160,21 @@ class DataSheets:
             ws.data_validation(f"B{L.SETTING_ROW[name]}", {
                 **rule, "error_title": "Not allowed here",
                 "error_message": next(s.note for s in L.SETTING_LIST if s.name == name)[:255]})
-        top = L.SETTINGS_FIRST_ROW - 3
-        ws.write(f"E{top}", "Outlook bands", f.subtitle)
-        for col, header in zip("EFGH", ("Outlook", "Low", "High", "At your conviction"), strict=False):
-            ws.write(f"{col}{top + 2}", header, f.header)
-        from xlhedge.engine.ratios import OUTLOOK_BANDS
-
+        top = L.SETTINGS_FIRST_ROW - 3  # the outlook bands beside the settings, from the specification
+        band = spec.BAND_COL
+        ws.write(f"{band['outlook']}{top}", "Outlook bands", f.subtitle)
+        self.table_header(L.SETTINGS, top + 2, height=32)
         for i, (name, (low, high)) in enumerate(OUTLOOK_BANDS.items()):
-            r = top + 3 + i
-            ws.write(f"E{r}", name, f.out_text)
-            ws.write(f"F{r}", low, f.pct)
-            ws.write(f"G{r}", high, f.pct)
-        first = top + 3
-        self.column_formula(L.SETTINGS, "H", first, first + len(OUTLOOK_BANDS) - 1, "=HEDGE_RATIO({E},Conviction)",
-                            f.pct)
+            r = L.SETTINGS_FIRST_ROW + i
+            ws.write(f"{band['outlook']}{r}", name, f.out_text)
+            ws.write(f"{band['low']}{r}", low, f.pct)
+            ws.write(f"{band['high']}{r}", high, f.pct)
+        self.table_formulas(L.SETTINGS)
         foot = L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1
         ws.merge_range(f"A{foot}:C{foot}", "The funding adjustment is applied on the Hedge sheet, per coin, to "
                                            "the short's carry cost: -rate x 8 / interval hours (a positive "
                                            "rate pays the short, so it is a negative cost).", f.note)
         ws.set_row(foot - 1, 32)
-        ws.set_row(top + 1, 32)
         self.events_table(ws, top)
         ws.protect("", {"format_columns": True})
 

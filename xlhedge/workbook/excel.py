@@ -7,8 +7,6 @@ SUM skips text, text compares greater than any number.
 
 from __future__ import annotations
 
-from xlhedge import udfs
-
 
 class XlErr(str):
     """An Excel error value (#VALUE!, #N/A ...): propagates through arithmetic and SUM."""
@@ -111,18 +109,3 @@ def udf_arg(v):
     if is_number(v):
         return float(v)
     return v
-
-
-class Column(list):
-    """A column of values handed to a function by an array formula (``{=F(H5:H24)}``)."""
-
-
-def call_column(name: str, *args) -> list:
-    """One call for a whole column, as an array formula makes it: :class:`Column` arguments go as
-    a column range, the rest as one cell. Returns one value per row (a single value fills them all)."""
-    rows = max(len(a) for a in args if isinstance(a, Column))
-    passed = [[[udf_arg(v)] for v in a] if isinstance(a, Column) else udf_arg(a) for a in args]
-    result = udfs.UDFS[name](*passed)
-    if isinstance(result, list):
-        return [(r[0] if isinstance(r, list) else r) for r in result]
-    return [result] * rows

@@ -14,7 +14,7 @@ Build expressions with the helpers: ``IF(eq(A, ""), "", B * H)``; ``&`` joins te
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xlhedge import udfs
 from xlhedge.workbook.excel import VALUE, XlErr, index, is_number, is_text, match, num, text, total, udf_arg
@@ -46,7 +46,8 @@ class Where:
     sheet: str
     row: int | None
     tables: dict  # sheet -> (first row, number of rows, {key: column letter})
-    total_row: int | None = None
+    totals: dict = field(default_factory=dict)  # sheet -> its table's total row
+    cells: dict = field(default_factory=dict)  # key -> (sheet, cell) of the single formula cells
 
     def cell(self, sheet: str, key: str) -> str:
         first, rows, letters = self.tables[sheet]
@@ -58,7 +59,7 @@ class Where:
 class Env:
     """What expressions are computed from: ``column(sheet, key)`` -> :class:`Rows`, ``name(name)`` ->
     a value (a setting) or a list (a range), ``total(sheet, key)`` -> a total-row value,
-    ``cell(sheet, ref)`` -> one cell's value."""
+    ``cell(sheet, ref)`` -> a typed cell's value, ``single(key)`` -> a single formula cell's value."""
 
     def column(self, sheet: str, key: str) -> Rows:
         raise NotImplementedError
@@ -70,6 +71,9 @@ class Env:
         raise NotImplementedError
 
     def cell(self, sheet: str, ref: str):
+        raise NotImplementedError
+
+    def single(self, key: str):
         raise NotImplementedError
 
 
@@ -144,8 +148,8 @@ class Total(Expr):
     key: str
 
     def excel(self, at: Where) -> str:
-        col = at.tables[self.sheet][2][self.key]
-        return f"{col}{at.total_row}" if self.sheet == at.sheet else f"{self.sheet}!{col}{at.total_row}"
+        ref = f"{at.tables[self.sheet][2][self.key]}{at.totals[self.sheet]}"
+        return ref if self.sheet == at.sheet else f"{self.sheet}!{ref}"
 
     def value(self, env: Env):
         return env.total(self.sheet, self.key)
@@ -163,6 +167,22 @@ class Cell(Expr):
 
     def value(self, env: Env):
         return env.cell(self.sheet, self.ref)
+
+
+@dataclass(frozen=True, eq=False)
+class At(Expr):
+    """One of the single formula cells, by key (``At("exposure")`` -> ``$B$4``): fixed wherever the
+    formula is copied."""
+
+    key: str
+
+    def excel(self, at: Where) -> str:
+        sheet, ref = at.cells[self.key]
+        col, row = ref.rstrip("0123456789"), ref[len(ref.rstrip("0123456789")):]
+        return f"${col}${row}" if sheet == at.sheet else f"{sheet}!${col}${row}"
+
+    def value(self, env: Env):
+        return env.single(self.key)
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,13 +17,11 @@ for cell.
 
 from __future__ import annotations
 
-import functools
 import math
 
 from xlhedge.workbook import layout as L
-from xlhedge.workbook import messages as M
 from xlhedge.workbook import spec
-from xlhedge.workbook.excel import VALUE, Column, XlErr, call_column, is_number, sub
+from xlhedge.workbook.excel import VALUE, XlErr, is_number
 from xlhedge.workbook.formula import Env, Rows
 
 P, H, S, SC = L.PORTFOLIO, L.HEDGE, L.SETTINGS, L.SCENARIOS
@@ -63,6 +61,7 @@ class BookEnv(Env):
         self.columns: dict = {}
         self.totals: dict = {}
         self.names: dict = {}
+        self.singles: dict = {}
 
     def column(self, sheet: str, key: str) -> Rows:
         if (sheet, key) not in self.columns:
@@ -99,59 +98,27 @@ class BookEnv(Env):
     def cell(self, sheet: str, ref: str):
         return self.book.get(sheet, ref)
 
+    def single(self, key: str):
+        if key not in self.singles:
+            self.singles[key] = spec.SINGLE_CELL[key].formula.value(self)
+        return self.singles[key]
+
 
 def compute(book: Book, start_status_cell: str) -> dict:
     """Every template formula's value, keyed (sheet, cell) like :func:`evaluate_workbook`; ``start_status_cell``:
     where the Start sheet repeats the refresh status."""
     env = BookEnv(book)
-    out: dict = {(H, L.EVENT_NOTE_CELL): spec.EVENT_NOTE.value(env)}
-    for sheet in (P, H):
-        first, _, letters = spec.TABLES[sheet]
+    out: dict = {(cell.sheet, cell.ref): env.single(cell.key) for cell in spec.SINGLE_CELLS}
+    for sheet, (first, _, letters) in spec.TABLES.items():
         for column in spec.columns(sheet):
             if column.formula is not None:
                 for i, value in enumerate(env.column(sheet, column.key)):
                     out[(sheet, f"{letters[column.key]}{first + i}")] = value
             if column.total is not None:
                 out[(sheet, f"{letters[column.key]}{spec.TOTAL_ROW[sheet]}")] = env.total(sheet, column.key)
-    out[(P, spec.PORTFOLIO_TOTAL_CELL)] = spec.PORTFOLIO_TOTAL.value(env)
-    out.update(_scenarios(book, env))
-    out.update(_outlook_bands(book, env))
     status = book.get(L.FUNDING, L.STATUS_CELL)
     out[("Start", start_status_cell)] = None if status is None or status == "" else status
     return {key: _result(value) for key, value in out.items()}
-
-
-def _scenarios(book: Book, env: BookEnv) -> dict:
-    """The Scenarios sheet: the Hedge totals, then the P&L of each price move."""
-    out = {}
-    exposure, short, cost = (env.total(H, key) for key in ("btc_exposure", "short_notional", "funding_cost"))
-    out[(SC, "B4")], out[(SC, "B5")], out[(SC, "B6")] = exposure, short, cost
-    rises = [v for v in env.column(H, "liquidation_rise") if is_number(v)]  # COUNT / MIN skip text and blanks
-    first_rise = min(rises) if rises else ""
-    out[(SC, "B7")] = first_rise
-    moves = Column(book.get(SC, f"A{L.SCENARIO_FIRST_ROW + i}") for i in range(len(L.SCENARIO_MOVES)))
-    setting = env.name
-    unhedged_pnl = call_column("HEDGE_PNL", exposure, 0.0, moves)
-    hedged_pnl = call_column("HEDGE_PNL", exposure, short, moves, cost, setting("Leverage"),
-                             setting("MaintenanceMargin"))
-    for i, move in enumerate(moves):
-        r = L.SCENARIO_FIRST_ROW + i
-        unhedged, hedged = _cell(unhedged_pnl[i]), _cell(hedged_pnl[i])
-        out[(SC, f"B{r}")], out[(SC, f"C{r}")], out[(SC, f"D{r}")] = unhedged, hedged, sub(hedged, unhedged)
-        hit = is_number(short) and is_number(first_rise) and short > 0 and is_number(move) and move >= first_rise
-        out[(SC, f"E{r}")] = M.MSG_LIQUIDATED if hit else ""
-    return out
-
-
-def _outlook_bands(book: Book, env: BookEnv) -> dict:
-    """The outlook band table beside the settings: each band's ratio at the conviction."""
-    outlooks = Column(book.get(S, f"E{L.SETTINGS_FIRST_ROW + i}") for i in range(len(_bands())))
-    ratios = call_column("HEDGE_RATIO", outlooks, env.name("Conviction"))
-    return {(S, f"H{L.SETTINGS_FIRST_ROW + i}"): _cell(ratio) for i, ratio in enumerate(ratios)}
-
-
-def _cell(v):
-    return "" if v is None else v
 
 
 def _result(value):
@@ -165,11 +132,3 @@ def _result(value):
     if is_number(value):
         return float(value)
     return value
-
-
-@functools.lru_cache(maxsize=1)
-def _bands():
-    from xlhedge.engine.ratios import OUTLOOK_BANDS
-
-    return tuple(OUTLOOK_BANDS)
-

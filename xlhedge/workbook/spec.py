@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.engine.policy import RULES
+from xlhedge.engine.ratios import OUTLOOK_BANDS
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import messages as M
 from xlhedge.workbook.formula import (
     ABS,
     AND,
+    COUNT,
     IF,
     IFERROR,
     INDEX,
@@ -28,10 +30,12 @@ from xlhedge.workbook.formula import (
     ISTEXT,
     LOWER,
     MATCH,
+    MIN,
     NOT,
     SUM,
     TRIM,
     UPPER,
+    At,
     Cell,
     Expr,
     Lit,
@@ -40,6 +44,7 @@ from xlhedge.workbook.formula import (
     Total,
     Where,
     eq,
+    ge,
     gt,
     lt,
     udf,
@@ -280,24 +285,89 @@ HEDGE_COLUMNS = (
 #: Hedge column letter by key ("short_notional" -> "J").
 HEDGE_COL = {c.key: letter(i) for i, c in enumerate(HEDGE_COLUMNS)}
 HEDGE_LAST_COL = letter(len(HEDGE_COLUMNS) - 1)
-HEDGE_LAST_ROW = L.HEDGE_FIRST_ROW + L.PORTFOLIO_ROWS - 1
+
+# ---------------------------------------------------------------- Scenarios
+
+def sc(key: str) -> Ref:
+    """A Scenarios cell of the formula's row."""
+    return Ref(L.SCENARIOS, key)
+
+
+SCENARIO_COLUMNS = (
+    Column("move", "Price move", 42, "pct"),  # the moves are written by the builder (L.SCENARIO_MOVES)
+    Column("unhedged", "Unhedged P&L", 16, "usd", udf("HEDGE_PNL", At("exposure"), 0, sc("move")), array=True),
+    Column("hedged", "Hedged P&L", 16, "usd", udf("HEDGE_PNL", At("exposure"), At("short"), sc("move"), At("cost"),
+                                                  Name("Leverage"), Name("MaintenanceMargin")), array=True),
+    Column("adds", "What the hedge adds", 16, "usd", sc("hedged") - sc("unhedged")),
+    Column("short", "Short", 34, "out_text", IF(
+        AND(ISNUMBER(At("short")), ISNUMBER(At("first_rise"))),
+        IF(AND(gt(At("short"), 0), ge(sc("move"), At("first_rise"))), M.MSG_LIQUIDATED, ""), "")),
+)
+SCENARIO_COL = {c.key: letter(i) for i, c in enumerate(SCENARIO_COLUMNS)}
+
+# ---------------------------------------------------------------- Settings: the outlook bands
+
+#: The outlook-band table beside the settings (columns E to H): each band and its ratio at your conviction.
+BAND_COLUMNS = (
+    Column("outlook", "Outlook", 11, "out_text"),
+    Column("low", "Low", 8, "pct"),
+    Column("high", "High", 8, "pct"),
+    Column("ratio", "At your conviction", 12, "pct",
+           udf("HEDGE_RATIO", Ref(L.SETTINGS, "outlook"), Name("Conviction")), array=True),
+)
+BAND_FIRST_COL = 4  # E
+BAND_COL = {c.key: letter(BAND_FIRST_COL + i) for i, c in enumerate(BAND_COLUMNS)}
+
+# ---------------------------------------------------------------- single formula cells
+
+
+@dataclass(frozen=True)
+class SingleCell:
+    """A formula in one cell, read by key (``At(key)``); ``label``: written in column A beside it."""
+
+    key: str
+    sheet: str
+    ref: str
+    formula: Expr
+    fmt: str
+    label: str | None = None
+
+
+#: The Hedge sheet's note on events (A3): which event the event rule applies, or the next one.
+EVENT_NOTE = IF(yes("EventRule"), udf("EVENT_NOTE", "", Name("EventDaysBefore"), Name("EventHoursAfter"),
+                                       Name("EventFloor"), Name("EventList")), "")
+_rise = Ref(L.HEDGE, "liquidation_rise")
+SINGLE_CELLS = (
+    SingleCell("event_note", L.HEDGE, L.EVENT_NOTE_CELL, EVENT_NOTE, "event"),
+    SingleCell("portfolio_total", L.PORTFOLIO, PORTFOLIO_TOTAL_CELL, PORTFOLIO_TOTAL, "total_usd"),
+    SingleCell("exposure", L.SCENARIOS, "B4", Total(L.HEDGE, "btc_exposure"), "usd", "Exposure (USD, BTC-equivalent)"),
+    SingleCell("short", L.SCENARIOS, "B5", Total(L.HEDGE, "short_notional"), "usd", "Short notional (USD)"),
+    SingleCell("cost", L.SCENARIOS, "B6", Total(L.HEDGE, "funding_cost"), "cost",
+               "Funding cost over horizon (USD, <0 = earned)"),
+    SingleCell("first_rise", L.SCENARIOS, "B7", IF(eq(COUNT(_rise), 0), "", MIN(_rise)), "pct",
+               "Shorts liquidated by a rise of"),
+)
+SINGLE_CELL = {c.key: c for c in SINGLE_CELLS}
+
+# ---------------------------------------------------------------- where things are
 
 #: Where each table is: sheet -> (first row, rows, key -> letter); what formulas are written against.
 TABLES = {
     L.PORTFOLIO: (L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_ROWS, PORTFOLIO_COL),
     L.HEDGE: (L.HEDGE_FIRST_ROW, L.PORTFOLIO_ROWS, HEDGE_COL),
+    L.SCENARIOS: (L.SCENARIO_FIRST_ROW, len(L.SCENARIO_MOVES), SCENARIO_COL),
+    L.SETTINGS: (L.SETTINGS_FIRST_ROW, len(OUTLOOK_BANDS), BAND_COL),
 }
 TOTAL_ROW = {L.HEDGE: L.HEDGE_TOTAL_ROW}
 
-#: The Hedge sheet's note on events (A3): which event the event rule applies, or the next one.
-EVENT_NOTE = IF(yes("EventRule"), udf("EVENT_NOTE", "", Name("EventDaysBefore"), Name("EventHoursAfter"),
-                                       Name("EventFloor"), Name("EventList")), "")
-
 
 def where(sheet: str, row: int | None) -> Where:
-    """Where a formula of ``sheet``'s table is written: ``row`` its offset (None: the whole column)."""
-    return Where(sheet, row, TABLES, TOTAL_ROW.get(sheet))
+    """Where a formula of ``sheet`` is written: ``row`` its offset in the sheet's table (None: the whole
+    column, or a single cell)."""
+    return Where(sheet, row, TABLES, TOTAL_ROW, {c.key: (c.sheet, c.ref) for c in SINGLE_CELLS})
 
 
 def columns(sheet: str) -> tuple[Column, ...]:
-    return {L.PORTFOLIO: PORTFOLIO_COLUMNS, L.HEDGE: HEDGE_COLUMNS}[sheet]
+    """The columns of ``sheet``'s table (on Settings: the outlook bands)."""
+    return {L.PORTFOLIO: PORTFOLIO_COLUMNS, L.HEDGE: HEDGE_COLUMNS, L.SCENARIOS: SCENARIO_COLUMNS,
+            L.SETTINGS: BAND_COLUMNS}[sheet]
