@@ -15,6 +15,7 @@ import pytest
 
 from tests.backtest_loop import plain_simulation
 from tests.byte_compare import first_difference
+from tests.cells import type_in
 from tests.workbook_snapshot import user_inputs
 from xlhedge.backtest import (
     BacktestError,
@@ -119,21 +120,22 @@ def test_the_workbook_run_writes_the_sheet_and_keeps_your_edits(book):
     wb = openpyxl.load_workbook(book, keep_vba=True)
     wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['policy']}"] = "static"
     wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['start']}"] = "2023-01-01"
-    wb[L.PORTFOLIO]["B5"] = 2  # 2 BTC instead of 5
+    type_in(wb[L.PORTFOLIO], 5, quantity=2)  # 2 BTC instead of 5
     wb.save(book)
     before = {k: v for k, v in user_inputs(book).items() if k[0] != L.BACKTEST}
     run = backtest_workbook(book)
     assert user_inputs(book) != {} and {k: v for k, v in user_inputs(book).items() if k[0] != L.BACKTEST} == before
     ws = openpyxl.load_workbook(book)[L.BACKTEST]
-    first = L.BACKTEST_FIRST_ROW
-    assert ws[f"D{first + 4}"].value.startswith("Hedge effectiveness")
-    assert ws[f"E{first + 4}"].value == pytest.approx(run.result.effectiveness)
-    assert ws[f"G{first}"].value.date().isoformat() == "2023-01-01"
-    assert ws[f"G{first + 365}"].value.date().isoformat() == "2024-01-01"
-    assert ws[f"G{first + 366}"].value is None  # the longer sample run's rows are cleared
+    result, series = L.BACKTEST_RESULTS.cell, L.BACKTEST_SERIES.cell
+    assert ws[result("label", 4)].value.startswith("Hedge effectiveness")
+    assert ws[result("value", 4)].value == pytest.approx(run.result.effectiveness)
+    assert ws[series("date", 0)].value.date().isoformat() == "2023-01-01"
+    assert ws[series("date", 365)].value.date().isoformat() == "2024-01-01"
+    assert ws[series("date", 366)].value is None  # the longer sample run's rows are cleared
     prices = pd.read_csv(DATA.joinpath("prices_synthetic_2022_2023.csv").open(encoding="utf-8"), index_col="date")
     btc, eth = prices.loc["2023-01-01", ["BTC", "ETH"]]
-    assert ws[f"H{first}"].value == pytest.approx(2 * btc + 50 * eth + 100_000)  # coins at the first close + cash
+    # the coins at the first close, and the cash
+    assert ws[series("unhedged", 0)].value == pytest.approx(2 * btc + 50 * eth + 100_000)
     assert run.coins == {"BTC": 2.0, "ETH": 50.0}
     assert ws[L.BACKTEST_STATUS_CELL].value.startswith("Run ")
 

@@ -8,6 +8,7 @@ import sys
 import openpyxl
 import pytest
 
+from tests.cells import at, ref, type_in
 from xlhedge.cli import main
 from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.workbook import layout as L
@@ -48,10 +49,10 @@ def test_plan_formats_match_the_workbook_formulas(book, capsys):
     values = evaluate_workbook(book)
     for i, row in enumerate(rows):
         r = L.HEDGE_FIRST_ROW + i
-        assert row["short_notional"] == pytest.approx(values[("Hedge", f"J{r}")])
-        assert row["contracts"] == pytest.approx(values[("Hedge", f"L{r}")])
-        assert row["liquidation_price"] == pytest.approx(values[("Hedge", f"N{r}")])
-        assert row["funding_cost"] == pytest.approx(values[("Hedge", f"O{r}")])
+        assert row["short_notional"] == pytest.approx(values[at(L.HEDGE, "short_notional", r)])
+        assert row["contracts"] == pytest.approx(values[at(L.HEDGE, "contracts", r)])
+        assert row["liquidation_price"] == pytest.approx(values[at(L.HEDGE, "liquidation_price", r)])
+        assert row["funding_cost"] == pytest.approx(values[at(L.HEDGE, "funding_cost", r)])
     assert main(["plan", str(book), "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("asset,spot_value")
 
@@ -59,9 +60,9 @@ def test_plan_formats_match_the_workbook_formulas(book, capsys):
 def test_plan_engine_matches_formulas_for_an_edited_book(book):
     wb = openpyxl.load_workbook(book, keep_vba=True)
     p = wb[L.PORTFOLIO]
-    p["A7"], p["B7"], p["C7"], p["E7"], p["F7"], p["H7"] = "SOL", 1000, 150, "BTC perp", 1.8, 20000
-    p["C5"] = None  # BTC at the live mark price
-    p["G6"] = "okx"
+    type_in(p, 7, asset="SOL", quantity=1000, typed_price=150, hedge_with="BTC perp", beta=1.8, current_short=20000)
+    type_in(p, 5, typed_price=None)  # BTC at the live mark price
+    type_in(p, 6, exchange="okx")
     s = wb[L.SETTINGS]
     s[f"B{L.SETTING_ROW['Outlook']}"] = "bearish"
     s[f"B{L.SETTING_ROW['MaxRatio']}"] = 0.8
@@ -70,10 +71,9 @@ def test_plan_engine_matches_formulas_for_an_edited_book(book):
     values = evaluate_workbook(book)
     for i, row in enumerate(plan.itertuples()):
         r = L.HEDGE_FIRST_ROW + i
-        for col, field in (("B", "spot_value"), ("H", "hedge_ratio"), ("J", "short_notional"),
-                           ("L", "contracts"), ("N", "liquidation_price"), ("O", "funding_cost"),
-                           ("R", "rebalance")):
-            assert getattr(row, field) == pytest.approx(values[("Hedge", f"{col}{r}")]), (row.asset, col)
+        for key in ("spot_value", "hedge_ratio", "short_notional", "contracts", "liquidation_price",
+                    "funding_cost", "rebalance"):
+            assert getattr(row, key) == pytest.approx(values[at(L.HEDGE, key, r)]), (row.asset, key)
 
 
 def test_funding_command(exchanges, capsys):
@@ -153,7 +153,7 @@ def test_refresh_with_no_network_exits_1_and_keeps_the_rows(tmp_path, book):
     def table(ws):
         cols = [L.FUNDING_COL[k] for k in ("exchange", "symbol", "funding_rate", "mark_price")]
         return sorted(tuple(ws[f"{c}{r}"].value for c in cols) for r in range(L.FUNDING_FIRST_ROW, 60)
-                      if ws[f"A{r}"].value)
+                      if ws[f"{L.FUNDING_COL['exchange']}{r}"].value)
 
     before = table(openpyxl.load_workbook(book)[L.FUNDING])
     out = run("refresh", str(book), "--timeout", "1", env=dead, cwd=tmp_path)
@@ -171,8 +171,7 @@ def test_no_command_overwrites_an_edited_workbook_without_force(tmp_path):
     assert run("demo", "--offline", cwd=tmp_path).returncode == 0
     book = tmp_path / "xlhedge.xlsm"
     wb = openpyxl.load_workbook(book, keep_vba=True)
-    wb[L.PORTFOLIO]["B5"] = 7  # the user's edits: 7 BTC, valued at $50,000
-    wb[L.PORTFOLIO]["C5"] = 50000
+    type_in(wb[L.PORTFOLIO], 5, quantity=7, typed_price=50000)  # the user's edits: 7 BTC, valued at $50,000
     wb.save(book)
     out = run("demo", "--timeout", "1", env=dead, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -180,13 +179,13 @@ def test_no_command_overwrites_an_edited_workbook_without_force(tmp_path):
     btc = next(line for line in out.stdout.splitlines() if line.strip().startswith("BTC "))
     assert "$350,000" in btc  # 7 BTC at the typed $50,000: the user's plan, not the sample's
     assert " 2.8 " in btc and "$140,000" in btc  # 40% of 7 coins, at the same price
-    assert openpyxl.load_workbook(book)[L.PORTFOLIO]["B5"].value == 7
+    assert openpyxl.load_workbook(book)[L.PORTFOLIO][ref(L.PORTFOLIO, "quantity", 5)].value == 7
     out = run("template", "--out", "xlhedge.xlsm", cwd=tmp_path)
     assert out.returncode == 1 and "already exists" in out.stderr and "--force" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
-    assert openpyxl.load_workbook(book)[L.PORTFOLIO]["B5"].value == 7
+    assert openpyxl.load_workbook(book)[L.PORTFOLIO][ref(L.PORTFOLIO, "quantity", 5)].value == 7
     assert run("template", "--out", "xlhedge.xlsm", "--force", cwd=tmp_path).returncode == 0
-    assert openpyxl.load_workbook(book)[L.PORTFOLIO]["B5"].value == 5
+    assert openpyxl.load_workbook(book)[L.PORTFOLIO][ref(L.PORTFOLIO, "quantity", 5)].value == 5
 
 
 def test_plan_into_head_ends_quietly(book, tmp_path):
@@ -215,7 +214,8 @@ def test_plan_says_when_a_workbook_has_formulas_of_its_own(book, capsys):
     assert main(["plan", str(book)]) == 0
     assert "Note: this workbook's formulas" not in capsys.readouterr().out
     wb = openpyxl.load_workbook(book, keep_vba=True)
-    wb[L.HEDGE][f"M{L.HEDGE_FIRST_ROW}"] = f"=J{L.HEDGE_FIRST_ROW}/2"  # the user's own margin rule
+    margin, short = (ref(L.HEDGE, key, L.HEDGE_FIRST_ROW) for key in ("margin", "short_notional"))
+    wb[L.HEDGE][margin] = f"={short}/2"  # the user's own margin rule
     wb.save(book)
     assert main(["plan", str(book)]) == 0
     out = capsys.readouterr().out

@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tests.cells import at
 from tests.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_rate
 from xlhedge import engine, udfs
 from xlhedge.market.crowding import crowding_inputs
@@ -91,35 +92,34 @@ def test_refresh_fills_the_table_and_keeps_it_when_the_exchanges_fail(book, exch
     refresh_workbook(book, exchanges="binance")
     wb = openpyxl.load_workbook(book)
     ws = wb[L.FUNDING]
-    keys = [ws[f"AD{r}"].value for r in range(L.CROWD_FIRST_ROW, L.CROWD_FIRST_ROW + 3)]
+    keys = [ws[L.CROWD_TABLE.cell("key", i)].value for i in range(3)]
     assert keys == ["binance|BTC", "binance|ETH", None]
-    pct = ws[f"AG{L.CROWD_FIRST_ROW}"].value
-    assert 0 <= pct <= 1 and ws[f"AI{L.CROWD_FIRST_ROW}"].value == pytest.approx(1.02**7 - 1, rel=1e-6)
+    pct = ws[L.CROWD_TABLE.cell("funding_percentile")].value
+    assert 0 <= pct <= 1 and ws[L.CROWD_TABLE.cell("oi_change")].value == pytest.approx(1.02**7 - 1, rel=1e-6)
     # the Hedge sheet shows them beside the signal
     values = evaluate_workbook(book)
-    assert values[(L.HEDGE, "Y5")] == pytest.approx(pct)
-    assert values[(L.HEDGE, "AA5")] in ("no", "yes (rule off in Settings)")
+    assert values[at(L.HEDGE, "funding_percentile", 5)] == pytest.approx(pct)
+    assert values[at(L.HEDGE, "crowded", 5)] in ("no", "yes (rule off in Settings)")
     exchanges.fault("binance", "/fapi/v1/fundingRate", Fault(status=500, times=99))  # history fails, rates not
     refresh_workbook(book, exchanges="binance")
     ws = openpyxl.load_workbook(book)[L.FUNDING]
-    assert ws[f"AG{L.CROWD_FIRST_ROW}"].value == pytest.approx(pct)
-    assert ws[f"AK{L.CROWD_FIRST_ROW}"].value == "yes"  # kept, marked stale
+    assert ws[L.CROWD_TABLE.cell("funding_percentile")].value == pytest.approx(pct)
+    assert ws[L.CROWD_TABLE.cell("stale")].value == "yes"  # kept, marked stale
 
 
 def test_the_rule_lifts_the_ratio_on_the_hedge_sheet(built_template):
     """Sample: neutral 0.5 -> 40%. BTC's funding above 95% of its month with open interest +15%:
     rule on -> 50%, 2.5 BTC short; ETH (no measure) stays at 40%."""
-    f = L.FUNDING
-    r = L.CROWD_FIRST_ROW
-    inputs = {(f, f"AD{r}"): "binance|BTC", (f, f"AG{r}"): 0.95, (f, f"AI{r}"): 0.15,
+    crowd = {key: (L.FUNDING, L.CROWD_TABLE.cell(key)) for key in ("key", "funding_percentile", "oi_change")}
+    inputs = {crowd["key"]: "binance|BTC", crowd["funding_percentile"]: 0.95, crowd["oi_change"]: 0.15,
               (L.SETTINGS, f"B{L.SETTING_ROW['CrowdedRule']}"): "yes"}
     values = evaluate_workbook(built_template, inputs)
     h = L.HEDGE
-    assert values[(h, "H5")] == pytest.approx(0.5)
-    assert values[(h, "L5")] == pytest.approx(2.5)
-    assert values[(h, "AA5")].startswith("yes: ratio raised")
-    assert values[(h, "H6")] == pytest.approx(0.4)
-    assert values[(h, "AA6")].startswith("not measured")
-    off = evaluate_workbook(built_template, {k: v for k, v in inputs.items() if k[0] == f})
-    assert off[(h, "H5")] == pytest.approx(0.4)
-    assert off[(h, "AA5")] == "yes (rule off in Settings)"
+    assert values[at(h, "hedge_ratio", 5)] == pytest.approx(0.5)
+    assert values[at(h, "contracts", 5)] == pytest.approx(2.5)
+    assert values[at(h, "crowded", 5)].startswith("yes: ratio raised")
+    assert values[at(h, "hedge_ratio", 6)] == pytest.approx(0.4)
+    assert values[at(h, "crowded", 6)].startswith("not measured")
+    off = evaluate_workbook(built_template, {k: v for k, v in inputs.items() if k[0] == L.FUNDING})
+    assert off[at(h, "hedge_ratio", 5)] == pytest.approx(0.4)
+    assert off[at(h, "crowded", 5)] == "yes (rule off in Settings)"

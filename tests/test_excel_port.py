@@ -45,8 +45,8 @@ def test_the_excel_backtest_writes_the_sheet(book):
     run = run_in_book(XlwingsBook(excel))
     excel.save()
     ws = openpyxl.load_workbook(book)[L.BACKTEST]
-    assert ws[f"E{L.BACKTEST_FIRST_ROW + 4}"].value == pytest.approx(run.result.effectiveness)
-    assert ws[f"I{L.BACKTEST_FIRST_ROW + len(run.times) - 1}"].value == pytest.approx(run.result.value_hedged[-1])
+    assert ws[L.BACKTEST_RESULTS.cell("value", 4)].value == pytest.approx(run.result.effectiveness)
+    assert ws[L.BACKTEST_SERIES.cell("hedged", len(run.times) - 1)].value == pytest.approx(run.result.value_hedged[-1])
     assert ws[L.BACKTEST_STATUS_CELL].value.startswith("Run ")
 
 

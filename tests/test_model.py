@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.cells import ref
 from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.workbook import layout as L
-from xlhedge.workbook import spec, template
+from xlhedge.workbook import template
 from xlhedge.workbook.evaluate import evaluate_workbook
 
 #: Generated workbooks per run (each is evaluated by the slow general evaluator). The default run
@@ -66,7 +67,7 @@ def edit(path, rows, settings_values, beta_row=None, crowd_rows=()):
     for i, row in enumerate(rows):
         r = L.PORTFOLIO_FIRST_ROW + i
         for key, value in row.items():
-            p[f"{spec.PORTFOLIO_COL[key]}{r}"] = value
+            p[ref(L.PORTFOLIO, key, r)] = value
     s = wb[L.SETTINGS]
     for name, value in settings_values.items():
         s[f"B{L.SETTING_ROW[name]}"] = value
@@ -109,11 +110,12 @@ def test_any_portfolio_a_user_can_type(built_template, tmp_path, rows, settings_
 
 def test_a_users_own_formula_goes_through_the_general_evaluator(book):
     wb = openpyxl.load_workbook(book, keep_vba=True)
-    wb[L.HEDGE]["U5"] = "=J5*2"
+    cell, short = (ref(L.HEDGE, key, 5) for key in ("liquidation_rise", "short_notional"))
+    wb[L.HEDGE][cell] = f"={short}*2"
     wb.save(book)
     assert template.formula_values(openpyxl.load_workbook(book, keep_vba=True)) is None
     inputs = read_inputs(book)  # plan still works: it evaluates the workbook as it is
-    assert inputs.values[(L.HEDGE, "U5")] == pytest.approx(2 * inputs.values[(L.HEDGE, "J5")])
+    assert inputs.values[(L.HEDGE, cell)] == pytest.approx(2 * inputs.values[(L.HEDGE, short)])
 
 
 CASES = [  # (row, settings, cell that says why, words of the message)

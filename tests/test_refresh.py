@@ -8,6 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tests.cells import at, ref, type_in
 from tests.loopback import Fault
 from tests.workbook_snapshot import everything_but_funding, user_inputs
 from xlhedge.market import MarketDataError, funding_snapshot
@@ -134,7 +135,7 @@ def test_network_strings_never_become_formulas(book, exchanges, monkeypatch):
 
     refresh_workbook(book, exchanges=["binance"], snapshot=snapshot)
     ws = openpyxl.load_workbook(book)[L.FUNDING]
-    cells = [ws[f"B{r}"] for r in range(L.FUNDING_FIRST_ROW, L.FUNDING_FIRST_ROW + 10)]
+    cells = [ws[f"{L.FUNDING_COL['symbol']}{r}"] for r in range(L.FUNDING_FIRST_ROW, L.FUNDING_FIRST_ROW + 10)]
     hit = [c for c in cells if c.value == evil]
     assert hit and hit[0].data_type == "s"
     with __import__("zipfile").ZipFile(book) as z:
@@ -144,8 +145,7 @@ def test_network_strings_never_become_formulas(book, exchanges, monkeypatch):
 
 def test_user_inputs_survive_refreshes_and_file_does_not_grow(book, exchanges):
     wb = openpyxl.load_workbook(book, keep_vba=True)
-    wb[L.PORTFOLIO]["A7"] = "SOL"
-    wb[L.PORTFOLIO]["B7"] = 100
+    type_in(wb[L.PORTFOLIO], 7, asset="SOL", quantity=100)
     wb[L.SETTINGS][f"B{L.SETTING_ROW['Outlook']}"] = "bearish"
     wb.save(book)
     before = user_inputs(book)
@@ -202,8 +202,7 @@ def test_renamed_copy_refreshes_too(book, exchanges, tmp_path):
 def _add_sol_hedged_with_btc(book, beta=None):
     wb = openpyxl.load_workbook(book, keep_vba=True)
     p = wb[L.PORTFOLIO]
-    p["A7"], p["B7"], p["C7"], p["E7"] = "SOL", 1000, 150, "BTC perp"
-    p["F7"] = beta
+    type_in(p, 7, asset="SOL", quantity=1000, typed_price=150, hedge_with="BTC perp", beta=beta)
     wb.save(book)
 
 
@@ -225,11 +224,12 @@ def test_refresh_estimates_betas_of_coins_hedged_with_btc(book, exchanges):
     assert rows[0]["exchange"] == "binance" and rows[0]["stale"] == "no"
     assert "Betas to BTC: SOL 1.50 (R² 1.00)" in result.status
     values = evaluate_workbook(book)
-    assert values[("Portfolio", "J7")] == pytest.approx(1.5)
-    ratio = values[("Hedge", "H7")]
-    assert values[("Hedge", "J7")] == pytest.approx(150_000 * ratio * 1.5)  # BTC short = ratio x beta x value
+    assert values[at(L.PORTFOLIO, "beta_used", 7)] == pytest.approx(1.5)
+    ratio = values[at(L.HEDGE, "hedge_ratio", 7)]
+    # the BTC short = ratio x beta x value
+    assert values[at(L.HEDGE, "short_notional", 7)] == pytest.approx(150_000 * ratio * 1.5)
     plan = compute_plan(read_inputs(book)).set_index("asset")
-    assert plan.loc["SOL", "short_notional"] == pytest.approx(values[("Hedge", "J7")])
+    assert plan.loc["SOL", "short_notional"] == pytest.approx(values[at(L.HEDGE, "short_notional", 7)])
 
 
 def test_typed_beta_wins_and_failed_estimates_are_kept_stale(book, exchanges):
@@ -246,7 +246,7 @@ def test_typed_beta_wins_and_failed_estimates_are_kept_stale(book, exchanges):
     assert "Betas not estimated: SOL (" in result.status and "/fapi/v1/klines" in result.status
     _add_sol_hedged_with_btc(book, beta=2.0)
     values = evaluate_workbook(book)
-    assert values[("Portfolio", "J7")] == 2.0
+    assert values[at(L.PORTFOLIO, "beta_used", 7)] == 2.0
 
 
 def test_headless_refresh_stores_every_formula_result(book, exchanges, tmp_path):
@@ -261,7 +261,8 @@ def test_headless_refresh_stores_every_formula_result(book, exchanges, tmp_path)
         got = cached[sheet][cell].value
         assert got == (pytest.approx(value) if isinstance(value, float) else value) or (
             value is None and got in (None, "")), (sheet, cell, got, value)
-    assert cached["Hedge"]["J7"].value == pytest.approx(150_000 * values[("Hedge", "H7")] * 1.5)
+    ratio = values[at(L.HEDGE, "hedge_ratio", 7)]
+    assert cached[L.HEDGE][ref(L.HEDGE, "short_notional", 7)].value == pytest.approx(150_000 * ratio * 1.5)
     if render.tools_available():
         import subprocess
 
@@ -296,29 +297,30 @@ def test_workbook_plan_and_refresh_agree_on_the_contract(book, exchanges):
 
     values, plan = hedge_and_plan()
     r = L.HEDGE_FIRST_ROW
-    assert values[("Hedge", f"F{r}")] == pytest.approx(0.00013062)  # BTCUSDT's rate, not BTCUSDC's
-    assert values[("Hedge", f"K{r}")] == pytest.approx(93951.8)
-    assert values[("Hedge", f"F{r + 1}")] == pytest.approx(float(
+    assert values[at(L.HEDGE, "funding_rate", r)] == pytest.approx(0.00013062)  # BTCUSDT's rate, not BTCUSDC's
+    assert values[at(L.HEDGE, "mark_price", r)] == pytest.approx(93951.8)
+    assert values[at(L.HEDGE, "funding_rate", r + 1)] == pytest.approx(float(
         next(x for x in __import__("json").loads(real.read_text()) if x["symbol"] == "ETHUSDT")["lastFundingRate"]))
     assert list(plan["contract"][:2]) == ["BTCUSDT", "ETHUSDT"]
-    assert plan["funding_rate"].iloc[0] == pytest.approx(values[("Hedge", f"F{r}")])
-    assert plan["mark_price"].iloc[0] == pytest.approx(values[("Hedge", f"K{r}")])
+    assert plan["funding_rate"].iloc[0] == pytest.approx(values[at(L.HEDGE, "funding_rate", r)])
+    assert plan["mark_price"].iloc[0] == pytest.approx(values[at(L.HEDGE, "mark_price", r)])
 
     wb = openpyxl.load_workbook(book, keep_vba=True)
-    wb[L.PORTFOLIO]["A5"] = "BTCUSDC"  # the user names a contract: exactly that one
+    type_in(wb[L.PORTFOLIO], 5, asset="BTCUSDC")  # the user names a contract: exactly that one
     wb.save(book)
     values, plan = hedge_and_plan()
-    assert values[("Hedge", f"F{r}")] == pytest.approx(0.00018617)
+    assert values[at(L.HEDGE, "funding_rate", r)] == pytest.approx(0.00018617)
     # no typed price: the named contract's own mark values the coins and sizes the short
-    assert values[("Portfolio", "D5")] == values[("Hedge", f"K{r}")] == pytest.approx(93972.1)
+    assert values[at(L.PORTFOLIO, "price", 5)] == values[at(L.HEDGE, "mark_price", r)] == pytest.approx(93972.1)
     assert plan["contract"].iloc[0] == "BTCUSDC"
     assert plan["funding_rate"].iloc[0] == pytest.approx(0.00018617)
-    assert plan["short_notional"].iloc[0] == pytest.approx(values[("Hedge", f"J{r}")])
+    assert plan["short_notional"].iloc[0] == pytest.approx(values[at(L.HEDGE, "short_notional", r)])
 
 
 def test_a_workbook_of_another_layout_is_refused_with_a_clear_message(book):
     wb = openpyxl.load_workbook(book, keep_vba=True)
-    wb[L.FUNDING][f"D{L.FUNDING_HEADER_ROW}"] = "Funding rate (per interval)"  # the 0.1 layout
+    header = f"{L.FUNDING_COL['quote']}{L.FUNDING_HEADER_ROW}"  # where 0.1 had its rates
+    wb[L.FUNDING][header] = "Funding rate (per interval)"  # the 0.1 layout
     wb.save(book)
     with pytest.raises(WorkbookError, match=r"another version of xlhedge.*xlhedge template --out"):
         refresh_workbook(book, offline=True)

@@ -11,11 +11,12 @@ import openpyxl
 import pytest
 
 from tests.byte_compare import workbook_difference
+from tests.cells import at, ref, single, typed
 from tests.conftest import ROOT
 from tests.workbook_snapshot import everything_but_funding
 from xlhedge import engine
 from xlhedge.market.sample import sample_snapshot
-from xlhedge.workbook import builder, messages, render, vba
+from xlhedge.workbook import builder, messages, render, spec, vba
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.evaluate import evaluate_workbook
 
@@ -69,10 +70,12 @@ def test_sheets_names_validations_chart_and_conf(built_template):
     # the Refresh button starts its own Python whatever the ribbon's UDF-server switch says
     assert (conf["A2"].value, conf["B2"].value) == ("USE UDF SERVER", "False")
     portfolio = wb[L.PORTFOLIO]
-    assert [portfolio[f"{c}5"].value for c in "ABC"] == ["BTC", 5, None]  # valued at the live mark
-    assert [portfolio[f"{c}6"].value for c in "ABC"] == ["ETH", 50, None]
-    assert portfolio[f"I{L.CASH_ROW}"].value == 100000
-    assert portfolio["A5"].protection.locked is False and portfolio["I5"].protection.locked is True
+    typed_in = ("asset", "quantity", "typed_price")
+    assert [portfolio[ref(L.PORTFOLIO, k, 5)].value for k in typed_in] == ["BTC", 5, None]  # at the live mark
+    assert [portfolio[ref(L.PORTFOLIO, k, 6)].value for k in typed_in] == ["ETH", 50, None]
+    assert portfolio[spec.CASH_CELL].value == 100000
+    assert portfolio[ref(L.PORTFOLIO, "asset", 5)].protection.locked is False
+    assert portfolio[ref(L.PORTFOLIO, "spot_value", 5)].protection.locked is True
     assert portfolio.protection.sheet and wb[L.HEDGE].protection.sheet
     assert not wb[L.FUNDING].protection.sheet  # the refresh writes there
     assert wb[L.HEDGE].freeze_panes == "B5"
@@ -139,24 +142,24 @@ def test_hedge_sheet_equals_the_engine(built_template, adjust):
                 ("liq", "N"), ("cost", "O"), ("apr", "P"))}
         assert got == pytest.approx(want, rel=1e-12)
     t = L.HEDGE_TOTAL_ROW
-    assert values[("Hedge", f"B{t}")] == pytest.approx(608_861)  # 5 x 91,250.40 + 50 x 3,052.18
-    assert values[("Hedge", f"J{t}")] == pytest.approx(sum(p["notional"] for p in plan.values()))
-    assert values[("Hedge", f"J{t}")] == pytest.approx(243_544.4)  # neutral, conviction 0.5: 40 %
-    assert values[("Hedge", f"O{t}")] == pytest.approx(sum(p["cost"] for p in plan.values()))
-    assert values[("Portfolio", f"I{L.CASH_ROW + 1}")] == pytest.approx(708_861)
+    assert values[at(L.HEDGE, "spot_value", t)] == pytest.approx(608_861)  # 5 x 91,250.40 + 50 x 3,052.18
+    assert values[at(L.HEDGE, "short_notional", t)] == pytest.approx(sum(p["notional"] for p in plan.values()))
+    assert values[at(L.HEDGE, "short_notional", t)] == pytest.approx(243_544.4)  # neutral, conviction 0.5: 40 %
+    assert values[at(L.HEDGE, "funding_cost", t)] == pytest.approx(sum(p["cost"] for p in plan.values()))
+    assert values[at(L.PORTFOLIO, "spot_value", L.CASH_ROW + 1)] == pytest.approx(708_861)
 
 
 def test_scenarios_equal_the_engine(values):
-    exposure, short, cost = (values[("Scenarios", c)] for c in ("B4", "B5", "B6"))
+    exposure, short, cost = (values[single(key)] for key in ("exposure", "short", "cost"))
     # 5 x 91,250.40 + 50 x 3,052.18 (the sample's marks) = 608,861; 40% of it short
     assert (exposure, short) == pytest.approx((608_861, 243_544.4))
     table = engine.scenario_table(exposure, short, funding_cost=cost, leverage=3, maintenance_margin_rate=0.004)
     for i, row in enumerate(table.itertuples()):
         r = L.SCENARIO_FIRST_ROW + i
-        assert values[("Scenarios", f"B{r}")] == pytest.approx(row.unhedged)
-        assert values[("Scenarios", f"C{r}")] == pytest.approx(row.hedged)
-        assert values[("Scenarios", f"D{r}")] == pytest.approx(row.difference)
-        assert bool(values[("Scenarios", f"E{r}")]) == row.liquidated
+        assert values[at(L.SCENARIOS, "unhedged", r)] == pytest.approx(row.unhedged)
+        assert values[at(L.SCENARIOS, "hedged", r)] == pytest.approx(row.hedged)
+        assert values[at(L.SCENARIOS, "adds", r)] == pytest.approx(row.difference)
+        assert bool(values[at(L.SCENARIOS, "short", r)]) == row.liquidated
 
 
 def test_scenarios_liquidate_the_3x_short_between_30_and_40_percent(values):
@@ -164,30 +167,31 @@ def test_scenarios_liquidate_the_3x_short_between_30_and_40_percent(values):
     +30%: 0.3 x (608,861 - 243,544.4) + 1,928.19 of funding earned = 111,523.17.
     +40%: the short is gone with its margin (243,544.4 / 3 = 81,181.47) and earns no funding:
     0.4 x 608,861 - 81,181.47 = 162,362.93; +50%: 304,430.50 - 81,181.47 = 223,249.03."""
-    assert values[("Scenarios", "B7")] == pytest.approx(0.328021, abs=1e-6)
-    assert values[("Hedge", f"U{L.HEDGE_FIRST_ROW}")] == values[("Hedge", f"U{L.HEDGE_FIRST_ROW + 1}")]
+    assert values[single("first_rise")] == pytest.approx(0.328021, abs=1e-6)
+    rise = [values[at(L.HEDGE, "liquidation_rise", L.HEDGE_FIRST_ROW + i)] for i in (0, 1)]
+    assert rise[0] == rise[1]
     rows = {round(move, 1): L.SCENARIO_FIRST_ROW + i for i, move in enumerate(L.SCENARIO_MOVES)}
-    assert values[("Scenarios", f"C{rows[0.3]}")] == pytest.approx(111_523.17, abs=0.01)
-    assert not values[("Scenarios", f"E{rows[0.3]}")]
-    assert values[("Scenarios", f"C{rows[0.4]}")] == pytest.approx(162_362.93, abs=0.01)
-    assert values[("Scenarios", f"C{rows[0.5]}")] == pytest.approx(223_249.03, abs=0.01)
-    assert values[("Scenarios", f"E{rows[0.4]}")].startswith("liquidated")
+    assert values[at(L.SCENARIOS, "hedged", rows[0.3])] == pytest.approx(111_523.17, abs=0.01)
+    assert not values[at(L.SCENARIOS, "short", rows[0.3])]
+    assert values[at(L.SCENARIOS, "hedged", rows[0.4])] == pytest.approx(162_362.93, abs=0.01)
+    assert values[at(L.SCENARIOS, "hedged", rows[0.5])] == pytest.approx(223_249.03, abs=0.01)
+    assert values[at(L.SCENARIOS, "short", rows[0.4])].startswith("liquidated")
     # what the hedge "adds" past liquidation is the lost margin, not a loss growing with the rise
-    assert values[("Scenarios", f"D{rows[0.4]}")] == values[("Scenarios", f"D{rows[0.5]}")] == pytest.approx(
+    assert values[at(L.SCENARIOS, "adds", rows[0.4])] == values[at(L.SCENARIOS, "adds", rows[0.5])] == pytest.approx(
         -81_181.47, abs=0.01)
 
 
 def test_beta_hedged_alt_and_bearish_outlook(built_template):
     p = L.PORTFOLIO
-    inputs = {(p, "A7"): "SOL", (p, "B7"): 1000, (p, "C7"): 150, (p, "E7"): "BTC perp", (p, "F7"): 2,
+    inputs = {**typed(p, 7, asset="SOL", quantity=1000, typed_price=150, hedge_with="BTC perp", beta=2),
               ("Settings", f"B{L.SETTING_ROW['Outlook']}"): "bearish",
               ("Settings", f"B{L.SETTING_ROW['Conviction']}"): 1}
     values = evaluate_workbook(built_template, inputs)
-    assert values[("Hedge", "D7")] == "BTC"
-    assert values[("Hedge", "H7")] == pytest.approx(1.0)
-    assert values[("Hedge", "J7")] == pytest.approx(300_000)  # $150k of SOL at beta 2: $300k of BTC
-    assert values[("Hedge", "K7")] == pytest.approx(91250.4)  # BTC's mark, not SOL's
-    assert values[("Hedge", "S7")] == pytest.approx(300_000)
+    assert values[at(L.HEDGE, "perp", 7)] == "BTC"
+    assert values[at(L.HEDGE, "hedge_ratio", 7)] == pytest.approx(1.0)
+    assert values[at(L.HEDGE, "short_notional", 7)] == pytest.approx(300_000)  # $150k of SOL at beta 2: $300k of BTC
+    assert values[at(L.HEDGE, "mark_price", 7)] == pytest.approx(91250.4)  # BTC's mark, not SOL's
+    assert values[at(L.HEDGE, "btc_exposure", 7)] == pytest.approx(300_000)
 
 
 def test_one_full_recalculation_calls_python_at_most_25_times(built_template, monkeypatch):
@@ -207,10 +211,11 @@ def test_one_full_recalculation_calls_python_at_most_25_times(built_template, mo
     inputs = {}
     for i in range(L.PORTFOLIO_ROWS):
         r = L.PORTFOLIO_FIRST_ROW + i
-        inputs.update({(p, f"A{r}"): "BTC" if i % 2 else "ETH", (p, f"B{r}"): 1 + i, (p, f"F{r}"): 1.2,
-                       (p, f"E{r}"): "BTC perp" if i % 2 else "own perp"})
+        inputs.update({**typed(p, r, asset="BTC", quantity=1, beta=1.2),
+                       at(p, "hedge_with", r): "BTC perp" if i % 2 else "own perp"})
     values = evaluate_workbook(built_template, inputs)
-    assert all(isinstance(values[("Hedge", f"L{L.HEDGE_FIRST_ROW + i}")], float) for i in range(L.PORTFOLIO_ROWS))
+    assert all(isinstance(values[at(L.HEDGE, "contracts", L.HEDGE_FIRST_ROW + i)], float)
+               for i in range(L.PORTFOLIO_ROWS))
     assert 0 < len(calls) <= 25, sorted(calls)
     assert calls.count("HEDGE_CONTRACTS") == 1 and calls.count("HEDGE_PNL") == 2
 
@@ -218,16 +223,16 @@ def test_one_full_recalculation_calls_python_at_most_25_times(built_template, mo
 def test_a_bad_row_shows_its_own_message_and_the_others_compute(built_template):
     p = L.PORTFOLIO
     # a beta BETA_HEDGE refuses: only that row says so
-    inputs = {(p, "A7"): "SOL", (p, "B7"): 1000, (p, "C7"): 150, (p, "E7"): "BTC perp", (p, "F7"): 1e306,
-              (p, "A8"): "ADA", (p, "B8"): 1000, (p, "C8"): 1, (p, "E8"): "BTC perp"}
+    inputs = {**typed(p, 7, asset="SOL", quantity=1000, typed_price=150, hedge_with="BTC perp", beta=1e306),
+              **typed(p, 8, asset="ADA", quantity=1000, typed_price=1, hedge_with="BTC perp")}
     values = evaluate_workbook(built_template, inputs)
     h = L.HEDGE
-    assert values[(h, "J5")] == pytest.approx(182_500.8)  # BTC: 40% of 5 x 91,250.40
-    assert values[(h, "L5")] == pytest.approx(2.0)
-    assert values[(h, "J7")].startswith("#VALUE! beta must be")
-    assert values[(h, "L7")] is None  # no short, no contracts; the other rows are untouched
-    assert values[(h, "J8")].startswith("#N/A no beta")  # ADA: no beta typed or estimated
-    assert values[(h, "L6")] == pytest.approx(20.0)  # ETH: 40% of 50
+    assert values[at(h, "short_notional", 5)] == pytest.approx(182_500.8)  # BTC: 40% of 5 x 91,250.40
+    assert values[at(h, "contracts", 5)] == pytest.approx(2.0)
+    assert values[at(h, "short_notional", 7)].startswith("#VALUE! beta must be")
+    assert values[at(h, "contracts", 7)] is None  # no short, no contracts; the other rows are untouched
+    assert values[at(h, "short_notional", 8)].startswith("#N/A no beta")  # ADA: no beta typed or estimated
+    assert values[at(h, "contracts", 6)] == pytest.approx(20.0)  # ETH: 40% of 50
 
 
 @pytest.mark.skipif(not render.tools_available(), reason="LibreOffice/pdftoppm not installed")
@@ -270,32 +275,34 @@ def test_the_hedge_is_sized_in_coins_at_any_mark(built_template, btc_mark, eth_m
               (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
     values = evaluate_workbook(built_template, inputs)
     r = L.HEDGE_FIRST_ROW
-    assert values[(L.HEDGE, f"H{r}")] == values[(L.HEDGE, f"H{r + 1}")] == pytest.approx(0.4)
-    assert values[(L.HEDGE, f"L{r}")] == pytest.approx(2.0)
-    assert values[(L.HEDGE, f"L{r + 1}")] == pytest.approx(20.0)
-    assert values[(L.HEDGE, f"K{r}")] == pytest.approx(btc_mark)  # the value and the short use one price
-    assert values[(L.HEDGE, f"B{r}")] == pytest.approx(5 * btc_mark)
-    assert values[(L.HEDGE, f"J{r + 1}")] == pytest.approx(0.4 * 50 * eth_mark)
-    assert values[(L.HEDGE, f"T{r}")] == values[(L.HEDGE, f"T{r + 1}")] == pytest.approx(0.4)
+    assert values[at(L.HEDGE, "hedge_ratio", r)] == values[at(L.HEDGE, "hedge_ratio", r + 1)] == pytest.approx(0.4)
+    assert values[at(L.HEDGE, "contracts", r)] == pytest.approx(2.0)
+    assert values[at(L.HEDGE, "contracts", r + 1)] == pytest.approx(20.0)
+    assert values[at(L.HEDGE, "mark_price", r)] == pytest.approx(btc_mark)  # the value and the short use one price
+    assert values[at(L.HEDGE, "spot_value", r)] == pytest.approx(5 * btc_mark)
+    assert values[at(L.HEDGE, "short_notional", r + 1)] == pytest.approx(0.4 * 50 * eth_mark)
+    hedged = [values[at(L.HEDGE, "hedged_fraction", r + i)] for i in (0, 1)]
+    assert hedged == pytest.approx([0.4, 0.4])
 
 
 def test_a_typed_value_overrides_the_mark_for_value_and_contracts_alike(built_template):
-    inputs = {(L.PORTFOLIO, "C5"): 50000, (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
+    inputs = {at(L.PORTFOLIO, "typed_price", 5): 50000, (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
     values = evaluate_workbook(built_template, inputs)
     r = L.HEDGE_FIRST_ROW
-    assert values[(L.PORTFOLIO, "D5")] == 50000 and values[(L.HEDGE, f"B{r}")] == pytest.approx(250_000)
-    assert values[(L.HEDGE, f"K{r}")] == 50000
-    assert values[(L.HEDGE, f"L{r}")] == pytest.approx(2.0)  # 40% of 5 coins, not 100k / 91,250 = 1.095
-    assert values[(L.HEDGE, f"T{r}")] == pytest.approx(0.4)
+    assert values[at(L.PORTFOLIO, "price", 5)] == 50000
+    assert values[at(L.HEDGE, "spot_value", r)] == pytest.approx(250_000)
+    assert values[at(L.HEDGE, "mark_price", r)] == 50000
+    assert values[at(L.HEDGE, "contracts", r)] == pytest.approx(2.0)  # 40% of 5 coins, not 100k / 91,250 = 1.095
+    assert values[at(L.HEDGE, "hedged_fraction", r)] == pytest.approx(0.4)
 
 
 def test_hedged_fraction_shows_what_rounding_leaves(built_template):
     """3.3333 BTC at 40% is 1.33332 BTC; rounded down to 0.001: 1.333 short, 1.333 / 3.3333 hedged."""
-    inputs = {(L.PORTFOLIO, "B5"): 3.3333, (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
+    inputs = {at(L.PORTFOLIO, "quantity", 5): 3.3333, (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
     values = evaluate_workbook(built_template, inputs)
     r = L.HEDGE_FIRST_ROW
-    assert values[(L.HEDGE, f"L{r}")] == pytest.approx(1.333)
-    assert values[(L.HEDGE, f"T{r}")] == pytest.approx(1.333 / 3.3333)
+    assert values[at(L.HEDGE, "contracts", r)] == pytest.approx(1.333)
+    assert values[at(L.HEDGE, "hedged_fraction", r)] == pytest.approx(1.333 / 3.3333)
 
 
 def test_an_fomc_date_inside_the_window_lifts_the_ratio_on_the_hedge_sheet(built_template):
@@ -307,12 +314,12 @@ def test_an_fomc_date_inside_the_window_lifts_the_ratio_on_the_hedge_sheet(built
     with clock_at("2026-12-07T12:00"):
         values = evaluate_workbook(built_template, no_adjust)
         off = evaluate_workbook(built_template, {**no_adjust, (L.SETTINGS, f"B{L.SETTING_ROW['EventRule']}"): "no"})
-    assert values[(L.HEDGE, f"H{r}")] == values[(L.HEDGE, f"H{r + 1}")] == pytest.approx(0.8)
-    assert values[(L.HEDGE, f"L{r}")] == pytest.approx(4.0) and values[(L.HEDGE, f"L{r + 1}")] == pytest.approx(40.0)
-    assert values[(L.HEDGE, "A3")] == "FOMC 2026-12-09 19:00 UTC in 2.3 days: at least 80%"
-    assert off[(L.HEDGE, f"H{r}")] == pytest.approx(0.4) and not off[(L.HEDGE, "A3")]
+    assert values[at(L.HEDGE, "hedge_ratio", r)] == values[at(L.HEDGE, "hedge_ratio", r + 1)] == pytest.approx(0.8)
+    assert [values[at(L.HEDGE, "contracts", r + i)] for i in (0, 1)] == pytest.approx([4.0, 40.0])
+    assert values[single("event_note")] == "FOMC 2026-12-09 19:00 UTC in 2.3 days: at least 80%"
+    assert off[at(L.HEDGE, "hedge_ratio", r)] == pytest.approx(0.4) and not off[single("event_note")]
     with clock_at("2026-12-01T12:00"):  # 8 days before: the chosen 40%
-        assert evaluate_workbook(built_template, no_adjust)[(L.HEDGE, f"H{r}")] == pytest.approx(0.4)
+        assert evaluate_workbook(built_template, no_adjust)[at(L.HEDGE, "hedge_ratio", r)] == pytest.approx(0.4)
 
 
 def test_a_users_own_event_row_counts(built_template):
@@ -325,8 +332,8 @@ def test_a_users_own_event_row_counts(built_template):
               (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
     with clock_at("2025-12-08T12:00"):
         values = evaluate_workbook(built_template, inputs)
-    assert values[(L.HEDGE, f"H{L.HEDGE_FIRST_ROW}")] == pytest.approx(0.8)
-    assert values[(L.HEDGE, "A3")] == "ETH upgrade 2025-12-09 12:00 UTC in 24 hours: at least 80%"
+    assert values[at(L.HEDGE, "hedge_ratio", L.HEDGE_FIRST_ROW)] == pytest.approx(0.8)
+    assert values[single("event_note")] == "ETH upgrade 2025-12-09 12:00 UTC in 24 hours: at least 80%"
 
 
 def test_basis_and_cross_hedge_warnings(built_template):
@@ -334,7 +341,8 @@ def test_basis_and_cross_hedge_warnings(built_template):
     ETH's basis of +0.026% and an R² of 0.8 are not."""
     ws = openpyxl.load_workbook(built_template)[L.FUNDING]
     btc = next(r for r in range(L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW + 1)
-               if (ws[f"A{r}"].value, ws[f"B{r}"].value) == ("binance", "BTCUSDT"))
+               if (ws[f"{L.FUNDING_COL['exchange']}{r}"].value, ws[f"{L.FUNDING_COL['symbol']}{r}"].value)
+               == ("binance", "BTCUSDT"))
     b, p = L.BETA_FIRST_ROW, L.PORTFOLIO
     beta = {key: col for key, col, _ in L.BETA_COLUMNS}
     inputs = {(L.FUNDING, f"{L.FUNDING_COL['basis']}{btc}"): 0.008,
@@ -342,17 +350,17 @@ def test_basis_and_cross_hedge_warnings(built_template):
               (L.FUNDING, f"{beta['r2']}{b}"): 0.32,
               (L.FUNDING, f"{beta['base']}{b + 1}"): "AVAX", (L.FUNDING, f"{beta['beta']}{b + 1}"): 1.2,
               (L.FUNDING, f"{beta['r2']}{b + 1}"): 0.8,
-              (p, "A7"): "SOL", (p, "B7"): 100, (p, "C7"): 150, (p, "E7"): "BTC perp",
-              (p, "A8"): "AVAX", (p, "B8"): 100, (p, "C8"): 30, (p, "E8"): "BTC perp"}
+              **typed(p, 7, asset="SOL", quantity=100, typed_price=150, hedge_with="BTC perp"),
+              **typed(p, 8, asset="AVAX", quantity=100, typed_price=30, hedge_with="BTC perp")}
     values = evaluate_workbook(built_template, inputs)
     r = L.HEDGE_FIRST_ROW
-    assert values[(L.HEDGE, f"V{r}")] == pytest.approx(0.008)
-    assert values[(L.HEDGE, f"X{r}")].startswith("Wide basis: the perp trades above spot")
-    assert not values[(L.HEDGE, f"X{r + 1}")]  # ETH: a small basis
-    assert values[(L.HEDGE, f"W{r + 2}")] == pytest.approx(0.32)
-    assert "Weak cross-hedge" in values[(L.HEDGE, f"X{r + 2}")]  # SOL (and BTC's wide basis: its short is BTC)
-    assert values[(L.HEDGE, f"W{r + 3}")] == pytest.approx(0.8)
-    assert "Weak cross-hedge" not in values[(L.HEDGE, f"X{r + 3}")]
+    assert values[at(L.HEDGE, "basis", r)] == pytest.approx(0.008)
+    assert values[at(L.HEDGE, "check", r)].startswith("Wide basis: the perp trades above spot")
+    assert not values[at(L.HEDGE, "check", r + 1)]  # ETH: a small basis
+    assert values[at(L.HEDGE, "r2_btc", r + 2)] == pytest.approx(0.32)
+    assert "Weak cross-hedge" in values[at(L.HEDGE, "check", r + 2)]  # SOL (and BTC's wide basis: its short is BTC)
+    assert values[at(L.HEDGE, "r2_btc", r + 3)] == pytest.approx(0.8)
+    assert "Weak cross-hedge" not in values[at(L.HEDGE, "check", r + 3)]
 
 
 def test_plan_lists_the_checks(built_template, tmp_path):

@@ -14,6 +14,7 @@ import zipfile
 import openpyxl
 import pytest
 
+from tests.cells import ref, type_in
 from tests.conftest import ROOT
 from xlhedge import xlwings_setup as X
 from xlhedge.doctor import FAIL, OK, WARN, format_checks, run_checks
@@ -147,7 +148,7 @@ def test_upgrade_book_replaces_only_the_vba_project(tmp_path, built_template):
         for info in src.infolist():
             dst.writestr(info, foreign if info.filename == "xl/vbaProject.bin" else src.read(info.filename))
     wb = openpyxl.load_workbook(book, keep_vba=True)
-    wb["Portfolio"]["B5"] = 7
+    type_in(wb[L.PORTFOLIO], 5, quantity=7)
     wb.save(book)
     assert vba.workbook_xlwings_version(book) is None
     checks = {c.name: c for c in run_checks(book, platform="win32", home=tmp_path, network=False)}
@@ -166,7 +167,7 @@ def test_upgrade_book_replaces_only_the_vba_project(tmp_path, built_template):
     assert after["xl/vbaProject.bin"] == vba.vba_project_bytes()
     changed = {n for n in before if before[n] != after[n]}
     assert changed <= {"xl/vbaProject.bin", "docProps/custom.xml"}
-    assert openpyxl.load_workbook(book)["Portfolio"]["B5"].value == 7
+    assert openpyxl.load_workbook(book)[L.PORTFOLIO][ref(L.PORTFOLIO, "quantity", 5)].value == 7
     assert re.search(rb"xlwings_version[^>]*><vt:lpwstr>" + X.XLWINGS_VERSION.encode(), after["docProps/custom.xml"])
     again = subprocess.run([sys.executable, "-m", "xlhedge", "upgrade-book", str(book)], capture_output=True,
                            text=True, timeout=120)

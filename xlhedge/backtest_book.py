@@ -48,7 +48,7 @@ def read_book_inputs(book) -> dict:
     for holding in read_holdings(book):  # the rows the Portfolio's totals leave out are left out here too
         if holding.problem:
             skipped.append(holding.problem)
-        elif holding.hedge_with == "BTC perp":
+        elif holding.hedge_with == L.BTC_PERP:
             skipped.append(f"{holding.asset} (hedged with the BTC perp: cross hedges are not replayed)")
         elif holding.coins > 0:
             coins[holding.asset] = coins.get(holding.asset, 0.0) + holding.coins

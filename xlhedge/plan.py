@@ -100,7 +100,7 @@ def problem(inputs: Inputs, i: int, row: dict) -> str:
         if msg and inputs.settings_problems:  # a setting the functions refuse: name it, not the Hedge cell
             return f"{asset}: {next(iter(inputs.settings_problems.values()))}"
         if msg:
-            if row["hedge_with"] == "BTC perp" and "beta" in msg:
+            if row["hedge_with"] == L.BTC_PERP and "beta" in msg:
                 cell = f"{L.PORTFOLIO}!{spec.PORTFOLIO_COL['beta']}{r}"
                 return f"{asset} ({cell}): hedged with the BTC perp but has no beta; type it there, or click Refresh " \
                        "to estimate it"

@@ -31,7 +31,8 @@ from xlhedge.market.sample import sample_snapshot
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.book import OpenpyxlBook, WorkbookError, XlwingsBook, release
 from xlhedge.workbook.files import check_writable
-from xlhedge.workbook.tables import BETA_KEYS, CROWD_KEYS, TABLE_COLUMNS, hedge_contracts
+from xlhedge.workbook.portfolio import btc_hedged, hedge_contracts, market_coins, read_holdings
+from xlhedge.workbook.tables import BETA_KEYS, CROWD_KEYS, TABLE_COLUMNS
 
 STATUS_REASON_WIDTH = 70  # characters of an exchange's failure reason in the status cell
 
@@ -124,7 +125,8 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
         Seconds the network fetch may take.
     """
     requested = refresh_exchanges(book, exchanges)
-    bases = book.read_assets()
+    holdings = read_holdings(book)  # once: in Excel every read is a call
+    bases = market_coins(holdings)
     previous = book.read_table()
     now = now or pd.Timestamp.now(tz="UTC")
     outcome: dict[str, str] = {}
@@ -165,8 +167,9 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
         table = table[mine | ~table["exchange"].isin(requested)]
     status = _status_text(now, outcome, errors, table, used_sample, offline)
     if not offline:
-        status += refresh_betas(book, timeout, prices, now, reachable=answered)
-        status += refresh_crowding(book, table, timeout, now, reachable=answered, measure=crowding)
+        status += refresh_betas(book, btc_hedged(holdings), timeout, prices, now, reachable=answered)
+        status += refresh_crowding(book, hedge_contracts(holdings), table, timeout, now, reachable=answered,
+                                   measure=crowding)
     book.write_table(table.reset_index(drop=True))
     book.write_status(status, _note_text(table))
     return RefreshResult(table.reset_index(drop=True), outcome, status, used_sample)
@@ -182,13 +185,14 @@ def merge_betas(previous: pd.DataFrame, fresh: pd.DataFrame, failed: list[str]) 
     return table[BETA_KEYS].sort_values("base", kind="stable").reset_index(drop=True)
 
 
-def refresh_betas(book, timeout: float, prices: Callable, now, reachable: bool = True) -> str:
-    """Estimate betas of the coins hedged with the BTC perp; returns a sentence for the status.
+def refresh_betas(book, pairs: list[tuple[str, str]], timeout: float, prices: Callable, now,
+                  reachable: bool = True) -> str:
+    """Estimate betas of the coins hedged with the BTC perp (``pairs``: (coin, exchange)); returns a
+    sentence for the status.
 
     Every coin that could not be estimated is named with the reason; its last estimate stays,
     marked stale.
     """
-    pairs = book.read_btc_hedged()
     if not pairs:
         return ""
     previous = book.read_beta_table()
@@ -219,10 +223,10 @@ def merge_crowding(previous: pd.DataFrame, fresh: pd.DataFrame, failed: list[str
     return table[CROWD_KEYS].sort_values("key", kind="stable").reset_index(drop=True)
 
 
-def refresh_crowding(book, table: pd.DataFrame, timeout: float, now, reachable: bool = True,
-                     measure: Callable = crowding_inputs) -> str:
-    """Measure the crowded-longs inputs of each hedge contract; returns a sentence for the status."""
-    contracts = hedge_contracts(*book.read_hedge_rows())
+def refresh_crowding(book, contracts: list[tuple[str, str]], table: pd.DataFrame, timeout: float, now,
+                     reachable: bool = True, measure: Callable = crowding_inputs) -> str:
+    """Measure the crowded-longs inputs of each hedge contract (``contracts``: (exchange, coin)); returns
+    a sentence for the status."""
     if not contracts:
         return ""
     previous = book.read_crowding()

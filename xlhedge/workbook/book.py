@@ -20,9 +20,7 @@ from xlhedge.workbook import spec
 from xlhedge.workbook.files import replaced_atomically
 from xlhedge.workbook.tables import (
     _as_text,
-    _assets,
     beta_rows,
-    btc_hedged,
     crowd_rows,
     rows_to_betas,
     rows_to_crowding,
@@ -40,22 +38,11 @@ class BookPort:
     table block, ``_cell``/``_set_cell`` and ``read_portfolio_column`` (one Portfolio column's values, a row
     each); :class:`OpenpyxlBook` and :class:`XlwingsBook` supply those."""
 
-    def read_assets(self) -> list[str]:
-        return _assets(self.read_portfolio_column("asset"))
-
     def read_table(self) -> pd.DataFrame:
         return rows_to_table(self._read(L.FUNDING_TABLE))
 
     def write_table(self, table: pd.DataFrame) -> None:
         self.write_block(L.FUNDING_TABLE, table_rows(table)[: L.FUNDING_ROWS])
-
-    def read_hedge_rows(self) -> tuple[list[list], str]:
-        """Portfolio rows as [asset, hedge with, exchange], and the default exchange."""
-        cols = [self.read_portfolio_column(k) for k in ("asset", "hedge_with", "exchange")]
-        return [list(r) for r in zip(*cols, strict=True)], self.read_setting("DefaultExchange")
-
-    def read_btc_hedged(self) -> list[tuple[str, str]]:
-        return btc_hedged(*self.read_hedge_rows())
 
     def read_beta_table(self) -> pd.DataFrame:
         return rows_to_betas(self._read(L.BETA_TABLE))

@@ -29,8 +29,8 @@ from xlhedge.workbook.stored import StoredNumbersWorksheet
 CREATED = dt.datetime(2026, 11, 1, 0, 0, 0)
 
 SAMPLE_PORTFOLIO = (  # the article's defensive example (5 BTC, 50 ETH, cash), valued at the live marks
-    {"asset": "BTC", "quantity": 5, "hedge_with": "own perp", "current_short": 0},
-    {"asset": "ETH", "quantity": 50, "hedge_with": "own perp", "current_short": 0},
+    {"asset": "BTC", "quantity": 5, "hedge_with": L.OWN_PERP, "current_short": 0},
+    {"asset": "ETH", "quantity": 50, "hedge_with": L.OWN_PERP, "current_short": 0},
 )
 SAMPLE_CASH = 100000
 
@@ -292,12 +292,13 @@ class TemplateBuilder(DataSheets):
                     ws.write(f"{col[column.key]}{r}", value, getattr(f, column.fmt))
         self.table_formulas(L.PORTFOLIO)
         cash = L.CASH_ROW
-        ws.merge_range(f"A{cash}:H{cash}", "Cash / stablecoins (not hedged)", f.total_label)
+        label = f"A{{}}:{spec.letter(list(col).index('spot_value') - 1)}{{}}"  # the labels end beside the values
+        ws.merge_range(label.format(cash, cash), "Cash / stablecoins (not hedged)", f.total_label)
         ws.write(spec.CASH_CELL, SAMPLE_CASH, f.in_usd)
-        ws.merge_range(f"A{cash + 1}:H{cash + 1}", "Total portfolio", f.total_label)
+        ws.merge_range(label.format(cash + 1, cash + 1), "Total portfolio", f.total_label)
         self.single_cell("portfolio_total")
-        ws.data_validation(f"E{first}:E{last}", {"validate": "list", "source": list(L.HEDGE_WITH)})
-        ws.data_validation(f"G{first}:G{last}", {"validate": "list", "source": list(L.EXCHANGES)})
+        for key, choices in (("hedge_with", L.HEDGE_WITH), ("exchange", L.EXCHANGES)):
+            ws.data_validation(f"{col[key]}{first}:{col[key]}{last}", {"validate": "list", "source": list(choices)})
         for key in ("quantity", "typed_price", "current_short"):
             ws.data_validation(f"{col[key]}{first}:{col[key]}{last}", {
                 "validate": "decimal", "criteria": ">=", "value": 0,

@@ -24,6 +24,7 @@ PORTFOLIO_LAST_ROW = PORTFOLIO_FIRST_ROW + PORTFOLIO_ROWS - 1
 CASH_ROW = PORTFOLIO_LAST_ROW + 2
 #: The Portfolio table's columns (key, header, width, format, formula): xlhedge.workbook.spec.
 HEDGE_WITH = ("own perp", "BTC perp")
+OWN_PERP, BTC_PERP = HEDGE_WITH  # a Portfolio row's "Hedge with" choices
 
 # ---------------------------------------------------------------- Settings
 SETTINGS = "Settings"
@@ -138,6 +139,11 @@ class Table:
     @property
     def ref(self) -> str:
         return f"{self.columns[0][1]}{self.first_row}:{self.columns[-1][1]}{self.last_row}"
+
+    def cell(self, key: str, row: int = 0) -> str:
+        """The cell of column ``key`` in the table's ``row``-th row (0: the first)."""
+        letter = next(col for k, col, _ in self.columns if k == key)
+        return f"{letter}{self.first_row + row}"
 
 #: The refresh's second table, beside the first: betas to BTC of coins hedged with the BTC perp.
 BETA_TITLE_CELL = "V4"

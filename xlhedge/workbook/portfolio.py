@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import messages as M
 from xlhedge.workbook import spec
+from xlhedge.workbook.formula import compare
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Holding:
     asset: str  # upper case
     quantity: object  # as typed
     typed_price: object
-    hedge_with: str
+    hedge_with: str  # OWN_PERP or BTC_PERP, as the sheet reads the typed choice
     exchange: str  # the row's, else the default exchange (lower case)
     exchange_typed: bool
     problem: str  # "" when it counts; else "ETH (Portfolio!B6): quantity is text: type a number"
@@ -33,6 +34,15 @@ class Holding:
     def coins(self) -> float:
         """The quantity held (0 when the row has a problem or no quantity yet)."""
         return float(self.quantity) if not self.problem and _is_number(self.quantity) else 0.0
+
+    @property
+    def contract_coin(self) -> str:
+        """The coin whose perpetual carries the short: BTC for a BTC-perp row, else the row's own."""
+        return "BTC" if self.hedge_with == L.BTC_PERP else self.asset
+
+    @property
+    def exchange_supported(self) -> bool:
+        return self.exchange in L.EXCHANGES
 
 
 def _is_number(value) -> bool:
@@ -63,6 +73,12 @@ def holding_problem(asset: str, row: int, quantity, typed_price, exchange: str |
     return ""
 
 
+def hedge_choice(typed) -> str:
+    """The "Hedge with" a row means, by the sheet's rule (``="BTC perp"``: any case, anything else is
+    the own perp)."""
+    return L.BTC_PERP if compare("=", "" if typed is None else typed, L.BTC_PERP) is True else L.OWN_PERP
+
+
 def read_holdings(book) -> list[Holding]:
     """Every Portfolio row with an asset, through the workbook port (``read_portfolio_column``)."""
     cols = {key: book.read_portfolio_column(key)
@@ -78,7 +94,7 @@ def read_holdings(book) -> list[Holding]:
         row = L.PORTFOLIO_FIRST_ROW + i
         name = asset.strip().upper()
         out.append(Holding(row, name, cols["quantity"][i], cols["typed_price"][i],
-                           str(cols["hedge_with"][i] or "").strip(), exchange, exchange_typed,
+                           hedge_choice(cols["hedge_with"][i]), exchange, exchange_typed,
                            holding_problem(name, row, cols["quantity"][i], cols["typed_price"][i], exchange,
                                            exchange_typed)))
     return out
@@ -101,3 +117,21 @@ def read_cash(book) -> float:
     if cash < 0:
         raise ValueError(f"cash ({L.PORTFOLIO}!{cell}) is negative: type 0 or more")
     return float(cash)
+
+
+def market_coins(holdings: list[Holding]) -> list[str]:
+    """The coins whose contracts a refresh fetches: every Portfolio asset, and BTC (beta hedges short it)."""
+    coins = list(dict.fromkeys(h.asset for h in holdings))
+    return coins if "BTC" in coins else [*coins, "BTC"]
+
+
+def hedge_contracts(holdings: list[Holding]) -> list[tuple[str, str]]:
+    """(exchange, coin) of each contract the Portfolio's shorts are placed in (rows on an exchange
+    xlhedge reads; the market data describes the contract, so a row with a typing problem still counts)."""
+    return list(dict.fromkeys((h.exchange, h.contract_coin) for h in holdings if h.exchange_supported))
+
+
+def btc_hedged(holdings: list[Holding]) -> list[tuple[str, str]]:
+    """(coin, exchange) of the rows hedged with the BTC perp, whose betas to BTC a refresh estimates."""
+    return [(h.asset, h.exchange) for h in holdings
+            if h.hedge_with == L.BTC_PERP and h.asset != "BTC" and h.exchange_supported]

@@ -205,7 +205,7 @@ def _unless_blank(expr) -> Expr:
     return IF(_blank, "", expr)
 
 
-_btc_perp = eq(h("hedge_with"), "BTC perp")
+_btc_perp = eq(h("hedge_with"), L.BTC_PERP)
 _short = h("spot_value") * h("hedge_ratio")
 _crowd_fires = gt(udf("CROWDED_RATIO", 0, h("funding_rate"), h("funding_percentile"), h("oi_change"), 1,
                       Name("CrowdedPercentile"), Name("CrowdedOIRise"), 1), 0)
@@ -223,7 +223,7 @@ HEDGE_COLUMNS = (
     Column("spot_value", "Spot value", 14, "usd", _unless_blank(p("spot_value")),
            total=_sum(L.HEDGE, "spot_value"), total_fmt="total_usd"),
     Column("hedge_with", "Hedge with", 11, "out_text",
-           _unless_blank(IF(eq(p("hedge_with"), "BTC perp"), "BTC perp", "own perp"))),
+           _unless_blank(IF(eq(p("hedge_with"), L.BTC_PERP), L.BTC_PERP, L.OWN_PERP))),
     Column("perp", "Perp", 8, "out_text", _unless_blank(IF(_btc_perp, "BTC", h("asset")))),
     Column("exchange", "Exchange", 12, "out_text", _unless_blank(_exchange)),
     Column("funding_rate", "Funding rate / interval", 13, "rate",
@@ -239,7 +239,7 @@ HEDGE_COLUMNS = (
                                                     M.MSG_NO_BETA), _short), "")), array=True,
            total=_sum(L.HEDGE, "short_notional"), total_fmt="total_usd"),
     Column("mark_price", "Mark price", 13, "price", _unless_blank(IF(
-        eq(h("hedge_with"), "own perp"), IF(ISNUMBER(p("price")), p("price"), ""),
+        eq(h("hedge_with"), L.OWN_PERP), IF(ISNUMBER(p("price")), p("price"), ""),
         IFERROR(funding_lookup("MarkPrices", _key), "")))),
     Column("contracts", "Contracts", 11, "num", _with_short_and_mark(
         udf("HEDGE_CONTRACTS", h("short_notional"), h("mark_price"))), array=True),

@@ -72,34 +72,9 @@ def rows_to_crowding(rows: list[list]) -> pd.DataFrame:
     return _side_table(rows, CROWD_KEYS, ("funding_percentile", "funding_samples", "oi_change"), "measured_at")
 
 
-def hedge_contracts(rows: list[list], default_exchange) -> list[tuple[str, str]]:
-    """(exchange, coin) of the contract each Portfolio row [asset, hedge with, exchange] is hedged with:
-    the BTC perp for "BTC perp" rows, else the coin's own."""
-    default = str(default_exchange or "binance").strip().lower()
-    out = []
-    for asset, how, exchange in rows:
-        if isinstance(asset, str) and asset.strip():
-            ex = exchange.strip().lower() if isinstance(exchange, str) and exchange.strip() else default
-            if ex in L.EXCHANGES:
-                out.append((ex, "BTC" if str(how).strip() == "BTC perp" else asset.strip().upper()))
-    return list(dict.fromkeys(out))
-
-
 def rows_to_betas(rows: list[list]) -> pd.DataFrame:
     """The previous beta table from cell values."""
     return _side_table(rows, BETA_KEYS, ("beta", "r2", "n"), "estimated_at")
-
-
-def btc_hedged(rows: list[list], default_exchange) -> list[tuple[str, str]]:
-    """(coin, exchange) of Portfolio rows [asset, hedge with, exchange] hedged with the BTC perp."""
-    default = str(default_exchange or "binance").strip().lower()
-    out = []
-    for asset, how, exchange in rows:
-        if isinstance(asset, str) and asset.strip() and str(how).strip() == "BTC perp":
-            ex = exchange.strip().lower() if isinstance(exchange, str) and exchange.strip() else default
-            if ex in L.EXCHANGES and asset.strip().upper() != "BTC":
-                out.append((asset.strip().upper(), ex))
-    return out
 
 
 def rows_to_table(rows: list[list]) -> pd.DataFrame:
@@ -115,18 +90,6 @@ def rows_to_table(rows: list[list]) -> pd.DataFrame:
     for col in ("exchange", "symbol", "base", "quote", "margin"):
         frame[col] = frame[col].fillna("").astype(str)
     return frame[TABLE_COLUMNS]
-
-
-def _assets(values) -> list[str]:
-    seen = []
-    for value in values:
-        if isinstance(value, str) and value.strip():
-            name = value.strip().upper()
-            if name not in seen:
-                seen.append(name)
-    if "BTC" not in seen:
-        seen.append("BTC")  # beta hedges short BTC
-    return seen
 
 
 def _as_text(value):
