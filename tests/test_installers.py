@@ -65,6 +65,7 @@ def home(tmp_path):
     return home, env
 
 
+@pytest.mark.slow
 def test_install_sh_end_to_end(home):
     home, env = home
     first = subprocess.run(["bash", str(SH)], capture_output=True, text=True, env=env, timeout=900)
@@ -82,6 +83,7 @@ def test_install_sh_end_to_end(home):
     assert not command.exists() and not (home / ".xlhedge").exists()
 
 
+@pytest.mark.slow
 def test_install_sh_mac_steps_in_a_fake_home(home):
     """The Mac branch, run here with XLHEDGE_PLATFORM=mac: the config Excel for Mac reads, the
     RunPython AppleScript, no add-in, the workbook copy; then doctor finds the set-up healthy."""

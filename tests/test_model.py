@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.cells import ref
+from tests.cells import at, ref, type_in
 from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import template
@@ -146,3 +146,22 @@ def test_a_numeric_outlook_is_the_ratio_itself(book):
     plan = compute_plan(read_inputs(book))
     assert list(plan["hedge_ratio"]) == pytest.approx([0.6, 0.6])
     assert plan["problem"].tolist() == ["", ""]
+
+
+def test_the_evaluator_reuses_a_compiled_workbook_only_where_it_computes_the_same(built_template, book):
+    """Compiling a workbook's formulas takes seconds; a copy with other typed values (a row typed, a row
+    emptied, a setting changed) is calculated on the compiled template with those values as inputs, and
+    must give exactly what a fresh compile of that file gives."""
+    from xlhedge.workbook import evaluate
+
+    evaluate_workbook(built_template)  # compiled once
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    type_in(wb[L.PORTFOLIO], 6, asset=None, quantity=None)  # ETH emptied
+    type_in(wb[L.PORTFOLIO], 7, asset="SOL", quantity=1000, typed_price=150, hedge_with="BTC perp", beta=1.8)
+    wb[L.SETTINGS][f"B{L.SETTING_ROW['Outlook']}"] = "bearish"
+    wb.save(book)
+    reused = evaluate_workbook(book)
+    evaluate._COMPILED.clear()
+    fresh = evaluate_workbook(book)
+    assert reused == fresh
+    assert reused[at(L.HEDGE, "asset", 6)] is None and reused[at(L.HEDGE, "perp", 7)] == "BTC"

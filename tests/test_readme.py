@@ -25,11 +25,13 @@ def bash_commands() -> list[str]:
 
 
 SETUP = "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/xlhedge demo"
-TEST_COMMAND = 'python3 -m venv .venv && .venv/bin/pip install -q -e ".[test]" && .venv/bin/python -m pytest'
+TEST_COMMAND = ('python3 -m venv .venv && .venv/bin/pip install -q -e ".[test]" && .venv/bin/python -m pytest'
+                ' && .venv/bin/python -m pytest -m slow')
 COVERED_ELSEWHERE = {
     TEST_COMMAND: "run by .ci/run (test_ci_runs_the_readme_test_command checks it is the same line)",
     "bash install/install.sh": "tests/test_installers.py::test_install_sh_end_to_end",
     ".venv/bin/python -m pytest": "the suite itself",
+    ".venv/bin/python -m pytest -m slow": "the suite itself (its end-to-end part)",
     ".venv/bin/lint-imports": "tests/test_architecture.py::test_the_import_contracts_hold",
 }
 DEV = {
@@ -60,6 +62,7 @@ def _group(line: str) -> str:
     return "market" if words[1] in ("funding", "history") else "workbook"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group", ["workbook", "market", "rebuild"])
 def test_xlhedge_commands_in_the_readme_run(group, tmp_path, exchanges):
     """In the README's order, one folder per group (a workbook command may use the file an earlier one made)."""
@@ -82,7 +85,8 @@ def test_xlhedge_commands_in_the_readme_run(group, tmp_path, exchanges):
         assert (tmp_path / "btc-funding.csv").exists() and (tmp_path / "btc-1h.csv").exists()
 
 
-@pytest.mark.parametrize("line", sorted(DEV))
+@pytest.mark.parametrize("line", [pytest.param(line, marks=[pytest.mark.slow] if "bench" in line else [])
+                                  for line in sorted(DEV)])
 def test_development_commands_run(line):
     out = subprocess.run(DEV[line], capture_output=True, text=True, cwd=ROOT, timeout=600,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -96,6 +100,7 @@ def test_development_commands_run(line):
         assert re.match(r"^targets: \d+ met, \d+ missed", lines[-1])
 
 
+@pytest.mark.slow
 def test_first_command_on_a_fresh_copy_prints_a_plan(tmp_path, exchanges):
     tracked = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=ROOT).stdout.split()
     if not tracked:
@@ -117,9 +122,11 @@ def test_first_command_on_a_fresh_copy_prints_a_plan(tmp_path, exchanges):
 def test_the_readme_counts_the_tests_there_are():
     out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n0", "-p", "no:cacheprovider"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
-    collected = int(re.search(r"(\d+) tests? collected", out.stdout)[1])
+    default, _, slow = re.search(r"(\d+)/(\d+) tests? collected \((\d+) deselected\)", out.stdout).groups()
     said = {int(n) for n in re.findall(r"(\d+) tests[,;]", README)}
-    assert said == {collected}, f"README says {sorted(said)} tests, the suite has {collected}"
+    assert said == {int(default)}, f"README says {sorted(said)} tests, the default suite has {default}"
+    said = {int(n) for n in re.findall(r"(\d+) end-to-end tests", README)}
+    assert said == {int(slow)}, f"README says {sorted(said)} end-to-end tests, the suite has {slow}"
 
 
 def test_the_readme_shows_every_page_of_the_hedge_sheet():

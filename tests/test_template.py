@@ -307,7 +307,7 @@ def test_hedged_fraction_shows_what_rounding_leaves(built_template):
 
 def test_an_fomc_date_inside_the_window_lifts_the_ratio_on_the_hedge_sheet(built_template):
     """2026-12-07 12:00 UTC is 2.3 days before the FOMC decision of 2026-12-09 19:00 UTC: 0.40 -> 0.80."""
-    from xlhedge.udfs import clock_at
+    from xlhedge.cell_times import clock_at
 
     no_adjust = {(L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
     r = L.HEDGE_FIRST_ROW
@@ -323,7 +323,7 @@ def test_an_fomc_date_inside_the_window_lifts_the_ratio_on_the_hedge_sheet(built
 
 
 def test_a_users_own_event_row_counts(built_template):
-    from xlhedge.udfs import clock_at
+    from xlhedge.cell_times import clock_at
 
     name_col, when_col, _ = L.EVENTS_COLUMNS
     row = L.EVENTS_FIRST_ROW + 20  # the first empty row after the shipped ones

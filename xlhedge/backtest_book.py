@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from xlhedge.backtest import DATA_SOURCES, POLICIES, Backtest, BacktestError, run_backtest
+from xlhedge.cell_times import cell_time
 from xlhedge.cells import CellError, is_blank, parse_number
-from xlhedge.udfs import cell_time
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.backtest_sheet import results_rows, series_rows
 from xlhedge.workbook.book import OpenpyxlBook, XlwingsBook, release

@@ -365,3 +365,49 @@ def to_cells(result, *inputs: CellArray):
     if ndim == 2 and out.ndim == 1:
         listed = [listed]
     return listed
+
+
+def price_series(alt, btc, alt_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Align alt and BTC price ranges (row or column, oldest first); text counts as empty."""
+    alt_arr = lenient_array(alt, alt_name)
+    btc_arr = lenient_array(btc, "btc_prices")
+    btc_vec = btc_arr.ravel()
+    if btc_arr.ndim == 2 and min(btc_arr.shape) != 1:
+        raise CellError("btc_prices must be one row or one column")
+    n = btc_vec.size
+    if alt_arr.ndim == 1 or min(alt_arr.shape) == 1:
+        alt_out = alt_arr.ravel()
+        if alt_out.size != n:
+            raise CellError(f"price ranges differ in length ({alt_out.size} vs {n})")
+        return alt_out, btc_vec
+    if alt_arr.shape[0] == n:
+        return alt_arr, btc_vec  # one column per alt
+    if alt_arr.shape[1] == n:
+        return alt_arr.T, btc_vec  # one row per alt
+    raise CellError(f"price ranges differ in length ({alt_arr.shape[0]} vs {n})")
+
+
+_PRICE_TYPES = {float, int, type(None)}
+
+
+def lenient_array(value, name: str) -> np.ndarray:
+    """Prices: numbers stay, empty or non-numeric cells become NaN (dropped pairwise)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        return np.asarray(value, dtype=float)
+    if isinstance(value, list) and value:
+        cells = (x for row in value for x in row) if isinstance(value[0], list) else iter(value)
+        if {type(x) for x in cells} <= _PRICE_TYPES:  # the common case: numbers and empties
+            try:
+                return np.asarray(value, dtype=float)
+            except ValueError:
+                pass  # ragged: the checks below say so
+    rows = np.asarray(value if isinstance(value, (list, tuple, np.ndarray)) else [value], object)
+    if rows.ndim > 2:
+        raise CellError(f"{name} must be a 1-D or 2-D range")
+    out = np.full(rows.shape, np.nan)
+    for idx, item in np.ndenumerate(rows):
+        if isinstance(item, (int, float, np.integer, np.floating)) and not isinstance(
+            item, (bool, np.bool_)
+        ):
+            out[idx] = float(item)
+    return out

@@ -23,6 +23,7 @@ import numpy as np
 import xlwings as xw
 
 from xlhedge import engine
+from xlhedge.cell_times import cell_time, event_list
 from xlhedge.cells import (
     CellArray,
     CellError,
@@ -37,6 +38,7 @@ from xlhedge.cells import (
     is_message,
     looks_numeric,
     parse_number,
+    price_series,
     row_by_row,
     to_cells,
 )
@@ -196,52 +198,6 @@ def FUNDING_COST(notional, funding_rate, interval_hours=8, horizon_days=1, side=
     )
 
 
-def _price_series(alt, btc, alt_name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Align alt and BTC price ranges (row or column, oldest first); text counts as empty."""
-    alt_arr = _lenient_array(alt, alt_name)
-    btc_arr = _lenient_array(btc, "btc_prices")
-    btc_vec = btc_arr.ravel()
-    if btc_arr.ndim == 2 and min(btc_arr.shape) != 1:
-        raise CellError("btc_prices must be one row or one column")
-    n = btc_vec.size
-    if alt_arr.ndim == 1 or min(alt_arr.shape) == 1:
-        alt_out = alt_arr.ravel()
-        if alt_out.size != n:
-            raise CellError(f"price ranges differ in length ({alt_out.size} vs {n})")
-        return alt_out, btc_vec
-    if alt_arr.shape[0] == n:
-        return alt_arr, btc_vec  # one column per alt
-    if alt_arr.shape[1] == n:
-        return alt_arr.T, btc_vec  # one row per alt
-    raise CellError(f"price ranges differ in length ({alt_arr.shape[0]} vs {n})")
-
-
-_PRICE_TYPES = {float, int, type(None)}
-
-
-def _lenient_array(value, name: str) -> np.ndarray:
-    """Prices: numbers stay, empty or non-numeric cells become NaN (dropped pairwise)."""
-    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
-        return np.asarray(value, dtype=float)
-    if isinstance(value, list) and value:
-        cells = (x for row in value for x in row) if isinstance(value[0], list) else iter(value)
-        if {type(x) for x in cells} <= _PRICE_TYPES:  # the common case: numbers and empties
-            try:
-                return np.asarray(value, dtype=float)
-            except ValueError:
-                pass  # ragged: the checks below say so
-    rows = np.asarray(value if isinstance(value, (list, tuple, np.ndarray)) else [value], object)
-    if rows.ndim > 2:
-        raise CellError(f"{name} must be a 1-D or 2-D range")
-    out = np.full(rows.shape, np.nan)
-    for idx, item in np.ndenumerate(rows):
-        if isinstance(item, (int, float, np.integer, np.floating)) and not isinstance(
-            item, (bool, np.bool_)
-        ):
-            out[idx] = float(item)
-    return out
-
-
 @xl_udf(
     {
         "alt_notional": "USD value of the alt holding (a row of values for several alts)",
@@ -269,7 +225,7 @@ def BETA_HEDGE(alt_notional, beta_or_alt_prices, btc_prices=None, method="ols", 
                 (cell_array(beta_or_alt_prices, "beta"), "beta"),
             ],
         )
-    alt, btc = _price_series(beta_or_alt_prices, btc_prices, "beta_or_alt_prices")
+    alt, btc = price_series(beta_or_alt_prices, btc_prices, "beta_or_alt_prices")
     est = engine.estimate_beta(alt, btc, how, hl)
     notional = cell_array(alt_notional, "alt_notional")
     if alt.ndim == 1:
@@ -300,7 +256,7 @@ def BETA_STATS(alt_prices, btc_prices, method="ols", halflife=30):
     """Spills a header row and, per alt, beta, R^2 (hedge effectiveness), correlation, n, std error."""
     how = cell_text(method, "method", METHODS, "ols")
     hl = cell_number(halflife, "halflife", 30.0)
-    alt, btc = _price_series(alt_prices, btc_prices, "alt_prices")
+    alt, btc = price_series(alt_prices, btc_prices, "alt_prices")
     est = engine.estimate_beta(alt, btc, how, hl)
     cols = [np.atleast_1d(np.asarray(getattr(est, k), dtype=float)) for k in
             ("beta", "r2", "correlation", "n", "stderr")]
@@ -451,93 +407,6 @@ def HEDGE_PLAN(spot_values, ratio):
         ],
     )
 
-_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00", "ns")
-_FIXED_NOW: list = []  # set by :func:`clock_at`
-
-
-def now_utc() -> np.datetime64:
-    """What "now" means for an empty ``as_of``: the time :func:`clock_at` fixed, else the environment's
-    ``XLHEDGE_NOW`` (UTC, e.g. 2026-11-20T08:00, for reproducible builds and tests), else the clock."""
-    import datetime as dt
-    import os
-
-    if _FIXED_NOW:
-        return _FIXED_NOW[-1]
-    fixed = os.environ.get("XLHEDGE_NOW", "").strip()
-    if fixed:
-        return np.datetime64(fixed.rstrip("Z"), "ns")
-    return np.datetime64(dt.datetime.now(dt.UTC).replace(tzinfo=None), "ns")
-
-
-class clock_at:
-    """``with clock_at(time):`` every empty ``as_of`` means ``time`` (UTC)."""
-
-    def __init__(self, time):
-        self.time = np.datetime64(time, "ns")
-
-    def __enter__(self):
-        _FIXED_NOW.append(self.time)
-        return self
-
-    def __exit__(self, *exc):
-        _FIXED_NOW.pop()
-
-
-_FIRST_TIME, _LAST_TIME = np.datetime64("1900-01-01", "m"), np.datetime64("2200-01-01", "m")
-
-
-def cell_time(value, name: str) -> np.datetime64:
-    """A time in UTC from a cell: a date, an Excel date number, text like 2026-12-07 12:00; blank = now.
-    Years 1900 to 2199 (nanosecond times end in 2262)."""
-    import datetime as dt
-
-    value = _unwrap_single(value)
-    if is_blank(value):
-        return now_utc()
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        minutes = np.datetime64(value, "m")
-    elif isinstance(value, dt.date):
-        minutes = np.datetime64(value, "m")
-    elif isinstance(value, str):
-        text = value.strip().rstrip("Z").replace(" UTC", "").replace(" ", "T")
-        try:
-            minutes = np.datetime64(text, "m") if text[:1].isdigit() else None
-        except ValueError:
-            minutes = None
-        if minutes is None or np.isnat(minutes):
-            raise CellError(f"{name} must be a date, e.g. 2026-12-07 or 2026-12-07 12:00 (UTC)")
-    else:
-        serial = parse_number(value, name)
-        if not 1 <= serial < 109_574:  # Excel's 1900-01-01 .. 2199-12-31
-            raise CellError(f"{name} must be a date from 1900 to 2199 (got {serial:g})")
-        return _EXCEL_EPOCH + np.timedelta64(round(serial * 86_400_000), "ms")
-    if not _FIRST_TIME <= minutes < _LAST_TIME:
-        raise CellError(f"{name} must be a date from 1900 to 2199")
-    if isinstance(value, dt.datetime):
-        return np.datetime64(value, "ns")
-    return minutes.astype("datetime64[ns]")
-
-
-def _event_list(events) -> tuple[list[str], np.ndarray]:
-    """Names and UTC times of the events: a range of dates, or of two columns (name, date); empty rows
-    are skipped. Blank: the FOMC decisions shipped with xlhedge."""
-    if is_blank(_unwrap_single(events)):
-        shipped = engine.shipped_events()
-        return [e.name for e in shipped], np.array([e.time for e in shipped], dtype="datetime64[ns]")
-    cells = np.asarray(events if isinstance(events, (list, tuple, np.ndarray)) else [events], dtype=object)
-    if cells.ndim == 2 and cells.shape[1] == 2 and any(
-            isinstance(v, str) and v.strip() and not v.strip()[:1].isdigit() for v in cells[:, 0]):
-        rows = [(v[0], v[1]) for v in cells if not is_blank(v[1])]
-    else:
-        rows = [(None, v) for v in cells.ravel() if not is_blank(v)]
-    if not rows:
-        raise CellError("events is an empty range", "#N/A")
-    names = ["event" if is_blank(n) else str(n).strip()[:30] for n, _ in rows]
-    return names, np.array([cell_time(v, "events") for _, v in rows], dtype="datetime64[ns]")
-
-
 @xl_udf(
     {
         "base_ratio": "The ratio without events, e.g. =HEDGE_RATIO(...)",
@@ -551,7 +420,7 @@ def _event_list(events) -> tuple[list[str], np.ndarray]:
 )
 def EVENT_RATIO(base_ratio, as_of=None, days_before=3, hours_after=24, floor=0.8, events=None):
     """Hedge ratio in force: at least the floor from days_before an event until hours_after it."""
-    _, times = _event_list(events)
+    _, times = event_list(events)
     when = cell_time(as_of, "as_of")
     before = cell_number(days_before, "days_before", 3.0)
     after = cell_number(hours_after, "hours_after", 24.0)
@@ -574,7 +443,7 @@ def EVENT_RATIO(base_ratio, as_of=None, days_before=3, hours_after=24, floor=0.8
 )
 def EVENT_NOTE(as_of=None, days_before=3, hours_after=24, floor=0.8, events=None):
     """Why the event rule applies ("FOMC 2026-12-09 19:00 UTC in 2.3 days: at least 80%"), else the next event."""
-    names, times = _event_list(events)
+    names, times = event_list(events)
     when = cell_time(as_of, "as_of")
     low = cell_number(floor, "floor", 0.8)
     before = cell_number(days_before, "days_before", 3.0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,12 @@ def register_udfs() -> None:
 def evaluate_workbook(path, inputs: dict | None = None) -> dict:
     """Values of every formula cell, keyed by (sheet name, cell), e.g. ("Hedge", "J5").
 
+    Compiling a workbook's formulas takes seconds; calculating them does not. A workbook whose formulas
+    are the same as one compiled before in this process (a copy of the template with other inputs, the
+    same file after a refresh) is calculated on that compiled model, with each of its typed values
+    given as an input (an emptied cell as an empty one). A value in a cell the compiled model has no
+    node for compiles anew.
+
     Parameters
     ----------
     path : path-like
@@ -97,15 +104,14 @@ def evaluate_workbook(path, inputs: dict | None = None) -> dict:
         Python values: float, str, bool, or None for an empty result.
     """
     register_udfs()
-    path = Path(path)
-    stat = path.stat()
-    model = _compiled(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    overrides = {}
-    if inputs:
-        for (sheet, cell), value in inputs.items():
-            overrides[f"'[{path.name}]{sheet.upper()}'!{cell}"] = value
-    solution = model.calculate(inputs=overrides) if overrides else model.calculate()
-    names = {s.upper(): s for s in _sheet_names(path)}
+    book = _read_book(Path(path))
+    compiled = _compiled_for(Path(path), book)
+    typed = {**book.constants, **(inputs or {})}
+    overrides = {compiled.key(cell): _input_value(value) for cell, value in typed.items()
+                 if compiled.constants.get(cell, _ABSENT) != value}
+    overrides.update({compiled.key(cell): _empty() for cell in compiled.constants if cell not in typed})
+    solution = compiled.model.calculate(inputs=overrides) if overrides else compiled.model.calculate()
+    names = {s.upper(): s for s in book.sheet_names}
     out = {}
     for ref, ranges in solution.items():
         match = _REF.match(str(ref))
@@ -120,8 +126,95 @@ def evaluate_workbook(path, inputs: dict | None = None) -> dict:
                 out[(sheet, cell)] = _cell_value(item)
         else:
             out[(sheet, match["cell"])] = _cell_value(value)
-    formulas_cells = _formula_cells(path)
-    return {key: out.get(key) for key in formulas_cells}
+    return {key: out.get(key) for key in book.formula_cells}
+
+
+_ABSENT = object()
+
+
+def _empty():
+    """An emptied cell as ``formulas`` holds an empty cell of a range (a bare ``EMPTY`` is "no value")."""
+    import schedula as sh
+
+    return np.asarray([[sh.EMPTY]], dtype=object)
+
+
+def _input_value(value):
+    """A typed value as ``formulas`` reads it from a file: dates as serial numbers."""
+    import datetime as dt
+
+    from openpyxl.utils.datetime import to_excel
+
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return to_excel(value)
+    return value
+
+
+@dataclass(frozen=True)
+class _Book:
+    """What the evaluator needs of a workbook file: its sheets, the cells formulas fill, the formulas
+    themselves (whose text decides whether a compiled model can be reused) and the typed values."""
+
+    sheet_names: list[str]
+    formula_cells: list[tuple[str, str]]
+    formulas: tuple  # ((sheet, cell, text), ...), array formulas with their range; defined names
+    constants: dict  # (sheet, cell) -> typed value
+
+
+def _read_book(path: Path) -> _Book:
+    import openpyxl
+
+    from xlhedge.workbook.arrays import array_cells
+
+    wb = openpyxl.load_workbook(path, keep_vba=False)
+    try:
+        cells, formulas, constants = [], [], {}
+        for ws in wb.worksheets:
+            arrays = array_cells(ws)
+            spilled = {cell for filled in arrays.values() for cell in filled}  # their cached values too
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.data_type == "f":
+                        filled = arrays.get(c.coordinate, [c.coordinate])
+                        cells += [(ws.title, coordinate) for coordinate in filled]
+                        formulas.append((ws.title, c.coordinate, str(getattr(c.value, "text", c.value)),
+                                         filled[-1]))
+                    elif c.value is not None and c.value != "" and c.coordinate not in spilled:
+                        constants[(ws.title, c.coordinate)] = c.value
+        names = tuple(sorted((name, str(d.attr_text)) for name, d in wb.defined_names.items()))
+        return _Book(list(wb.sheetnames), cells, (tuple(wb.sheetnames), names, tuple(formulas)), constants)
+    finally:
+        wb.close()
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    model: object
+    name: str  # the file name the model's cell keys carry
+    constants: dict  # the typed values it was compiled with
+    known: frozenset  # the cells it has a node for
+
+    def key(self, cell: tuple[str, str]) -> str:
+        return f"'[{self.name}]{cell[0].upper()}'!{cell[1]}"
+
+
+_COMPILED: dict = {}  # formulas -> _Compiled, the last few
+
+
+def _compiled_for(path: Path, book: _Book) -> _Compiled:
+    """A compiled model whose formulas are the book's and which knows every cell the book has a value in."""
+    found = _COMPILED.get(book.formulas)
+    if found is not None and all(found.key(cell) in found.known for cell in book.constants):
+        return found
+    import formulas
+
+    with _quiet_formulas():
+        model = formulas.ExcelModel().loads(str(path)).finish()
+    compiled = _Compiled(model, path.name, dict(book.constants), frozenset(str(k) for k in model.dsp.data_nodes))
+    if len(_COMPILED) >= 4:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[book.formulas] = compiled
+    return compiled
 
 
 def _spread(first: str, last: str, value):
@@ -136,16 +229,6 @@ def _spread(first: str, last: str, value):
             y, x = r - r1, i - i1
             item = grid[min(y, grid.shape[0] - 1), min(x, grid.shape[1] - 1)]
             yield f"{get_column_letter(i)}{r}", item
-
-
-@functools.lru_cache(maxsize=4)
-def _compiled(path: str, mtime_ns: int, size: int):
-    """The compiled model of a workbook file, reused while the file is unchanged (compiling takes
-    seconds; calculating with other inputs does not change it)."""
-    import formulas
-
-    with _quiet_formulas():
-        return formulas.ExcelModel().loads(path).finish()
 
 
 @contextlib.contextmanager
@@ -173,32 +256,3 @@ def _cell_value(value):
         return str(value)
     value = _plain(value)
     return None if value == "" else value
-
-
-def _sheet_names(path: Path) -> list[str]:
-    import openpyxl
-
-    wb = openpyxl.load_workbook(path, read_only=True, keep_vba=False)
-    try:
-        return wb.sheetnames
-    finally:
-        wb.close()
-
-
-def _formula_cells(path: Path) -> list[tuple[str, str]]:
-    """Every cell a formula fills: formula cells, and each cell of an array formula's range."""
-    import openpyxl
-
-    from xlhedge.workbook.arrays import array_cells
-
-    wb = openpyxl.load_workbook(path, keep_vba=False)
-    cells = []
-    for ws in wb.worksheets:
-        arrays = array_cells(ws)
-        for row in ws.iter_rows():
-            for c in row:
-                if c.data_type == "f" and c.coordinate in arrays:
-                    cells += [(ws.title, coordinate) for coordinate in arrays[c.coordinate]]
-                elif c.data_type == "f":
-                    cells.append((ws.title, c.coordinate))
-    return cells

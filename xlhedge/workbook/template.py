@@ -117,7 +117,7 @@ def build_template(path, values: dict | None = None, evaluate: bool = True, forc
         with tempfile.TemporaryDirectory(prefix="xlhedge-draft-") as tmp:
             draft = Path(tmp) / path.name
             TemplateBuilder(draft, lite=lite).build()
-            from xlhedge.udfs import clock_at
+            from xlhedge.cell_times import clock_at
 
             # the template's numbers are a plan as of its sample data: the same file whatever the day
             with clock_at(sample_as_of()):
