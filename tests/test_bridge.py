@@ -129,6 +129,7 @@ def test_other_commands_run_untouched(bridged_python):
     assert out.stdout.strip() == "42" and out.returncode == 0
 
 
+@pytest.mark.slow
 def test_no_stdout_under_pythonw_and_exit_handlers_still_run(book, tmp_path, bridged_python):
     """pythonw.exe has no stdout/stderr; xlwings' Mac clean-up is an exit handler: both must work."""
     renamed = tmp_path / "My Hedge (2).xlsm"

@@ -20,6 +20,7 @@ def run(*args, env=None, cwd=None):
                           timeout=300, env={**os.environ, **(env or {})}, cwd=cwd)
 
 
+@pytest.mark.slow
 def test_demo_without_network(tmp_path):
     dead = {f"XLHEDGE_{ex.upper()}_URL": "http://127.0.0.1:9" for ex in L.EXCHANGES}
     out = run("demo", "--timeout", "2", env=dead, cwd=tmp_path)
@@ -166,6 +167,7 @@ def test_refresh_with_no_network_exits_1_and_keeps_the_rows(tmp_path, book):
     assert ws[f"{L.FUNDING_COL['stale']}6"].value == "sample"  # the sample keeps its own mark
 
 
+@pytest.mark.slow
 def test_no_command_overwrites_an_edited_workbook_without_force(tmp_path):
     dead = {f"XLHEDGE_{ex.upper()}_URL": "http://127.0.0.1:9" for ex in L.EXCHANGES}
     assert run("demo", "--offline", cwd=tmp_path).returncode == 0
@@ -188,6 +190,7 @@ def test_no_command_overwrites_an_edited_workbook_without_force(tmp_path):
     assert openpyxl.load_workbook(book)[L.PORTFOLIO][ref(L.PORTFOLIO, "quantity", 5)].value == 5
 
 
+@pytest.mark.slow
 def test_plan_into_head_ends_quietly(book, tmp_path):
     out = subprocess.run(f"{sys.executable} -m xlhedge plan {book} | head -1", shell=True, capture_output=True,
                          text=True, timeout=120, cwd=tmp_path)

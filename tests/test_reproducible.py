@@ -38,6 +38,7 @@ build_template(sys.argv[1] + "/xlhedge-lite.xlsx", lite=True)
 """
 
 
+@pytest.mark.slow
 def test_both_committed_workbooks_equal_builds_under_other_numeric_paths(tmp_path):
     runs = {}
     for label, env in NUMERIC_PATHS.items():  # both builds at once: one per core

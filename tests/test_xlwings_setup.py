@@ -139,6 +139,7 @@ def test_doctor_checks_each_exchange(exchanges):
     assert checks["exchange: mexc"].status == FAIL and "HTTP 500" in checks["exchange: mexc"].detail
 
 
+@pytest.mark.slow
 def test_upgrade_book_replaces_only_the_vba_project(tmp_path, built_template):
     book = tmp_path / "My Hedge.xlsm"
     quickstart = vba.standalone_template().with_name("quickstart.xlsm")

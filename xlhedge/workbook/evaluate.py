@@ -198,22 +198,29 @@ class _Compiled:
         return f"'[{self.name}]{cell[0].upper()}'!{cell[1]}"
 
 
-_COMPILED: dict = {}  # formulas -> _Compiled, the last few
+_COMPILED: dict = {}  # formulas -> the models compiled for them (a few: one per shape of filled cells)
+_KEEP = 6  # compiled models kept in a process
 
 
 def _compiled_for(path: Path, book: _Book) -> _Compiled:
-    """A compiled model whose formulas are the book's and which knows every cell the book has a value in."""
-    found = _COMPILED.get(book.formulas)
-    if found is not None and all(found.key(cell) in found.known for cell in book.constants):
-        return found
+    """A compiled model whose formulas are the book's and which has a node for every cell the book has a
+    value in (compiled before in this process, else now: a refreshed table fills cells the template left
+    empty, and ``formulas`` reads a range from the nodes of its cells)."""
+    models = _COMPILED.setdefault(book.formulas, [])
+    for found in models:
+        if all(found.key(cell) in found.known for cell in book.constants):
+            return found
     import formulas
 
     with _quiet_formulas():
         model = formulas.ExcelModel().loads(str(path)).finish()
     compiled = _Compiled(model, path.name, dict(book.constants), frozenset(str(k) for k in model.dsp.data_nodes))
-    if len(_COMPILED) >= 4:
-        _COMPILED.pop(next(iter(_COMPILED)))
-    _COMPILED[book.formulas] = compiled
+    models.append(compiled)
+    while sum(len(m) for m in _COMPILED.values()) > _KEEP:  # the oldest go first
+        oldest = next(k for k, m in _COMPILED.items() if m)
+        _COMPILED[oldest].pop(0)
+        if not _COMPILED[oldest]:
+            del _COMPILED[oldest]
     return compiled
 
 
