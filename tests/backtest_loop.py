@@ -3,9 +3,10 @@ the reference the vectorised engine is tested against (and the bench's baseline)
 
 Rules (from xlhedge.engine.backtest's docstring): open the target short at step 0 (fee and
 slippage on the traded notional); at each later step book the short's P&L from the previous
-close and the funding it receives (coins x price x rate); a short whose step price reaches
-entry x (1 + 1/L) / (1 + m) is closed and loses its whole margin (entry notional / L), or with
-top-up keeps going with its liquidation price re-based on the current price; then, at the close,
+close and the funding it receives (coins x price x rate), all at the perpetual's price (the holding is
+valued at spot); a short whose step high reaches entry x (1 + 1/L) / (1 + m) is closed and loses its
+whole margin (entry notional / L), or with top-up keeps going with its liquidation price re-based on
+the current price; then, at the close,
 trade back to the target when the hedged fraction is more than the band away (a bigger short
 averages its entry price).
 """
@@ -13,8 +14,13 @@ averages its entry price).
 from __future__ import annotations
 
 
-def plain_simulation(prices, coins, targets, rates, band, fee, slip, lev, mmr, cash=0.0, top_up=False):
-    """Lists in, dict of totals and per-step values out (no numpy on purpose)."""
+def plain_simulation(prices, coins, targets, rates, band, fee, slip, lev, mmr, cash=0.0, top_up=False,
+                     perp=None, highs=None):
+    """Lists in, dict of totals and per-step values out (no numpy on purpose). ``prices``: spot;
+    ``perp``: the perpetual's closes (default: spot); ``highs``: its highs (default: its closes)."""
+    spot = prices
+    prices = spot if perp is None else perp
+    highs = prices if highs is None else highs
     steps, assets = len(prices), len(coins)
     value_u, value_h = [], []
     running = 0.0
@@ -38,12 +44,13 @@ def plain_simulation(prices, coins, targets, rates, band, fee, slip, lev, mmr, c
                 continue
             previous = prices[t - 1][a]
             liq = entry[a] * (1 + 1 / lev) / (1 + mmr)
-            if size[a] > 0 and price >= liq and not top_up:
+            high = max(highs[t][a], price)
+            if size[a] > 0 and high >= liq and not top_up:
                 flow += -size[a] * entry[a] / lev - size[a] * (entry[a] - previous)
                 liquidations.append((t, a))
                 size[a] = 0.0
             else:
-                if size[a] > 0 and price >= liq:
+                if size[a] > 0 and high >= liq:
                     entry[a] = price
                     top_ups.append((t, a))
                 flow += size[a] * (previous - price)
@@ -61,9 +68,20 @@ def plain_simulation(prices, coins, targets, rates, band, fee, slip, lev, mmr, c
                 size[a] = want
                 rebalances += 1
         running += flow
-        spot = sum(coins[a] * prices[t][a] for a in range(assets)) + cash
-        value_u.append(spot)
-        value_h.append(spot + running)
+        worth = sum(coins[a] * spot[t][a] for a in range(assets)) + cash
+        value_u.append(worth)
+        value_h.append(worth + running)
     return {"value_unhedged": value_u, "value_hedged": value_h, "funding_cost": -received_total, "fees": fees,
             "slippage": slips, "rebalances": rebalances, "liquidations": sorted(liquidations),
             "top_ups": sorted(top_ups)}
+
+
+def plain_effectiveness(unhedged, hedged):
+    """1 - Var(hedged value changes) / Var(unhedged value changes), with two loops and the textbook
+    variance (population, as numpy's default)."""
+    def variance(values):
+        changes = [values[i + 1] - values[i] for i in range(len(values) - 1)]
+        mean = sum(changes) / len(changes)
+        return sum((c - mean) ** 2 for c in changes) / len(changes)
+
+    return 1 - variance(hedged) / variance(unhedged)

@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.backtest_loop import plain_simulation
+from tests.backtest_loop import plain_effectiveness, plain_simulation
 from tests.byte_compare import first_difference
 from tests.cells import type_in
 from tests.workbook_snapshot import user_inputs
@@ -22,6 +22,7 @@ from xlhedge.backtest import (
     cached_history,
     demo_history,
     run_backtest,
+    synthetic_highs,
     synthetic_prices,
 )
 from xlhedge.backtest_book import backtest_workbook
@@ -48,6 +49,9 @@ def test_the_demo_prices_are_the_labelled_synthetic_path():
     shipped = pd.read_csv(DATA.joinpath("prices_synthetic_2022_2023.csv").open(encoding="utf-8"), index_col="date")
     made = synthetic_prices()
     assert np.array_equal(shipped.to_numpy(), made.to_numpy())
+    highs = pd.read_csv(DATA.joinpath("highs_synthetic_2022_2023.csv").open(encoding="utf-8"), index_col="date")
+    assert np.array_equal(highs.to_numpy(), synthetic_highs(made).to_numpy())
+    assert (highs.to_numpy() >= shipped.to_numpy()).all() and (highs.to_numpy()[1:] >= shipped.to_numpy()[:-1]).all()
     assert list(shipped.index[[0, -1]]) == ["2022-01-01", "2024-01-01"]
     assert "SYNTHETIC" in DATA.joinpath("SOURCES.md").read_text(encoding="utf-8")
 
@@ -76,12 +80,17 @@ def test_the_demo_run_equals_the_plain_loop():
             continue
         inside = (pay > pd.to_datetime(steps[i - 1])) & (pay <= t)
         rates.append(list(history.funding_rates[["BTC", "ETH"]].to_numpy()[inside].sum(axis=0)))
+    highs = run.history.highs.to_numpy(float)
     want = plain_simulation(prices.tolist(), [5.0, 50.0], [[0.4, 0.4]] * len(prices), rates, 0.05, 0.0005, 0.0002,
-                            3.0, 0.004, cash=100_000)
+                            3.0, 0.004, cash=100_000, highs=highs.tolist())
     assert run.result.value_hedged == pytest.approx(want["value_hedged"], rel=1e-9)
     assert run.result.value_unhedged == pytest.approx(want["value_unhedged"], rel=1e-9)
     assert run.result.funding_cost == pytest.approx(want["funding_cost"], rel=1e-9)
     assert run.result.rebalances == want["rebalances"]
+    assert run.result.liquidations == want["liquidations"]
+    assert run.result.effectiveness == pytest.approx(plain_effectiveness(want["value_unhedged"],
+                                                                         want["value_hedged"]), rel=1e-9)
+    assert any("one price series" in n for n in run.notes) and run.basis is None
     # positive funding dominated 2022-2023: the shorts earned it
     assert run.result.funding_cost < 0
     assert 0 < run.result.effectiveness < 1
@@ -227,3 +236,20 @@ def test_the_events_table_is_read_as_event_ratio_reads_it(book):
     wb.save(book)
     got = [str(t)[:16] for t in _event_times(OpenpyxlBook(book))[-3:]]
     assert got == ["2022-06-15T18:00", "2022-11-10T13:30", "2026-12-07T00:00"]  # 46363 = 2026-12-07; "soon" skipped
+
+
+def test_the_readme_demo_numbers_are_what_the_backtest_prints():
+    """The README's paragraph on hedge effectiveness quotes the sample's demo run: each number is checked."""
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    run = run_backtest({"BTC": 5, "ETH": 50}, 100_000)
+    r = run.result
+    (du, dh), ((_, ru), (_, rh)) = r.max_drawdown, r.worst_step
+    quoted = [f"removed **{r.effectiveness:.1%}** of the variance", f"fell from -{du:.1%} to -{dh:.1%}",
+              f"worst day from {ru:.1%} to {rh:.1%}", f"*earned*\n${-r.funding_cost:,.0f} of funding",
+              f"paid ${r.fees:,.0f} of fees and ${r.slippage:,.0f} of slippage over {r.rebalances} rebalances"]
+    flat = " ".join(readme.split())
+    for words in quoted:
+        assert " ".join(words.split()) in flat, words
+    assert r.liquidations == []

@@ -77,3 +77,92 @@ def test_the_backtest_reads_the_rule_switches_and_percent_text_as_the_sheet_does
         release(port.wb)
     assert got["crowded"] is True and got["crowded_bump"] == pytest.approx(0.15)
     assert got["funding_adjust"] is False and got["max_ratio"] == pytest.approx(0.9)
+
+
+def test_the_sheet_policy_replays_the_hedge_sheet_on_the_same_day(book):
+    """The template's Settings with every rule as switched there, on one day whose funding is the Funding
+    table's: the backtest's targets are the ratios the Hedge sheet shows (computed independently by the
+    formulas evaluator), for the funding rule and for the event rule around a date typed in the Events table."""
+    from tests.cells import at
+    from xlhedge.backtest import target_ratios
+    from xlhedge.workbook.evaluate import evaluate_workbook
+
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb[L.SETTINGS]
+    ws[f"B{L.SETTING_ROW['FundingAdjust']}"] = "yes"
+    ws[f"B{L.SETTING_ROW['EventRule']}"] = "yes"
+    ws[f"B{L.SETTING_ROW['Outlook']}"] = "bearish"
+    wb.save(book)
+    values = evaluate_workbook(book)
+    port = OpenpyxlBook(book)
+    try:
+        options = read_book_inputs(port)
+    finally:
+        release(port.wb)
+    rows = {values[at(L.HEDGE, "asset", r)]: r for r in (5, 6)}
+    rates = {coin: values[at(L.HEDGE, "funding_rate", r)] for coin, r in rows.items()}
+    hours = {values[at(L.HEDGE, "interval_hours", r)] for r in rows.values()}
+    assert len(hours) == 1  # one funding clock for both coins, as the history's single time index
+    day = pd.Timestamp("2026-11-20 08:00", tz="UTC")  # the tests' "now" (XLHEDGE_NOW), the sheet's as_of
+    interval = pd.Timedelta(hours=hours.pop())
+    paid = pd.DatetimeIndex([day - 2 * interval, day - interval])
+    history = History(pd.DataFrame({"BTC": [1.0, 1.0], "ETH": [1.0, 1.0]}, index=[day - pd.Timedelta(days=1), day]),
+                      paid.tz_convert(None).to_numpy(dtype="datetime64[ns]"),
+                      pd.DataFrame({coin: [rate, rate] for coin, rate in rates.items()}), "hand-made")
+    keep = ("outlook", "conviction", "ratio", "threshold", "adjustment", "max_ratio", "funding_adjust", "crowded",
+            "crowded_bump", "crowded_percentile", "crowded_oi_rise", "events", "event_times", "event_rule")
+    target = target_ratios("sheet", history.prices.index, history, ["BTC", "ETH"],
+                           **{k: options[k] for k in keep})
+    assert target[-1] == pytest.approx([values[at(L.HEDGE, "hedge_ratio", rows[c])] for c in ("BTC", "ETH")])
+    assert target[-1][0] != pytest.approx(0.6)  # the funding rule moved the bearish 60% (the sample's rates)
+    # an event two days ahead lifts both, on the sheet and in the replay
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    _, when_col, _ = L.EVENTS_COLUMNS
+    wb[L.SETTINGS][f"{when_col}{L.EVENTS_FIRST_ROW}"] = "2026-11-22 12:00"
+    wb.save(book)
+    values = evaluate_workbook(book)
+    port = OpenpyxlBook(book)
+    try:
+        options = read_book_inputs(port)
+    finally:
+        release(port.wb)
+    target = target_ratios("sheet", history.prices.index, history, ["BTC", "ETH"], **{k: options[k] for k in keep})
+    assert target[-1] == pytest.approx([values[at(L.HEDGE, "hedge_ratio", rows[c])] for c in ("BTC", "ETH")])
+    assert min(target[-1]) >= options["events"][2]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--fee", "-0.5"], "fee must be from 0 to 5% of the traded notional"),
+    (["--fee", "2"], "fee must be from 0 to 5%"),
+    (["--slippage", "-1"], "slippage must be from 0 to 5%"),
+    (["--ratio", "5"], "ratio must be from 0 to 1"),
+    (["--policy", "static", "--ratio", "1.5"], "ratio must be from 0 to 1"),
+    (["--data", "live", "--exchange", "kraken"], "exchange must be one of binance, bybit"),
+])
+def test_bad_choices_are_refused_in_one_line_and_the_workbook_is_untouched(book, capsys, args, words):
+    from tests.byte_compare import first_difference
+    from xlhedge.cli import main
+
+    before = book.read_bytes()
+    assert main(["backtest", str(book), *args]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err, err
+    assert first_difference(before, book.read_bytes(), book.name) is None
+    assert main(["backtest", *args]) == 1  # the same without a workbook
+    assert words in capsys.readouterr().err
+
+
+def test_a_fee_typed_as_text_on_the_sheet_is_named_not_replaced(book, capsys):
+    from xlhedge.cli import main
+
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['fee']}"] = "abc"
+    wb.save(book)
+    assert main(["backtest", str(book)]) == 1
+    assert "Backtest sheet, Taker fee: type a number such as 0.05% (got 'abc')" in capsys.readouterr().err
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['fee']}"] = "0.1%"  # percent text is a number, as in the functions
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['policy']}"] = "sheet"
+    wb.save(book)
+    assert main(["backtest", str(book)]) == 0
+    assert "Policy:" in capsys.readouterr().out

@@ -9,8 +9,10 @@ module gathers what it needs and reports what it did:
   shipping it was found), or the exchange's own daily closes and funding
   history, kept in an on-disk cache so a re-run fetches only what is missing;
 * the policy: ``static`` (one ratio), ``funding`` (HEDGE_RATIO's rule at each
-  step, from the rate in force), ``events`` (the funding rule plus the event
-  rule around the shipped FOMC dates), or ``own`` (a ratio per step you give);
+  step, from the rate in force, and the crowded-longs rule when it is on),
+  ``events`` (the funding rule plus the event rule around the event dates),
+  ``sheet`` (exactly the workbook's Settings: each rule on or off as there),
+  or ``own`` (a ratio per step you give);
 * the results: values over time, hedge effectiveness, drawdowns, funding,
   fees, slippage, rebalances, liquidations and the worst day of each;
 * the workbook: :mod:`xlhedge.backtest_book` reads the Portfolio, Settings and
@@ -33,15 +35,18 @@ import pandas as pd
 from xlhedge import engine
 from xlhedge.engine import defaults as D
 from xlhedge.engine.backtest import BacktestResult, funding_at_steps, simulate
-from xlhedge.engine.policy import HedgePolicy, hedge_target
+from xlhedge.engine.policy import BACKTEST_POLICIES, HedgePolicy, hedge_target
 
-POLICIES = ("static", "funding", "events", "own")
+POLICIES = BACKTEST_POLICIES
+#: Fees and slippage a run accepts, fractions of the traded notional (5% is far beyond any exchange's).
+COST_RANGE = (0.0, 0.05)
 DATA_SOURCES = ("demo", "live")
 DEMO_COINS = ("BTC", "ETH")
 DEMO_START, DEMO_END = pd.Timestamp("2022-01-01", tz="UTC"), pd.Timestamp("2024-01-01", tz="UTC")
 #: What the bundled prices are, said wherever they are shown.
-SYNTHETIC_NOTE = ("demo data: real Binance funding (2022-2023), SYNTHETIC prices (seeded random path, "
-                  "not market history)")
+SYNTHETIC_NOTE = "demo data: real Binance funding (2022-2023), SYNTHETIC prices and highs (a seeded random path)"
+#: Said when a history has one price series for the holding and the short.
+ONE_SERIES_NOTE = "one price series (the perpetual tracks spot): no basis here"
 
 
 class BacktestError(ValueError):
@@ -50,12 +55,23 @@ class BacktestError(ValueError):
 
 @dataclass
 class History:
-    """Daily closes of each coin (index: UTC step times) and funding at its real times."""
+    """Daily closes of each coin (index: UTC step times) and funding at its real times; where known, the
+    perpetual's own closes (else it tracks ``prices``) and its highest price of each step."""
 
-    prices: pd.DataFrame
+    prices: pd.DataFrame  # what the holding is worth: spot or index closes, USD per coin
     funding_times: np.ndarray  # datetime64[ns], increasing
     funding_rates: pd.DataFrame  # one column per coin, one row per funding time
     source: str
+    perp: pd.DataFrame | None = None  # the perpetual's closes, same index and columns as prices
+    highs: pd.DataFrame | None = None  # the perpetual's high of each step (liquidations), same shape
+
+    def window(self, rows, coins: list[str]) -> History:
+        """The same history for some steps (a boolean mask) and coins."""
+        def part(frame):
+            return None if frame is None else frame.loc[rows, coins]
+
+        return History(self.prices.loc[rows, coins], self.funding_times, self.funding_rates, self.source,
+                       part(self.perp), part(self.highs))
 
 
 @dataclass
@@ -69,6 +85,7 @@ class Backtest:
     result: BacktestResult
     target: np.ndarray
     notes: list[str] = field(default_factory=list)
+    basis: float | None = None  # USD the basis added to the hedged value (None: one price series)
 
     @property
     def times(self) -> pd.DatetimeIndex:
@@ -79,29 +96,33 @@ class Backtest:
         return pd.DataFrame({"date": self.times, "unhedged": self.result.value_unhedged,
                              "hedged": self.result.value_hedged})
 
-    def summary(self) -> list[tuple[str, object]]:
-        """(label, value) rows: what the Backtest sheet and the CLI show."""
+    def summary(self) -> list[tuple[str, object, str]]:
+        """(label, value, kind) rows: what the Backtest sheet and the CLI show. ``kind`` says how the value
+        reads: "sentence", "text", "pct" (a fraction), "usd", "cost" (USD, > 0 = paid) or "count"."""
         r, t = self.result, self.times
         (du, dh), ((su, ru), (sh, rh)) = r.max_drawdown, r.worst_step
         coins = list(self.coins)
         liquidations = ", ".join(f"{coins[a]} {t[s]:%Y-%m-%d}" for s, a in r.liquidations) or "none"
         return [
-            ("Data", self.history.source),
-            ("Period", f"{t[0]:%Y-%m-%d} to {t[-1]:%Y-%m-%d} ({len(t)} daily closes)"),
-            ("Holdings", ", ".join(f"{c:g} {k}" for k, c in self.coins.items()) + f", ${self.cash:,.0f} cash"),
-            ("Policy", self.policy + f" (average ratio {np.mean(self.target):.0%})"),
-            ("Hedge effectiveness (1 - Var hedged / Var unhedged)", r.effectiveness),
-            ("Max drawdown, unhedged", -du),
-            ("Max drawdown, hedged", -dh),
-            ("Worst day, unhedged", f"{ru:.1%} on {t[su]:%Y-%m-%d}"),
-            ("Worst day, hedged", f"{rh:.1%} on {t[sh]:%Y-%m-%d}"),
-            ("Funding (USD, < 0 = the shorts earned)", r.funding_cost),
-            ("Fees (USD)", r.fees),
-            ("Slippage (USD)", r.slippage),
-            ("Rebalances", r.rebalances),
-            ("Liquidations", liquidations),
-            ("Value at the end, unhedged (USD)", float(r.value_unhedged[-1])),
-            ("Value at the end, hedged (USD)", float(r.value_hedged[-1])),
+            ("Data", self.history.source, "sentence"),
+            ("Period", f"{t[0]:%Y-%m-%d} to {t[-1]:%Y-%m-%d} ({len(t)} daily closes)", "text"),
+            ("Holdings", ", ".join(f"{c:g} {k}" for k, c in self.coins.items()) + f", ${self.cash:,.0f} cash",
+             "text"),
+            ("Policy", self.policy + f" (average ratio {np.mean(self.target):.0%})", "text"),
+            ("Hedge effectiveness (on daily USD changes)", r.effectiveness, "pct"),
+            ("Max drawdown, unhedged", -du, "pct"),
+            ("Max drawdown, hedged", -dh, "pct"),
+            ("Worst day, unhedged", f"{ru:.1%} on {t[su]:%Y-%m-%d}", "text"),
+            ("Worst day, hedged", f"{rh:.1%} on {t[sh]:%Y-%m-%d}", "text"),
+            ("Funding (USD, < 0 = the shorts earned)", r.funding_cost, "cost"),
+            ("Fees (USD)", r.fees, "usd"),
+            ("Slippage (USD)", r.slippage, "usd"),
+            ("Rebalances", r.rebalances, "count"),
+            ("Liquidations (at the day's high)", liquidations, "text"),
+            ("Basis (USD, the perpetual against spot)", "n/a: one price series" if self.basis is None
+             else self.basis, "usd"),
+            ("Value at the end, unhedged (USD)", float(r.value_unhedged[-1]), "usd"),
+            ("Value at the end, hedged (USD)", float(r.value_hedged[-1]), "usd"),
         ]
 
 
@@ -118,8 +139,18 @@ def synthetic_prices(start=DEMO_START, end=DEMO_END, seed: int = 2022) -> pd.Dat
     return pd.DataFrame(np.round(paths * [46_000.0, 3_700.0], 2), index=times, columns=list(DEMO_COINS))
 
 
+def synthetic_highs(closes: pd.DataFrame, seed: int = 2023) -> pd.DataFrame:
+    """The demo's SYNTHETIC daily highs (not market data): each day's high is above its open (the previous
+    close) and its close by a seeded half-normal move, 1.2% a day for BTC and 1.5% for ETH."""
+    rng = np.random.default_rng(seed)
+    spread = np.abs(rng.normal(0.0, [0.012, 0.015], closes.shape))
+    opens = closes.shift(1).fillna(closes)
+    return np.round(np.maximum(opens, closes) * np.exp(spread), 2)
+
+
 def demo_history() -> History:
-    """The bundled demo: real Binance funding at its 8-hourly times, synthetic daily prices."""
+    """The bundled demo: real Binance funding at its 8-hourly times, synthetic daily closes and highs
+    (one series: the perpetual tracks spot)."""
     folder = resources.files("xlhedge").joinpath("data/backtest")
     funding = pd.read_csv(folder.joinpath("funding_binance_2022_2023.csv").open(encoding="utf-8"),
                           index_col="time_utc")
@@ -127,8 +158,10 @@ def demo_history() -> History:
     prices = pd.read_csv(folder.joinpath("prices_synthetic_2022_2023.csv").open(encoding="utf-8"),
                          index_col="date")
     prices.index = pd.to_datetime(prices.index, utc=True)
+    highs = pd.read_csv(folder.joinpath("highs_synthetic_2022_2023.csv").open(encoding="utf-8"), index_col="date")
+    highs.index = pd.to_datetime(highs.index, utc=True)
     return History(prices.astype(float), times.tz_convert(None).to_numpy(dtype="datetime64[ns]"),
-                   funding.reset_index(drop=True).astype(float), SYNTHETIC_NOTE)
+                   funding.reset_index(drop=True).astype(float), SYNTHETIC_NOTE, highs=highs.astype(float))
 
 
 def cache_dir() -> Path:
@@ -205,7 +238,8 @@ def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins:
                   max_ratio: float = 1.0, funding_adjust: bool = True,
                   crowded: bool = False, crowded_bump: float = 0.1, crowded_percentile: float = 0.9,
                   crowded_oi_rise: float = 0.1,
-                  events: tuple = (3.0, 24.0, 0.8), event_times=None, own=None) -> np.ndarray:
+                  events: tuple = (3.0, 24.0, 0.8), event_times=None, event_rule: bool = False,
+                  own=None) -> np.ndarray:
     """Target hedge ratio of each coin at each step, shape (T, N): the engine's hedge target
     (:func:`xlhedge.engine.policy.hedge_target`, the policy the Hedge sheet's formula is made from).
 
@@ -214,8 +248,9 @@ def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins:
     and the crowded-longs rule when ``crowded`` (the rate's percentile among the last 30 days' rates;
     the backtest has no open-interest history, so funding alone decides, as on exchanges that do not
     publish it); ``events``: that, then at least the floor around each of ``event_times`` (default:
-    the shipped FOMC decisions; ``events`` = days before, hours after, floor); ``own``: ``own``
-    ratios, one per step (or per step and coin).
+    the shipped FOMC decisions; ``events`` = days before, hours after, floor); ``sheet``: each rule
+    on or off as the Settings say (``funding_adjust``, ``crowded``, ``event_rule``), which is the Hedge
+    sheet's formula; ``own``: ``own`` ratios, one per step (or per step and coin).
     """
     T, N = len(times), len(coins)
     if policy == "own":
@@ -227,7 +262,8 @@ def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins:
                         funding_adjust=funding_adjust and policy != "static", funding_threshold=threshold,
                         adjustment=adjustment, max_ratio=max_ratio, crowded=crowded and policy != "static",
                         crowded_bump=crowded_bump, crowded_percentile=crowded_percentile,
-                        crowded_oi_rise=crowded_oi_rise, events=policy == "events", event_days_before=days,
+                        crowded_oi_rise=crowded_oi_rise,
+                        events=policy == "events" or (policy == "sheet" and event_rule), event_days_before=days,
                         event_hours_after=hours_after, event_floor=floor)
     if policy == "static":
         return np.full((T, N), hedge_target(rules))
@@ -260,15 +296,16 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
                  top_up: bool = False, history: History | None = None, **policy_options) -> Backtest:
     """Replay the hedge policy for ``coins`` (coin -> coins held) between ``start`` and ``end`` (UTC dates).
 
+    ``start`` and ``end`` are both included (the closes stamped on those dates). ``ratio`` (0 to 1)
+    replaces the outlook's base ratio for every policy: the static policy holds it, the rules adjust it.
+
     Raises
     ------
     BacktestError
-        Unknown policy or data, a coin the data does not have, a window with fewer than two closes.
+        Unknown policy, data or exchange, a ratio outside 0 to 1, fees or slippage outside 0 to 5%, a
+        coin the data does not have, a window with fewer than two closes.
     """
-    if policy not in POLICIES:
-        raise BacktestError(f"policy must be one of {', '.join(POLICIES)} (got {policy!r})")
-    if data not in DATA_SOURCES:
-        raise BacktestError(f"data must be demo or live (got {data!r})")
+    check_choices(policy, data, exchange, policy_options.get("ratio"), fee, slippage)
     coins = {str(k).strip().upper(): float(v) for k, v in coins.items() if float(v) > 0}
     if not coins:
         raise BacktestError("no coins to hedge: type quantities in the Portfolio")
@@ -290,11 +327,14 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
             history = demo_history()
         else:
             history = live_history(list(coins), exchange, begin, finish)
-    prices = history.prices.loc[(history.prices.index >= begin) & (history.prices.index <= finish), list(coins)]
+    rows = (history.prices.index >= begin) & (history.prices.index <= finish)
+    window = history.window(rows, list(coins))
+    prices = window.prices
     if len(prices) < 2:
         raise BacktestError(f"fewer than two daily closes between {begin:%Y-%m-%d} and {finish:%Y-%m-%d} "
                             f"({history.source})")
-    window = History(prices, history.funding_times, history.funding_rates, history.source)
+    if window.perp is None:
+        notes.append(ONE_SERIES_NOTE)
     if policy == "own" and isinstance(policy_options.get("own"), pd.DataFrame):
         policy_options["own"] = own_ratios(policy_options["own"], prices.index, list(coins))
     if policy == "events":
@@ -307,10 +347,35 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
     target = target_ratios(policy, prices.index, window, list(coins), **policy_options)
     steps = prices.index.tz_convert(None).to_numpy(dtype="datetime64[ns]")
     funding = funding_at_steps(steps, history.funding_times, history.funding_rates[list(coins)].to_numpy(float))
-    result = simulate(prices.to_numpy(float), list(coins.values()), target, funding, band=band, fee_rate=fee,
-                      slippage_rate=slippage, leverage=leverage, maintenance_margin=maintenance_margin,
-                      cash=cash, top_up=top_up)
-    return Backtest(coins, cash, policy, window, result, target, notes)
+    def replay(perp):
+        return simulate(prices.to_numpy(float), list(coins.values()), target, funding, perp_prices=perp,
+                        highs=None if window.highs is None else window.highs.to_numpy(float), band=band,
+                        fee_rate=fee, slippage_rate=slippage, leverage=leverage,
+                        maintenance_margin=maintenance_margin, cash=cash, top_up=top_up)
+
+    result = replay(None if window.perp is None else window.perp.to_numpy(float))
+    basis = None
+    if window.perp is not None:  # what the perpetual's own price did, against one that tracks spot
+        basis = float(result.value_hedged[-1] - replay(None).value_hedged[-1])
+    return Backtest(coins, cash, policy, window, result, target, notes, basis)
+
+
+def check_choices(policy: str, data: str, exchange: str, ratio, fee: float, slippage: float) -> None:
+    """The run's choices, each refused in one sentence naming what is accepted."""
+    from xlhedge.market.exchanges import EXCHANGES
+
+    if policy not in POLICIES:
+        raise BacktestError(f"policy must be one of {', '.join(POLICIES)} (got {policy!r})")
+    if data not in DATA_SOURCES:
+        raise BacktestError(f"data must be demo or live (got {data!r})")
+    if data == "live" and exchange not in EXCHANGES:
+        raise BacktestError(f"exchange must be one of {', '.join(EXCHANGES)} (got {exchange!r})")
+    if ratio is not None and not 0 <= ratio <= 1:
+        raise BacktestError(f"ratio must be from 0 to 1, a fraction of the holding (0.4 = 40%; got {ratio:g})")
+    low, high = COST_RANGE
+    for name, value in (("fee", fee), ("slippage", slippage)):
+        if not low <= value <= high:
+            raise BacktestError(f"{name} must be from 0 to 5% of the traded notional (0.0005 = 0.05%; got {value:g})")
 
 
 def read_ratios(path) -> pd.DataFrame:
@@ -357,13 +422,15 @@ def _utc(value, default, name: str):
 def format_summary(run: Backtest) -> str:
     """The results as the CLI prints them."""
     lines = []
-    for label, value in run.summary():
-        if isinstance(value, float) and ("drawdown" in label or "effectiveness" in label):
+    for label, value, kind in run.summary():
+        if isinstance(value, str):
+            text = value
+        elif kind == "pct":
             text = f"{value:.1%}"
-        elif isinstance(value, float):
+        elif kind in ("usd", "cost"):
             text = f"{'-' if value < 0 else ''}${abs(value):,.0f}"
         else:
-            text = str(value)
+            text = f"{value:,}"
         lines.append(f"{label + ':':<54}{text}")
     lines += [f"Note: {n}" for n in run.notes]
     return "\n".join(lines)

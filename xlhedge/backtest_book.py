@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlhedge.backtest import DATA_SOURCES, POLICIES, Backtest, BacktestError, run_backtest
+from xlhedge.backtest import DATA_SOURCES, Backtest, BacktestError, run_backtest
 from xlhedge.cell_times import cell_time
 from xlhedge.cells import CellError, is_blank, parse_number
+from xlhedge.engine.policy import SHEET_POLICIES
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.backtest_sheet import results_rows, series_rows
 from xlhedge.workbook.book import OpenpyxlBook, XlwingsBook, release
@@ -32,6 +33,20 @@ def _number(value, default: float) -> float:
 def _switch(value) -> bool:
     """A yes/no setting as the sheet's formulas read it (``="yes"``, Excel's comparison)."""
     return compare("=", value, "yes") is True
+
+
+def _typed_number(value, default, label: str, example: str):
+    """A number typed in a Backtest sheet input ("0.05%" is 0.0005); blank: ``default``; text that is not a
+    number is refused naming the input, never replaced by the default."""
+    if is_blank(value):
+        return default
+    try:
+        out = parse_number(value, label)
+    except CellError:
+        out = float("nan")
+    if not np.isfinite(out):
+        raise BacktestError(f"Backtest sheet, {label}: type a number such as {example} (got {value!r})")
+    return out
 
 
 def _choice(value, choices, default: str, name: str) -> str:
@@ -71,11 +86,12 @@ def read_book_inputs(book) -> dict:
     return {
         "coins": coins, "cash": cash, "skipped": skipped,
         "start": sheet["start"], "end": sheet["end"],
-        "policy": _choice(sheet["policy"], POLICIES[:3], bt_default["policy"], "Policy"),
+        "policy": _choice(sheet["policy"], SHEET_POLICIES, bt_default["policy"], "Policy"),
         "data": _choice(sheet["data"], DATA_SOURCES, bt_default["data"], "Data"),
         "top_up": _choice(sheet["top_up"], ("yes", "no"), bt_default["top_up"], "Top up") == "yes",
-        "fee": _number(sheet["fee"], bt_default["fee"]), "slippage": _number(sheet["slippage"], bt_default["slippage"]),
-        "ratio": None if sheet["ratio"] in (None, "") else _number(sheet["ratio"], None),
+        "fee": _typed_number(sheet["fee"], bt_default["fee"], "Taker fee", "0.05%"),
+        "slippage": _typed_number(sheet["slippage"], bt_default["slippage"], "Slippage", "0.02%"),
+        "ratio": _typed_number(sheet["ratio"], None, "Base ratio", "40%"),
         "exchange": str(setting["DefaultExchange"]).strip().lower(),
         "leverage": number("Leverage"),
         "maintenance_margin": number("MaintenanceMargin"),
@@ -87,6 +103,7 @@ def read_book_inputs(book) -> dict:
         "crowded": _switch(typed["CrowdedRule"]), "crowded_bump": number("CrowdedBump"),
         "crowded_percentile": number("CrowdedPercentile"), "crowded_oi_rise": number("CrowdedOIRise"),
         "events": (number("EventDaysBefore"), number("EventHoursAfter"), number("EventFloor")),
+        "event_rule": _switch(typed["EventRule"]),
         "event_times": _event_times(book),
     }
 
@@ -139,8 +156,14 @@ def backtest_workbook(path, **overrides) -> Backtest:
     return run
 
 
-def backtest_caller() -> Backtest:
-    """The 'Run backtest' button in Excel: the calling workbook, through xlwings."""
+def backtest_caller() -> Backtest | None:
+    """The 'Run backtest' button in Excel: the calling workbook, through xlwings. An input the run
+    refuses is said in the sheet's status cell (the last results stay), as the command line says it."""
     import xlwings as xw
 
-    return run_in_book(XlwingsBook(xw.Book.caller()))
+    book = XlwingsBook(xw.Book.caller())
+    try:
+        return run_in_book(book)
+    except BacktestError as exc:
+        book.write_cell(L.BACKTEST, L.BACKTEST_STATUS_CELL, f"Not run: {exc}")
+        return None

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from xlhedge.engine import defaults as D
+from xlhedge.engine.policy import SHEET_POLICIES
 from xlhedge.market.exchanges import EXCHANGES
 from xlhedge.version import __version__
 
@@ -109,12 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("book", nargs="?",
                    help="an xlhedge workbook: its Portfolio, Settings and Backtest sheet; the results are "
                         "written into it (default: the sample 5 BTC, 50 ETH, $100k cash, printed only)")
-    p.add_argument("--start", help="UTC date, e.g. 2022-01-01 (demo data: 2022-01-01 to 2024-01-01)")
-    p.add_argument("--end", help="UTC date (exclusive of later closes)")
-    p.add_argument("--policy", choices=("static", "funding", "events"), help="default: the sheet's, else funding")
-    p.add_argument("--ratio", type=float, help="the static policy's ratio (default: your outlook's)")
-    p.add_argument("--fee", type=float, help=f"taker fee, fraction of the notional (default {D.TAKER_FEE})")
-    p.add_argument("--slippage", type=float, help=f"fraction of the notional (default {D.SLIPPAGE})")
+    p.add_argument("--start", help="first close, UTC date, e.g. 2022-01-01 (demo data: 2022-01-01 to 2024-01-01)")
+    p.add_argument("--end", help="last close, UTC date, included (the close stamped on that date)")
+    p.add_argument("--policy", choices=SHEET_POLICIES,
+                   help="static: the base ratio; funding: the funding rule (and crowded longs when on); events: "
+                        "funding and the event rule; sheet: every rule as the Settings switch it (default: the "
+                        "Backtest sheet's, else funding)")
+    p.add_argument("--ratio", type=float,
+                   help="the base ratio, 0 to 1, in place of your outlook's, for every policy: static holds it, "
+                        "the rules adjust it")
+    p.add_argument("--fee", type=float, help=f"taker fee, fraction of the notional, 0 to 0.05 (default {D.TAKER_FEE})")
+    p.add_argument("--slippage", type=float, help=f"fraction of the notional, 0 to 0.05 (default {D.SLIPPAGE})")
     p.add_argument("--data", choices=("demo", "live"),
                    help="demo: bundled (real funding, SYNTHETIC prices); live: the exchange's history, cached")
     p.add_argument("--exchange", help="for --data live (default: the workbook's default exchange, else binance)")

@@ -27,6 +27,11 @@ from xlhedge.engine.events import event_ratio
 from xlhedge.engine.ratios import base_ratio, funding_adjusted_ratio
 
 #: The rules of the hedge target, in the order they apply.
+#: What a backtest can replay: the base ratio alone (static), the funding rule (with crowded longs when
+#: switched on), that and the event rule (events), every rule as the Settings switch it (sheet), or
+#: ratios you give (own, from a file: not offered on the Backtest sheet).
+BACKTEST_POLICIES = ("static", "funding", "events", "sheet", "own")
+SHEET_POLICIES = BACKTEST_POLICIES[:-1]
 RULES = ("funding", "crowded", "events")
 
 

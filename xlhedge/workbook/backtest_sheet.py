@@ -7,11 +7,20 @@ import numpy as np
 from xlhedge.backtest import Backtest
 from xlhedge.workbook import layout as L
 
+#: The cell format of each kind of summary value (``Backtest.summary``), on the Backtest sheet.
+RESULT_FORMATS = {"sentence": "out_wrap", "text": "out_text", "pct": "pct", "usd": "usd", "cost": "cost",
+                  "count": "hours"}
+
 
 def results_rows(run: Backtest) -> list[tuple[str, object]]:
     """The summary as the Backtest sheet's result rows (label, value); notes after the numbers."""
-    return [*run.summary(), *(("Note", n) for n in run.notes)][: L.BACKTEST_RESULTS.last_row
-                                                                  - L.BACKTEST_RESULTS.first_row + 1]
+    rows = [(label, value) for label, value, _ in run.summary()] + [("Note", n) for n in run.notes]
+    return rows[: L.BACKTEST_RESULTS.last_row - L.BACKTEST_RESULTS.first_row + 1]
+
+
+def result_formats(run: Backtest) -> list[str]:
+    """The format name of each result row, from the kind of its value (notes are text)."""
+    return [RESULT_FORMATS[kind] for *_, kind in run.summary()]
 
 
 def series_rows(run: Backtest) -> list[tuple]:

@@ -18,6 +18,8 @@ import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol
 
 from xlhedge import udfs
+from xlhedge.backtest import DATA_SOURCES
+from xlhedge.engine.policy import SHEET_POLICIES
 from xlhedge.version import __version__
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import spec, vba
@@ -430,13 +432,10 @@ class TemplateBuilder(DataSheets):
 
     # ------------------------------------------------------------------ Backtest
     #: Number format of each result row (the order of :meth:`xlhedge.backtest.Backtest.summary`).
-    BACKTEST_FORMATS = ("out_wrap", "out_text", "out_text", "out_text", "pct", "pct", "pct", "out_text",
-                        "out_text", "cost", "usd", "usd", "hours", "out_text", "usd", "usd")
-
     def backtest(self) -> None:
         """Inputs (yours), results and both value lines (written by the backtest), and a chart."""
         from xlhedge.backtest import run_backtest
-        from xlhedge.workbook.backtest_sheet import results_rows, series_rows
+        from xlhedge.workbook.backtest_sheet import result_formats, results_rows, series_rows
 
         ws, f = self.sheets[L.BACKTEST], self.fmt
         self.set_vba_name(ws, "Sheet8")
@@ -468,17 +467,17 @@ class TemplateBuilder(DataSheets):
             # which openpyxl rewrites on save, losing the button)
             rule = {"validate": "any"}
             if item.name in ("policy", "data", "top_up"):
-                rule = {"validate": "list", "source": {"policy": ["static", "funding", "events"],
-                                                       "data": ["demo", "live"], "top_up": ["yes", "no"]}[item.name]}
+                rule = {"validate": "list", "source": list({"policy": SHEET_POLICIES, "data": DATA_SOURCES,
+                                                            "top_up": ("yes", "no")}[item.name])}
             ws.data_validation(f"B{r}", {**rule, "input_title": item.label[:32], "input_message": item.note[:255]})
         results = L.BACKTEST_RESULTS
-        rows = results_rows(run)
+        rows, formats = results_rows(run), result_formats(run)
         for i in range(results.last_row - results.first_row + 1):
             r = results.first_row + i
             label, value = rows[i] if i < len(rows) else (None, None)
             if i == 0:
                 ws.set_row(r - 1, 30)  # the data source is a sentence
-            fmt = getattr(f, self.BACKTEST_FORMATS[i]) if i < len(self.BACKTEST_FORMATS) else f.out_text
+            fmt = getattr(f, formats[i]) if i < len(formats) else f.out_text
             ws.write(f"D{r}", label, f.text_bold)  # None: a formatted blank
             ws.write(f"E{r}", value, fmt)
         series = L.BACKTEST_SERIES

@@ -203,10 +203,12 @@ BACKTEST_FIRST_ROW = 5  # first input row (column B), first result row (column E
 
 BACKTEST_INPUTS = (  # the Backtest sheet's inputs, column B (name, label, default, format, note)
     Setting("start", "Start (UTC date)", "2022-01-01", "text", "The demo data covers 2022-01-01 to 2024-01-01"),
-    Setting("end", "End (UTC date)", "2024-01-01", "text", "Exclusive: the last close is the day before"),
+    Setting("end", "End (UTC date)", "2024-01-01", "text", "Included: the last close is the one on this date"),
     Setting("policy", "Policy", "funding", "text",
-            "static, funding (HEDGE_RATIO's rule), or events (the event rule as well)"),
-    Setting("ratio", "Static ratio (blank: outlook's)", None, "pct", "Used by the static policy"),
+            "static, funding (HEDGE_RATIO's rule), events (the event rule as well) or sheet (every rule as "
+            "the Settings switch it)"),
+    Setting("ratio", "Base ratio (blank: outlook's)", None, "pct",
+            "0 to 100%: in place of your outlook's, for every policy"),
     Setting("fee", "Taker fee", D.TAKER_FEE, "pct4", "Per trade, fraction of the notional (0.05%)"),
     Setting("slippage", "Slippage", D.SLIPPAGE, "pct4", "Per trade, fraction of the notional"),
     Setting("data", "Data", "demo", "text",
