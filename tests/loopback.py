@@ -117,6 +117,12 @@ def _base(symbol: str) -> str:
     return symbol
 
 
+def _hist_high(close: float) -> float:
+    """The high of a served candle: 1% above its close (each exchange's own field, so a parser that
+    reads the wrong column shows)."""
+    return round(close * 1.01, 2)
+
+
 def _hist_close(symbol: str, t_ms: int) -> float:
     """Close at ``t_ms``: log price = beta x a common BTC driver, so log returns regress exactly."""
     k = (t_ms - EPOCH_MS) // HOUR_MS
@@ -292,7 +298,7 @@ class LoopbackExchanges:
                                              int(q.get("limit", 30)), _hist_open_interest)]
         if path == "/fapi/v1/klines":
             hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
-            return [[t, "1", "1", "1", repr(c), "10", t + hours * HOUR_MS - 1, "10", 5, "5", "5", "0"]
+            return [[t, "1", repr(_hist_high(c)), "1", repr(c), "10", t + hours * HOUR_MS - 1, "10", 5, "5", "5", "0"]
                     for t, c in self._series(q["symbol"], hours, int(q["startTime"]), int(q["endTime"]),
                                              int(q.get("limit", 500)), _hist_close)]
         raise LookupError(path)
@@ -344,7 +350,7 @@ class LoopbackExchanges:
             rows = self._series(q["symbol"], hours, int(q["start"]), int(q["end"]),
                                 int(q.get("limit", 200)), _hist_close, newest_first=True)
             return ok({"category": "linear", "symbol": q["symbol"],
-                       "list": [[str(t), "1", "1", "1", repr(c), "1", "1"] for t, c in rows]})
+                       "list": [[str(t), "1", repr(_hist_high(c)), "1", repr(c), "1", "1"] for t, c in rows]})
         raise LookupError(path)
 
     def _okx(self, path, q, body):
@@ -407,7 +413,7 @@ class LoopbackExchanges:
             rows = self._series(q["instId"], hours, EPOCH_MS, end, int(q.get("limit", 100)), _hist_close,
                                 newest_first=True)
             # the newest candle is still open: OKX marks it confirm "0"
-            return ok([[str(t), "1", "1", "1", repr(c), "1", "1", "1",
+            return ok([[str(t), "1", repr(_hist_high(c)), "1", repr(c), "1", "1", "1",
                         "0" if t + hours * HOUR_MS > self.now_ms else "1"] for t, c in rows])
         raise LookupError(path)
 
@@ -439,7 +445,7 @@ class LoopbackExchanges:
             first = int(req["startTime"]) // step * step
             rows = self._series(req["coin"], hours, first, int(req["endTime"]), 5000, _hist_close)
             return [{"t": t, "T": t + hours * HOUR_MS - 1, "s": req["coin"], "i": req["interval"],
-                     "o": "1", "c": repr(c), "h": "1", "l": "1", "v": "1", "n": 1} for t, c in rows]
+                     "o": "1", "c": repr(c), "h": repr(_hist_high(c)), "l": "1", "v": "1", "n": 1} for t, c in rows]
         raise LookupError(kind)
 
     def _bingx(self, path, q, body):
@@ -470,8 +476,8 @@ class LoopbackExchanges:
             hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
             rows = self._series(q["symbol"], hours, int(q["startTime"]), int(q["endTime"]), int(q.get("limit", 500)),
                                 _hist_close)
-            return ok([{"open": "1", "close": repr(c), "high": "1", "low": "1", "volume": "1", "time": t}
-                       for t, c in reversed(rows)])
+            return ok([{"open": "1", "close": repr(c), "high": repr(_hist_high(c)), "low": "1", "volume": "1",
+                        "time": t} for t, c in reversed(rows)])
         raise LookupError(path)
 
     def _mexc(self, path, q, body):
@@ -507,7 +513,7 @@ class LoopbackExchanges:
             hours = {"Min60": 1, "Hour4": 4, "Day1": 24}[q["interval"]]
             rows = self._series(symbol, hours, int(q["start"]) * 1000, int(q["end"]) * 1000, 2000, _hist_close)
             return ok({"time": [t // 1000 for t, _ in rows], "open": [1] * len(rows),
-                       "close": [c for _, c in rows], "high": [1] * len(rows), "low": [1] * len(rows)})
+                       "close": [c for _, c in rows], "high": [_hist_high(c) for _, c in rows], "low": [1] * len(rows)})
         raise LookupError(path)
 
     def _weex(self, path, q, body):
@@ -530,7 +536,7 @@ class LoopbackExchanges:
                                              int(q.get("limit", 100)), _hist_rate)]
         if path == "/capi/v3/market/historyKlines":
             hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
-            return [[t, "1", "1", "1", repr(c), "10"]
+            return [[t, "1", repr(_hist_high(c)), "1", repr(c), "10"]
                     for t, c in self._series(q["symbol"], hours, int(q["startTime"]), int(q["endTime"]),
                                              min(int(q.get("limit", 100)), 100), _hist_close)]
         raise LookupError(path)

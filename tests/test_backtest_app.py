@@ -166,6 +166,8 @@ def test_live_history_is_cached_and_only_the_missing_part_fetched(exchanges, tmp
     first = run_backtest({"BTC": 1, "ETH": 10}, start=start, end=now - pd.Timedelta(days=10), data="live")
     klines = exchanges.hits[("binance", "/fapi/v1/klines")]
     assert len(first.times) == 50 and klines >= 2
+    assert (first.history.highs.to_numpy() > first.history.prices.to_numpy()).all()  # the candles' own highs
+    assert "highs" in first.history.source
     again = run_backtest({"BTC": 1, "ETH": 10}, start=start, end=now - pd.Timedelta(days=10), data="live")
     assert exchanges.hits[("binance", "/fapi/v1/klines")] == klines  # nothing new asked
     assert again.result.value_hedged == pytest.approx(first.result.value_hedged)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_close, _hist_rate
+from tests.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_close, _hist_high, _hist_rate
 from xlhedge.market import COLUMNS, EXCHANGES, MarketDataError, funding_history, funding_snapshot, price_history
 from xlhedge.market.contracts import canonical_mask
 
@@ -270,6 +270,7 @@ def test_price_history(exchanges, exchange, symbol, native):
     want = _expected(native, 1, int(start.timestamp() * 1000), int(end.timestamp() * 1000), _hist_close)
     assert len(got) == len(want) == 2161
     assert got["close"].tolist() == pytest.approx([c for _, c in want])
+    assert got["high"].tolist() == pytest.approx([_hist_high(c) for _, c in want])  # each exchange's own field
     assert got["time"].is_monotonic_increasing
 
 

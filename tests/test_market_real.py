@@ -185,6 +185,7 @@ def test_hyperliquid_candle_opened_before_the_start_is_dropped(exchanges):
     assert len(got) == 23
     assert got["time"].iloc[0] == ms(1684702800000)
     assert got["close"].iloc[0] == pytest.approx(float(candles[1]["c"]))
+    assert got["high"].tolist() == pytest.approx([float(c["h"]) for c in candles[1:]])  # the backtest's highs
 
 
 def test_binance_open_interest_history_as_sent(exchanges):

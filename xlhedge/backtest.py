@@ -205,11 +205,12 @@ def cached_history(kind: str, exchange: str, symbol: str, start: pd.Timestamp, e
 
 def live_history(coins, exchange: str, start: pd.Timestamp, end: pd.Timestamp, timeout: float = 60.0,
                  progress: bool = True, folder: Path | None = None) -> History:
-    """Daily closes and funding history of each coin's USDT perpetual on ``exchange`` (cached)."""
+    """Daily closes, highs and funding history of each coin's USDT perpetual on ``exchange`` (cached). One
+    price series: the perpetual's own candles value the holding too (no index history is fetched yet)."""
     from xlhedge.market import MarketDataError, funding_history, price_history
     from xlhedge.market.betas import perp_symbol
 
-    closes, funding = {}, []
+    closes, highs, funding = {}, {}, []
     for coin in coins:
         symbol = perp_symbol(exchange, coin)
         try:
@@ -222,12 +223,16 @@ def live_history(coins, exchange: str, start: pd.Timestamp, end: pd.Timestamp, t
         if px.empty:
             raise BacktestError(f"{coin} on {exchange}: no daily prices between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
         # a daily candle opens at 00:00 and closes 24 h later: its close is the price at the next midnight
-        closes[coin] = px.set_index(px["time"] + pd.Timedelta(days=1))["close"]
+        at_close = px.set_index(px["time"] + pd.Timedelta(days=1))
+        closes[coin] = at_close["close"]
+        # a cache written before highs were kept has none: those days count their close as their high
+        highs[coin] = at_close["high"].fillna(at_close["close"]) if "high" in at_close else at_close["close"]
         funding.append(fr.set_index("time")["funding_rate"].rename(coin))
     prices = pd.DataFrame(closes).dropna()
     rates = pd.concat(funding, axis=1).sort_index()
     return History(prices, rates.index.tz_convert(None).to_numpy(dtype="datetime64[ns]"),
-                   rates.reset_index(drop=True), f"{exchange} daily closes and funding history")
+                   rates.reset_index(drop=True), f"{exchange} daily closes, highs and funding history",
+                   highs=pd.DataFrame(highs).reindex(prices.index))
 
 
 # ---------------------------------------------------------------- policy

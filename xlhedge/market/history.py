@@ -32,7 +32,7 @@ def _window(start, end, default_days: int) -> tuple[int, int]:
     return int(start_ts.timestamp() * 1000), int(end_ts.timestamp() * 1000)
 
 
-def _pull(kind, exchange, symbol, start, end, timeout, progress, value_col, *extra):
+def _pull(kind, exchange, symbol, start, end, timeout, progress, value_cols, *extra):
     venue = registered(exchange or "")
     name = venue.name
     begin, finish = _window(start, end, 365 if kind == "price_history" else 30)
@@ -52,11 +52,12 @@ def _pull(kind, exchange, symbol, start, end, timeout, progress, value_col, *ext
     finally:
         if bar is not None:
             bar.close()
-    frame = pd.DataFrame(rows, columns=["time", value_col]).drop_duplicates("time")
+    value_cols = [value_cols] if isinstance(value_cols, str) else list(value_cols)
+    frame = pd.DataFrame(rows, columns=["time", *value_cols]).drop_duplicates("time")
     # answers may reach outside the window (a candle opened before the start): keep the window
     frame = frame[(frame["time"] >= begin) & (frame["time"] <= finish)]
     frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
-    frame[value_col] = frame[value_col].astype(float)
+    frame[value_cols] = frame[value_cols].astype(float)
     return frame.sort_values("time").reset_index(drop=True)
 
 
@@ -102,7 +103,8 @@ def spacing_hours(times: pd.Series) -> pd.Series:
 
 
 def price_history(exchange, symbol, interval="1d", start=None, end=None, timeout=60.0, progress=False):
-    """Closing prices of one contract (for beta estimation).
+    """Closing and highest prices of one contract's candles (betas read the closes, the backtest the
+    highs too).
 
     Parameters
     ----------
@@ -114,11 +116,11 @@ def price_history(exchange, symbol, interval="1d", start=None, end=None, timeout
     Returns
     -------
     pandas.DataFrame
-        Columns ``time`` (UTC, candle open) and ``close`` (USD), oldest first.
+        Columns ``time`` (UTC, candle open), ``close`` and ``high`` (USD), oldest first.
     """
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
-    return _pull("price_history", exchange, symbol, start, end, timeout, progress, "close", interval)
+    return _pull("price_history", exchange, symbol, start, end, timeout, progress, ("close", "high"), interval)
 
 
 def publishes_open_interest_history(exchange) -> bool:

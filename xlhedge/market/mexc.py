@@ -78,21 +78,21 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(open time ms, close) oldest first; kline answers are columns with times in seconds."""
+    """(open time ms, close, high) oldest first; kline answers are columns with times in seconds."""
     name, step = KLINE_INTERVALS[interval]
     rows, cursor, pages = [], start // 1000, 0
     while cursor <= end // 1000:
         data = client.data(f"/api/v1/contract/kline/{symbol}",
                            {"interval": name, "start": cursor, "end": min(end // 1000, cursor + step * KLINE_PAGE)})
-        times, closes = (data or {}).get("time") or [], (data or {}).get("close") or []
-        got = [(int(t) * 1000, float(c)) for t, c in zip(times, closes, strict=True)]
+        columns = [(data or {}).get(key) or [] for key in ("time", "close", "high")]
+        got = [(int(t) * 1000, float(c), float(h)) for t, c, h in zip(*columns, strict=True)]
         rows += got
         if bar is not None:
             bar.update(len(got))
         pages += 1
         page_guard(pages)
         if got:
-            cursor = max(cursor, max(t for t, _ in got) // 1000) + step
+            cursor = max(cursor, max(row[0] for row in got) // 1000) + step
         else:  # an empty window (before the listing): go on to the next one
             cursor += step * (KLINE_PAGE + 1)
     return sorted(set(rows))

@@ -168,15 +168,17 @@ def collect_pages(fetch_page, parse_row, page_size: int, cursor: int, keep_going
 
 
 def forward_pages(fetch_page, parse_row, page_size: int, start: int, end: int, bar=None) -> list:
-    """(time ms, value) rows of a history endpoint paged forwards from ``start`` to ``end``,
+    """(time ms, value, ...) rows of a history endpoint paged forwards from ``start`` to ``end``,
     oldest first and without repeats, whatever order each page comes in."""
     rows = collect_pages(fetch_page, parse_row, page_size, start, lambda c: c <= end, after_newest, bar)
     return sorted(set(rows))
 
 
 def after_newest(rows) -> int:
-    return max(t for t, _ in rows) + 1
+    """The cursor after a page of (time ms, ...) rows."""
+    return max(row[0] for row in rows) + 1
 
 
 def before_oldest(rows) -> int:
-    return min(t for t, _ in rows) - 1
+    """The cursor before a page of (time ms, ...) rows."""
+    return min(row[0] for row in rows) - 1
