@@ -87,48 +87,44 @@ def test_the_sheet_policy_replays_the_hedge_sheet_on_the_same_day(book):
     from xlhedge.backtest import target_ratios
     from xlhedge.workbook.evaluate import evaluate_workbook
 
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    ws = wb[L.SETTINGS]
-    ws[f"B{L.SETTING_ROW['FundingAdjust']}"] = "yes"
-    ws[f"B{L.SETTING_ROW['EventRule']}"] = "yes"
-    ws[f"B{L.SETTING_ROW['Outlook']}"] = "bearish"
-    wb.save(book)
-    values = evaluate_workbook(book)
-    port = OpenpyxlBook(book)
-    try:
-        options = read_book_inputs(port)
-    finally:
-        release(port.wb)
-    rows = {values[at(L.HEDGE, "asset", r)]: r for r in (5, 6)}
-    rates = {coin: values[at(L.HEDGE, "funding_rate", r)] for coin, r in rows.items()}
-    hours = {values[at(L.HEDGE, "interval_hours", r)] for r in rows.values()}
-    assert len(hours) == 1  # one funding clock for both coins, as the history's single time index
+    def sheet_and_replay(typed: dict):
+        """Type into the Settings, then: the Hedge sheet's ratios (the evaluator) and the replay's."""
+        wb = openpyxl.load_workbook(book, keep_vba=True)
+        for (sheet, cell), value in typed.items():
+            wb[sheet][cell] = value
+        wb.save(book)
+        values = evaluate_workbook(book)
+        port = OpenpyxlBook(book)
+        try:
+            options = read_book_inputs(port)
+        finally:
+            release(port.wb)
+        rows = {values[at(L.HEDGE, "asset", r)]: r for r in (5, 6)}
+        rates = {coin: values[at(L.HEDGE, "funding_rate", r)] for coin, r in rows.items()}
+        hours = {values[at(L.HEDGE, "interval_hours", r)] for r in rows.values()}
+        assert len(hours) == 1  # one funding clock for both coins, as the history's single time index
+        interval = pd.Timedelta(hours=hours.pop())
+        paid = pd.DatetimeIndex([day - 2 * interval, day - interval])
+        history = History(pd.DataFrame({"BTC": [1.0, 1.0], "ETH": [1.0, 1.0]}, index=[day - pd.Timedelta(days=1), day]),
+                          paid.tz_convert(None).to_numpy(dtype="datetime64[ns]"),
+                          pd.DataFrame({coin: [rate, rate] for coin, rate in rates.items()}), "hand-made")
+        target = target_ratios("sheet", history.prices.index, history, ["BTC", "ETH"],
+                               **{k: options[k] for k in keep})
+        return [values[at(L.HEDGE, "hedge_ratio", rows[c])] for c in ("BTC", "ETH")], list(target[-1]), options
+
     day = pd.Timestamp("2026-11-20 08:00", tz="UTC")  # the tests' "now" (XLHEDGE_NOW), the sheet's as_of
-    interval = pd.Timedelta(hours=hours.pop())
-    paid = pd.DatetimeIndex([day - 2 * interval, day - interval])
-    history = History(pd.DataFrame({"BTC": [1.0, 1.0], "ETH": [1.0, 1.0]}, index=[day - pd.Timedelta(days=1), day]),
-                      paid.tz_convert(None).to_numpy(dtype="datetime64[ns]"),
-                      pd.DataFrame({coin: [rate, rate] for coin, rate in rates.items()}), "hand-made")
     keep = ("outlook", "conviction", "ratio", "threshold", "adjustment", "max_ratio", "funding_adjust", "crowded",
             "crowded_bump", "crowded_percentile", "crowded_oi_rise", "events", "event_times", "event_rule")
-    target = target_ratios("sheet", history.prices.index, history, ["BTC", "ETH"],
-                           **{k: options[k] for k in keep})
-    assert target[-1] == pytest.approx([values[at(L.HEDGE, "hedge_ratio", rows[c])] for c in ("BTC", "ETH")])
-    assert target[-1][0] != pytest.approx(0.6)  # the funding rule moved the bearish 60% (the sample's rates)
+    setting = {name: (L.SETTINGS, f"B{L.SETTING_ROW[name]}") for name in ("FundingAdjust", "EventRule", "Outlook")}
+    sheet, replay, _ = sheet_and_replay({setting["FundingAdjust"]: "yes", setting["EventRule"]: "yes",
+                                         setting["Outlook"]: "bearish"})
+    assert replay == pytest.approx(sheet)
+    assert replay[0] != pytest.approx(0.6)  # the funding rule moved the bearish 60% (the sample's rates)
     # an event two days ahead lifts both, on the sheet and in the replay
-    wb = openpyxl.load_workbook(book, keep_vba=True)
     _, when_col, _ = L.EVENTS_COLUMNS
-    wb[L.SETTINGS][f"{when_col}{L.EVENTS_FIRST_ROW}"] = "2026-11-22 12:00"
-    wb.save(book)
-    values = evaluate_workbook(book)
-    port = OpenpyxlBook(book)
-    try:
-        options = read_book_inputs(port)
-    finally:
-        release(port.wb)
-    target = target_ratios("sheet", history.prices.index, history, ["BTC", "ETH"], **{k: options[k] for k in keep})
-    assert target[-1] == pytest.approx([values[at(L.HEDGE, "hedge_ratio", rows[c])] for c in ("BTC", "ETH")])
-    assert min(target[-1]) >= options["events"][2]
+    sheet, replay, options = sheet_and_replay({(L.SETTINGS, f"{when_col}{L.EVENTS_FIRST_ROW}"): "2026-11-22 12:00"})
+    assert replay == pytest.approx(sheet)
+    assert min(replay) >= options["events"][2]
 
 
 @pytest.mark.parametrize(("args", "words"), [
