@@ -108,7 +108,9 @@ def test_history_command(tmp_path, exchanges):
                  "--start", "2025-01-01", "--end", "2025-02-01", "--interval", "1d",
                  "--out", str(target)]) == 0
     lines = target.read_text().splitlines()
-    assert lines[0] == "time,close" and len(lines) == 33
+    assert lines[0] == "time,close,high" and len(lines) == 33
+    close, high = (float(v) for v in lines[1].split(",")[1:])
+    assert high == pytest.approx(round(close * 1.01, 2))  # the loopback serves highs 1% above the close
 
 
 @pytest.mark.parametrize(
