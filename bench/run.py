@@ -195,7 +195,8 @@ def bench_refresh(full: bool):
 # ---------------------------------------------------------------- backtest
 
 def backtest_data(steps: int, assets: int = 20, per_day: int = 1, seed: int = 11):
-    """Random-walk prices, a policy that moves between 40% and 80% now and then, funding every 8 h."""
+    """Random-walk prices, a policy that moves between 40% and 80% now and then, funding every 8 h; the
+    perpetual's highs up to a few percent above its close (liquidations are checked at the high)."""
     rng = np.random.default_rng(seed)
     vol = 0.035 / np.sqrt(per_day)
     prices = 100 * np.exp(np.cumsum(rng.normal(0, vol, (steps, assets)), axis=0))
@@ -203,7 +204,8 @@ def backtest_data(steps: int, assets: int = 20, per_day: int = 1, seed: int = 11
     targets = np.where(regime[:, None] == 1, 0.8, 0.4) + rng.normal(0, 0.01, (steps, assets))
     every = max(per_day // 3, 1)  # funding steps: every 8 hours (daily steps carry three rates summed)
     rates = np.where((np.arange(steps) % every == 0)[:, None], rng.normal(1e-4, 2e-4, (steps, assets)), 0.0)
-    return prices, np.full(assets, 2.0), targets, rates
+    highs = prices * np.exp(np.abs(rng.normal(0, vol / 2, (steps, assets))))
+    return prices, np.full(assets, 2.0), targets, rates, highs
 
 
 def bench_backtest():
@@ -212,16 +214,17 @@ def bench_backtest():
 
     costs = dict(band=0.05, fee_rate=0.0005, slippage_rate=0.0002, leverage=3.0, maintenance_margin=0.004)
     for label, steps, per_day in (("20x4y_daily", 4 * 365, 1), ("20x1y_hourly", 365 * 24, 24)):
-        data = backtest_data(steps, per_day=per_day)
-        lists = [a.tolist() for a in data]
-        t_ours, ours = median_time(lambda d=data: simulate(*d, **costs), repeats=5)
-        t_loop, loop = median_time(lambda x=lists: plain_simulation(*x, *costs.values()), repeats=1, warmup=0)
+        *data, highs = backtest_data(steps, per_day=per_day)
+        lists, high_lists = [a.tolist() for a in data], highs.tolist()
+        t_ours, ours = median_time(lambda d=data, h=highs: simulate(*d, highs=h, **costs), repeats=5)
+        t_loop, loop = median_time(lambda x=lists, h=high_lists: plain_simulation(*x, *costs.values(), highs=h),
+                                   repeats=1, warmup=0)
         assert np.allclose(ours.value_hedged, loop["value_hedged"], rtol=1e-9)
         assert (ours.rebalances, ours.liquidations) == (loop["rebalances"], loop["liquidations"])
         report(f"backtest_{label}_vs_plain_loop", t_ours, t_loop, (">=", 20),
                note=f"  ({ours.rebalances} rebalances, {len(ours.liquidations)} liquidations; same results)")
         with mock.patch.dict(os.environ, {"XLHEDGE_JIT": "0"}):  # the same rules as plain Python: xlwings Lite's
-            t_py, py = median_time(lambda d=data: simulate(*d, **costs), repeats=1, warmup=0)
+            t_py, py = median_time(lambda d=data, h=highs: simulate(*d, highs=h, **costs), repeats=1, warmup=0)
         assert np.allclose(py.value_hedged, loop["value_hedged"], rtol=1e-9)
         report(f"backtest_{label}_without_numba_vs_plain_loop", t_py, t_loop, None,
                note="  (the Lite edition's path: Pyodide has no numba)")
@@ -329,7 +332,8 @@ def bench_template():
 
 _BACKTEST_IMPORTS = ("import numpy as np; from bench.run import backtest_data; "
                      "from xlhedge.engine.backtest import simulate")
-_HOURLY_BACKTEST = "p, c, t, r = backtest_data(8760, per_day=24); simulate(p, c, t, r, band=0.05, fee_rate=0.0005)"
+_HOURLY_BACKTEST = ("p, c, t, r, h = backtest_data(8760, per_day=24); "
+                    "simulate(p, c, t, r, highs=h, band=0.05, fee_rate=0.0005)")
 MEMORY_SNIPPETS = {  # name -> (the same imports only, the work)
     "beta_50x17520": (
         "import numpy as np; from bench.run import beta_data; from xlhedge.udfs import BETA_HEDGE",
