@@ -88,7 +88,7 @@ def read_book_inputs(book) -> dict:
         "start": sheet["start"], "end": sheet["end"],
         "policy": _choice(sheet["policy"], SHEET_POLICIES, bt_default["policy"], "Policy"),
         "data": _choice(sheet["data"], DATA_SOURCES, bt_default["data"], "Data"),
-        "top_up": _choice(sheet["top_up"], ("yes", "no"), bt_default["top_up"], "Top up") == "yes",
+        "top_up": _choice(sheet["top_up"], L.YES_NO, bt_default["top_up"], "Top up") == "yes",
         "fee": _typed_number(sheet["fee"], bt_default["fee"], "Taker fee", "0.05%"),
         "slippage": _typed_number(sheet["slippage"], bt_default["slippage"], "Slippage", "0.02%"),
         "ratio": _typed_number(sheet["ratio"], None, "Base ratio", "40%"),
@@ -136,7 +136,7 @@ def run_in_book(book, now=None, **overrides) -> Backtest:
     coins, cash = inputs.pop("coins"), inputs.pop("cash")
     run = run_backtest(coins, cash, **inputs)
     run.notes = [*(f"left out: {s}" for s in skipped), *run.notes]
-    book.write_block(L.BACKTEST_RESULTS, [list(r) for r in results_rows(run)])
+    book.write_block(L.BACKTEST_RESULTS, [[label, value] for label, value, _ in results_rows(run)])
     book.write_block(L.BACKTEST_SERIES, [list(r) for r in series_rows(run)])
     when = (now or pd.Timestamp.now(tz="UTC")).strftime("%Y-%m-%d %H:%M UTC")
     book.write_cell(L.BACKTEST, L.BACKTEST_STATUS_CELL, f"Run {when}: {run.history.source}.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from xlhedge import engine
-from xlhedge.cells import CellError, _unwrap_single, is_blank, parse_number
+from xlhedge.cells import CellError, is_blank, parse_number, unwrap_single
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30T00:00", "ns")
 _FIXED_NOW: list = []  # set by :func:`clock_at`
@@ -52,7 +52,7 @@ def cell_time(value, name: str) -> np.datetime64:
     Years 1900 to 2199 (nanosecond times end in 2262)."""
     import datetime as dt
 
-    value = _unwrap_single(value)
+    value = unwrap_single(value)
     if is_blank(value):
         return now_utc()
     if isinstance(value, dt.datetime):
@@ -84,7 +84,7 @@ def cell_time(value, name: str) -> np.datetime64:
 def event_list(events) -> tuple[list[str], np.ndarray]:
     """Names and UTC times of the events: a range of dates, or of two columns (name, date); empty rows
     are skipped. Blank: the FOMC decisions shipped with xlhedge."""
-    if is_blank(_unwrap_single(events)):
+    if is_blank(unwrap_single(events)):
         shipped = engine.shipped_events()
         return [e.name for e in shipped], np.array([e.time for e in shipped], dtype="datetime64[ns]")
     cells = np.asarray(events if isinstance(events, (list, tuple, np.ndarray)) else [events], dtype=object)

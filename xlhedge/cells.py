@@ -126,7 +126,7 @@ def is_blank(value) -> bool:
     return False
 
 
-def _unwrap_single(value):
+def unwrap_single(value):
     """A 1x1 range ([[x]], [x], 1-element array) is the value itself."""
     if isinstance(value, np.ndarray):
         return value.reshape(()).item() if value.size == 1 else value
@@ -205,7 +205,7 @@ def parse_number(value, name: str, where: str = "") -> float:
 
 def cell_number(value, name: str, default: float | None = None) -> float:
     """A scalar argument: one number, or ``default`` when the cell is empty."""
-    value = _unwrap_single(value)
+    value = unwrap_single(value)
     if isinstance(value, (list, tuple, np.ndarray)):
         raise CellError(f"{name} must be one cell, not a range")
     num = parse_number(value, name)
@@ -218,7 +218,7 @@ def cell_number(value, name: str, default: float | None = None) -> float:
 
 def cell_text(value, name: str, choices: tuple[str, ...], default: str | None = None) -> str:
     """A scalar text argument from a fixed list (case-insensitive, trimmed)."""
-    value = _unwrap_single(value)
+    value = unwrap_single(value)
     if is_blank(value):
         if default is None:
             raise CellError(f"{name} is empty; use {' or '.join(choices)}", "#N/A")
@@ -231,7 +231,7 @@ def cell_text(value, name: str, choices: tuple[str, ...], default: str | None = 
 
 def cell_bool(value, name: str, default: bool = False) -> bool:
     """TRUE/FALSE (also 1/0 and the texts true/false/yes/no)."""
-    value = _unwrap_single(value)
+    value = unwrap_single(value)
     if is_blank(value):
         return default
     if isinstance(value, (bool, np.bool_)):

@@ -27,7 +27,6 @@ from xlhedge.cell_times import cell_time, event_list
 from xlhedge.cells import (
     CellArray,
     CellError,
-    _unwrap_single,
     broadcast,
     cell_array,
     cell_bool,
@@ -41,6 +40,7 @@ from xlhedge.cells import (
     price_series,
     row_by_row,
     to_cells,
+    unwrap_single,
 )
 from xlhedge.engine import defaults as D
 
@@ -94,7 +94,7 @@ def _elementwise(fn, named: list[tuple[CellArray, str]], **fixed):
 
 def _outlook_array(outlook, conviction: float, max_ratio: float) -> CellArray:
     """Base ratios from outlook cells: labels map to their band, numbers are ratios."""
-    value = _unwrap_single(outlook)
+    value = unwrap_single(outlook)
     if isinstance(value, str) and value.strip() and not looks_numeric(value):
         return CellArray(np.asarray(engine.base_ratio(value, conviction)), 0)
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -150,7 +150,7 @@ def HEDGE_RATIO(
     base = _outlook_array(outlook, conv, cap)
     rate = (
         CellArray(np.asarray(np.nan), 0)
-        if is_blank(_unwrap_single(funding_rate))
+        if is_blank(unwrap_single(funding_rate))
         else cell_array(funding_rate, "funding_rate")
     )
     hours = cell_array(interval_hours, "interval_hours", 8.0)
@@ -175,8 +175,8 @@ def FUNDING_COST(notional, funding_rate, interval_hours=8, horizon_days=1, side=
     rate is positive). Rates beside one notional are its history; beside notionals, one each.
     """
     which = cell_text(side, "side", SIDES, "short")
-    rate_value = _unwrap_single(funding_rate)
-    one_notional = not isinstance(_unwrap_single(notional), (list, tuple, np.ndarray))
+    rate_value = unwrap_single(funding_rate)
+    one_notional = not isinstance(unwrap_single(notional), (list, tuple, np.ndarray))
     if isinstance(rate_value, (list, tuple, np.ndarray)) and one_notional:
         history = cell_array(rate_value, "funding_rate").values.ravel()
         history = history[~np.isnan(history)]
@@ -217,7 +217,7 @@ def BETA_HEDGE(alt_notional, beta_or_alt_prices, btc_prices=None, method="ols", 
     """
     how = cell_text(method, "method", METHODS, "ols")
     hl = cell_number(halflife, "halflife", 30.0)
-    if btc_prices is None or is_blank(_unwrap_single(btc_prices)):
+    if btc_prices is None or is_blank(unwrap_single(btc_prices)):
         return _elementwise(
             engine.beta_hedge_notional,
             [
@@ -485,7 +485,7 @@ def CROWDED_RATIO(base_ratio, funding_rate, percentile, oi_change=None, bump=0.1
     rise = cell_number(min_oi_rise, "min_oi_rise", 0.1)
     cap = cell_number(max_ratio, "max_ratio", 1.0)
     base = cell_array(base_ratio, "base_ratio")
-    optional = [CellArray(np.asarray(np.nan), 0) if is_blank(_unwrap_single(v)) else cell_array(v, name)
+    optional = [CellArray(np.asarray(np.nan), 0) if is_blank(unwrap_single(v)) else cell_array(v, name)
                 for v, name in ((funding_rate, "funding_rate"), (percentile, "percentile"),
                                 (oi_change, "oi_change"))]
     b, r, p, o = broadcast((base, "base_ratio"), *zip(optional, ("funding_rate", "percentile", "oi_change"),

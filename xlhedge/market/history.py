@@ -52,12 +52,11 @@ def _pull(kind, exchange, symbol, start, end, timeout, progress, value_cols, *ex
     finally:
         if bar is not None:
             bar.close()
-    value_cols = [value_cols] if isinstance(value_cols, str) else list(value_cols)
     frame = pd.DataFrame(rows, columns=["time", *value_cols]).drop_duplicates("time")
     # answers may reach outside the window (a candle opened before the start): keep the window
     frame = frame[(frame["time"] >= begin) & (frame["time"] <= finish)]
     frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
-    frame[value_cols] = frame[value_cols].astype(float)
+    frame[list(value_cols)] = frame[list(value_cols)].astype(float)
     return frame.sort_values("time").reset_index(drop=True)
 
 
@@ -84,7 +83,7 @@ def funding_history(exchange, symbol, start=None, end=None, timeout=60.0, progre
         Columns ``time`` (UTC), ``funding_rate`` (per interval, fraction) and
         ``interval_hours`` (from the spacing of the timestamps), oldest first.
     """
-    frame = _pull("funding_history", exchange, symbol, start, end, timeout, progress, "funding_rate")
+    frame = _pull("funding_history", exchange, symbol, start, end, timeout, progress, ("funding_rate",))
     frame["interval_hours"] = spacing_hours(frame["time"])
     return frame
 
@@ -143,4 +142,4 @@ def open_interest_history(exchange, symbol, start=None, end=None, timeout=30.0, 
     """
     if not publishes_open_interest_history(exchange):
         raise ValueError(f"{exchange} publishes no open-interest history")
-    return _pull("open_interest_history", exchange, symbol, start, end, timeout, progress, "open_interest")
+    return _pull("open_interest_history", exchange, symbol, start, end, timeout, progress, ("open_interest",))

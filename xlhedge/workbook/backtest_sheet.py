@@ -12,15 +12,12 @@ RESULT_FORMATS = {"sentence": "out_wrap", "text": "out_text", "pct": "pct", "usd
                   "count": "hours"}
 
 
-def results_rows(run: Backtest) -> list[tuple[str, object]]:
-    """The summary as the Backtest sheet's result rows (label, value); notes after the numbers."""
-    rows = [(label, value) for label, value, _ in run.summary()] + [("Note", n) for n in run.notes]
+def results_rows(run: Backtest) -> list[tuple[str, object, str]]:
+    """The summary as the Backtest sheet's result rows (label, value, cell format from the value's kind);
+    notes after the numbers."""
+    rows = [(label, value, RESULT_FORMATS[kind]) for label, value, kind in run.summary()]
+    rows += [("Note", n, RESULT_FORMATS["text"]) for n in run.notes]
     return rows[: L.BACKTEST_RESULTS.last_row - L.BACKTEST_RESULTS.first_row + 1]
-
-
-def result_formats(run: Backtest) -> list[str]:
-    """The format name of each result row, from the kind of its value (notes are text)."""
-    return [RESULT_FORMATS[kind] for *_, kind in run.summary()]
 
 
 def series_rows(run: Backtest) -> list[tuple]:

@@ -294,10 +294,10 @@ class TemplateBuilder(DataSheets):
                     ws.write(f"{col[column.key]}{r}", value, getattr(f, column.fmt))
         self.table_formulas(L.PORTFOLIO)
         cash = L.CASH_ROW
-        label = f"A{{}}:{spec.letter(list(col).index('spot_value') - 1)}{{}}"  # the labels end beside the values
-        ws.merge_range(label.format(cash, cash), "Cash / stablecoins (not hedged)", f.total_label)
+        end = spec.letter(list(col).index("spot_value") - 1)  # the labels end beside the values
+        ws.merge_range(f"A{cash}:{end}{cash}", "Cash / stablecoins (not hedged)", f.total_label)
         ws.write(spec.CASH_CELL, SAMPLE_CASH, f.in_usd)
-        ws.merge_range(label.format(cash + 1, cash + 1), "Total portfolio", f.total_label)
+        ws.merge_range(f"A{cash + 1}:{end}{cash + 1}", "Total portfolio", f.total_label)
         self.single_cell("portfolio_total")
         for key, choices in (("hedge_with", L.HEDGE_WITH), ("exchange", L.EXCHANGES)):
             ws.data_validation(f"{col[key]}{first}:{col[key]}{last}", {"validate": "list", "source": list(choices)})
@@ -435,7 +435,7 @@ class TemplateBuilder(DataSheets):
     def backtest(self) -> None:
         """Inputs (yours), results and both value lines (written by the backtest), and a chart."""
         from xlhedge.backtest import run_backtest
-        from xlhedge.workbook.backtest_sheet import result_formats, results_rows, series_rows
+        from xlhedge.workbook.backtest_sheet import results_rows, series_rows
 
         ws, f = self.sheets[L.BACKTEST], self.fmt
         self.set_vba_name(ws, "Sheet8")
@@ -468,18 +468,17 @@ class TemplateBuilder(DataSheets):
             rule = {"validate": "any"}
             if item.name in ("policy", "data", "top_up"):
                 rule = {"validate": "list", "source": list({"policy": SHEET_POLICIES, "data": DATA_SOURCES,
-                                                            "top_up": ("yes", "no")}[item.name])}
+                                                            "top_up": L.YES_NO}[item.name])}
             ws.data_validation(f"B{r}", {**rule, "input_title": item.label[:32], "input_message": item.note[:255]})
         results = L.BACKTEST_RESULTS
-        rows, formats = results_rows(run), result_formats(run)
+        rows = results_rows(run)
         for i in range(results.last_row - results.first_row + 1):
             r = results.first_row + i
-            label, value = rows[i] if i < len(rows) else (None, None)
+            label, value, fmt = rows[i] if i < len(rows) else (None, None, "out_text")
             if i == 0:
                 ws.set_row(r - 1, 30)  # the data source is a sentence
-            fmt = getattr(f, formats[i]) if i < len(formats) else f.out_text
             ws.write(f"D{r}", label, f.text_bold)  # None: a formatted blank
-            ws.write(f"E{r}", value, fmt)
+            ws.write(f"E{r}", value, getattr(f, fmt))
         series = L.BACKTEST_SERIES
         for _, col, header in series.columns:
             ws.write(f"{col}{hr}", header, f.header)

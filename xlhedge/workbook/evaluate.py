@@ -157,7 +157,7 @@ class _Book:
 
     sheet_names: list[str]
     formula_cells: list[tuple[str, str]]
-    formulas: tuple  # ((sheet, cell, text), ...), array formulas with their range; defined names
+    formulas: tuple  # (sheet names, defined names, ((sheet, cell, text, last cell it fills), ...))
     constants: dict  # (sheet, cell) -> typed value
 
 

@@ -25,6 +25,7 @@ CASH_ROW = PORTFOLIO_LAST_ROW + 2
 #: The Portfolio table's columns (key, header, width, format, formula): xlhedge.workbook.spec.
 HEDGE_WITH = ("own perp", "BTC perp")
 OWN_PERP, BTC_PERP = HEDGE_WITH  # a Portfolio row's "Hedge with" choices
+YES_NO = ("yes", "no")  # the choices of a yes/no switch (Settings, Backtest sheet)
 
 # ---------------------------------------------------------------- Settings
 SETTINGS = "Settings"
