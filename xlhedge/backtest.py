@@ -380,7 +380,7 @@ def check_choices(policy: str, data: str, exchange: str, ratio, fee: float, slip
     low, high = COST_RANGE
     for name, value in (("fee", fee), ("slippage", slippage)):
         if not low <= value <= high:
-            raise BacktestError(f"{name} must be from {low:.0%} to {high:.0%} of the traded notional "
+            raise BacktestError(f"{name} must be from {low:g} to {high:.0%} of the traded notional "
                                 f"(0.0005 = 0.05%; got {value:g})")
 
 
