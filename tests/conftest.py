@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # "now" for every empty as_of (the event rule), here and in the commands the tests start: the time of the
 # bundled sample data, so the plans the tests check do not change when an FOMC meeting comes near
 os.environ["XLHEDGE_NOW"] = "2026-11-20T08:00"
+# no test reaches a real exchange: every exchange's address is a closed local port unless a test points it
+# at the loopback server (the `exchanges` fixture) or elsewhere; the commands the tests start inherit it
+for _name in ("binance", "bybit", "okx", "hyperliquid", "bingx", "mexc", "weex"):
+    os.environ[f"XLHEDGE_{_name.upper()}_URL"] = "http://127.0.0.1:9"
 
 
 @pytest.fixture

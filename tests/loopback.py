@@ -123,6 +123,17 @@ def _hist_high(close: float) -> float:
     return round(close * 1.01, 2)
 
 
+def _hist_index(symbol: str, t_ms: int) -> float:
+    """The index at ``t_ms``: the perpetual's close less a basis that swings between -0.3% and +0.3%
+    (close = index x (1 + basis)), so a backtest with both series gains or loses a known amount."""
+    return _hist_close(symbol, t_ms) / (1.0 + hist_basis(t_ms))
+
+
+def hist_basis(t_ms: int) -> float:
+    """The perpetual's premium over the index at ``t_ms`` (a fraction)."""
+    return 0.003 * math.sin((t_ms - EPOCH_MS) / (24 * HOUR_MS) * 0.9)
+
+
 def _hist_close(symbol: str, t_ms: int) -> float:
     """Close at ``t_ms``: log price = beta x a common BTC driver, so log returns regress exactly."""
     k = (t_ms - EPOCH_MS) // HOUR_MS
@@ -296,6 +307,11 @@ class LoopbackExchanges:
                      "CMCCirculatingSupply": "0", "timestamp": t}
                     for t, v in self._series(q["symbol"], 24, int(q["startTime"]), int(q["endTime"]),
                                              int(q.get("limit", 30)), _hist_open_interest)]
+        if path == "/fapi/v1/indexPriceKlines":  # rows shaped like klines; asked by pair
+            hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
+            return [[t, "1", "1", "1", repr(c), "0", t + hours * HOUR_MS - 1, "0", 60, "0", "0", "0"]
+                    for t, c in self._series(q["pair"], hours, int(q["startTime"]), int(q["endTime"]),
+                                             int(q.get("limit", 500)), _hist_index)]
         if path == "/fapi/v1/klines":
             hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
             return [[t, "1", repr(_hist_high(c)), "1", repr(c), "10", t + hours * HOUR_MS - 1, "10", 5, "5", "5", "0"]
@@ -345,6 +361,12 @@ class LoopbackExchanges:
                                 int(q.get("limit", 50)), _hist_open_interest, newest_first=True)
             return ok({"symbol": q["symbol"], "category": "linear", "nextPageCursor": "",
                        "list": [{"openInterest": f"{v:.8f}", "timestamp": str(t)} for t, v in rows]})
+        if path == "/v5/market/index-price-kline":
+            hours = {"60": 1, "240": 4, "D": 24}[q["interval"]]
+            rows = self._series(q["symbol"], hours, int(q["start"]), int(q["end"]),
+                                int(q.get("limit", 200)), _hist_index, newest_first=True)
+            return ok({"category": "linear", "symbol": q["symbol"],
+                       "list": [[str(t), "1", "1", "1", repr(c)] for t, c in rows]})
         if path == "/v5/market/kline":
             hours = {"60": 1, "240": 4, "D": 24}[q["interval"]]
             rows = self._series(q["symbol"], hours, int(q["start"]), int(q["end"]),
@@ -407,6 +429,13 @@ class LoopbackExchanges:
             return ok([{"instType": "SWAP", "instId": q["instId"], "fundingRate": f"{r}",
                         "realizedRate": f"{r}", "fundingTime": str(t), "method": "current_period"}
                        for t, r in rows])
+        if path == "/api/v5/market/history-index-candles":  # the index of BTC-USDT-SWAP is BTC-USDT
+            hours = {"1H": 1, "4H": 4, "1Dutc": 24}[q["bar"]]
+            end = int(q.get("after", self.now_ms)) - 1
+            rows = self._series(q["instId"], hours, EPOCH_MS, end, int(q.get("limit", 100)), _hist_index,
+                                newest_first=True)
+            return ok([[str(t), "1", "1", "1", repr(c), "0" if t + hours * HOUR_MS > self.now_ms else "1"]
+                       for t, c in rows])
         if path == "/api/v5/market/history-candles":
             hours = {"1H": 1, "4H": 4, "1Dutc": 24}[q["bar"]]
             end = int(q.get("after", self.now_ms)) - 1
@@ -511,7 +540,8 @@ class LoopbackExchanges:
         if path.startswith("/api/v1/contract/kline/"):
             symbol = path.rsplit("/", 1)[-1]
             hours = {"Min60": 1, "Hour4": 4, "Day1": 24}[q["interval"]]
-            rows = self._series(symbol, hours, int(q["start"]) * 1000, int(q["end"]) * 1000, 2000, _hist_close)
+            value = _hist_index if path.startswith("/api/v1/contract/kline/index_price/") else _hist_close
+            rows = self._series(symbol, hours, int(q["start"]) * 1000, int(q["end"]) * 1000, 2000, value)
             return ok({"time": [t // 1000 for t, _ in rows], "open": [1] * len(rows),
                        "close": [c for _, c in rows], "high": [_hist_high(c) for _, c in rows], "low": [1] * len(rows)})
         raise LookupError(path)

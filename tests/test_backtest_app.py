@@ -67,7 +67,8 @@ def test_funding_is_booked_at_its_real_times():
 
 
 def test_the_demo_run_equals_the_plain_loop():
-    run = run_backtest({"BTC": 5, "ETH": 50}, 100_000, policy="static", ratio=0.4, fee=0.0005, slippage=0.0002)
+    run = run_backtest({"BTC": 5, "ETH": 50}, 100_000, policy="static", ratio=0.4, fee=0.0005, slippage=0.0002,
+                       data="demo")
     prices = run.history.prices.to_numpy(float)
     steps = run.times.tz_convert(None).to_numpy(dtype="datetime64[ns]")
     # funding of each step summed here by hand from the raw payments
@@ -97,8 +98,8 @@ def test_the_demo_run_equals_the_plain_loop():
 
 
 def test_policies_and_mistakes():
-    funding = run_backtest({"BTC": 5}, policy="funding")
-    static = run_backtest({"BTC": 5}, policy="static", ratio=0.4)
+    funding = run_backtest({"BTC": 5}, policy="funding", data="demo")
+    static = run_backtest({"BTC": 5}, policy="static", ratio=0.4, data="demo")
     assert funding.target.shape == static.target.shape == (731, 1)
     # neutral 0.5 is 40%; the rate in force at a close is the one paid at that midnight: above +0.05%
     # per 8h (the short is paid well) it is raised by 30% to 52%, below -0.05% trimmed to 28%
@@ -108,27 +109,30 @@ def test_policies_and_mistakes():
     want = np.where(rate > 0.0005, 0.52, np.where(rate < -0.0005, 0.28, 0.4))
     assert funding.target[:, 0] == pytest.approx(want)
     assert (want == 0.52).sum() > 0 and (want == 0.28).sum() > 0
-    events = run_backtest({"BTC": 5}, policy="events", event_times=[np.datetime64("2022-06-15T18:00")])
+    events = run_backtest({"BTC": 5}, policy="events", event_times=[np.datetime64("2022-06-15T18:00")], data="demo")
     inside = (events.times >= pd.Timestamp("2022-06-12 18:00", tz="UTC")) & (
         events.times <= pd.Timestamp("2022-06-16 18:00", tz="UTC"))
     assert np.all(events.target[inside] >= 0.8) and inside.sum() == 4
     with pytest.raises(BacktestError, match="start must be a UTC date"):
-        run_backtest({"BTC": 5}, start="yesterday")
+        run_backtest({"BTC": 5}, start="yesterday", data="demo")
     with pytest.raises(BacktestError, match="BTC and ETH only"):
-        run_backtest({"SOL": 5})
-    assert "SOL" in run_backtest({"BTC": 1, "SOL": 5}).notes[0]
+        run_backtest({"SOL": 5}, data="demo")
+    assert "SOL" in run_backtest({"BTC": 1, "SOL": 5}, data="demo").notes[0]
 
 
 def test_cli_prints_the_demo(tmp_path):
     out = subprocess.run([sys.executable, "-m", "xlhedge", "backtest"], capture_output=True, text=True,
                          timeout=120, check=True)
     assert "SYNTHETIC prices" in out.stdout and "Hedge effectiveness" in out.stdout
+    # the tests' exchanges are a closed port: the default data (auto) says so and uses the demo
+    assert "Note: binance did not answer (cannot connect after 4 tries): the bundled demo data instead" in out.stdout
 
 
 def test_the_workbook_run_writes_the_sheet_and_keeps_your_edits(book):
     wb = openpyxl.load_workbook(book, keep_vba=True)
     wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['policy']}"] = "static"
     wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['start']}"] = "2023-01-01"
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['data']}"] = "demo"
     type_in(wb[L.PORTFOLIO], 5, quantity=2)  # 2 BTC instead of 5
     wb.save(book)
     before = {k: v for k, v in user_inputs(book).items() if k[0] != L.BACKTEST}
@@ -176,6 +180,79 @@ def test_live_history_is_cached_and_only_the_missing_part_fetched(exchanges, tmp
     assert len(longer.times) == 60
 
 
+def test_the_default_data_is_the_exchanges_history_holding_at_the_index_short_at_the_perpetual(
+        exchanges, tmp_path, monkeypatch):
+    from tests.loopback import HOUR_MS, _hist_close, _hist_index, _hist_rate
+
+    monkeypatch.setenv("XLHEDGE_CACHE", str(tmp_path / "cache"))
+    now = pd.Timestamp(exchanges.now_ms, unit="ms", tz="UTC").normalize()
+    run = run_backtest({"BTC": 2}, start=now - pd.Timedelta(days=40), end=now - pd.Timedelta(days=5),
+                       policy="static", ratio=0.5, band=10, fee=0.0, slippage=0.0)  # data: auto, the default
+    assert run.history.source == ("binance: the perpetual's and its index's daily closes, highs and funding "
+                                  "history (real)")
+    assert run.notes == [] and exchanges.hits[("binance", "/fapi/v1/indexPriceKlines")] >= 1
+
+    def ms(t):  # a close stamped t is the daily candle opened a day before
+        return int((t - pd.Timedelta(days=1)).timestamp() * 1000)
+
+    index = np.array([_hist_index("BTCUSDT", ms(t)) for t in run.times])
+    perp = np.array([_hist_close("BTCUSDT", ms(t)) for t in run.times])
+    assert run.history.prices["BTC"].to_numpy() == pytest.approx(index, rel=1e-12)
+    assert run.history.perp["BTC"].to_numpy() == pytest.approx(perp, rel=1e-12)
+    # funding of each step: the 8-hourly payments in (previous close, close], summed by hand
+    paid = [sum(_hist_rate("BTCUSDT", int(t.timestamp() * 1000) - k * 8 * HOUR_MS) for k in range(3))
+            for t in run.times]
+    short = 0.5 * 2  # coins, opened at the first close and never rebalanced (band 10)
+    carry = sum(short * perp[k] * paid[k] for k in range(1, len(perp)))
+    assert run.result.value_hedged[-1] == pytest.approx(2 * index[-1] + short * (perp[0] - perp[-1]) + carry,
+                                                        rel=1e-12)
+    # what the basis added: the hedged value against a perpetual that tracks the index
+    tracking = short * (index[0] - index[-1]) + sum(short * index[k] * paid[k] for k in range(1, len(index)))
+    assert run.basis == pytest.approx(short * (perp[0] - perp[-1]) + carry - tracking, rel=1e-9)
+    assert abs(run.basis) > 0.001
+
+
+def test_live_data_from_a_silent_exchange_is_refused_in_one_line():
+    with pytest.raises(BacktestError, match=r"^binance did not answer \(cannot connect after 4 tries\)$"):
+        run_backtest({"BTC": 1}, data="live")
+
+
+def test_the_crowded_rule_reads_open_interest_history_where_it_is_published(exchanges, tmp_path, monkeypatch):
+    from xlhedge.engine import hedge_target, rolling_open_interest_change
+    from xlhedge.engine.policy import HedgePolicy
+
+    monkeypatch.setenv("XLHEDGE_CACHE", str(tmp_path / "cache"))
+    now = pd.Timestamp(exchanges.now_ms, unit="ms", tz="UTC").normalize()
+    window = dict(start=now - pd.Timedelta(days=40), end=now - pd.Timedelta(days=5), crowded=True, policy="funding")
+    bybit = run_backtest({"BTC": 1}, exchange="bybit", **window)
+    oi = bybit.history.open_interest["BTC"]
+    assert len(oi) == 36 + 8 and exchanges.hits[("bybit", "/v5/market/open-interest")] >= 1
+    steps = bybit.times.tz_convert(None).to_numpy("datetime64[ns]")
+    change = rolling_open_interest_change(oi.index.tz_convert(None).to_numpy("datetime64[ns]"), oi.to_numpy(), steps)
+    assert change == pytest.approx(np.full(len(steps), 1.02**7 - 1))  # the loopback's +2% a day, over 7 days
+    # hyperliquid publishes none: funding alone decides, and the run says so
+    quiet = run_backtest({"BTC": 1}, exchange="hyperliquid", **window)
+    assert "no open-interest history here: the crowded-longs rule reads funding alone" in quiet.notes
+    assert quiet.history.perp is None and any("one price series" in n for n in quiet.notes)
+    # the rule's target with that change is the engine's, step by step (the percentile as the backtest ranks it)
+    assert bybit.target[:, 0] == pytest.approx(target_with(bybit, change, HedgePolicy(crowded=True), hedge_target))
+    flat = target_with(bybit, np.zeros(len(steps)), HedgePolicy(crowded=True), hedge_target)  # OI not rising
+    assert (bybit.target[:, 0] > flat + 0.05).sum() >= 3  # the rising open interest is what raised those steps
+
+
+def target_with(run, oi_change, policy, hedge_target):
+    """The funding and crowded rules at each step, from the run's funding, with the given OI change."""
+    from xlhedge.engine import rate_per_8h, rolling_funding_percentile
+    from xlhedge.market.history import spacing_hours
+
+    steps = run.times.tz_convert(None).to_numpy("datetime64[ns]")
+    paid, rates = run.history.funding_times, run.history.funding_rates["BTC"].to_numpy(float)
+    hours = spacing_hours(pd.Series(pd.to_datetime(paid))).to_numpy(float)
+    last = np.searchsorted(paid, steps, side="right") - 1
+    percentile = rolling_funding_percentile(paid, rate_per_8h(rates, hours)[:, None], steps)[:, 0]
+    return hedge_target(policy, rates[last], hours[last], percentile, oi_change)
+
+
 def test_cached_history_survives_a_failed_download(tmp_path):
     t = pd.date_range("2024-01-01", periods=5, freq="D", tz="UTC")
 
@@ -213,12 +290,12 @@ def test_your_own_ratio_column(tmp_path):
 
     path = tmp_path / "ratios.csv"
     path.write_text("date,BTC,eth\n2022-01-01,0.2,0.3\n2022-07-01,0.8,0.5\n", encoding="utf-8")
-    run = run_backtest({"BTC": 5, "ETH": 50}, policy="own", own=read_ratios(path))
+    run = run_backtest({"BTC": 5, "ETH": 50}, policy="own", own=read_ratios(path), data="demo")
     july = run.times.get_loc(pd.Timestamp("2022-07-01", tz="UTC"))
     assert run.target[july - 1].tolist() == [0.2, 0.3] and run.target[july].tolist() == [0.8, 0.5]
     path.write_text("date,ratio\n2022-01-01,-1\n", encoding="utf-8")
     with pytest.raises(BacktestError, match=">= 0"):
-        run_backtest({"BTC": 5}, policy="own", own=read_ratios(path))
+        run_backtest({"BTC": 5}, policy="own", own=read_ratios(path), data="demo")
 
 
 def test_the_events_table_is_read_as_event_ratio_reads_it(book):
@@ -245,7 +322,7 @@ def test_the_readme_demo_numbers_are_what_the_backtest_prints():
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    run = run_backtest({"BTC": 5, "ETH": 50}, 100_000)
+    run = run_backtest({"BTC": 5, "ETH": 50}, 100_000, data="demo")
     r = run.result
     (du, dh), ((_, ru), (_, rh)) = r.max_drawdown, r.worst_step
     quoted = [f"removed **{r.effectiveness:.1%}** of the variance", f"fell from -{du:.1%} to -{dh:.1%}",

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from tests.cells import at, ref, type_in
+from tests.loopback import EPOCH_MS, hist_basis
 from xlhedge.cli import main
 from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.workbook import layout as L
@@ -111,6 +112,11 @@ def test_history_command(tmp_path, exchanges):
     assert lines[0] == "time,close,high" and len(lines) == 33
     close, high = (float(v) for v in lines[1].split(",")[1:])
     assert high == pytest.approx(round(close * 1.01, 2))  # the loopback serves highs 1% above the close
+    assert main(["history", "index", "--exchange", "okx", "--symbol", "BTC", "--start", "2025-01-01",
+                 "--end", "2025-02-01", "--out", str(target)]) == 0
+    index = target.read_text().splitlines()
+    assert index[0] == "time,close" and len(index) == 33
+    assert float(index[1].split(",")[1]) == pytest.approx(close / (1 + hist_basis(EPOCH_MS)))
 
 
 @pytest.mark.parametrize(
@@ -121,6 +127,7 @@ def test_history_command(tmp_path, exchanges):
         (["plan", "other.xlsx"], "not an xlhedge workbook"),
         (["funding", "--exchanges", "ftx"], "unknown exchange 'ftx'"),
         (["history", "funding", "--exchange", "kraken", "--symbol", "X"], "unknown exchange 'kraken'"),
+        (["history", "index", "--exchange", "weex", "--symbol", "BTCUSDT"], "weex publishes no index price history"),
         (["history", "funding", "--exchange", "binance", "--symbol", "BTCUSDT", "--start", "yesterday"],
          "start must be a UTC date like 2025-01-31 or 2025-01-31 08:00 (got 'yesterday')"),
         (["plan", "photos.xlsm"], "photos.xlsm is a zip file, not an Excel workbook"),

@@ -170,3 +170,19 @@ class TestLiquidationInScenarios:
         table = e.scenario_table(100_000, 50_000, leverage=3)
         assert list(table.loc[table.liquidated, "move"]) == pytest.approx([0.4, 0.5])
         assert not e.scenario_table(100_000, 0.0, leverage=3).liquidated.any()  # no short, nothing to liquidate
+
+
+def test_open_interest_change_at_every_step_by_hand():
+    from xlhedge.engine import rolling_open_interest_change
+
+    day = np.timedelta64(1, "D")
+    t0 = np.datetime64("2025-01-01T00:00", "ns")
+    recorded = t0 + np.array([0, 7, 14]) * day
+    values = np.array([[100.0, 50.0], [110.0, np.nan], [121.0, 40.0]])
+    steps = t0 + np.array([6, 7, 10, 14, 20]) * day
+    got = rolling_open_interest_change(recorded, values, steps)
+    # day 6: nothing recorded a week before; day 7: 110/100; day 10: latest 110 against day 3's latest 100;
+    # day 14: 121/110 (column 2: the day-7 record is missing, so day 14's window starts at no value)
+    want = np.array([[np.nan, np.nan], [0.1, np.nan], [0.1, np.nan], [0.1, np.nan], [0.1, np.nan]])
+    assert got == pytest.approx(want, nan_ok=True)
+    assert rolling_open_interest_change(recorded, values[:, 0], steps[[3]]) == pytest.approx([0.1])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_close, _hist_high, _hist_rate
+from tests.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_close, _hist_high, _hist_rate, hist_basis
 from xlhedge.market import COLUMNS, EXCHANGES, MarketDataError, funding_history, funding_snapshot, price_history
 from xlhedge.market.contracts import canonical_mask
 
@@ -272,6 +272,31 @@ def test_price_history(exchanges, exchange, symbol, native):
     assert got["close"].tolist() == pytest.approx([c for _, c in want])
     assert got["high"].tolist() == pytest.approx([_hist_high(c) for _, c in want])  # each exchange's own field
     assert got["time"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(("exchange", "symbol"), [("binance", "BTCUSDT"), ("bybit", "BTCUSDT"),
+                                                  ("okx", "BTC-USDT-SWAP"), ("mexc", "BTC_USDT")])
+def test_index_history_is_the_perpetuals_close_less_its_basis(exchanges, exchange, symbol):
+    from xlhedge.market.history import index_history
+
+    start, end = pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-06-01", tz="UTC")
+    got = index_history(exchange, symbol, "1d", start, end)
+    closes = price_history(exchange, symbol, "1d", start, end)
+    assert len(got) == len(closes) == 152  # days from 2025-01-01 to 2025-06-01 (two pages on OKX)
+    assert (got["time"] == closes["time"]).all()
+    epoch = pd.Timestamp(0, tz="UTC")
+    basis = np.array([hist_basis(t) for t in (got["time"] - epoch) // pd.Timedelta(milliseconds=1)])
+    # perpetual = index x (1 + basis): the index read from each exchange's own index endpoint
+    assert (closes["close"] / got["close"] - 1).to_numpy() == pytest.approx(basis, abs=1e-12)
+    assert np.abs(basis).max() > 0.002
+
+
+def test_index_history_where_none_is_published(exchanges):
+    from xlhedge.market.history import index_history, publishes_index_history
+
+    assert [ex for ex in EXCHANGES if publishes_index_history(ex)] == ["binance", "bybit", "okx", "mexc"]
+    with pytest.raises(ValueError, match="hyperliquid publishes no index price history"):
+        index_history("hyperliquid", "BTC")
 
 
 def test_history_keeps_to_the_window_and_leaves_out_the_open_candle(exchanges):

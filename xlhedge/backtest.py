@@ -35,28 +35,36 @@ import pandas as pd
 from xlhedge import engine
 from xlhedge.engine import defaults as D
 from xlhedge.engine.backtest import BacktestResult, funding_at_steps, simulate
+from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.engine.policy import BACKTEST_POLICIES, HedgePolicy, hedge_target
 
 POLICIES = BACKTEST_POLICIES
 #: Fees and slippage a run accepts, fractions of the traded notional (5% is far beyond any exchange's).
 COST_RANGE = (0.0, 0.05)
-DATA_SOURCES = ("demo", "live")
+#: Where prices and funding come from; the first is the default: the exchange's history when it answers,
+#: else the bundled demo (auto), the exchange's only (live), the bundled demo only (demo).
+DATA_SOURCES = ("auto", "live", "demo")
 DEMO_COINS = ("BTC", "ETH")
 DEMO_START, DEMO_END = pd.Timestamp("2022-01-01", tz="UTC"), pd.Timestamp("2024-01-01", tz="UTC")
 #: What the bundled prices are, said wherever they are shown.
 SYNTHETIC_NOTE = "demo data: real Binance funding (2022-2023), SYNTHETIC prices and highs (a seeded random path)"
 #: Said when a history has one price series for the holding and the short.
-ONE_SERIES_NOTE = "one price series (the perpetual tracks spot): no basis here"
+ONE_SERIES_NOTE = "one price series: the perpetual tracks spot (no basis)"
 
 
 class BacktestError(ValueError):
     """A backtest that cannot run, said in one sentence a user can act on."""
 
 
+class HistoryUnavailable(BacktestError):
+    """The exchange did not answer (offline, blocked, down): the ``auto`` data falls back to the demo."""
+
+
 @dataclass
 class History:
     """Daily closes of each coin (index: UTC step times) and funding at its real times; where known, the
-    perpetual's own closes (else it tracks ``prices``) and its highest price of each step."""
+    perpetual's own closes (else it tracks ``prices``), its highest price of each step and the open
+    interest (coins) at its record times."""
 
     prices: pd.DataFrame  # what the holding is worth: spot or index closes, USD per coin
     funding_times: np.ndarray  # datetime64[ns], increasing
@@ -64,14 +72,16 @@ class History:
     source: str
     perp: pd.DataFrame | None = None  # the perpetual's closes, same index and columns as prices
     highs: pd.DataFrame | None = None  # the perpetual's high of each step (liquidations), same shape
+    open_interest: pd.DataFrame | None = None  # index: UTC record times; a column per coin (NaN: none)
 
     def window(self, rows, coins: list[str]) -> History:
         """The same history for some steps (a boolean mask) and coins."""
         def part(frame):
             return None if frame is None else frame.loc[rows, coins]
 
+        oi = None if self.open_interest is None else self.open_interest.reindex(columns=coins)
         return History(self.prices.loc[rows, coins], self.funding_times, self.funding_rates, self.source,
-                       part(self.perp), part(self.highs))
+                       part(self.perp), part(self.highs), oi)
 
 
 @dataclass
@@ -204,35 +214,76 @@ def cached_history(kind: str, exchange: str, symbol: str, start: pd.Timestamp, e
 
 
 def live_history(coins, exchange: str, start: pd.Timestamp, end: pd.Timestamp, timeout: float = 60.0,
-                 progress: bool = True, folder: Path | None = None) -> History:
-    """Daily closes, highs and funding history of each coin's USDT perpetual on ``exchange`` (cached). One
-    price series: the perpetual's own candles value the holding too (no index history is fetched yet)."""
-    from xlhedge.market import MarketDataError, funding_history, price_history
-    from xlhedge.market.betas import perp_symbol
+                 progress: bool = True, folder: Path | None = None, open_interest: bool = False) -> History:
+    """Daily history of each coin's USDT perpetual on ``exchange`` (cached): the perpetual's closes and
+    highs, its funding, the index's closes where the exchange publishes index candles (the holding is
+    valued at the index, the short at the perpetual: the basis shows) and, with ``open_interest``, the
+    open interest where it publishes that history (the crowded-longs rule).
 
-    closes, highs, funding = {}, {}, []
+    Raises
+    ------
+    HistoryUnavailable
+        The exchange did not answer.
+    BacktestError
+        It answered, but not with the history (an unlisted coin, no candles in the window).
+    """
+    from xlhedge.market import MarketDataError, funding_history, index_history, price_history
+    from xlhedge.market.betas import perp_symbol
+    from xlhedge.market.history import (
+        open_interest_history,
+        publishes_index_history,
+        publishes_open_interest_history,
+    )
+
+    with_index = publishes_index_history(exchange)
+    with_oi = open_interest and publishes_open_interest_history(exchange)
+    closes, perps, highs, funding, interest = {}, {}, {}, [], {}
     for coin in coins:
         symbol = perp_symbol(exchange, coin)
+
+        def kept(kind, pull, days_before=0, symbol=symbol):  # pull(symbol, start, end): a frame from the exchange
+            return cached_history(kind, exchange, symbol, start - pd.Timedelta(days=days_before), end,
+                                  lambda a, b: pull(symbol, a, b), folder)
         try:
-            px = cached_history("prices", exchange, symbol, start, end, lambda a, b, s=symbol: price_history(
-                exchange, s, "1d", a, b, timeout, progress), folder)
-            fr = cached_history("funding", exchange, symbol, start, end, lambda a, b, s=symbol: funding_history(
-                exchange, s, a, b, timeout, progress), folder)
-        except (MarketDataError, ValueError) as exc:
+            px = kept("prices", lambda s, a, b: price_history(exchange, s, "1d", a, b, timeout, progress))
+            # the month before the start too: the first steps' rates are ranked among their own month's
+            fr = kept("funding", lambda s, a, b: funding_history(exchange, s, a, b, timeout, progress),
+                      FUNDING_LOOKBACK_DAYS + 1)
+            ix = (kept("index", lambda s, a, b: index_history(exchange, s, "1d", a, b, timeout, progress))
+                  if with_index else None)
+        except MarketDataError as exc:
+            if getattr(exc, "unanswered", False):
+                raise HistoryUnavailable(f"{exchange} did not answer ({exc.reason})") from None
+            raise BacktestError(f"{coin} on {exchange}: {exc}") from None
+        except ValueError as exc:
             raise BacktestError(f"{coin} on {exchange}: {exc}") from None
         if px.empty:
             raise BacktestError(f"{coin} on {exchange}: no daily prices between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
         # a daily candle opens at 00:00 and closes 24 h later: its close is the price at the next midnight
         at_close = px.set_index(px["time"] + pd.Timedelta(days=1))
-        closes[coin] = at_close["close"]
+        perps[coin] = at_close["close"]
         # a cache written before highs were kept has none: those days count their close as their high
         highs[coin] = at_close["high"].fillna(at_close["close"]) if "high" in at_close else at_close["close"]
+        closes[coin] = (ix.set_index(ix["time"] + pd.Timedelta(days=1))["close"] if ix is not None
+                        else at_close["close"])
         funding.append(fr.set_index("time")["funding_rate"].rename(coin))
+        if with_oi:
+            try:
+                oi = kept("open_interest", lambda s, a, b: open_interest_history(exchange, s, a, b, timeout, progress),
+                          OI_CHANGE_DAYS + 1)
+                interest[coin] = oi.set_index("time")["open_interest"]
+            except (MarketDataError, ValueError):  # kept for a few weeks only (Binance: 30 days): none
+                pass
     prices = pd.DataFrame(closes).dropna()
+    perp = pd.DataFrame(perps).reindex(prices.index)
+    prices = prices[perp.notna().all(axis=1)]  # steps with both series
     rates = pd.concat(funding, axis=1).sort_index()
+    oi = pd.DataFrame(interest).sort_index() if interest else None
+    series = "the perpetual's and its index's daily closes" if with_index else "the perpetual's daily closes"
     return History(prices, rates.index.tz_convert(None).to_numpy(dtype="datetime64[ns]"),
-                   rates.reset_index(drop=True), f"{exchange} daily closes, highs and funding history",
-                   highs=pd.DataFrame(highs).reindex(prices.index))
+                   rates.reset_index(drop=True), f"{exchange}: {series}, highs and funding history (real)",
+                   perp=perp.reindex(prices.index) if with_index else None,
+                   highs=pd.DataFrame(highs).reindex(prices.index), open_interest=oi)
 
 
 # ---------------------------------------------------------------- policy
@@ -250,9 +301,10 @@ def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins:
 
     ``static``: the base ratio (``ratio``, else the outlook's) and no rule; ``funding``: the funding
     rule with the latest rate paid at or before the step (its interval read from the funding times),
-    and the crowded-longs rule when ``crowded`` (the rate's percentile among the last 30 days' rates;
-    the backtest has no open-interest history, so funding alone decides, as on exchanges that do not
-    publish it); ``events``: that, then at least the floor around each of ``event_times`` (default:
+    and the crowded-longs rule when ``crowded`` (the rate's percentile among the last 30 days' rates,
+    and the open interest's change over the 7 days before the step where the history has it; where
+    it has none, funding alone decides, as the sheet does for exchanges that do not publish it);
+    ``events``: that, then at least the floor around each of ``event_times`` (default:
     the shipped FOMC decisions; ``events`` = days before, hours after, floor); ``sheet``: each rule
     on or off as the Settings say (``funding_adjust``, ``crowded``, ``event_rule``), which is the Hedge
     sheet's formula; ``own``: ``own`` ratios, one per step (or per step and coin).
@@ -285,9 +337,14 @@ def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins:
     interval = np.where(known, hours[np.maximum(last, 0)], 8.0)[:, None]
     percentile = (engine.rolling_funding_percentile(paid, engine.rate_per_8h(rates, hours[:, None]), steps)
                   if rules.crowded else np.nan)
+    oi_change = np.nan  # not published: funding alone decides, as in the sheet
+    if rules.crowded and history.open_interest is not None:
+        recorded = history.open_interest.reindex(columns=coins)
+        oi_change = engine.rolling_open_interest_change(
+            recorded.index.tz_convert(None).to_numpy(dtype="datetime64[ns]"), recorded.to_numpy(float), steps)
     if rules.events and event_times is None:
         event_times = [e.time for e in engine.shipped_events()]
-    target = hedge_target(rules, rate, interval, percentile, np.nan, steps[:, None],
+    target = hedge_target(rules, rate, interval, percentile, oi_change, steps[:, None],
                           () if event_times is None else event_times)
     return np.broadcast_to(np.asarray(target, dtype=float), (T, N)).copy()
 
@@ -295,14 +352,18 @@ def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins:
 # ---------------------------------------------------------------- run
 
 def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=None, policy: str = "funding",
-                 data: str = "demo", exchange: str = "binance", fee: float = D.TAKER_FEE, slippage: float = D.SLIPPAGE,
-                 leverage: float = D.LEVERAGE, maintenance_margin: float = D.MAINTENANCE_MARGIN,
+                 data: str = DATA_SOURCES[0], exchange: str = "binance", fee: float = D.TAKER_FEE,
+                 slippage: float = D.SLIPPAGE, leverage: float = D.LEVERAGE,
+                 maintenance_margin: float = D.MAINTENANCE_MARGIN,
                  band: float = D.REBALANCE_BAND,
                  top_up: bool = False, history: History | None = None, **policy_options) -> Backtest:
     """Replay the hedge policy for ``coins`` (coin -> coins held) between ``start`` and ``end`` (UTC dates).
 
-    ``start`` and ``end`` are both included (the closes stamped on those dates). ``ratio`` (0 to 1)
-    replaces the outlook's base ratio for every policy: the static policy holds it, the rules adjust it.
+    ``start`` and ``end`` are both included (the closes stamped on those dates; default: the demo's two
+    years, else the last 365 days). ``data``: ``auto`` uses the exchange's history when it answers and
+    the bundled demo when it does not (said in the notes), ``live`` the exchange's only, ``demo`` the
+    bundled only. ``ratio`` (0 to 1) replaces the outlook's base ratio for every policy: the static
+    policy holds it, the rules adjust it.
 
     Raises
     ------
@@ -314,13 +375,20 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
     coins = {str(k).strip().upper(): float(v) for k, v in coins.items() if float(v) > 0}
     if not coins:
         raise BacktestError("no coins to hedge: type quantities in the Portfolio")
-    begin = _utc(start, DEMO_START if data == "demo" else None, "start")
-    finish = _utc(end, DEMO_END if data == "demo" else pd.Timestamp.now(tz="UTC").normalize(), "end")
-    if begin is None:
-        begin = finish - pd.Timedelta(days=365)
-    if begin >= finish:
-        raise BacktestError("start must be before end")
+    begin, finish = _period(start, end, data)
     notes = []
+    if history is None and data != "demo":
+        try:
+            history = live_history(list(coins), exchange, begin, finish, open_interest=policy != "static" and bool(
+                policy_options.get("crowded")))
+        except HistoryUnavailable as exc:
+            if data == "live":
+                raise
+            notes.append(f"{exc}: the bundled demo data instead")
+            data = "demo"
+            begin, finish = _period(start, end, data)
+        else:
+            notes += _coverage(history, list(coins), begin, policy_options.get("crowded") and policy != "static")
     if history is None:
         if data == "demo":
             missing = [c for c in coins if c not in DEMO_COINS]
@@ -365,6 +433,30 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
     return Backtest(coins, cash, policy, window, result, target, notes, basis)
 
 
+def _period(start, end, data: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last close of a run: as given, else the demo's two years or the last 365 days."""
+    begin = _utc(start, DEMO_START if data == "demo" else None, "start")
+    finish = _utc(end, DEMO_END if data == "demo" else pd.Timestamp.now(tz="UTC").normalize(), "end")
+    if begin is None:
+        begin = finish - pd.Timedelta(days=365)
+    if begin >= finish:
+        raise BacktestError("start must be before end")
+    return begin, finish
+
+
+def _coverage(history: History, coins: list[str], begin: pd.Timestamp, crowded: bool) -> list[str]:
+    """What a live history lacks for the crowded-longs rule, in words: open interest before it was kept."""
+    notes = []
+    if crowded:
+        kept = None if history.open_interest is None else history.open_interest.dropna(how="all")
+        if kept is None or kept.empty:
+            notes.append("no open-interest history here: the crowded-longs rule reads funding alone")
+        elif kept.index[0] > begin + pd.Timedelta(days=7):
+            notes.append(f"open interest is kept from {kept.index[0]:%Y-%m-%d}: before that the crowded-longs "
+                         "rule reads funding alone")
+    return notes
+
+
 def check_choices(policy: str, data: str, exchange: str, ratio, fee: float, slippage: float) -> None:
     """The run's choices, each refused in one sentence naming what is accepted."""
     from xlhedge.market.exchanges import EXCHANGES
@@ -372,8 +464,8 @@ def check_choices(policy: str, data: str, exchange: str, ratio, fee: float, slip
     if policy not in POLICIES:
         raise BacktestError(f"policy must be one of {', '.join(POLICIES)} (got {policy!r})")
     if data not in DATA_SOURCES:
-        raise BacktestError(f"data must be demo or live (got {data!r})")
-    if data == "live" and exchange not in EXCHANGES:
+        raise BacktestError(f"data must be one of {', '.join(DATA_SOURCES)} (got {data!r})")
+    if data != "demo" and exchange not in EXCHANGES:
         raise BacktestError(f"exchange must be one of {', '.join(EXCHANGES)} (got {exchange!r})")
     if ratio is not None and not 0 <= ratio <= 1:
         raise BacktestError(f"ratio must be from 0 to 1, a fraction of the holding (0.4 = 40%; got {ratio:g})")

@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from xlhedge.backtest import DATA_SOURCES
 from xlhedge.engine import defaults as D
 from xlhedge.engine.policy import SHEET_POLICIES
 from xlhedge.market.exchanges import EXCHANGES
@@ -110,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("book", nargs="?",
                    help="an xlhedge workbook: its Portfolio, Settings and Backtest sheet; the results are "
                         "written into it (default: the sample 5 BTC, 50 ETH, $100k cash, printed only)")
-    p.add_argument("--start", help="first close, UTC date, e.g. 2022-01-01 (demo data: 2022-01-01 to 2024-01-01)")
+    p.add_argument("--start", help="first close, UTC date, e.g. 2022-01-01 (default: the last 365 days; the demo "
+                                   "data: 2022-01-01 to 2024-01-01)")
     p.add_argument("--end", help="last close, UTC date, included (the close stamped on that date)")
     p.add_argument("--policy", choices=SHEET_POLICIES,
                    help="static: the base ratio; funding: the funding rule (and crowded longs when on); events: "
@@ -121,14 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "the rules adjust it")
     p.add_argument("--fee", type=float, help=f"taker fee, fraction of the notional, 0 to 0.05 (default {D.TAKER_FEE})")
     p.add_argument("--slippage", type=float, help=f"fraction of the notional, 0 to 0.05 (default {D.SLIPPAGE})")
-    p.add_argument("--data", choices=("demo", "live"),
-                   help="demo: bundled (real funding, SYNTHETIC prices); live: the exchange's history, cached")
-    p.add_argument("--exchange", help="for --data live (default: the workbook's default exchange, else binance)")
+    p.add_argument("--data", choices=DATA_SOURCES,
+                   help="auto (default): the exchange's real daily history (cached) when it answers, else the "
+                        "demo; live: the exchange's only; demo: bundled (real funding, SYNTHETIC prices)")
+    p.add_argument("--exchange", help="whose history (default: the workbook's default exchange, else binance)")
     p.add_argument("--ratios", metavar="CSV",
                    help="your own ratios (policy own): a date column, then ratio or one column per coin")
 
-    p = sub.add_parser("history", help="download funding or price history to CSV")
-    p.add_argument("kind", choices=("funding", "price"))
+    p = sub.add_parser("history", help="download funding, price or index history to CSV")
+    p.add_argument("kind", choices=("funding", "price", "index"),
+                   help="price: the perpetual's candles; index: its index's (binance, bybit, okx, mexc)")
     p.add_argument("--exchange", required=True, help=" or ".join([", ".join(EXCHANGES[:-1]), EXCHANGES[-1]]))
     p.add_argument("--symbol", required=True,
                    help="exchange symbol: BTCUSDT (binance, bybit, weex), BTC (okx, hyperliquid), "
@@ -334,13 +338,13 @@ def funding_table_text(df) -> str:
 
 
 def cmd_history(args) -> int:
-    from xlhedge.market import funding_history, price_history
+    from xlhedge.market import funding_history, index_history, price_history
 
     if args.kind == "funding":
         df = funding_history(args.exchange, args.symbol, args.start, args.end, args.timeout, progress=True)
     else:
-        df = price_history(args.exchange, args.symbol, args.interval, args.start, args.end, args.timeout,
-                           progress=True)
+        pull = index_history if args.kind == "index" else price_history
+        df = pull(args.exchange, args.symbol, args.interval, args.start, args.end, args.timeout, progress=True)
     if args.out:
         df.to_csv(args.out, index=False)
         print(f"wrote {len(df)} rows to {args.out}")

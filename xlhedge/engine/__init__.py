@@ -17,6 +17,7 @@ from xlhedge.engine.crowding import (
     funding_percentile,
     open_interest_change,
     rolling_funding_percentile,
+    rolling_open_interest_change,
 )
 from xlhedge.engine.events import Event, event_ratio, event_window_index, shipped_events
 from xlhedge.engine.funding import (
@@ -70,6 +71,7 @@ __all__ = [
     "realised_funding_cost",
     "rebalance_trade",
     "rolling_funding_percentile",
+    "rolling_open_interest_change",
     "scenario_table",
     "shipped_events",
     "short_carry_cost_per_8h",

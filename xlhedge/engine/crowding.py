@@ -129,6 +129,43 @@ def open_interest_change(open_interest, times=None, start=None) -> float:
     return float(series[-1] / series[at_or_before[-1]] - 1.0)
 
 
+def rolling_open_interest_change(recorded_at, open_interest, at, days: float = OI_CHANGE_DAYS):
+    """Open-interest change over the ``days`` before each time of ``at`` (0.1 = +10%), vectorised.
+
+    The rule of :func:`open_interest_change` at every step: the latest value at or before the step
+    against the latest value at or before ``days`` earlier.
+
+    Parameters
+    ----------
+    recorded_at : array of datetime64[ns], shape (R,)
+        When each value was recorded, increasing.
+    open_interest : array of float, shape (R,) or (R, N)
+        Open interest (coins or USD), one column per contract; NaN or <= 0: not recorded.
+    at : array of datetime64[ns], shape (T,)
+        The steps.
+
+    Returns
+    -------
+    ndarray, shape (T,) or (T, N)
+        The change; NaN where no value is recorded at or before the window's start, or the window
+        holds no later one.
+    """
+    when = np.asarray(recorded_at, dtype="datetime64[ns]")
+    values = as_float_array(open_interest, "open_interest")
+    steps = np.asarray(at, dtype="datetime64[ns]")
+    now = np.searchsorted(when, steps, side="right") - 1
+    then = np.searchsorted(when, steps - np.timedelta64(int(days * 86_400e9), "ns"), side="right") - 1
+    shape = (len(steps), *values.shape[1:])
+    if len(when) == 0:
+        return np.full(shape, np.nan)
+    later, earlier = values[np.maximum(now, 0)], values[np.maximum(then, 0)]
+    usable = ((then >= 0) & (now > then)).reshape((-1,) + (1,) * (values.ndim - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = later / earlier - 1.0
+    good = usable & (later > 0) & (earlier > 0)
+    return np.where(good, change, np.nan).reshape(shape)
+
+
 def crowded_longs(funding_rate, percentile, oi_change, min_percentile=0.9, min_oi_rise=0.1):
     """True where the longs look crowded (see the module notes).
 

@@ -5,7 +5,7 @@ at a loopback server).
 """
 
 from xlhedge.market.errors import ExchangeError, MarketDataError
-from xlhedge.market.history import funding_history, price_history
+from xlhedge.market.history import funding_history, index_history, price_history
 from xlhedge.market.snapshot import COLUMNS, EXCHANGES, funding_snapshot, parse_exchanges
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "MarketDataError",
     "funding_history",
     "funding_snapshot",
+    "index_history",
     "parse_exchanges",
     "price_history",
 ]

@@ -80,6 +80,16 @@ def price_history(client: Client, symbol: str, interval: str, start: int, end: i
         1500, start, end, bar)
 
 
+def index_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
+    """(open time ms, close) of the index (the spot basket the mark price follows) oldest first;
+    indexPriceKlines takes the pair ("BTCUSDT") and answers rows shaped like klines."""
+    return forward_pages(
+        lambda c: client.get("/fapi/v1/indexPriceKlines", {"pair": symbol, "interval": KLINE_INTERVALS[interval],
+                                                           "startTime": c, "endTime": end, "limit": 1500}),
+        lambda k: (int(k[0]), float(k[4])),
+        1500, start, end, bar)
+
+
 def open_interest_history(client: Client, symbol: str, start: int, end: int, bar=None) -> list[tuple]:
     """(time ms, open interest in coins) oldest first, one row a day; Binance keeps only the last
     30 days. Real answers carry ``timestamp`` as a number (the docs show a string) and values as strings."""

@@ -95,6 +95,18 @@ def price_history(client: Client, symbol: str, interval: str, start: int, end: i
     return sorted(set(rows))
 
 
+def index_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
+    """(start time ms, close) of the index oldest first; index-price-kline rows are [start, open, high,
+    low, close], newest first, 1000 a page."""
+    rows = collect_pages(
+        lambda c: client.data("/v5/market/index-price-kline",
+                              {"category": "linear", "symbol": symbol, "interval": KLINE_INTERVALS[interval],
+                               "start": start, "end": c, "limit": 1000})["list"],
+        lambda k: (int(k[0]), float(k[4])),
+        1000, end, lambda c: c >= start, before_oldest, bar)
+    return sorted(set(rows))
+
+
 def open_interest_history(client: Client, symbol: str, start: int, end: int, bar=None) -> list[tuple]:
     """(time ms, open interest in coins) oldest first, one row a day; pages come newest first."""
     rows = collect_pages(

@@ -37,10 +37,12 @@ class MarketDataError(RuntimeError):
 
 
 class ExchangeError(MarketDataError):
-    """One exchange failed: ``exchange`` and ``endpoint`` say where, ``reason`` what."""
+    """One exchange failed: ``exchange`` and ``endpoint`` say where, ``reason`` what; ``unanswered``: no
+    answer came at all (cannot connect, no answer in time, still busy after the retries), as offline."""
 
-    def __init__(self, exchange: str, endpoint: str, message: str):
+    def __init__(self, exchange: str, endpoint: str, message: str, unanswered: bool = False):
         super().__init__(f"{exchange} {endpoint}: {message}")
         self.exchange = exchange
         self.endpoint = endpoint
         self.reason = message
+        self.unanswered = unanswered

@@ -35,7 +35,7 @@ def _window(start, end, default_days: int) -> tuple[int, int]:
 def _pull(kind, exchange, symbol, start, end, timeout, progress, value_cols, *extra):
     venue = registered(exchange or "")
     name = venue.name
-    begin, finish = _window(start, end, 365 if kind == "price_history" else 30)
+    begin, finish = _window(start, end, 365 if kind in ("price_history", "index_history") else 30)
     client = venue.client(time.monotonic() + timeout)
     bar = None
     if progress:
@@ -120,6 +120,37 @@ def price_history(exchange, symbol, interval="1d", start=None, end=None, timeout
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
     return _pull("price_history", exchange, symbol, start, end, timeout, progress, ("close", "high"), interval)
+
+
+def publishes_index_history(exchange) -> bool:
+    """Whether xlhedge reads the index's (spot basket's) candles from this exchange (Binance, Bybit, OKX,
+    MEXC; Hyperliquid, BingX and WEEX publish candles of the perpetual only)."""
+    return hasattr(registered(exchange or "").adapter, "index_history")
+
+
+def index_history(exchange, symbol, interval="1d", start=None, end=None, timeout=60.0, progress=False):
+    """Closing prices of the index a perpetual follows (what spot did), candle by candle.
+
+    Parameters
+    ----------
+    symbol : str
+        The perpetual's symbol, as for :func:`price_history` ("BTCUSDT", "BTC-USDT-SWAP", "BTC_USDT").
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``time`` (UTC, candle open) and ``close`` (USD), oldest first.
+
+    Raises
+    ------
+    ValueError
+        The exchange publishes no index candles.
+    """
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
+    if not publishes_index_history(exchange):
+        raise ValueError(f"{exchange} publishes no index price history")
+    return _pull("index_history", exchange, symbol, start, end, timeout, progress, ("close",), interval)
 
 
 def publishes_open_interest_history(exchange) -> bool:

@@ -157,7 +157,7 @@ class Client:
         for attempt in range(self.max_attempts):
             left = self.remaining()
             if left <= 0.05:
-                raise ExchangeError(self.exchange, endpoint, f"timed out ({last})")
+                raise ExchangeError(self.exchange, endpoint, f"timed out ({last})", unanswered=True)
             timeout = (min(self.connect_timeout, left), left)
             self._wait_turn(path)
             try:
@@ -180,7 +180,7 @@ class Client:
                 return resp.json()
             except (ValueError, json.JSONDecodeError):
                 raise ExchangeError(self.exchange, endpoint, "answer is not valid JSON") from None
-        raise ExchangeError(self.exchange, endpoint, f"{last} after {self.max_attempts} tries")
+        raise ExchangeError(self.exchange, endpoint, f"{last} after {self.max_attempts} tries", unanswered=True)
 
     def _wait_turn(self, path: str) -> None:
         """Space requests to one endpoint ``min_interval`` apart (shared by the client's threads)."""
@@ -202,7 +202,8 @@ class Client:
 
     def _sleep(self, delay: float, endpoint: str, last: str) -> None:
         if delay >= self.remaining():
-            raise ExchangeError(self.exchange, endpoint, f"{last}, and a retry would pass the timeout")
+            raise ExchangeError(self.exchange, endpoint, f"{last}, and a retry would pass the timeout",
+                                unanswered=True)
         time.sleep(delay)
 
 

@@ -79,13 +79,23 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
     """(open time ms, close, high) oldest first; kline answers are columns with times in seconds."""
+    return _klines(client, f"/api/v1/contract/kline/{symbol}", ("close", "high"), interval, start, end, bar)
+
+
+def index_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
+    """(open time ms, close) of the index oldest first (kline/index_price: the same columns as kline)."""
+    return _klines(client, f"/api/v1/contract/kline/index_price/{symbol}", ("close",), interval, start, end, bar)
+
+
+def _klines(client: Client, path: str, values: tuple, interval: str, start: int, end: int, bar):
+    """(open time ms, *values) oldest first, windows of KLINE_PAGE candles forwards from ``start``."""
     name, step = KLINE_INTERVALS[interval]
     rows, cursor, pages = [], start // 1000, 0
     while cursor <= end // 1000:
-        data = client.data(f"/api/v1/contract/kline/{symbol}",
-                           {"interval": name, "start": cursor, "end": min(end // 1000, cursor + step * KLINE_PAGE)})
-        columns = [(data or {}).get(key) or [] for key in ("time", "close", "high")]
-        got = [(int(t) * 1000, float(c), float(h)) for t, c, h in zip(*columns, strict=True)]
+        data = client.data(path, {"interval": name, "start": cursor,
+                                  "end": min(end // 1000, cursor + step * KLINE_PAGE)})
+        columns = [(data or {}).get(key) or [] for key in ("time", *values)]
+        got = [(int(t) * 1000, *map(float, v)) for t, *v in zip(*columns, strict=True)]
         rows += got
         if bar is not None:
             bar.update(len(got))

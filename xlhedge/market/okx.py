@@ -116,6 +116,16 @@ def _closed_candle(k):
     return int(k[0]), float(k[4]), float(k[2])
 
 
+def index_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
+    """(time ms, close) of the swap's index ("BTC-USDT" for BTC-USDT-SWAP) oldest first, from
+    history-index-candles ([ts, o, h, l, c, confirm]); the open candle is left out."""
+    def closed(k):
+        return None if len(k) > 5 and str(k[5]) == "0" else (int(k[0]), float(k[4]))
+
+    return _backwards(client, "/api/v5/market/history-index-candles",
+                      {"instId": inst_id(symbol).removesuffix(SUFFIX), "bar": BARS[interval]}, closed, start, end, bar)
+
+
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
     """(time ms, close, high) oldest first, from history-candles; the open candle is left out."""
     return _backwards(client, "/api/v5/market/history-candles",

@@ -446,7 +446,7 @@ class TemplateBuilder(DataSheets):
                                 "band, fees, and liquidation at your leverage. Click 'Run backtest' (right), or run "
                                 "xlhedge backtest xlhedge.xlsm in a terminal.", f.note)
         ws.set_row(1, 32)
-        run = run_backtest({"BTC": 5, "ETH": 50}, 100_000)  # the template's sample holdings, on the demo data
+        run = run_backtest({"BTC": 5, "ETH": 50}, 100_000, data="demo")  # the sample holdings, offline
         ws.merge_range(f"{L.BACKTEST_STATUS_CELL}:I3", f"Sample result ({run.history.source}). Run it for your "
                                                       "portfolio.", f.status)
         ws.set_row(2, 30)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xlhedge.backtest import DATA_SOURCES
 from xlhedge.engine import defaults as D
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.market.crowding import COLUMNS as CROWD_MEASURES
@@ -212,8 +213,9 @@ BACKTEST_INPUTS = (  # the Backtest sheet's inputs, column B (name, label, defau
             "0 to 100%: in place of your outlook's, for every policy"),
     Setting("fee", "Taker fee", D.TAKER_FEE, "pct4", "Per trade, fraction of the notional (0.05%)"),
     Setting("slippage", "Slippage", D.SLIPPAGE, "pct4", "Per trade, fraction of the notional"),
-    Setting("data", "Data", "demo", "text",
-            "demo (bundled: real Binance funding, SYNTHETIC prices) or live (the exchange's history)"),
+    Setting("data", "Data", DATA_SOURCES[0], "text",
+            "auto: the default exchange's real history when it answers, else the demo; live: that history "
+            "only; demo: bundled (real Binance funding, SYNTHETIC prices)"),
     Setting("top_up", "Top up margin from cash?", "no", "text",
             "yes: add margin instead of being liquidated"),
 )
