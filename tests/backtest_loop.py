@@ -14,10 +14,28 @@ averages its entry price).
 from __future__ import annotations
 
 
+def liquidation_by_bisection(size, entry, lev, tiers):
+    """The price where a short's margin plus P&L, size x entry / lev + size x (entry - P), first falls to
+    the maintenance margin of its notional, max over tiers ``(floor, rate, amount)`` with floor <= size x P of
+    size x P x rate - amount: found by halving an interval 100 times (not by the engine's closed form)."""
+    def short_of_margin(price):
+        notional = size * price
+        floor, rate, amount = max(t for t in tiers if t[0] <= notional)
+        return size * entry / lev + size * (entry - price) <= notional * rate - amount
+
+    low, high = entry, entry * (1 + 1 / lev) + 1.0  # not yet at the entry; past it once the margin is gone
+    for _ in range(100):
+        middle = (low + high) / 2
+        low, high = (low, middle) if short_of_margin(middle) else (middle, high)
+    return high
+
+
 def plain_simulation(prices, coins, targets, rates, band, fee, slip, lev, mmr, cash=0.0, top_up=False,
-                     perp=None, highs=None):
+                     perp=None, highs=None, tiers=None):
     """Lists in, dict of totals and per-step values out (no numpy on purpose). ``prices``: spot;
-    ``perp``: the perpetual's closes (default: spot); ``highs``: its highs (default: its closes)."""
+    ``perp``: the perpetual's closes (default: spot); ``highs``: its highs (default: its closes); ``tiers``:
+    (floor USD, rate, amount USD) tuples in place of the one rate ``mmr``, the liquidation price then
+    found by bisection."""
     spot = prices
     prices = spot if perp is None else perp
     highs = prices if highs is None else highs
@@ -43,7 +61,10 @@ def plain_simulation(prices, coins, targets, rates, band, fee, slip, lev, mmr, c
                 flow -= cost * (fee + slip)
                 continue
             previous = prices[t - 1][a]
-            liq = entry[a] * (1 + 1 / lev) / (1 + mmr)
+            if tiers is None:
+                liq = entry[a] * (1 + 1 / lev) / (1 + mmr)
+            else:
+                liq = liquidation_by_bisection(size[a], entry[a], lev, tiers) if size[a] > 0 else float("inf")
             high = max(highs[t][a], price)
             if size[a] > 0 and high >= liq and not top_up:
                 flow += -size[a] * entry[a] / lev - size[a] * (entry[a] - previous)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from tests.backtest_loop import plain_effectiveness, plain_simulation
 from xlhedge.engine import backtest
 from xlhedge.engine.backtest import hedge_effectiveness, max_drawdown, simulate
+from xlhedge.engine.margin import MaintenanceTiers
 
 
 def test_three_steps_worked_by_hand():
@@ -103,6 +104,34 @@ def test_a_spike_through_the_liquidation_price_liquidates_though_the_close_does_
     assert loop["liquidations"] == [(1, 0)] and loop["value_hedged"] == pytest.approx(r.value_hedged.tolist())
 
 
+@pytest.mark.parametrize("jit", ["1", "0"], ids=["numba", "python"])
+def test_a_larger_short_sits_in_a_higher_tier_and_is_liquidated_closer(jit):
+    """Tiers from 0, 50,000 and 250,000 USD at 0.4%, 0.5% and 1% (amounts 0, 50 and 1,300: continuous).
+    Opened at 40,000 at 3x. 0.5 BTC: margin 6,666.67; at P the equity is 26,666.67 - 0.5 P and the
+    first tier's margin 0.002 P: P = 26,666.67 / 0.502 = 53,120.85 (notional 26,560: first tier, right).
+    1 BTC: the first tier would give 53,120.85, a notional of 53,120 (second tier, so not that one);
+    the second: 53,333.33 - P = 0.005 P - 50, P = 53,383.33 / 1.005 = 53,117.74 (second tier, right)."""
+    from xlhedge.engine import MaintenanceTiers, tiered_liquidation_price
+
+    tiers = MaintenanceTiers.of([0, 50_000, 250_000], [0.004, 0.005, 0.01])
+    assert tiers.amounts == (0.0, 50.0, 1300.0)
+    assert tiered_liquidation_price(40_000, [0.5, 1.0], 3, tiers) == pytest.approx([26_666.666667 / 0.502,
+                                                                                   53_383.333333 / 1.005])
+    # a day trading up to 53,119 (between the two) and closing at 41,000
+    path = dict(prices=[40_000, 41_000, 41_500], target_ratio=1.0, highs=[40_000, 53_119, 41_600], leverage=3.0,
+                maintenance_tiers=tiers)
+    with mock.patch.dict(os.environ, {"XLHEDGE_JIT": jit}):
+        small = simulate(coins=[0.5], **path)
+        large = simulate(coins=[1.0], **path)
+        flat = simulate(coins=[1.0], **{**path, "maintenance_tiers": None, "maintenance_margin": 0.004})
+    assert small.liquidations == [] and large.liquidations == [(1, 0)] and flat.liquidations == []
+    assert large.value_hedged[1] == pytest.approx(41_000 - 40_000 / 3)  # the whole margin lost, then re-hedged
+    loop = plain_simulation([[40_000], [41_000], [41_500]], [1.0], [[1.0]] * 3, [[0]] * 3, 0.05, 0, 0, 3.0, 0.0,
+                            highs=[[40_000], [53_119], [41_600]],
+                            tiers=list(zip(tiers.floors, tiers.rates, tiers.amounts, strict=True)))
+    assert loop["liquidations"] == [(1, 0)] and loop["value_hedged"] == pytest.approx(large.value_hedged.tolist())
+
+
 def test_the_short_is_marked_at_the_perpetual_and_the_holding_at_spot():
     """A known basis: spot 100, 110, 90; the perpetual 1%, 0.5%, 1% above it. Half hedged, funding
     +0.1% at step 1 on the perpetual's notional."""
@@ -119,8 +148,9 @@ def test_the_short_is_marked_at_the_perpetual_and_the_holding_at_spot():
 @pytest.mark.parametrize("jit", ["1", "0"], ids=["numba", "python"])
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), assets=st.integers(1, 4), top_up=st.booleans(),
-       band=st.sampled_from([0.0, 0.02, 0.1]), leverage=st.sampled_from([1.5, 3.0, 10.0]), basis=st.booleans())
-def test_equals_the_plain_loop(jit, seed, assets, top_up, band, leverage, basis):
+       band=st.sampled_from([0.0, 0.02, 0.1]), leverage=st.sampled_from([1.5, 3.0, 10.0]), basis=st.booleans(),
+       tiered=st.sampled_from(["flat", "continuous", "jumps"]))
+def test_equals_the_plain_loop(jit, seed, assets, top_up, band, leverage, basis, tiered):
     rng = np.random.default_rng(seed)
     steps = 120
     prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.05, (steps, assets)), axis=0))
@@ -129,13 +159,20 @@ def test_equals_the_plain_loop(jit, seed, assets, top_up, band, leverage, basis)
     coins = rng.choice([0.0, 0.5, 3.0], assets)
     targets = np.clip(rng.normal(0.6, 0.3, (steps, assets)), 0, 1.5)
     rates = np.where(rng.uniform(size=(steps, assets)) < 0.3, rng.normal(0, 5e-4, (steps, assets)), 0.0)
+    # tiers that shorts of 0.1 to 4.5 coins at ~100 USD cross: with amounts making the margin continuous
+    # (Binance, Bybit) or without (the tier's rate on the whole position: the margin jumps at a floor)
+    floors, mm = [0.0, 60.0, 200.0, 450.0], [0.01, 0.02, 0.05, 0.08]
+    tiers = {"flat": None, "continuous": MaintenanceTiers.of(floors, mm),
+             "jumps": MaintenanceTiers.of(floors, mm, [0.0] * 4)}[tiered]
     kwargs = dict(band=band, fee_rate=0.0005, slippage_rate=0.0002, leverage=leverage, maintenance_margin=0.005,
-                  cash=10.0, top_up=top_up)
+                  cash=10.0, top_up=top_up, maintenance_tiers=tiers)
     with mock.patch.dict(os.environ, {"XLHEDGE_JIT": jit}):
         ours = simulate(prices, coins, targets, rates, perp_prices=perp, highs=highs, **kwargs)
     loop = plain_simulation(prices.tolist(), coins.tolist(), targets.tolist(), rates.tolist(), band, 0.0005,
                             0.0002, leverage, 0.005, cash=10.0, top_up=top_up, perp=perp.tolist(),
-                            highs=highs.tolist())
+                            highs=highs.tolist(),
+                            tiers=None if tiers is None else list(zip(tiers.floors, tiers.rates, tiers.amounts,
+                                                                      strict=True)))
     assert ours.value_unhedged == pytest.approx(loop["value_unhedged"], rel=1e-12)
     assert ours.value_hedged == pytest.approx(loop["value_hedged"], rel=1e-9)
     for key in ("funding_cost", "fees", "slippage"):

@@ -354,7 +354,7 @@ def target_ratios(policy: str, times: pd.DatetimeIndex, history: History, coins:
 def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=None, policy: str = "funding",
                  data: str = DATA_SOURCES[0], exchange: str = "binance", fee: float = D.TAKER_FEE,
                  slippage: float = D.SLIPPAGE, leverage: float = D.LEVERAGE,
-                 maintenance_margin: float = D.MAINTENANCE_MARGIN,
+                 maintenance_margin: float = D.MAINTENANCE_MARGIN, maintenance_tiers=None,
                  band: float = D.REBALANCE_BAND,
                  top_up: bool = False, history: History | None = None, **policy_options) -> Backtest:
     """Replay the hedge policy for ``coins`` (coin -> coins held) between ``start`` and ``end`` (UTC dates).
@@ -362,7 +362,9 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
     ``start`` and ``end`` are both included (the closes stamped on those dates; default: the demo's two
     years, else the last 365 days). ``data``: ``auto`` uses the exchange's history when it answers and
     the bundled demo when it does not (said in the notes), ``live`` the exchange's only, ``demo`` the
-    bundled only. ``ratio`` (0 to 1) replaces the outlook's base ratio for every policy: the static
+    bundled only. ``maintenance_tiers`` (a :class:`~xlhedge.engine.MaintenanceTiers`, or one per coin)
+    replaces the one ``maintenance_margin`` rate: a larger short is liquidated closer to its entry.
+    ``ratio`` (0 to 1) replaces the outlook's base ratio for every policy: the static
     policy holds it, the rules adjust it.
 
     Raises
@@ -424,7 +426,8 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
         return simulate(prices.to_numpy(float), list(coins.values()), target, funding, perp_prices=perp,
                         highs=None if window.highs is None else window.highs.to_numpy(float), band=band,
                         fee_rate=fee, slippage_rate=slippage, leverage=leverage,
-                        maintenance_margin=maintenance_margin, cash=cash, top_up=top_up)
+                        maintenance_margin=maintenance_margin, maintenance_tiers=maintenance_tiers, cash=cash,
+                        top_up=top_up)
 
     result = replay(None if window.perp is None else window.perp.to_numpy(float))
     basis = None

@@ -27,7 +27,13 @@ from xlhedge.engine.funding import (
     realised_funding_cost,
     short_carry_cost_per_8h,
 )
-from xlhedge.engine.margin import initial_margin, liquidation_move, liquidation_price
+from xlhedge.engine.margin import (
+    MaintenanceTiers,
+    initial_margin,
+    liquidation_move,
+    liquidation_price,
+    tiered_liquidation_price,
+)
 from xlhedge.engine.policy import RULES, HedgePolicy, hedge_target
 from xlhedge.engine.ratios import (
     OUTLOOK_BANDS,
@@ -65,6 +71,8 @@ __all__ = [
     "initial_margin",
     "liquidation_move",
     "liquidation_price",
+    "tiered_liquidation_price",
+    "MaintenanceTiers",
     "open_interest_change",
     "outlook_band",
     "rate_per_8h",

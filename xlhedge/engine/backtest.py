@@ -26,6 +26,7 @@ import numpy as np
 
 from xlhedge.engine import defaults as D
 from xlhedge.engine._checks import as_float_array
+from xlhedge.engine.margin import MaintenanceTiers
 
 
 @dataclass
@@ -108,9 +109,20 @@ def max_drawdown(values) -> float:
     return float(np.max(1.0 - values / np.maximum.accumulate(values)))
 
 
-def liquidation_price_short(entry, leverage: float, maintenance_margin: float):
-    """Isolated linear short: entry x (1 + 1/leverage) / (1 + maintenance margin rate)."""
-    return entry * (1.0 + 1.0 / leverage) / (1.0 + maintenance_margin)
+def _tier_arrays(tiers, maintenance_margin: float, N: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Floors, rates and amounts of each coin's tiers as (N, K) arrays; fewer tiers are padded with
+    floors of +inf (never reached)."""
+    if tiers is None:
+        tiers = MaintenanceTiers.flat(maintenance_margin)
+    per_coin = [tiers] * N if isinstance(tiers, MaintenanceTiers) else list(tiers)
+    if len(per_coin) != N or not all(isinstance(t, MaintenanceTiers) for t in per_coin):
+        raise ValueError(f"maintenance_tiers must be one MaintenanceTiers or one per coin ({N})")
+    K = max(len(t.floors) for t in per_coin)
+    floors, rates, amounts = np.full((N, K), np.inf), np.zeros((N, K)), np.zeros((N, K))
+    for a, t in enumerate(per_coin):
+        k = len(t.floors)
+        floors[a, :k], rates[a, :k], amounts[a, :k] = t.floors, t.rates, t.amounts
+    return floors, rates, amounts
 
 
 def _per_step(value, name: str, T: int, N: int) -> np.ndarray:
@@ -128,7 +140,7 @@ def _per_step(value, name: str, T: int, N: int) -> np.ndarray:
 def simulate(prices, coins, target_ratio, funding_rates=None, *, perp_prices=None, highs=None,
              band: float = D.REBALANCE_BAND, fee_rate: float = 0.0, slippage_rate: float = 0.0,
              leverage: float = D.LEVERAGE, maintenance_margin: float = D.MAINTENANCE_MARGIN,
-             cash: float = 0.0, top_up: bool = False) -> BacktestResult:
+             maintenance_tiers=None, cash: float = 0.0, top_up: bool = False) -> BacktestResult:
     """Simulate spot holdings hedged with isolated short perpetuals of the same coins.
 
     Parameters
@@ -158,6 +170,10 @@ def simulate(prices, coins, target_ratio, funding_rates=None, *, perp_prices=Non
         Isolated margin: a short is liquidated when the step's high reaches
         entry x (1 + 1/leverage) / (1 + maintenance_margin); its margin (notional at entry /
         leverage) is lost, and the policy re-hedges at that step's close.
+    maintenance_tiers : MaintenanceTiers or sequence of them (one per coin), optional
+        The venue's tiers in place of the one ``maintenance_margin`` rate: the liquidation price is
+        :func:`xlhedge.engine.margin.tiered_liquidation_price` of the short's size and entry, so a
+        larger short (a higher tier) is liquidated closer to its entry.
     cash : float
         USD not invested (not hedged).
     top_up : bool
@@ -193,9 +209,8 @@ def simulate(prices, coins, target_ratio, funding_rates=None, *, perp_prices=Non
     if leverage < 1 or not 0 <= maintenance_margin < 1:
         raise ValueError("leverage must be >= 1 and maintenance_margin in [0, 1)")
 
-    arrays = (perp, high, held, target, rates)
-    params = (float(band), float(fee_rate + slippage_rate), float(leverage),
-              float(liquidation_price_short(1.0, leverage, maintenance_margin)), bool(top_up))
+    arrays = (perp, high, held, target, rates, *_tier_arrays(maintenance_tiers, maintenance_margin, N))
+    params = (float(band), float(fee_rate + slippage_rate), float(leverage), bool(top_up))
     compiled, out = _jit_rules(), None
     if compiled is not None:
         try:
@@ -246,13 +261,13 @@ def _jit_rules():
     return _COMPILED or None
 
 
-def _step_rules(p, high, held, target, rates, band, cost_rate, leverage, liquidation_per_entry, top_up):
+def _step_rules(p, high, held, target, rates, floors, mm_rates, mm_amounts, band, cost_rate, leverage, top_up):
     """The short's rules, step by step and coin by coin (written for numba; runs as Python too).
 
     ``p`` (the perpetual's closes), ``high`` (its highs), ``target``, ``rates`` are (T, N) arrays, or
-    lists of lists (faster as plain Python); they are read as ``x[t][a]`` so both work.
-    ``liquidation_per_entry``: the liquidation price of a short opened at 1 USD. Returns (flows (T,),
-    short (T, N), event (T, N): 1 = liquidated, 2 = topped up, funding received, USD traded, rebalances).
+    lists of lists (faster as plain Python); they are read as ``x[t][a]`` so both work. ``floors``,
+    ``mm_rates``, ``mm_amounts``: each coin's maintenance tiers, (N, K). Returns (flows (T,), short
+    (T, N), event (T, N): 1 = liquidated, 2 = topped up, funding received, USD traded, rebalances).
     """
     T, N = len(p), len(held)
     flows = np.zeros(T)
@@ -277,7 +292,22 @@ def _step_rules(p, high, held, target, rates, band, cost_rate, leverage, liquida
                 continue
             price, previous, size = p[t][a], p[t - 1][a], s[a]
             liquidated = False
-            if size > 0 and high[t][a] >= entry[a] * liquidation_per_entry:
+            level = np.inf  # the liquidation price: the tier the short's notional there falls in
+            if size > 0:
+                base = size * entry[a] * (1.0 + 1.0 / leverage)  # margin + P&L = base - size x price
+                tiers = floors[a]
+                for k in range(len(tiers)):
+                    floor = tiers[k]
+                    if floor == np.inf:
+                        break
+                    cap = tiers[k + 1] if k + 1 < len(tiers) else np.inf
+                    m, d = mm_rates[a][k], mm_amounts[a][k]
+                    inside = (base + d) / (size * (1.0 + m))
+                    if floor <= size * inside < cap and inside < level:
+                        level = inside
+                    if floor > 0 and base - floor <= floor * m - d and floor / size < level:
+                        level = floor / size  # the margin falls short where this tier starts
+            if size > 0 and high[t][a] >= level:
                 if top_up:  # margin added from cash: the liquidation price re-based on the close
                     entry[a] = price
                     event[t, a] = 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from xlhedge.engine import defaults as D
@@ -93,3 +95,109 @@ def liquidation_move(leverage, maintenance_margin_rate=D.MAINTENANCE_MARGIN):
     0.328
     """
     return scalar_or_array(np.asarray(liquidation_price(1.0, leverage, maintenance_margin_rate)) - 1.0)
+
+
+@dataclass(frozen=True)
+class MaintenanceTiers:
+    """A venue's maintenance-margin tiers for one contract.
+
+    From ``floors[k]`` USD of position notional (the first floor is 0) the maintenance margin is
+    ``notional x rates[k] - amounts[k]`` (the amount is Binance's "cum", Bybit's "mmDeduction": it
+    makes the margin continuous across tiers; a venue without one charges the tier's rate on the whole
+    position). Build with :meth:`of`.
+    """
+
+    floors: tuple[float, ...]
+    rates: tuple[float, ...]
+    amounts: tuple[float, ...]
+
+    @classmethod
+    def of(cls, floors, rates, amounts=None) -> MaintenanceTiers:
+        """Checked tiers; ``amounts`` None: the continuous ones, amount[k] = amount[k-1] +
+        floors[k] x (rates[k] - rates[k-1]) (how Binance and Bybit derive theirs)."""
+        f = np.asarray(floors, dtype=float).ravel()
+        r = np.asarray(rates, dtype=float).ravel()
+        if f.size == 0 or f.size != r.size or f[0] != 0 or (np.diff(f) <= 0).any() or not np.isfinite(f).all():
+            raise ValueError("tiers need floors starting at 0 and increasing, one rate per floor")
+        check_range(r, "maintenance_margin_rate", 0.0, 0.5, high_open=True)
+        if amounts is None:
+            a = np.concatenate([[0.0], np.cumsum(f[1:] * np.diff(r))])
+        else:
+            a = np.asarray(amounts, dtype=float).ravel()
+            if a.size != f.size or not np.isfinite(a).all():
+                raise ValueError("tiers need one maintenance amount per floor")
+        return cls(tuple(f.tolist()), tuple(r.tolist()), tuple(a.tolist()))
+
+    @classmethod
+    def flat(cls, rate: float = D.MAINTENANCE_MARGIN) -> MaintenanceTiers:
+        """One tier: the same rate at every size."""
+        return cls.of([0.0], [rate])
+
+    def maintenance(self, notional):
+        """Maintenance margin (USD) of a position of ``notional`` USD (its tier's rate less its amount)."""
+        n = as_float_array(notional, "notional")
+        k = np.searchsorted(np.asarray(self.floors), n, side="right") - 1
+        return scalar_or_array(n * np.asarray(self.rates)[k] - np.asarray(self.amounts)[k])
+
+
+def tiered_liquidation_price(entry_price, quantity, leverage, tiers: MaintenanceTiers, side="short"):
+    """Liquidation price of an isolated linear position whose maintenance margin is tiered by notional.
+
+    The position is liquidated where its margin plus P&L, ``q x E / L + q x (E - P)`` for a short
+    (``q x (P - E)`` for a long), falls to the maintenance margin of its notional at that price,
+    ``q x P x rate_k - amount_k`` with tier k the one ``q x P`` falls in (Binance's isolated formula,
+    ``LP = (WB + cum + q x E) / (q x (1 + MMR))`` for a short, solved for the tier it lands in). A
+    larger position sits in a higher tier and is liquidated closer to its entry.
+
+    Parameters
+    ----------
+    entry_price : float or array
+        USD per coin, > 0.
+    quantity : float or array
+        Coins in the position, > 0.
+    leverage : float or array
+        1..200 (the margin posted is the entry notional / leverage).
+    tiers : MaintenanceTiers
+    side : {"short", "long"}
+
+    Returns
+    -------
+    float or ndarray
+        Mark price (USD) at which the position is liquidated (a long: 0 where it cannot be).
+
+    Examples
+    --------
+    >>> tiers = MaintenanceTiers.of([0, 50_000, 250_000], [0.004, 0.005, 0.01])
+    >>> round(tiered_liquidation_price(40_000, 0.5, 3, tiers), 2)   # 26,560 USD at that price: first tier
+    53120.85
+    >>> round(tiered_liquidation_price(40_000, 1.0, 3, tiers), 2)   # 53,118 USD: second tier
+    53117.74
+    """
+    e = as_float_array(entry_price, "entry_price")
+    q = as_float_array(quantity, "quantity")
+    lev = as_float_array(leverage, "leverage")
+    check_range(e, "entry_price", 0.0, low_open=True)
+    check_range(q, "quantity", 0.0, low_open=True)
+    check_range(lev, "leverage", 1.0, 200.0)
+    e, q, lev = (x[..., None] for x in np.broadcast_arrays(e, q, lev))
+    floor = np.asarray(tiers.floors)
+    cap = np.append(floor[1:], np.inf)
+    rate, amount = np.asarray(tiers.rates), np.asarray(tiers.amounts)
+    key = str(side).strip().lower()
+    if key == "short":
+        base = q * e * (1.0 + 1.0 / lev)  # the equity is base - q x P
+        inside = (base + amount) / (q * (1.0 + rate))
+        short_at_floor = base - floor <= floor * rate - amount  # at the tier's floor the margin is short already
+    elif key == "long":
+        base = q * e * (1.0 - 1.0 / lev)  # the equity is q x P - base
+        inside = (base - amount) / (q * (1.0 - rate))
+        short_at_floor = floor - base <= floor * rate - amount
+    else:
+        raise ValueError('side must be "short" or "long"')
+    valid = (floor <= q * inside) & (q * inside < cap) & (inside > 0)
+    at_floor = short_at_floor & (floor > 0)
+    if key == "short":
+        liq = np.minimum(np.where(valid, inside, np.inf), np.where(at_floor, floor / q, np.inf)).min(axis=-1)
+    else:
+        liq = np.maximum(np.where(valid, inside, 0.0), np.where(at_floor, floor / q, 0.0)).max(axis=-1)
+    return scalar_or_array(liq)
