@@ -20,7 +20,7 @@ def liquidation_by_bisection(size, entry, lev, tiers):
     size x P x rate - amount: found by halving an interval 100 times (not by the engine's closed form)."""
     def short_of_margin(price):
         notional = size * price
-        floor, rate, amount = max(t for t in tiers if t[0] <= notional)
+        _, rate, amount = max(t for t in tiers if t[0] <= notional)
         return size * entry / lev + size * (entry - price) <= notional * rate - amount
 
     low, high = entry, entry * (1 + 1 / lev) + 1.0  # not yet at the entry; past it once the margin is gone

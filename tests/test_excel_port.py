@@ -8,6 +8,7 @@ import shutil
 import sys
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from tests.xlwings_fake import FakeBook
@@ -71,10 +72,16 @@ def test_the_lite_scripts_run_on_the_lite_workbook(built_lite, tmp_path, exchang
     book = FakeBook(path)
     wb = book.wb
     wb[L.SETTINGS][f"B{L.SETTING_ROW['RefreshExchanges']}"] = "binance,bybit"
+    monkeypatch.setenv("XLHEDGE_CACHE", str(tmp_path / "cache"))
+    now = pd.Timestamp(exchanges.now_ms, unit="ms", tz="UTC")
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['start']}"] = f"{now - pd.Timedelta(days=60):%Y-%m-%d}"  # the loopback's
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['end']}"] = f"{now - pd.Timedelta(days=1):%Y-%m-%d}"  # history
     namespace["refresh_market_data"](book)
     namespace["backtest"](book)
     book.save()
     funding = openpyxl.load_workbook(path)[L.FUNDING]
     assert funding[L.STATUS_CELL].value.startswith("Refreshed") and "binance ok" in funding[L.STATUS_CELL].value
-    assert openpyxl.load_workbook(path)[L.BACKTEST][L.BACKTEST_STATUS_CELL].value.startswith("Run ")
+    status = openpyxl.load_workbook(path)[L.BACKTEST][L.BACKTEST_STATUS_CELL].value
+    assert status.startswith("Run ") and status.endswith("binance: the perpetual's and its index's daily closes, "
+                                                         "highs and funding history (real).")
     assert engine._COMPILED is False  # it did run as Python

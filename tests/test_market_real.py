@@ -196,6 +196,14 @@ def test_binance_open_interest_history_as_sent(exchanges):
     assert list(got["open_interest"]) == [107259.199, 107240.843, 107227.247]
 
 
+def test_binance_index_klines_as_documented(exchanges):
+    from xlhedge.market.history import index_history
+
+    exchanges.serve_body("binance", "/fapi/v1/indexPriceKlines", body("binance/indexPriceKlines_example.json"))
+    got = index_history("binance", "BTCUSDT", "1h", "2020-06-04", "2020-06-05")
+    assert got["time"].tolist() == [ms(1591256400000)] and got["close"].tolist() == [9651.552]  # row[4], not high
+
+
 def test_bybit_open_interest_history_as_sent(exchanges):
     """Rows newest first, values and timestamps as text: read oldest first."""
     exchanges.serve_body("bybit", "/v5/market/open-interest", body("bybit/open-interest_ETHUSDT.json"))

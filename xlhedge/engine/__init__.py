@@ -52,6 +52,7 @@ __all__ = [
     "ContractSizing",
     "Event",
     "HedgePolicy",
+    "MaintenanceTiers",
     "allocate_hedge",
     "base_ratio",
     "beta_hedge_notional",
@@ -71,8 +72,6 @@ __all__ = [
     "initial_margin",
     "liquidation_move",
     "liquidation_price",
-    "tiered_liquidation_price",
-    "MaintenanceTiers",
     "open_interest_change",
     "outlook_band",
     "rate_per_8h",
@@ -83,4 +82,5 @@ __all__ = [
     "scenario_table",
     "shipped_events",
     "short_carry_cost_per_8h",
+    "tiered_liquidation_price",
 ]

@@ -278,6 +278,9 @@ def _step_rules(p, high, held, target, rates, floors, mm_rates, mm_amounts, band
     received = 0.0
     traded = 0.0
     rebalances = 0
+    level = np.full(N, np.inf)  # each short's liquidation price, for the size and entry it was worked out at
+    level_size = np.zeros(N)
+    level_entry = np.zeros(N)
     for a in range(N):  # open the target short at the first close
         if held[a] > 0:
             s[a] = target[0][a] * held[a]
@@ -292,8 +295,9 @@ def _step_rules(p, high, held, target, rates, floors, mm_rates, mm_amounts, band
                 continue
             price, previous, size = p[t][a], p[t - 1][a], s[a]
             liquidated = False
-            level = np.inf  # the liquidation price: the tier the short's notional there falls in
-            if size > 0:
+            if size > 0 and (size != level_size[a] or entry[a] != level_entry[a]):
+                # the liquidation price, again only when the short changed: the tier its notional there is in
+                level[a], level_size[a], level_entry[a] = np.inf, size, entry[a]
                 base = size * entry[a] * (1.0 + 1.0 / leverage)  # margin + P&L = base - size x price
                 tiers = floors[a]
                 for k in range(len(tiers)):
@@ -303,11 +307,11 @@ def _step_rules(p, high, held, target, rates, floors, mm_rates, mm_amounts, band
                     cap = tiers[k + 1] if k + 1 < len(tiers) else np.inf
                     m, d = mm_rates[a][k], mm_amounts[a][k]
                     inside = (base + d) / (size * (1.0 + m))
-                    if floor <= size * inside < cap and inside < level:
-                        level = inside
-                    if floor > 0 and base - floor <= floor * m - d and floor / size < level:
-                        level = floor / size  # the margin falls short where this tier starts
-            if size > 0 and high[t][a] >= level:
+                    if floor <= size * inside < cap and inside < level[a]:
+                        level[a] = inside
+                    if floor > 0 and base - floor <= floor * m - d and floor / size < level[a]:
+                        level[a] = floor / size  # the margin falls short where this tier starts
+            if size > 0 and high[t][a] >= level[a]:
                 if top_up:  # margin added from cash: the liquidation price re-based on the close
                     entry[a] = price
                     event[t, a] = 2
