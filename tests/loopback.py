@@ -289,6 +289,12 @@ class LoopbackExchanges:
                         "estimatedSettlePrice": "60000", "lastFundingRate": "0.00000000", "interestRate": "0.00000000",
                         "nextFundingTime": 0, "time": self.now_ms})
             return out
+        if path == "/fapi/v1/exchangeInfo":  # the order rules: steps and minimums as filters (strings)
+            return {"timezone": "UTC", "serverTime": self.now_ms, "symbols": [
+                {"symbol": f"{c.base}USDT", "contractType": "PERPETUAL", "status": "TRADING", "filters": [
+                    {"filterType": "LOT_SIZE", "stepSize": "0.001", "minQty": "0.001", "maxQty": "1000"},
+                    {"filterType": "MARKET_LOT_SIZE", "stepSize": "0.001", "minQty": "0.001", "maxQty": "120"},
+                    {"filterType": "MIN_NOTIONAL", "notional": "100"}]} for c in cs]}
         if path == "/fapi/v1/fundingInfo":
             return [{"symbol": f"{c.base}USDT", "adjustedFundingRateCap": "0.02000000",
                      "adjustedFundingRateFloor": "-0.02000000", "fundingIntervalHours": int(c.interval_hours),
@@ -343,7 +349,8 @@ class LoopbackExchanges:
         if path == "/v5/market/instruments-info":
             items = [{"symbol": f"{c.base}USDT", "contractType": "LinearPerpetual", "status": "Trading",
                       "baseCoin": c.base, "quoteCoin": "USDT", "fundingInterval": int(c.interval_hours * 60),
-                      "lotSizeFilter": {"qtyStep": "0.001"}} for c in cs]
+                      "lotSizeFilter": {"qtyStep": "0.001", "minOrderQty": "0.001", "minNotionalValue": "5"},
+                      "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00"}} for c in cs]
             items.append({"symbol": "BTC-26DEC25", "contractType": "LinearFutures", "status": "Trading",
                           "baseCoin": "BTC", "quoteCoin": "USDT", "fundingInterval": 0})
             start = int(q.get("cursor") or 0)
@@ -410,9 +417,11 @@ class LoopbackExchanges:
         if path == "/api/v5/public/instruments":
             specs = [{"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "uly": f"{c.base}-USDT",
                       "settleCcy": "USDT", "ctVal": f"{CONTRACT_SIZES.get(c.base, 1)}", "ctValCcy": c.base,
-                      "ctType": "linear", "state": "live"} for c in cs]
+                      "ctType": "linear", "state": "live", "lotSz": "0.01", "minSz": "0.01", "lever": "100"}
+                     for c in cs]
             inverse = {"instType": "SWAP", "instId": "BTC-USD-SWAP", "uly": "BTC-USD", "settleCcy": "BTC",
-                       "ctVal": "100", "ctValCcy": "USD", "ctType": "inverse", "state": "live"}
+                       "ctVal": "100", "ctValCcy": "USD", "ctType": "inverse", "state": "live", "lotSz": "1",
+                       "minSz": "1", "lever": "100"}
             return ok([*specs, inverse])
         if path == "/api/v5/public/open-interest":
             return ok([{"instType": "SWAP", "instId": f"{c.base}-USDT-SWAP", "oi": f"{c.open_interest * 100}",
@@ -526,7 +535,8 @@ class LoopbackExchanges:
             return ok(items)
         if path == "/api/v1/contract/detail":
             return ok([{"symbol": f"{c.base}_USDT", "baseCoin": c.base, "quoteCoin": "USDT", "settleCoin": "USDT",
-                        "contractSize": CONTRACT_SIZES.get(c.base, 1.0), "state": 0} for c in cs])
+                        "contractSize": CONTRACT_SIZES.get(c.base, 1.0), "state": 0, "minVol": 1, "volUnit": 1,
+                        "maxLeverage": 125} for c in cs])
         if path == "/api/v1/contract/ticker":
             return ok([{"symbol": f"{c.base}_USDT", "fairPrice": c.mark, "indexPrice": c.index,
                         "holdVol": round(c.open_interest / CONTRACT_SIZES.get(c.base, 1.0))} for c in cs])

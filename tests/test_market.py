@@ -102,9 +102,33 @@ def test_bulk_endpoints_once_each_and_cursor_pagination(exchanges):
     assert hits[("bingx", "/openApi/swap/v2/quote/premiumIndex")] == 1
     assert hits[("mexc", "/api/v1/contract/funding_rate")] == 1
     assert hits[("weex", "/capi/v3/market/premiumIndex")] == 1
-    # binance 2, bybit 3, okx 6 (funding, mark, instruments, open interest, 2 indexes), hyperliquid 1,
-    # bingx 1, mexc 3 (funding, detail, ticker), weex 1
-    assert sum(hits.values()) == 17
+    assert hits[("binance", "/fapi/v1/exchangeInfo")] == 1
+    # binance 3 (with its order rules), bybit 3, okx 6 (funding, mark, instruments, open interest,
+    # 2 indexes), hyperliquid 1, bingx 1, mexc 3 (funding, detail, ticker), weex 1
+    assert sum(hits.values()) == 18
+    # within a day the order rules come from the cache: the next snapshot asks 17
+    df = funding_snapshot()
+    assert hits[("binance", "/fapi/v1/exchangeInfo")] == 1 and sum(hits.values()) == 18 + 17
+    btc = df[(df["exchange"] == "binance") & (df["symbol"] == "BTCUSDT")].iloc[0]
+    assert (btc["lot_step"], btc["min_qty"], btc["min_notional"]) == (0.001, 0.001, 100.0)  # kept, not lost
+
+
+def test_each_exchange_says_its_order_rules(exchanges):
+    df = funding_snapshot().set_index(["exchange", "symbol"])
+    rules = ["contract_size", "lot_step", "min_qty", "min_notional", "max_leverage"]
+    got = {key: [None if np.isnan(v) else v for v in df.loc[key, rules]] for key in [
+        ("binance", "BTCUSDT"), ("bybit", "BTCUSDT"), ("okx", "BTC-USDT-SWAP"), ("okx", "BTC-USD-SWAP"),
+        ("hyperliquid", "BTC"), ("mexc", "BTC_USDT"), ("bingx", "BTC-USDT"), ("weex", "BTCUSDT")]}
+    assert got == {  # as the loopback serves them, each from that exchange's own field names
+        ("binance", "BTCUSDT"): [1.0, 0.001, 0.001, 100.0, None],  # brackets need a signed request
+        ("bybit", "BTCUSDT"): [1.0, 0.001, 0.001, 5.0, 100.0],
+        ("okx", "BTC-USDT-SWAP"): [0.0001, 0.01, 0.01, None, 100.0],
+        ("okx", "BTC-USD-SWAP"): [100.0, 1.0, 1.0, None, 100.0],
+        ("hyperliquid", "BTC"): [1.0, 0.0001, 0.0001, 10.0, 50.0],
+        ("mexc", "BTC_USDT"): [0.0001, 1.0, 1.0, None, 125.0],
+        ("bingx", "BTC-USDT"): [1.0, None, None, None, None],
+        ("weex", "BTCUSDT"): [1.0, None, None, None, None],
+    }
 
 
 def test_symbols_filter_and_exchange_subset(exchanges):
@@ -379,3 +403,26 @@ def test_mexc_without_its_ticker_still_has_rate_interval_next_time_mark_and_inde
     assert (btc.funding_rate, btc.interval_hours) == (pytest.approx(0.000091), 8)
     assert btc.mark_price > 0 and btc.index_price > 0 and pd.notna(btc.next_funding_time)
     assert df.attrs["missing"] == {"mexc": "no open interest (ticker: HTTP 503 after 4 tries)"}
+
+
+def test_order_rules_kept_for_a_day_survive_a_failed_download(tmp_path, monkeypatch):
+    from xlhedge.market.cache import kept_for_a_day
+
+    monkeypatch.setenv("XLHEDGE_CACHE", str(tmp_path))
+    calls = []
+
+    def fetch():
+        calls.append(1)
+        return {"BTCUSDT": {"lot_step": 0.001}}
+
+    def down():
+        raise MarketDataError("binance did not answer")
+
+    assert kept_for_a_day("rules", "http://a", fetch) == {"BTCUSDT": {"lot_step": 0.001}}
+    assert kept_for_a_day("rules", "http://a", fetch) == {"BTCUSDT": {"lot_step": 0.001}} and len(calls) == 1
+    assert kept_for_a_day("rules", "http://b", fetch) and len(calls) == 2  # another server: its own answer
+    # older than allowed: asked again; when that fails, the kept answer is used, whatever its age
+    assert kept_for_a_day("rules", "http://a", down, max_age_hours=0) == {"BTCUSDT": {"lot_step": 0.001}}
+    with pytest.raises(MarketDataError):
+        kept_for_a_day("rules", "http://never-asked", down)
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "rules").iterdir()) == ["rules", "rules"]

@@ -152,6 +152,67 @@ def test_okx_funding_time_is_the_upcoming_settlement(exchanges):
     assert np.isnan(btc.predicted_rate)  # nextFundingRate "": empty, never made up
 
 
+def test_okx_order_rules_and_orders_in_its_units(exchanges):
+    from xlhedge.udfs import HEDGE_CONTRACTS, HEDGE_ORDER
+
+    exchanges.serve_body("okx", "/api/v5/public/instruments", body("okx/instruments_SWAP.json"))
+    df = funding_snapshot(["okx"])
+    btc, inverse = one(df, "BTC-USDT-SWAP"), one(df, "BTC-USD-SWAP")
+    # read out of the body: ctVal "0.01", lotSz "0.01", minSz "0.01", lever "100"; the inverse swap ctVal
+    # "100" (USD), lotSz "1", minSz "1"
+    assert (btc.contract_size, btc.lot_step, btc.min_qty, btc.max_leverage) == (0.01, 0.01, 0.01, 100.0)
+    assert (inverse.margin, inverse.contract_size, inverse.lot_step, inverse.min_qty) == ("inverse", 100.0, 1.0, 1.0)
+    assert np.isnan(btc.min_notional)  # OKX publishes no minimum in USD
+    # a 2 BTC short is 200 contracts of 0.01 BTC; an inverse short of USD 182,500 is 1,825 contracts of USD 100
+    mark = btc.mark_price
+    assert HEDGE_CONTRACTS(2 * mark, mark, btc.contract_size, btc.lot_step) == 200
+    assert HEDGE_CONTRACTS(182_500, inverse.mark_price, inverse.contract_size, inverse.lot_step, inverse.margin) == 1825
+    assert HEDGE_ORDER(200, btc.lot_step, "BTC-USDT-SWAP", "okx", btc.contract_size, btc.margin, "BTC",
+                       btc.min_qty) == "Sell 200.00 BTC-USDT-SWAP on okx (0.01 BTC each)"
+    assert HEDGE_ORDER(1825, inverse.lot_step, "BTC-USD-SWAP", "okx", inverse.contract_size, inverse.margin,
+                       "BTC", inverse.min_qty) == "Sell 1,825 BTC-USD-SWAP on okx (USD 100 each)"
+    # USD 50 of BTC is 0.05 of a 100-dollar inverse contract: below its minimum of 1
+    assert HEDGE_ORDER(HEDGE_CONTRACTS(50, inverse.mark_price, 100, 1, "inverse"), 1, "BTC-USD-SWAP", "okx", 100,
+                       "inverse", "BTC", 1) == "Below okx's minimum of 1 contracts: 0"
+
+
+def test_mexc_contract_size_makes_two_btc_twenty_thousand_contracts(exchanges):
+    from xlhedge.udfs import HEDGE_CONTRACTS, HEDGE_ORDER
+
+    exchanges.serve_body("mexc", "/api/v1/contract/detail", body("mexc/contract_detail.json"))
+    btc = one(funding_snapshot(["mexc"]), "BTC_USDT")
+    assert btc.contract_size == 0.0001  # "contractSize":0.0001
+    assert np.isnan(btc.lot_step) and np.isnan(btc.min_qty)  # the fragment carries no minVol / volUnit
+    step = None if np.isnan(btc.lot_step) else btc.lot_step  # a blank cell, as the sheet passes it
+    contracts = HEDGE_CONTRACTS(2 * btc.mark_price, btc.mark_price, btc.contract_size, step)
+    assert contracts == 20_000
+    assert HEDGE_ORDER(contracts, step, "BTC_USDT", "mexc", btc.contract_size, "linear", "BTC") == (
+        "Sell 20,000.000 BTC_USDT on mexc (0.0001 BTC each; order step not published: rounded to 0.001)")
+
+
+def test_binance_order_rules_as_sent(exchanges):
+    from xlhedge.udfs import HEDGE_ORDER
+
+    exchanges.serve_body("binance", "/fapi/v1/exchangeInfo", body("binance/exchangeInfo_fragment.json"))
+    df = funding_snapshot(["binance"])
+    btc = one(df, "BTCUSDT")
+    # MARKET_LOT_SIZE stepSize "0.001", minQty "0.001"; MIN_NOTIONAL notional "10" (in 2022)
+    assert (btc.lot_step, btc.min_qty, btc.min_notional) == (0.001, 0.001, 10.0)
+    assert np.isnan(one(df, "SOLUSDT").lot_step)  # not in the fragment: not made up
+    assert HEDGE_ORDER(0.0001, 0.001, "BTCUSDT", "binance", 1, "linear", "BTC", 0.001, 10, 6.0) == (
+        "Below binance's minimum of 0.001 contracts: 0.0001")
+    assert HEDGE_ORDER(0.001, 0.001, "BTCUSDT", "binance", 1, "linear", "BTC", 0.001, 100, 60.0) == (
+        "Below binance's minimum order of $100: $60")
+
+
+def test_bybit_order_rules_as_sent(exchanges):
+    exchanges.serve_body("bybit", "/v5/market/instruments-info", body("bybit/instruments-info_linear_BTCUSDT.json"))
+    btc = one(funding_snapshot(["bybit"]), "BTCUSDT")
+    # lotSizeFilter qtyStep "0.001", minOrderQty "0.001"; leverageFilter maxLeverage "100.00"
+    assert (btc.lot_step, btc.min_qty, btc.max_leverage) == (0.001, 0.001, 100.0)
+    assert np.isnan(btc.min_notional)  # a 2023 answer: minNotionalValue came later
+
+
 # ---------------------------------------------------------------- Hyperliquid
 
 def test_hyperliquid_asset_contexts_as_sent(exchanges):

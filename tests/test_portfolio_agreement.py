@@ -128,7 +128,8 @@ def test_plan_says_what_the_sheet_says_for_a_row_with_a_short(book, capsys):
     assert values[at(L.HEDGE, "funding_cost", 7)] == M.MSG_NO_RATE
     assert main(["plan", str(book)]) == 0
     out = capsys.readouterr().out
-    assert f"  DOGE: {M.MSG_NO_RATE.split(' ', 1)[1]} (Hedge!O7)" in out
+    assert f"  DOGE: {M.MSG_NO_RATE.split(' ', 1)[1]} ({L.HEDGE}!{spec.HEDGE_COL['funding_cost']}7)" in out
+    assert "  DOGE: No DOGE contract of binance in the Funding table: refresh" in out  # the order it cannot place
     assert "Not hedged (in the spot total, no short):\n  SOL (Portfolio!F8): hedged with the BTC perp" in out
     total = next(line for line in out.splitlines() if line.startswith("TOTAL"))
     spot = values[at(L.HEDGE, "spot_value", L.HEDGE_TOTAL_ROW)]

@@ -75,7 +75,7 @@ def test_an_xlhedge_function_is_called_once_for_a_whole_column(monkeypatch):
 
 def test_columns_are_lettered_by_their_place_so_a_new_one_is_one_entry():
     assert [spec.letter(i) for i in (0, 25, 26, 27, 51, 52)] == ["A", "Z", "AA", "AB", "AZ", "BA"]
-    assert spec.HEDGE_COL["short_notional"] == "J" and spec.HEDGE_COL["crowded"] == "AA"
+    assert spec.HEDGE_COL["short_notional"] == "J" and spec.HEDGE_COL["crowded"] == "AH"
     assert spec.PORTFOLIO_COL["spot_value"] == "I"
     # a column inserted before "short_notional" moves it, and every formula that reads it, one letter on
     columns = list(spec.HEDGE_COLUMNS)

@@ -120,7 +120,7 @@ def _engine_plan(adjust: bool):
         notional = spot * ratio
         out[asset] = {
             "spot": spot, "ratio": ratio, "notional": notional,
-            "contracts": engine.contracts_for_notional(notional, mark).contracts,
+            "contracts": engine.contracts_for_notional(notional, mark, 1.0, 0.001).contracts,
             "margin": engine.initial_margin(notional, 3),
             "liq": engine.liquidation_price(mark, 3, 0.004),
             "cost": engine.funding_cost(notional, rate, hours, 30),
@@ -137,10 +137,13 @@ def test_hedge_sheet_equals_the_engine(built_template, adjust):
     for i, asset in enumerate(("BTC", "ETH")):
         r = L.HEDGE_FIRST_ROW + i
         want = plan[asset]
-        got = {k: values[("Hedge", f"{c}{r}")] for k, c in
-               (("spot", "B"), ("ratio", "H"), ("notional", "J"), ("contracts", "L"), ("margin", "M"),
-                ("liq", "N"), ("cost", "O"), ("apr", "P"))}
+        got = {k: values[at(L.HEDGE, key, r)] for k, key in
+               (("spot", "spot_value"), ("ratio", "hedge_ratio"), ("notional", "short_notional"),
+                ("contracts", "contracts"), ("margin", "margin"), ("liq", "liquidation_price"),
+                ("cost", "funding_cost"), ("apr", "funding_apr"))}
         assert got == pytest.approx(want, rel=1e-12)
+        # the order in Binance's units: a contract is one coin, the step 0.001 (the sample's order rules)
+        assert values[at(L.HEDGE, "order", r)] == f"Sell {want['contracts']:,.3f} {asset}USDT on binance"
     t = L.HEDGE_TOTAL_ROW
     assert values[at(L.HEDGE, "spot_value", t)] == pytest.approx(608_861)  # 5 x 91,250.40 + 50 x 3,052.18
     assert values[at(L.HEDGE, "short_notional", t)] == pytest.approx(sum(p["notional"] for p in plan.values()))
@@ -241,8 +244,8 @@ def test_libreoffice_renders_every_sheet(built_template, tmp_path):
 
     pdf = render.to_pdf(built_template, tmp_path)
     pages = render.to_pngs(pdf, tmp_path / "png", dpi=50)
-    # one page a sheet, the Hedge sheet on four (a page more would mean a page is wider than A4)
-    assert len(pages) == sum(builder.TemplateBuilder.printed_pages(s) for s in L.SHEETS) == len(L.SHEETS) + 3
+    # one page a sheet, the Hedge sheet on six (a page more would mean a page is wider than A4)
+    assert len(pages) == sum(builder.TemplateBuilder.printed_pages(s) for s in L.SHEETS) == len(L.SHEETS) + 5
     for page in pages:
         img = np.asarray(Image.open(page).convert("L"))
         dark = (img < 128).mean()

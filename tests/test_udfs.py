@@ -80,6 +80,8 @@ def test_companion_examples():
     assert HEDGE_PNL(100000, 50000, 0.5, 30, None) == approx(25000 - 30)  # blank leverage: never liquidated
     assert HEDGE_CONTRACTS(100000, 60000, 1, 0.001) == approx(1.666)
     assert HEDGE_CONTRACTS(150000, 50000, 100, 1, True) == approx(1500)
+    assert HEDGE_CONTRACTS(150000, 50000, 100, 1, "inverse") == approx(1500)
+    assert HEDGE_CONTRACTS(100000, 60000, 1, 0) == approx(1.666)  # a step the venue does not publish: 0.001
     assert HEDGE_REBALANCE(120000, 60000, 0.6) == approx(12000)
     assert HEDGE_REBALANCE(100000, 58000, 0.6) == 0
     assert LIQ_PRICE(60000, 3) == approx(60000 * (1 + 1 / 3) / 1.004)
@@ -195,7 +197,9 @@ BAD_INPUTS = [
     (HEDGE_PNL, (100000, [[1, 2]], [[0.1], [0.2], [0.3]], [[1, 2, 3]]), "different sizes"),
     (HEDGE_CONTRACTS, (100000, 0), "price"),
     (HEDGE_CONTRACTS, (100000, 60000, 0), "contract_size"),
-    (HEDGE_CONTRACTS, (100000, 60000, 1, 0), "lot_step"),
+    (HEDGE_CONTRACTS, (100000, 60000, 1, -0.01), "lot_step"),  # 0 or blank: not published, 0.001 is used
+    (udfs.HEDGE_ORDER, ([[1], [2]], 0.01, [["A"], ["B"], ["C"]], "okx", 0.01, "linear", "BTC"), "sizes"),
+    (udfs.HEDGE_ORDER, (2, 0.01, "BTC-USDT-SWAP", "okx", 0.01, "sideways", "BTC"), "inverse"),
     (HEDGE_CONTRACTS, (100000, 60000, 1, 0.001, "maybe"), "inverse"),
     (HEDGE_CONTRACTS, (1e308, 1e-300), "too large"),
     (HEDGE_REBALANCE, (100000, -1, 0.6), "short_notional"),
@@ -255,3 +259,22 @@ def test_results_are_plain_python_numbers():
     for value in (HEDGE_RATIO("neutral"), FUNDING_APR(0.0001), HEDGE_PLAN([[1.0]], 0.5)):
         flat = value if isinstance(value, float) else value[0][0]
         assert type(flat) is float and math.isfinite(flat)
+
+
+def test_liq_price_with_tiers_is_binances_isolated_formula_worked_by_hand():
+    """Binance's isolated short: LP = (WB + cum + q x EP) / (q x (1 + MMR)), WB the margin q x EP / L, in the
+    bracket the position's notional at LP falls in. Brackets: 0-50,000 USD at 0.4% (cum 0), 50,000-250,000 at
+    0.5% (cum 50 = 50,000 x 0.1%), from 250,000 at 1% (cum 1,300). Entry 40,000 at 3x."""
+    floors, rates, amounts = [[0], [50_000], [250_000]], [[0.004], [0.005], [0.01]], [[0], [50], [1_300]]
+    # 0.5 BTC: WB = 6,666.67; (6,666.67 + 0 + 20,000) / (0.5 x 1.004) = 53,120.85 -> notional 26,560: bracket 1
+    # 1 BTC: WB = 13,333.33; (13,333.33 + 50 + 40,000) / (1 x 1.005) = 53,117.74 -> notional 53,118: bracket 2
+    # 10 BTC: WB = 133,333.33; (133,333.33 + 1,300 + 400,000) / (10 x 1.01) = 52,933.99 -> 529,340: bracket 3
+    got = LIQ_PRICE(40_000, 3, 0.004, "short", [[0.5], [1.0], [10.0]], floors, rates, amounts)
+    assert got == [[pytest.approx(26_666.666667 / 0.502)], [pytest.approx(53_383.333333 / 1.005)],
+                   [pytest.approx(534_633.333333 / 10.1)]]
+    # the one rate of the first bracket would put the 10 BTC short's liquidation 0.35% higher
+    flat = LIQ_PRICE(40_000, 3, 0.004)
+    assert flat == pytest.approx(53_120.85, abs=0.01) and flat > got[2][0] * 1.0035
+    # the amounts left blank: the continuous ones (Binance's cum is built that way): the same prices
+    assert LIQ_PRICE(40_000, 3, 0.004, "short", [[0.5], [1.0], [10.0]], floors, rates) == got
+    assert LIQ_PRICE(40_000, 3, 0.004, "short", 1, [[10], [5]], [[0.004], [0.005]]).startswith("#VALUE! tiers need")

@@ -24,7 +24,6 @@ Units: prices USD per coin, ratios and rates fractions, costs USD (> 0 = paid).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -37,6 +36,7 @@ from xlhedge.engine import defaults as D
 from xlhedge.engine.backtest import BacktestResult, funding_at_steps, simulate
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.engine.policy import BACKTEST_POLICIES, HedgePolicy, hedge_target
+from xlhedge.market.cache import cache_root, write_atomically
 
 POLICIES = BACKTEST_POLICIES
 #: Fees and slippage a run accepts, fractions of the traded notional (5% is far beyond any exchange's).
@@ -175,12 +175,9 @@ def demo_history() -> History:
 
 
 def cache_dir() -> Path:
-    """Where downloaded history is kept: ``XLHEDGE_CACHE``, else the user's cache folder."""
-    custom = os.environ.get("XLHEDGE_CACHE", "").strip()
-    if custom:
-        return Path(custom)
-    base = os.environ.get("LOCALAPPDATA") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "xlhedge" / "history"
+    """Where downloaded history is kept: ``history`` in the cache folder (``XLHEDGE_CACHE``, else the
+    user's cache folder's ``xlhedge``)."""
+    return cache_root() / "history"
 
 
 def cached_history(kind: str, exchange: str, symbol: str, start: pd.Timestamp, end: pd.Timestamp,
@@ -206,10 +203,7 @@ def cached_history(kind: str, exchange: str, symbol: str, start: pd.Timestamp, e
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[0]
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
     frame = frame.drop_duplicates("time", keep="last").sort_values("time").reset_index(drop=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    write_atomically(path, frame.to_csv(index=False))
     return frame[(frame["time"] >= start) & (frame["time"] <= end)].reset_index(drop=True)
 
 

@@ -330,6 +330,46 @@ def cell_array(value, name: str, default: float | None = None) -> CellArray:
     return CellArray(arr, arr.ndim)
 
 
+def cell_texts(value, name: str) -> tuple[np.ndarray, int]:
+    """Texts of one cell or a range (blank: ""; numbers as Excel shows whole ones: 2 -> "2"), and the
+    layout (``ndim`` as :class:`CellArray`'s)."""
+    value = unwrap_single(value)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, list):
+        return np.asarray(_text_of(value), dtype=object), 0
+    if not value:
+        raise CellError(f"{name} is an empty range", "#N/A")
+    _check_rectangular(value, name)
+    cells = np.empty((len(value), len(value[0])) if isinstance(value[0], list | tuple) else len(value), dtype=object)
+    for idx, item in np.ndenumerate(np.asarray(value, dtype=object)):
+        cells[idx] = _text_of(item)
+    return cells, cells.ndim
+
+
+def _text_of(item) -> str:
+    if is_blank(item):
+        return ""
+    if isinstance(item, float) and item.is_integer():
+        return str(int(item))
+    return str(item).strip()
+
+
+def text_cells(values: np.ndarray, ndim: int):
+    """Texts shaped for Excel like :func:`to_cells` shapes numbers: one text, a row, or rows."""
+    if ndim == 0 and values.size == 1:
+        one = values.reshape(()).item()
+        return "" if one is None else str(one)
+    listed = values.tolist()
+    if values.ndim == 0:
+        listed = [listed]
+    if ndim == 2 and values.ndim == 1:
+        listed = [listed]
+    return listed
+
+
 def broadcast(*arrays: tuple[CellArray, str]) -> tuple[np.ndarray, ...]:
     """Broadcast cell arrays like an Excel array formula, naming a mismatch."""
     try:

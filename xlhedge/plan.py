@@ -29,7 +29,7 @@ PLAN_COLUMNS = [
     "asset", "spot_value", "hedge_with", "perp", "exchange", "contract", "funding_rate", "interval_hours",
     "hedge_ratio", "beta", "short_notional", "mark_price", "contracts", "margin", "liquidation_price",
     "funding_cost", "funding_apr", "short_held", "rebalance", "hedged_fraction", "liquidation_rise", "basis", "r2_btc",
-    "funding_percentile", "oi_change", "crowded", "check", "problem",
+    "funding_percentile", "oi_change", "crowded", "order", "check", "problem",
 ]
 #: Hedge sheet column of each numeric plan column (the sheet's columns are declared in workbook.spec).
 HEDGE_COLUMN = {key: spec.HEDGE_COL[key] for key in (
@@ -135,6 +135,7 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
         check = row["check"].strip() if isinstance(row["check"], str) else ""
         rec["check"] = "; ".join(c for c in (check, "" if rec["problem"] else _cell_messages(inputs, row, hr)) if c)
         rec["crowded"] = row["crowded"] if isinstance(row["crowded"], str) else ""
+        rec["order"] = row["order"] if isinstance(row["order"], str) and not _message(row["order"]) else ""
         records.append(rec)
         rows_at.append(i)
     if not records:
@@ -206,6 +207,9 @@ def format_table(plan: pd.DataFrame, horizon_days: float, settings_problems=()) 
                  "Margin": usd(t["margin"]), "Liq. price": "", funding_label: usd(t["funding_cost"]),
                  "Funding APR": "", "Rebalance": usd(t["rebalance"])})
     text = pd.DataFrame(rows).to_string(index=False)
+    orders = [f"  {a}: {o}" for a, o in zip(plan["asset"], plan["order"], strict=True) if o]
+    if orders:
+        text += "\nOrders to place (in each venue's units; Contracts above):\n" + "\n".join(orders)
     checks = [f"  {a}: {c}" for a, c in zip(plan["asset"], plan["check"], strict=True) if c]
     if checks:
         text += "\nChecks:\n" + "\n".join(checks)

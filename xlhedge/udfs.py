@@ -29,16 +29,17 @@ from xlhedge.cells import (
     CellError,
     broadcast,
     cell_array,
-    cell_bool,
     cell_number,
     cell_safe,
     cell_text,
+    cell_texts,
     is_blank,
     is_message,
     looks_numeric,
     parse_number,
     price_series,
     row_by_row,
+    text_cells,
     to_cells,
     unwrap_single,
 )
@@ -322,17 +323,20 @@ def HEDGE_PNL(spot_value, hedge_notional, price_change, funding_cost=0, leverage
         "notional": "USD notional to short",
         "price": "Mark price in USD",
         "contract_size": "Coins per contract, or USD face value for inverse (default 1)",
-        "lot_step": "Smallest contract increment (default 0.001)",
-        "inverse": "TRUE for coin-margined inverse contracts (default FALSE)",
+        "lot_step": "Smallest contract increment (default 0.001; a blank cell in a range: 0.001)",
+        "inverse": 'TRUE, or "inverse", for coin-margined inverse contracts (a cell or a range; default FALSE)',
     },
-    ranges=("notional", "price", "contract_size", "lot_step"),
+    ranges=("notional", "price", "contract_size", "lot_step", "inverse"),
 )
 def HEDGE_CONTRACTS(notional, price, contract_size=1, lot_step=0.001, inverse=False):
-    """Contracts to short for a USD notional, rounded down to the lot step (never over-hedges)."""
-    inv = cell_bool(inverse, "inverse", False)
+    """Contracts to short for a USD notional, in the venue's units, rounded down to the lot step (never
+    over-hedges)."""
+    step = cell_array(lot_step, "lot_step", DEFAULT_LOT_STEP)  # blank or 0 in a range: not published
+    step = CellArray(np.where(np.isnan(step.values) | (step.values == 0), DEFAULT_LOT_STEP, step.values), step.ndim)
+    flags = _inverse_flags(inverse)
 
-    def contracts(n, p, size, step):
-        return engine.contracts_for_notional(n, p, size, step, inv).contracts
+    def contracts(n, p, size, step, inv):
+        return engine.contracts_for_notional(n, p, size, step, inv.astype(bool)).contracts
 
     return _elementwise(
         contracts,
@@ -340,9 +344,76 @@ def HEDGE_CONTRACTS(notional, price, contract_size=1, lot_step=0.001, inverse=Fa
             (cell_array(notional, "notional"), "notional"),
             (cell_array(price, "price"), "price"),
             (cell_array(contract_size, "contract_size", 1.0), "contract_size"),
-            (cell_array(lot_step, "lot_step", 0.001), "lot_step"),
+            (step, "lot_step"),
+            (flags, "inverse"),
         ],
     )
+
+
+DEFAULT_LOT_STEP = 0.001  # coins: where a venue publishes no step
+
+
+def _inverse_flags(inverse) -> CellArray:
+    """1.0 for an inverse contract, else 0.0, from TRUE/FALSE, 1/0 or the Funding table's margin text
+    ("inverse", "linear"); blank: linear."""
+    texts, ndim = cell_texts(inverse, "inverse")
+    flags = np.zeros(texts.shape)
+    for idx, text in np.ndenumerate(texts):
+        word = text.lower()
+        if word in ("inverse", "true", "1", "yes"):
+            flags[idx] = 1.0
+        elif word not in ("", "linear", "false", "0", "no"):
+            raise CellError(f'inverse must be TRUE/FALSE or "inverse"/"linear" (got {text[:20]!r})')
+    return CellArray(flags, ndim)
+
+
+@xl_udf(
+    {
+        "contracts": "Contracts to sell (HEDGE_CONTRACTS)",
+        "lot_step": "The venue's order step, in contracts (blank: not published)",
+        "symbol": "The contract, e.g. BTC-USDT-SWAP",
+        "exchange": "The venue, e.g. okx",
+        "contract_size": "Coins per contract, or USD face value for inverse",
+        "inverse": 'TRUE or "inverse" for coin-margined contracts',
+        "coin": "The coin the contract is on, e.g. BTC",
+        "min_qty": "The venue's smallest order, contracts (blank: none published)",
+        "min_notional": "The venue's smallest order, USD (blank: none published)",
+        "notional": "USD notional of the order",
+    },
+    ranges=("contracts", "lot_step", "symbol", "exchange", "contract_size", "inverse", "coin", "min_qty",
+            "min_notional", "notional"),
+)
+def HEDGE_ORDER(contracts, lot_step, symbol, exchange, contract_size, inverse, coin, min_qty=None,
+                min_notional=None, notional=None):
+    """The order to place, in words and the venue's units: "Sell 200.00 BTC-USDT-SWAP on okx (0.01 BTC
+    each)", or why there is none (below the venue's minimum, no contract listed)."""
+    numbers = {name: cell_array(value, name, float("nan")) for name, value in (
+        ("contracts", contracts), ("lot_step", lot_step), ("contract_size", contract_size), ("min_qty", min_qty),
+        ("min_notional", min_notional), ("notional", notional))}
+    texts = {name: cell_texts(value, name) for name, value in (("symbol", symbol), ("exchange", exchange),
+                                                              ("coin", coin))}
+    flags = _inverse_flags(inverse)
+    ndim = max([a.ndim for a in numbers.values()] + [n for _, n in texts.values()] + [flags.ndim])
+    try:
+        arrays = np.broadcast_arrays(*(a.values for a in numbers.values()), *(t for t, _ in texts.values()),
+                                     flags.values)
+    except ValueError:
+        raise CellError("ranges of different sizes") from None
+    count, step, size, least, least_usd, usd, sym, venue, asset, inv = arrays
+    out = np.empty(count.shape, dtype=object)
+    for idx in np.ndindex(count.shape):
+        if not sym[idx] or not size[idx] > 0:  # no contract to count in: say so where there is something to sell
+            wanted = not (np.isnan(count[idx]) and np.isnan(usd[idx]))
+            out[idx] = (f"No {asset[idx]} contract of {venue[idx] or 'this exchange'} in the Funding table: refresh"
+                        if wanted else None)
+        elif np.isnan(count[idx]):
+            out[idx] = None  # no short: an empty cell
+        else:
+            known = step[idx] > 0  # blank or 0: not published
+            out[idx] = engine.order_text(float(count[idx]), step[idx] if known else DEFAULT_LOT_STEP, sym[idx],
+                                         venue[idx], float(size[idx]), bool(inv[idx]), asset[idx],
+                                         float(least[idx]), float(least_usd[idx]), float(usd[idx]), known)
+    return text_cells(out, ndim)  # one blank cell: "" (an empty text)
 
 
 @xl_udf(
@@ -373,20 +444,44 @@ def HEDGE_REBALANCE(spot_value, short_notional, target_ratio, band=0.05):
         "leverage": "Leverage of the isolated position, e.g. 3",
         "maintenance_margin_rate": "Maintenance margin rate, e.g. 0.004 (default)",
         "side": '"short" (default) or "long"',
+        "quantity": "Coins in the position (with tiers: which tier it is in)",
+        "tier_floors": "The venue's maintenance tiers: each tier's lowest position notional, USD (first 0)",
+        "tier_rates": "Each tier's maintenance margin rate, e.g. 0.004",
+        "tier_amounts": "Each tier's maintenance amount, USD (blank: the continuous ones)",
     },
-    ranges=("entry_price", "leverage", "maintenance_margin_rate"),
+    ranges=("entry_price", "leverage", "maintenance_margin_rate", "quantity"),
+    rowwise=("entry_price", "leverage", "maintenance_margin_rate", "quantity"),
 )
-def LIQ_PRICE(entry_price, leverage, maintenance_margin_rate=D.MAINTENANCE_MARGIN, side="short"):
-    """Price at which an isolated linear position is liquidated (no fees). Your spot does not help."""
+def LIQ_PRICE(entry_price, leverage, maintenance_margin_rate=D.MAINTENANCE_MARGIN, side="short", quantity=None,
+              tier_floors=None, tier_rates=None, tier_amounts=None):
+    """Price at which an isolated linear position is liquidated (no fees). Your spot does not help. With the
+    venue's tiers and the position's coins: the tier its notional falls in at that price."""
     which = cell_text(side, "side", SIDES, "short")
+    if is_blank(unwrap_single(tier_floors)):
+        return _elementwise(
+            engine.liquidation_price,
+            [
+                (cell_array(entry_price, "entry_price"), "entry_price"),
+                (cell_array(leverage, "leverage"), "leverage"),
+                (cell_array(maintenance_margin_rate, "maintenance_margin_rate", D.MAINTENANCE_MARGIN), "mmr"),
+            ],
+            side=which,
+        )
+    floors = cell_array(tier_floors, "tier_floors").values.ravel()
+    rates = cell_array(tier_rates, "tier_rates").values.ravel()
+    amounts = None if is_blank(unwrap_single(tier_amounts)) else cell_array(tier_amounts, "tier_amounts").values.ravel()
+    keep = ~np.isnan(floors)  # a tier table with blank rows below it
+    try:
+        tiers = engine.MaintenanceTiers.of(floors[keep], rates[keep], None if amounts is None else amounts[keep])
+    except ValueError as exc:
+        raise CellError(str(exc)) from None
     return _elementwise(
-        engine.liquidation_price,
+        lambda e, q, lev: engine.tiered_liquidation_price(e, q, lev, tiers, which),
         [
             (cell_array(entry_price, "entry_price"), "entry_price"),
+            (cell_array(quantity, "quantity"), "quantity"),
             (cell_array(leverage, "leverage"), "leverage"),
-            (cell_array(maintenance_margin_rate, "maintenance_margin_rate", D.MAINTENANCE_MARGIN), "mmr"),
         ],
-        side=which,
     )
 
 
@@ -506,6 +601,7 @@ UDFS = {
         FUNDING_APR,
         HEDGE_PNL,
         HEDGE_CONTRACTS,
+        HEDGE_ORDER,
         HEDGE_REBALANCE,
         LIQ_PRICE,
         HEDGE_PLAN,

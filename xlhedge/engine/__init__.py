@@ -10,7 +10,7 @@ horizons in days, notionals and costs in USD (a cost > 0 means you pay).
 
 from xlhedge.engine.allocation import allocate_hedge
 from xlhedge.engine.beta import BetaEstimate, beta_hedge_notional, estimate_beta
-from xlhedge.engine.contracts import ContractSizing, contracts_for_notional
+from xlhedge.engine.contracts import ContractSizing, contracts_for_notional, order_text
 from xlhedge.engine.crowding import (
     crowded_longs,
     crowded_ratio,
@@ -73,6 +73,7 @@ __all__ = [
     "liquidation_move",
     "liquidation_price",
     "open_interest_change",
+    "order_text",
     "outlook_band",
     "rate_per_8h",
     "realised_funding_cost",

@@ -56,8 +56,8 @@ def contracts_for_notional(notional, price, contract_size=1.0, lot_step=0.001, i
         Coins per contract (linear) or USD face value per contract (inverse), > 0.
     lot_step : float or array
         Smallest tradable increment of contracts, > 0.
-    inverse : bool
-        True for coin-margined inverse contracts.
+    inverse : bool or array of bool
+        True for coin-margined inverse contracts (per contract, for arrays).
 
     Returns
     -------
@@ -77,7 +77,7 @@ def contracts_for_notional(notional, price, contract_size=1.0, lot_step=0.001, i
     check_range(p, "price", 0.0, low_open=True)
     check_range(size, "contract_size", 0.0, low_open=True)
     check_range(step, "lot_step", 0.0, low_open=True)
-    usd_per_contract = size if inverse else p * size
+    usd_per_contract = np.where(np.asarray(inverse, dtype=bool), size, p * size)
     raw_lots = n / usd_per_contract / step
     # Round away float noise (0.3/0.1 = 2.9999999999999996) before flooring.
     lots = np.floor(np.round(raw_lots, 9))
@@ -87,3 +87,54 @@ def contracts_for_notional(notional, price, contract_size=1.0, lot_step=0.001, i
     return ContractSizing(
         scalar_or_array(contracts), scalar_or_array(hedged), scalar_or_array(residual)
     )
+
+
+def order_text(contracts, lot_step, symbol: str, exchange: str, contract_size, inverse: bool, coin: str,
+               min_qty=float("nan"), min_notional=float("nan"), notional=float("nan"), step_known: bool = True) -> str:
+    """The order to place, in words and in the venue's units.
+
+    Parameters
+    ----------
+    contracts : float
+        Contracts to sell (already rounded down to the lot step).
+    lot_step : float
+        The venue's order step in contracts: the count is written with its decimals.
+    symbol, exchange, coin : str
+        The contract ("BTC-USDT-SWAP"), the venue and the coin it is on.
+    contract_size : float
+        Coins per contract, or USD face value per contract when ``inverse``.
+    min_qty : float
+        The venue's smallest order in contracts (NaN: not published).
+    min_notional : float
+        The venue's smallest order in USD (NaN: not published).
+    notional : float
+        USD notional of the order (compared with ``min_notional``).
+    step_known : bool
+        False when the venue publishes no lot step (the count was rounded to a default one): said.
+
+    Returns
+    -------
+    str
+        "Sell 200 BTC-USDT-SWAP on okx (0.01 BTC each)", "Sell 2.000 BTCUSDT on binance", or why no
+        order can be placed ("Below okx's minimum of 0.01 contracts: 0.004").
+
+    Examples
+    --------
+    >>> order_text(200, 0.01, "BTC-USDT-SWAP", "okx", 0.01, False, "BTC")
+    'Sell 200.00 BTC-USDT-SWAP on okx (0.01 BTC each)'
+    >>> order_text(2, 0.001, "BTCUSDT", "binance", 1, False, "BTC")
+    'Sell 2.000 BTCUSDT on binance'
+    >>> order_text(1825, 1, "BTC-USD-SWAP", "okx", 100, True, "BTC")
+    'Sell 1,825 BTC-USD-SWAP on okx (USD 100 each)'
+    """
+    count = f"{contracts:,.{_step_decimals(np.asarray(float(lot_step)))}f}"
+    if np.isfinite(min_qty) and min_qty > 0 and contracts < min_qty - 1e-12:
+        return f"Below {exchange}'s minimum of {min_qty:g} contracts: {contracts:g}"
+    if np.isfinite(min_notional) and min_notional > 0 and np.isfinite(notional) and notional < min_notional:
+        return f"Below {exchange}'s minimum order of ${min_notional:,.0f}: ${notional:,.0f}"
+    if contracts <= 0:
+        return f"Nothing to sell on {exchange}: less than one lot"
+    each = f"USD {contract_size:g} each" if inverse else (f"{contract_size:g} {coin} each" if contract_size != 1
+                                                           else "")
+    notes = [n for n in (each, "" if step_known else "order step not published: rounded to 0.001") if n]
+    return f"Sell {count} {symbol} on {exchange}" + (f" ({'; '.join(notes)})" if notes else "")

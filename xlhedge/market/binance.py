@@ -1,4 +1,5 @@
-"""Binance USD-M futures: premiumIndex (all symbols), fundingInfo (non-8h intervals), history.
+"""Binance USD-M futures: premiumIndex (all symbols), fundingInfo (non-8h intervals), exchangeInfo's order
+rules (kept for a day: the answer is large and changes rarely), history.
 
 Real answers (tests/fixtures/real/binance) list USDC contracts before USDT ones,
 BTC-quoted perpetuals (ETHBTC) and dated futures with a zero rate and
@@ -7,6 +8,7 @@ BTC-quoted perpetuals (ETHBTC) and dated futures with a zero rate and
 
 from __future__ import annotations
 
+from xlhedge.market.cache import kept_for_a_day
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client
 from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
@@ -24,8 +26,13 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     Open interest costs one request per symbol, so it is fetched only for the
     USDT and USDC contracts of ``bases`` (empty otherwise).
     """
-    premium, info = client.parallel((client.get, "/fapi/v1/premiumIndex"),
-                                    (client.side, "funding intervals", client.get, "/fapi/v1/fundingInfo"))
+    premium, info, rules = client.parallel(
+        (client.get, "/fapi/v1/premiumIndex"),
+        (client.side, "funding intervals", client.get, "/fapi/v1/fundingInfo"),
+        (client.side, "order rules", kept_for_a_day, "binance-order-rules", client.base_url,
+         lambda: order_rules(client.get("/fapi/v1/exchangeInfo"))),
+    )
+    rules = rules or {}
     intervals = {
         item["symbol"]: float(item["fundingIntervalHours"])
         for item in info or []
@@ -48,9 +55,22 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     return [
         row(NAME, symbol, base, rate, intervals.get(symbol, default_hours), next_ms,
             item.get("markPrice"), quote=quote, index=item.get("indexPrice"),
-            open_interest=open_interest.get(symbol))
+            open_interest=open_interest.get(symbol), **rules.get(symbol, {}))
         for item, symbol, base, quote, rate, next_ms in items
     ]
+
+
+def order_rules(info: dict) -> dict[str, dict]:
+    """symbol -> lot_step, min_qty (coins: a contract is one coin) and min_notional (USD) from exchangeInfo's
+    filters; a market order (how a hedge is opened) follows MARKET_LOT_SIZE where it is given. Leverage
+    brackets need a signed request: not here."""
+    out = {}
+    for item in info.get("symbols") or []:
+        filters = {f.get("filterType"): f for f in item.get("filters") or []}
+        lots = filters.get("MARKET_LOT_SIZE") or filters.get("LOT_SIZE") or {}
+        out[item.get("symbol")] = {"lot_step": to_float(lots.get("stepSize")), "min_qty": to_float(lots.get("minQty")),
+                                   "min_notional": to_float((filters.get("MIN_NOTIONAL") or {}).get("notional"))}
+    return out
 
 
 def _open_interest(client: Client, symbol: str) -> float | None:

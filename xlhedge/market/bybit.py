@@ -56,10 +56,13 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         hours = minutes / 60.0 if minutes else to_float(item.get("fundingIntervalHour"))
         if not hours:
             continue
+        lots, leverage = inst.get("lotSizeFilter") or {}, inst.get("leverageFilter") or {}
         rows.append(
             row(NAME, symbol, inst.get("baseCoin") or symbol, rate, hours, to_ms(item.get("nextFundingTime")),
                 item.get("markPrice"), quote=inst.get("quoteCoin") or "", index=item.get("indexPrice"),
-                open_interest_usd=to_float(item.get("openInterestValue")))
+                open_interest_usd=to_float(item.get("openInterestValue")), lot_step=lots.get("qtyStep"),
+                min_qty=lots.get("minOrderQty"), min_notional=lots.get("minNotionalValue"),
+                max_leverage=leverage.get("maxLeverage"))
         )
     return rows
 

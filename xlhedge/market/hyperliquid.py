@@ -16,6 +16,7 @@ NAME = "hyperliquid"
 BASE_URL = "https://api.hyperliquid.xyz"  # its public API host (tests: XLHEDGE_HYPERLIQUID_URL)
 SYMBOL_FORMAT = "{}"
 INTERVAL_HOURS = 1.0
+MIN_ORDER_USD = 10.0  # Hyperliquid refuses orders below 10 USD of value (its documented minimum)
 HOUR_MS = 3_600_000
 
 
@@ -30,8 +31,12 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if asset.get("isDelisted") or rate is None:
             continue
         name = asset["name"]
+        decimals = to_float(asset.get("szDecimals"))  # sizes are in coins of the asset, to this many decimals
         rows.append(row(NAME, name, name, rate, INTERVAL_HOURS, next_ms, ctx.get("markPx"), quote="USDC",
-                        index=ctx.get("oraclePx"), open_interest=ctx.get("openInterest"), k_prefix=True))
+                        index=ctx.get("oraclePx"), open_interest=ctx.get("openInterest"), k_prefix=True,
+                        lot_step=None if decimals is None else 10.0 ** -decimals,
+                        min_qty=None if decimals is None else 10.0 ** -decimals, min_notional=MIN_ORDER_USD,
+                        max_leverage=asset.get("maxLeverage")))
     return rows
 
 

@@ -54,7 +54,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         rows.append(row(NAME, symbol, base, rate, hours, next_ms, mark, quote=quote, margin=margin,
                         contract_size=size, index=item.get("idxPrice", tick.get("indexPrice")),
                         open_interest=in_units if margin == LINEAR else None,
-                        open_interest_usd=in_units if margin == INVERSE else None))
+                        open_interest_usd=in_units if margin == INVERSE else None, lot_step=spec.get("volUnit"),
+                        min_qty=spec.get("minVol"), max_leverage=spec.get("maxLeverage")))
     return rows
 
 

@@ -88,6 +88,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         margin = spec.get("ctType") or (INVERSE if quote == "USD" else LINEAR)
         rows.append(row(NAME, symbol, base, rate, hours, next_ms, mark.get(symbol), quote=quote, margin=margin,
                         contract_size=spec.get("ctVal"), predicted_rate=item.get("nextFundingRate"),
+                        lot_step=spec.get("lotSz"), min_qty=spec.get("minSz"), max_leverage=spec.get("lever"),
                         index=index.get(f"{base}-{quote}"),  # USDT and USD indexes; USDC swaps: empty
                         open_interest_usd=to_float(oi_usd.get(symbol))))
     return rows

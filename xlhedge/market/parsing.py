@@ -90,7 +90,8 @@ def portfolio_symbols(contracts, bases: list[str] | None, quotes=("USDT", "USDC"
 
 def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, mark, *,
         quote: str, margin: str = LINEAR, contract_size=1.0, index=None, open_interest=None,
-        open_interest_usd=None, predicted_rate=None, k_prefix: bool = False) -> dict:
+        open_interest_usd=None, predicted_rate=None, k_prefix: bool = False, lot_step=None, min_qty=None,
+        min_notional=None, max_leverage=None) -> dict:
     """One snapshot row; prices come in per exchange unit and leave per coin.
 
     Parameters
@@ -106,6 +107,12 @@ def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, ma
     open_interest : float, optional
         Open interest in exchange units (coins of ``base``, contracts x size already
         applied); valued at the mark when ``open_interest_usd`` is not given.
+    lot_step, min_qty : float, optional
+        The order size's step and minimum, in contracts (None: not published here).
+    min_notional : float, optional
+        The smallest order the venue accepts, USD notional.
+    max_leverage : float, optional
+        The highest leverage of the first tier.
     """
     coin, multiplier = unscale(str(base) if k_prefix else str(base).upper(), k_prefix)
     coin = coin.upper()
@@ -132,6 +139,10 @@ def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, ma
         "index_price": None if index is None else index / multiplier,
         "basis": basis,
         "open_interest_usd": to_float(open_interest_usd),
+        "lot_step": to_float(lot_step),
+        "min_qty": to_float(min_qty),
+        "min_notional": to_float(min_notional),
+        "max_leverage": to_float(max_leverage),
     }
 
 

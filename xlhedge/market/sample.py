@@ -23,7 +23,8 @@ def sample_snapshot(exchanges=None, symbols=None) -> pd.DataFrame:
     frame["basis"] = frame["mark_price"] / frame["index_price"] - 1.0
     frame = frame[frame["exchange"].isin(parse_exchanges(exchanges))]
     frame = keep_symbols(frame, parse_symbols(symbols))
-    frame = frame[COLUMNS].astype({c: float for c in FLOAT_COLUMNS}).reset_index(drop=True)
+    # a field the sample does not carry is NaN, as a refresh leaves what an exchange does not publish
+    frame = frame.reindex(columns=COLUMNS).astype({c: float for c in FLOAT_COLUMNS}).reset_index(drop=True)
     frame.attrs["errors"] = {}
     frame.attrs["sample_as_of"] = as_of
     return frame

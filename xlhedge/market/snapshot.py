@@ -17,9 +17,11 @@ COLUMNS = [
     "exchange", "symbol", "base", "quote", "margin", "contract_size", "multiplier",
     "funding_rate", "interval_hours", "next_funding_time", "predicted_rate",
     "mark_price", "index_price", "basis", "open_interest_usd", "fetched_at",
+    "lot_step", "min_qty", "min_notional", "max_leverage",
 ]
 FLOAT_COLUMNS = ["contract_size", "multiplier", "funding_rate", "interval_hours", "predicted_rate",
-                 "mark_price", "index_price", "basis", "open_interest_usd"]
+                 "mark_price", "index_price", "basis", "open_interest_usd", "lot_step", "min_qty", "min_notional",
+                 "max_leverage"]
 TIME_COLUMNS = ["next_funding_time", "fetched_at"]
 
 
@@ -102,7 +104,8 @@ def funding_snapshot(exchanges=None, symbols=None, timeout: float = 10.0) -> pd.
         (coins per contract, or USD face value for inverse), funding_rate and predicted_rate
         (per interval, fractions), interval_hours, next_funding_time and fetched_at (UTC),
         mark_price and index_price (USD per coin), basis (mark / index - 1),
-        open_interest_usd. A field an exchange does not publish is NaN, never made up.
+        open_interest_usd; the order rules: lot_step and min_qty (contracts), min_notional (USD)
+        and max_leverage. A field an exchange does not publish is NaN, never made up.
         ``df.attrs["errors"]`` maps each exchange that failed to a short message;
         ``df.attrs["missing"]`` each exchange that answered but lacks a column because a supporting
         request failed ("no open interest (ticker: HTTP 503)").

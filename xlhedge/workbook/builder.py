@@ -139,7 +139,8 @@ class TemplateBuilder(DataSheets):
     #: column and the headers repeated: the plan a user reads first (asset to short notional and mark),
     #: then the order and its costs, then exposure and risk, then the checks. One page of all 27
     #: columns would be unreadable.
-    HEDGE_PAGE_STARTS = tuple(spec.HEDGE_COL[key] for key in ("asset", "contracts", "btc_exposure", "check"))
+    HEDGE_PAGE_STARTS = tuple(spec.HEDGE_COL[key] for key in (
+        "asset", "symbol", "contracts", "funding_cost", "btc_exposure", "check"))
     HEDGE_PRINT_SCALE = 80  # percent: the widest page (A:K) still fits A4 landscape
 
     @classmethod
@@ -148,8 +149,8 @@ class TemplateBuilder(DataSheets):
         return len(cls.HEDGE_PAGE_STARTS) if sheet == L.HEDGE else 1
 
     def page_setup(self) -> None:
-        """Landscape, one page wide (the Hedge sheet: three pages), with print areas: what a printout
-        (or a PDF) shows."""
+        """Landscape, one page wide (the Hedge sheet: a page from each of HEDGE_PAGE_STARTS), with print
+        areas: what a printout (or a PDF) shows."""
         areas = {
             "Start": "A1:E32",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",

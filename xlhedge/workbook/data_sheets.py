@@ -30,7 +30,8 @@ class DataSheets:
         widths = {"exchange": 11, "symbol": 15, "base": 7, "quote": 7, "margin": 8, "funding_rate": 12,
                   "interval_hours": 8, "apr": 11, "next_funding_time": 16, "predicted_rate": 11, "mark_price": 13,
                   "index_price": 13, "basis": 10, "open_interest_usd": 15, "contract_size": 11, "multiplier": 8,
-                  "fetched_at": 16, "stale": 7, "key": 16, "symbol_key": 20}
+                  "fetched_at": 16, "stale": 7, "key": 16, "symbol_key": 20, "lot_step": 10, "min_qty": 10,
+                  "min_notional": 10, "max_leverage": 8}
         set_widths(ws, {L.FUNDING_COL[key]: width for key, width in widths.items()})
         last_col = L.FUNDING_COLUMNS[-1][1]
         ws.write("A1", "Funding rates, prices and open interest", f.title)
@@ -58,7 +59,8 @@ class DataSheets:
                    "next_funding_time": f.when, "predicted_rate": f.rate, "mark_price": f.price,
                    "index_price": f.price, "basis": f.basis, "open_interest_usd": f.usd, "contract_size": f.size,
                    "multiplier": f.size, "fetched_at": f.when, "stale": f.out_text, "key": f.out_text,
-                   "symbol_key": f.out_text}
+                   "symbol_key": f.out_text, "lot_step": f.size, "min_qty": f.size, "min_notional": f.usd,
+                   "max_leverage": f.size}
         rows = table_rows(snap)
         for i in range(L.FUNDING_ROWS):
             r = L.FUNDING_FIRST_ROW + i

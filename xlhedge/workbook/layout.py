@@ -120,6 +120,10 @@ FUNDING_COLUMNS = (  # (key, column letter, header)
     ("stale", "R", "Stale?"),
     ("key", "S", "Lookup key (hedge contract)"),
     ("symbol_key", "T", "Lookup key (symbol)"),
+    ("lot_step", "U", "Order step (contracts)"),
+    ("min_qty", "V", "Smallest order (contracts)"),
+    ("min_notional", "W", "Smallest order (USD)"),
+    ("max_leverage", "X", "Max leverage"),
 )
 FUNDING_COL = {key: col for key, col, _ in FUNDING_COLUMNS}
 STALE_NO, STALE_YES, STALE_SAMPLE = "no", "yes", "sample"
@@ -147,22 +151,40 @@ class Table:
         letter = next(col for k, col, _ in self.columns if k == key)
         return f"{letter}{self.first_row + row}"
 
+def letter(position: int) -> str:
+    """Column letter of a 0-based position: 0 -> A, 26 -> AA."""
+    out, n = "", position + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def position(column: str) -> int:
+    """0-based position of a column letter: A -> 0, AA -> 26."""
+    n = 0
+    for char in column:
+        n = n * 26 + ord(char.upper()) - 64
+    return n - 1
+
+
+def _letters_after(column: str, count: int, gap: int = 1) -> list[str]:
+    """``count`` column letters starting ``gap`` columns after ``column`` (one empty column between tables)."""
+    start = position(column) + gap + 1
+    return [letter(start + i) for i in range(count)]
+
+
 #: The refresh's second table, beside the first: betas to BTC of coins hedged with the BTC perp.
-BETA_TITLE_CELL = "V4"
 BETA_FIRST_ROW = FUNDING_FIRST_ROW
 BETA_ROWS = 40
 BETA_LAST_ROW = BETA_FIRST_ROW + BETA_ROWS - 1
-BETA_COLUMNS = (  # (key, column letter, header)
-    ("base", "V", "Coin"),
-    ("beta", "W", "Beta to BTC"),
-    ("r2", "X", "R² (hedge effectiveness)"),
-    ("n", "Y", "Daily returns used"),
-    ("exchange", "Z", "Prices from"),
-    ("estimated_at", "AA", "Estimated at (UTC)"),
-    ("stale", "AB", "Stale?"),
-)
+BETA_COLUMNS = tuple(  # (key, column letter, header)
+    (key, col, header) for (key, header), col in zip((
+        ("base", "Coin"), ("beta", "Beta to BTC"), ("r2", "R² (hedge effectiveness)"), ("n", "Daily returns used"),
+        ("exchange", "Prices from"), ("estimated_at", "Estimated at (UTC)"), ("stale", "Stale?")),
+        _letters_after(FUNDING_COLUMNS[-1][1], 7), strict=True))
+BETA_TITLE_CELL = f"{BETA_COLUMNS[0][1]}4"
 #: The refresh's third table: the crowded-longs inputs of each portfolio coin's hedge contract.
-CROWD_TITLE_CELL = "AD4"
 CROWD_FIRST_ROW = FUNDING_FIRST_ROW
 CROWD_ROWS = 40
 CROWD_LAST_ROW = CROWD_FIRST_ROW + CROWD_ROWS - 1
@@ -178,7 +200,8 @@ _CROWD_HEADERS = {  # the crowding measures (xlhedge.market.crowding.COLUMNS), t
 }
 CROWD_COLUMNS = tuple(  # (key, column letter, header)
     (key, col, _CROWD_HEADERS[key])
-    for key, col in zip([*CROWD_MEASURES, "stale"], ("AD", "AE", "AF", "AG", "AH", "AI", "AJ", "AK"), strict=True))
+    for key, col in zip([*CROWD_MEASURES, "stale"], _letters_after(BETA_COLUMNS[-1][1], 8), strict=True))
+CROWD_TITLE_CELL = f"{CROWD_COLUMNS[0][1]}4"
 FUNDING_TABLE = Table(FUNDING_COLUMNS, FUNDING_FIRST_ROW, FUNDING_LAST_ROW)
 BETA_TABLE = Table(BETA_COLUMNS, BETA_FIRST_ROW, BETA_LAST_ROW)
 CROWD_TABLE = Table(CROWD_COLUMNS, CROWD_FIRST_ROW, CROWD_LAST_ROW)

@@ -49,15 +49,7 @@ from xlhedge.workbook.formula import (
     lt,
     udf,
 )
-
-
-def letter(position: int) -> str:
-    """Column letter of a 0-based position: 0 -> A, 26 -> AA."""
-    out, n = "", position + 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        out = chr(65 + rest) + out
-    return out
+from xlhedge.workbook.layout import letter
 
 
 @dataclass(frozen=True)
@@ -99,7 +91,9 @@ def _sum(sheet: str, key: str) -> Expr:
 RANGES = {
     **{name: (L.FUNDING, L.FUNDING_COL[key], L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW) for name, key in (
         ("FundingKeys", "key"), ("SymbolKeys", "symbol_key"), ("FundingRates", "funding_rate"),
-        ("FundingIntervals", "interval_hours"), ("MarkPrices", "mark_price"), ("Bases", "basis"))},
+        ("FundingIntervals", "interval_hours"), ("MarkPrices", "mark_price"), ("Bases", "basis"),
+        ("Symbols", "symbol"), ("Margins", "margin"), ("ContractSizes", "contract_size"), ("LotSteps", "lot_step"),
+        ("MinQtys", "min_qty"), ("MinNotionals", "min_notional"))},
     "BetaR2": (L.FUNDING, L.BETA_COLUMNS[2][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
     "BetaKeys": (L.FUNDING, L.BETA_COLUMNS[0][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
     "BetaValues": (L.FUNDING, L.BETA_COLUMNS[1][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
@@ -215,6 +209,20 @@ _check = (IF(AND(ISNUMBER(h("basis")), ISNUMBER(Name("BasisWarn"))), IF(
     gt(ABS(h("basis")), Name("BasisWarn")), IF(gt(h("basis"), 0), M.MSG_BASIS_ABOVE, M.MSG_BASIS_BELOW), ""), "")
     & IF(AND(ISNUMBER(h("r2_btc")), ISNUMBER(Name("R2Warn"))), IF(lt(h("r2_btc"), Name("R2Warn")),
                                                                    M.MSG_WEAK_CROSS, ""), ""))
+def _venue_number(values: str) -> Expr:
+    """A number the Funding table holds for the row's hedge contract (its order rules), else blank."""
+    found = funding_lookup(values, _key)
+    return _unless_blank(IFERROR(IF(ISNUMBER(found), found, ""), ""))
+
+
+def _venue_text(values: str) -> Expr:
+    """A text the Funding table holds for the row's hedge contract, else blank."""
+    return _unless_blank(IFERROR(funding_lookup(values, _key) & "", ""))
+
+
+_inverse = eq(h("margin_type"), "inverse")
+
+
 def _with_short_and_mark(expr):
     return (IF(ISNUMBER(h("short_notional")), IF(ISNUMBER(h("mark_price")), expr, ""), ""))
 
@@ -241,8 +249,18 @@ HEDGE_COLUMNS = (
     Column("mark_price", "Mark price", 13, "price", _unless_blank(IF(
         eq(h("hedge_with"), L.OWN_PERP), IF(ISNUMBER(p("price")), p("price"), ""),
         IFERROR(funding_lookup("MarkPrices", _key), "")))),
-    Column("contracts", "Contracts", 11, "num", _with_short_and_mark(
-        udf("HEDGE_CONTRACTS", h("short_notional"), h("mark_price"))), array=True),
+    Column("symbol", "Contract", 15, "out_text", _venue_text("Symbols")),
+    Column("margin_type", "Margin", 8, "out_text", _venue_text("Margins")),
+    Column("contract_size", "Contract size (coins; USD if inverse)", 11, "num", _venue_number("ContractSizes")),
+    Column("lot_step", "Order step (contracts)", 11, "num", _venue_number("LotSteps")),
+    Column("min_qty", "Smallest order (contracts)", 11, "num", _venue_number("MinQtys")),
+    Column("min_notional", "Smallest order (USD)", 9, "usd", _venue_number("MinNotionals")),
+    Column("contracts", "Contracts (the venue's units)", 12, "num", _with_short_and_mark(
+        udf("HEDGE_CONTRACTS", h("short_notional"), h("mark_price"), h("contract_size"), h("lot_step"),
+            h("margin_type"))), array=True),
+    Column("order", "Order to place", 44, "out_text", _with_short_and_mark(
+        udf("HEDGE_ORDER", h("contracts"), h("lot_step"), h("symbol"), h("exchange"), h("contract_size"),
+            h("margin_type"), h("perp"), h("min_qty"), h("min_notional"), h("short_notional"))), array=True),
     Column("margin", "Margin at leverage", 13, "usd",
            IF(ISNUMBER(h("short_notional")), h("short_notional") / Name("Leverage"), ""),
            total=_sum(L.HEDGE, "margin"), total_fmt="total_usd"),
@@ -267,7 +285,8 @@ HEDGE_COLUMNS = (
            total=_sum(L.HEDGE, "btc_exposure"), total_fmt="total_usd"),
     Column("hedged_fraction", "Hedged fraction (coins short / coins held)", 15, "pct", IF(
         AND(ISNUMBER(h("contracts")), ISNUMBER(h("mark_price")), ISNUMBER(h("btc_exposure"))),
-        IF(gt(h("btc_exposure"), 0), h("contracts") * h("mark_price") / h("btc_exposure"), ""), "")),
+        IF(gt(h("btc_exposure"), 0), h("contracts") * h("contract_size") * IF(_inverse, 1, h("mark_price")) /
+           h("btc_exposure"), ""), "")),
     Column("liquidation_rise", "Short liquidated by a rise of", 13, "pct", IF(
         AND(ISNUMBER(h("liquidation_price")), ISNUMBER(h("mark_price"))),
         h("liquidation_price") / h("mark_price") - 1, "")),
