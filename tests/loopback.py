@@ -374,6 +374,12 @@ class LoopbackExchanges:
                                 int(q.get("limit", 200)), _hist_index, newest_first=True)
             return ok({"category": "linear", "symbol": q["symbol"],
                        "list": [[str(t), "1", "1", "1", repr(c)] for t, c in rows]})
+        if path == "/v5/market/risk-limit":  # three tiers, listed highest first, with their deductions
+            tiers = [("3000000", "0.02", "20010"), ("2000000", "0.01", "10"), ("2000", "0.005", "0")]
+            return ok({"category": "linear", "nextPageCursor": "", "list": [
+                {"id": 3 - i, "symbol": q["symbol"], "riskLimitValue": cap, "maintenanceMargin": mm,
+                 "initialMargin": "0.01", "isLowestRisk": int(i == 2), "maxLeverage": "100.00", "mmDeduction": cut}
+                for i, (cap, mm, cut) in enumerate(tiers)]})
         if path == "/v5/market/kline":
             hours = {"60": 1, "240": 4, "D": 24}[q["interval"]]
             rows = self._series(q["symbol"], hours, int(q["start"]), int(q["end"]),
@@ -471,6 +477,12 @@ class LoopbackExchanges:
                          "dayNtlVlm": "0.0", "premium": None, "oraclePx": "0.01", "midPx": None,
                          "impactPxs": None})
             return [{"universe": universe, "marginTables": []}, ctxs]
+        if kind == "meta":  # BTC on a two-tier table (50x, then 25x from 10,000 USD), the rest one tier of 10x
+            universe = [{"name": c.base, "szDecimals": 4, "maxLeverage": 50 if c.base == "BTC" else 10,
+                         "marginTableId": 60 if c.base == "BTC" else 10} for c in cs]
+            tiers = [{"lowerBound": "0.0", "maxLeverage": 50}, {"lowerBound": "10000.0", "maxLeverage": 25}]
+            tables = [[60, {"description": "tiered 50x", "marginTiers": tiers}]]
+            return {"universe": universe, "marginTables": tables, "collateralToken": 0}
         if kind == "fundingHistory":
             rows = self._series(body["coin"], 1, int(body["startTime"]), int(body.get("endTime", self.now_ms)),
                                 500, _hist_rate)

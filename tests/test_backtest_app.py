@@ -332,3 +332,31 @@ def test_the_readme_demo_numbers_are_what_the_backtest_prints():
     for words in quoted:
         assert " ".join(words.split()) in flat, words
     assert r.liquidations == []
+
+
+def test_a_live_run_liquidates_at_the_venues_tiers(exchanges, tmp_path, monkeypatch):
+    """Bybit's risk limits on the loopback: 0.5% to 2,000 USD of position, 1% (less 10 USD) to 2,000,000. A
+    30 BTC short at 100 USD is 3,000 USD: the second tier. At 50x it is liquidated at (3,000 x 1.02 + 10) /
+    (30 x 1.01) = 101.32, where the Settings' one rate (0.4%) would wait until 100 x 1.02 / 1.004 = 101.59."""
+    from xlhedge.backtest import History
+
+    monkeypatch.setenv("XLHEDGE_CACHE", str(tmp_path / "cache"))
+    now = pd.Timestamp(exchanges.now_ms, unit="ms", tz="UTC").normalize()
+    live = run_backtest({"BTC": 30}, start=now - pd.Timedelta(days=30), end=now - pd.Timedelta(days=2),
+                        policy="static", ratio=1.0, exchange="bybit")
+    tiers = live.history.tiers["BTC"]
+    assert (tiers.floors, tiers.rates, tiers.amounts) == ((0.0, 2000.0, 2_000_000.0), (0.005, 0.01, 0.02),
+                                                         (0.0, 10.0, 20_010.0))
+    assert "liquidation at bybit's maintenance tiers of today for BTC (by position size)" in live.notes
+    # a day trading up to 101.45 and closing at 100.50: between the two levels
+    days = pd.date_range("2025-03-01", periods=3, freq="D", tz="UTC")
+    prices = pd.DataFrame({"BTC": [100.0, 100.5, 100.2]}, index=days)
+    hand = History(prices, days.tz_convert(None).to_numpy("datetime64[ns]"), pd.DataFrame({"BTC": [0.0] * 3}),
+                   "hand-made", highs=pd.DataFrame({"BTC": [100.0, 101.45, 100.3]}, index=days), tiers={"BTC": tiers})
+    run = dict(start=days[0], end=days[-1], policy="static", ratio=1.0, leverage=50.0, fee=0.0, slippage=0.0,
+               maintenance_margin=0.004, data="live", history=hand)
+    tiered, flat = run_backtest({"BTC": 30}, **run), run_backtest({"BTC": 10}, **run)
+    assert tiered.result.liquidations == [(1, 0)]  # 30 BTC: the second tier
+    assert flat.result.liquidations == []  # 10 BTC, 1,000 USD: the first tier, 0.5%: 100 x 1.02 / 1.005 = 101.49
+    margin = 30 * 100 / 50
+    assert tiered.result.value_hedged[1] == pytest.approx(30 * 100.5 - margin)  # the whole margin lost

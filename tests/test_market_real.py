@@ -338,3 +338,31 @@ def test_weex_funding_history_item_as_sent(exchanges):
     got = funding_history("weex", "ETHUSDT", ms(1775500000000), ms(1775600000000))
     assert list(got["time"]) == [ms(1775577600000)]
     assert got["funding_rate"].iloc[0] == pytest.approx(0.00001031)
+
+
+def test_hyperliquid_margin_tables_as_sent(exchanges):
+    from xlhedge.market.history import maintenance_tiers
+
+    exchanges.serve_body("hyperliquid", "/info", body("hyperliquid/meta_prefix.json"))
+    btc = maintenance_tiers("hyperliquid", "BTC")
+    # table 56, "tiered 40x": 40x from 0, 20x from 150,000,000 USD; maintenance = 1 / (2 x max leverage)
+    assert (btc.floors, btc.rates) == ((0.0, 150_000_000.0), (1 / 80, 1 / 40))
+    assert btc.amounts == pytest.approx((0.0, 150_000_000 * (1 / 40 - 1 / 80)))
+    # the same file's account: 4,720.8375 USD of maintenance margin on 377,667 USD of BTC
+    assert btc.maintenance(377_667.0) == pytest.approx(4_720.8375, abs=1e-9)
+    atom = maintenance_tiers("hyperliquid", "ATOM")  # marginTableId 5, not listed: one tier at 5x
+    assert (atom.floors, atom.rates) == ((0.0,), (0.1,))
+    with pytest.raises(ValueError, match="hyperliquid lists no PEPE"):
+        maintenance_tiers("hyperliquid", "PEPE")
+
+
+def test_bybit_risk_limits_as_sent_are_sorted(exchanges):
+    from xlhedge.market.history import maintenance_tiers
+
+    result = json.loads(body("bybit/risk-limit_BTCUSDT_result.json"))
+    exchanges.serve_body("bybit", "/v5/market/risk-limit",
+                         json.dumps({"retCode": 0, "retMsg": "OK", "result": result}).encode())
+    tiers = maintenance_tiers("bybit", "BTCUSDT")
+    # sent highest first: to 300,000 USD at 0.33%, then to 2,000,000 at 0.5%; no mmDeduction: continuous
+    assert (tiers.floors, tiers.rates) == ((0.0, 300_000.0), (0.0033, 0.005))
+    assert tiers.amounts == pytest.approx((0.0, 300_000 * (0.005 - 0.0033)))

@@ -24,6 +24,7 @@ Units: prices USD per coin, ratios and rates fractions, costs USD (> 0 = paid).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,6 +36,7 @@ from xlhedge import engine
 from xlhedge.engine import defaults as D
 from xlhedge.engine.backtest import BacktestResult, funding_at_steps, simulate
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
+from xlhedge.engine.margin import MaintenanceTiers
 from xlhedge.engine.policy import BACKTEST_POLICIES, HedgePolicy, hedge_target
 from xlhedge.market.cache import cache_root, write_atomically
 
@@ -73,6 +75,7 @@ class History:
     perp: pd.DataFrame | None = None  # the perpetual's closes, same index and columns as prices
     highs: pd.DataFrame | None = None  # the perpetual's high of each step (liquidations), same shape
     open_interest: pd.DataFrame | None = None  # index: UTC record times; a column per coin (NaN: none)
+    tiers: dict = field(default_factory=dict)  # coin -> the venue's MaintenanceTiers, where it publishes them
 
     def window(self, rows, coins: list[str]) -> History:
         """The same history for some steps (a boolean mask) and coins."""
@@ -81,7 +84,7 @@ class History:
 
         oi = None if self.open_interest is None else self.open_interest.reindex(columns=coins)
         return History(self.prices.loc[rows, coins], self.funding_times, self.funding_rates, self.source,
-                       part(self.perp), part(self.highs), oi)
+                       part(self.perp), part(self.highs), oi, {c: t for c, t in self.tiers.items() if c in coins})
 
 
 @dataclass
@@ -224,14 +227,16 @@ def live_history(coins, exchange: str, start: pd.Timestamp, end: pd.Timestamp, t
     from xlhedge.market import MarketDataError, funding_history, index_history, price_history
     from xlhedge.market.betas import perp_symbol
     from xlhedge.market.history import (
+        maintenance_tiers,
         open_interest_history,
         publishes_index_history,
+        publishes_maintenance_tiers,
         publishes_open_interest_history,
     )
 
     with_index = publishes_index_history(exchange)
     with_oi = open_interest and publishes_open_interest_history(exchange)
-    closes, perps, highs, funding, interest = {}, {}, {}, [], {}
+    closes, perps, highs, funding, interest, tiers = {}, {}, {}, [], {}, {}
     for coin in coins:
         symbol = perp_symbol(exchange, coin)
 
@@ -261,6 +266,9 @@ def live_history(coins, exchange: str, start: pd.Timestamp, end: pd.Timestamp, t
         closes[coin] = (ix.set_index(ix["time"] + pd.Timedelta(days=1))["close"] if ix is not None
                         else at_close["close"])
         funding.append(fr.set_index("time")["funding_rate"].rename(coin))
+        if publishes_maintenance_tiers(exchange):  # today's tiers: the venue publishes no history of them
+            with contextlib.suppress(MarketDataError, ValueError):  # else the Settings rate (said in the notes)
+                tiers[coin] = maintenance_tiers(exchange, symbol, timeout)
         if with_oi:
             try:
                 oi = kept("open_interest", lambda s, a, b: open_interest_history(exchange, s, a, b, timeout, progress),
@@ -277,7 +285,7 @@ def live_history(coins, exchange: str, start: pd.Timestamp, end: pd.Timestamp, t
     return History(prices, rates.index.tz_convert(None).to_numpy(dtype="datetime64[ns]"),
                    rates.reset_index(drop=True), f"{exchange}: {series}, highs and funding history (real)",
                    perp=perp.reindex(prices.index) if with_index else None,
-                   highs=pd.DataFrame(highs).reindex(prices.index), open_interest=oi)
+                   highs=pd.DataFrame(highs).reindex(prices.index), open_interest=oi, tiers=tiers)
 
 
 # ---------------------------------------------------------------- policy
@@ -414,6 +422,10 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
         if not inside:
             notes.append("no event in this period: add its past dates (FOMC, CPI ...) to the Events table")
     target = target_ratios(policy, prices.index, window, list(coins), **policy_options)
+    if maintenance_tiers is None and window.tiers:  # the venue's tiers, the Settings rate where it has none
+        maintenance_tiers = [window.tiers.get(c) or MaintenanceTiers.flat(maintenance_margin) for c in coins]
+        named = ", ".join(c for c in coins if c in window.tiers)
+        notes.append(f"liquidation at {exchange}'s maintenance tiers of today for {named} (by position size)")
     steps = prices.index.tz_convert(None).to_numpy(dtype="datetime64[ns]")
     funding = funding_at_steps(steps, history.funding_times, history.funding_rates[list(coins)].to_numpy(float))
     def replay(perp):

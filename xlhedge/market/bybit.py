@@ -8,6 +8,7 @@ are perpetuals, their base and quote coins (USDC perpetuals are named
 
 from __future__ import annotations
 
+from xlhedge.engine.margin import MaintenanceTiers
 from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import before_oldest, collect_pages, page_guard, row, split_symbol, to_float, to_ms
 
@@ -108,6 +109,19 @@ def index_history(client: Client, symbol: str, interval: str, start: int, end: i
         lambda k: (int(k[0]), float(k[4])),
         1000, end, lambda c: c >= start, before_oldest, bar)
     return sorted(set(rows))
+
+
+def maintenance_tiers(client: Client, symbol: str) -> MaintenanceTiers:
+    """The contract's risk limits as maintenance tiers: each tier runs up to its ``riskLimitValue`` (USD of
+    position) at its ``maintenanceMargin`` rate, less ``mmDeduction`` where the answer has it (else the
+    continuous amounts). Tiers are sorted by their limit: answers do not list them in order."""
+    rows = [r for r in client.data("/v5/market/risk-limit", {"category": "linear", "symbol": symbol})["list"]
+            if r.get("symbol", symbol) == symbol]
+    rows.sort(key=lambda r: float(r["riskLimitValue"]))
+    caps = [float(r["riskLimitValue"]) for r in rows]
+    deductions = [to_float(r.get("mmDeduction")) for r in rows]
+    return MaintenanceTiers.of([0.0, *caps[:-1]], [float(r["maintenanceMargin"]) for r in rows],
+                               None if None in deductions else deductions)
 
 
 def open_interest_history(client: Client, symbol: str, start: int, end: int, bar=None) -> list[tuple]:

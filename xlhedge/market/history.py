@@ -153,6 +153,37 @@ def index_history(exchange, symbol, interval="1d", start=None, end=None, timeout
     return _pull("index_history", exchange, symbol, start, end, timeout, progress, ("close",), interval)
 
 
+def publishes_maintenance_tiers(exchange) -> bool:
+    """Whether xlhedge reads this exchange's maintenance-margin tiers (Bybit's risk limits, Hyperliquid's
+    margin tables; Binance's need a signed request, OKX's count contracts, not USD)."""
+    return hasattr(registered(exchange or "").adapter, "maintenance_tiers")
+
+
+def maintenance_tiers(exchange, symbol, timeout=30.0):
+    """The contract's maintenance-margin tiers by position notional (USD), as the exchange publishes them.
+
+    Returns
+    -------
+    xlhedge.engine.MaintenanceTiers
+
+    Raises
+    ------
+    ValueError
+        The exchange publishes none here, or does not list the contract.
+    MarketDataError
+        The exchange did not answer, or answered in an unexpected shape.
+    """
+    if not publishes_maintenance_tiers(exchange):
+        raise ValueError(f"{exchange} publishes no maintenance tiers xlhedge reads")
+    venue = registered(exchange)
+    try:
+        return venue.adapter.maintenance_tiers(venue.client(time.monotonic() + timeout), symbol)
+    except ExchangeError:
+        raise
+    except (KeyError, IndexError, TypeError) as exc:
+        raise ExchangeError(venue.name, "maintenance tiers", f"unexpected shape ({type(exc).__name__})") from None
+
+
 def publishes_open_interest_history(exchange) -> bool:
     """Whether xlhedge reads open-interest history from this exchange (Binance and Bybit)."""
     return hasattr(registered(exchange or "").adapter, "open_interest_history")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from xlhedge.engine.margin import MaintenanceTiers
 from xlhedge.market.http import Client
 from xlhedge.market.parsing import forward_pages, row, to_float
 
@@ -38,6 +39,21 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
                         min_qty=None if decimals is None else 10.0 ** -decimals, min_notional=MIN_ORDER_USD,
                         max_leverage=asset.get("maxLeverage")))
     return rows
+
+
+def maintenance_tiers(client: Client, symbol: str) -> MaintenanceTiers:
+    """The asset's margin table as maintenance tiers: from each tier's ``lowerBound`` (USD of position) the
+    maintenance rate is half the initial margin at the tier's ``maxLeverage``, 1 / (2 x maxLeverage), with the
+    continuous amounts. A table id below 50 is not listed: it is one tier at that leverage."""
+    meta = client.post("/info", {"type": "meta"})
+    asset = next((a for a in meta["universe"] if a.get("name") == symbol), None)
+    if asset is None:
+        raise ValueError(f"hyperliquid lists no {symbol}")
+    tables = {table_id: table for table_id, table in meta.get("marginTables") or []}
+    table = tables.get(asset.get("marginTableId"))
+    tiers = ([(float(t["lowerBound"]), float(t["maxLeverage"])) for t in table["marginTiers"]] if table
+             else [(0.0, float(asset["maxLeverage"]))])
+    return MaintenanceTiers.of([floor for floor, _ in tiers], [1.0 / (2.0 * lev) for _, lev in tiers])
 
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):
