@@ -437,3 +437,31 @@ def test_maintenance_tiers_where_published(exchanges):
     assert maintenance_tiers("hyperliquid", "ETH").rates == (0.05,)  # table id 10, not listed: one tier at 10x
     with pytest.raises(ValueError, match="okx publishes no maintenance tiers"):
         maintenance_tiers("okx", "BTC-USDT-SWAP")
+
+
+class JsException(Exception):
+    """What Pyodide raises when the browser refuses a fetch (a stand-in: the class has that name)."""
+
+
+def test_a_transport_failure_of_any_kind_is_that_exchanges_failure(exchanges, monkeypatch):
+    """In the browser, a request the browser blocks raises a JavaScript error, not a requests one: after other
+    exchanges answered, one such failure must cost that exchange only, named, and never the whole refresh."""
+    from xlhedge.market import http
+
+    real = http._session
+
+    class Blocking:
+        def __init__(self, session):
+            self.session = session
+
+        def request(self, method, url, **kwargs):
+            if "/bybit" in url:
+                raise JsException("NetworkError when attempting to fetch resource.")
+            return self.session.request(method, url, **kwargs)
+
+    monkeypatch.setattr(http, "_session", lambda: Blocking(real()))
+    df = funding_snapshot(["binance", "bybit", "okx"], timeout=5)
+    assert set(df["exchange"]) == {"binance", "okx"}
+    assert df.attrs["errors"]["bybit"].endswith(
+        "the browser refused the request (JsException): blocked by the browser (CORS)?")
+    assert exchanges.hits[("bybit", "/v5/market/tickers")] == 0  # refused before it left: no retries either

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -169,6 +170,11 @@ class Client:
                 last = "cannot connect"
                 self._sleep(self._delay(attempt, None), endpoint, last)
                 continue
+            except requests.RequestException as exc:  # a URL requests cannot use (XLHEDGE_*_URL mistyped)
+                raise ExchangeError(self.exchange, endpoint, f"request refused: {type(exc).__name__}",
+                                    unanswered=True) from None
+            except Exception as exc:  # in a browser the fetch raises JavaScript errors, not requests'
+                raise ExchangeError(self.exchange, endpoint, transport_failure(exc), unanswered=True) from None
             if resp.status_code in RETRY_STATUS:
                 last = f"HTTP {resp.status_code}"
                 if attempt + 1 < self.max_attempts:
@@ -205,6 +211,15 @@ class Client:
             raise ExchangeError(self.exchange, endpoint, f"{last}, and a retry would pass the timeout",
                                 unanswered=True)
         time.sleep(delay)
+
+
+def transport_failure(exc: Exception) -> str:
+    """Why a request failed below HTTP, in words: in xlwings Lite (Pyodide) a request the browser blocks
+    raises a JavaScript NetworkError, most often a cross-origin (CORS) refusal."""
+    name = type(exc).__name__
+    if sys.platform == "emscripten" or name in ("JsException", "JsError"):
+        return f"the browser refused the request ({name}): blocked by the browser (CORS)?"
+    return f"the request failed ({name})"
 
 
 def _said(resp) -> str:
