@@ -360,3 +360,11 @@ def test_a_live_run_liquidates_at_the_venues_tiers(exchanges, tmp_path, monkeypa
     assert flat.result.liquidations == []  # 10 BTC, 1,000 USD: the first tier, 0.5%: 100 x 1.02 / 1.005 = 101.49
     margin = 30 * 100 / 50
     assert tiered.result.value_hedged[1] == pytest.approx(30 * 100.5 - margin)  # the whole margin lost
+
+
+def test_an_unknown_data_source_on_the_sheet_is_named(book):
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['data']}"] = "maybe"
+    wb.save(book)
+    with pytest.raises(BacktestError, match=r"^Backtest sheet, Data: use auto, live or demo \(got 'maybe'\)$"):
+        backtest_workbook(book)

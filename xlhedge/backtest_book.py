@@ -52,7 +52,8 @@ def _typed_number(value, default, label: str, example: str):
 def _choice(value, choices, default: str, name: str) -> str:
     text = str(value).strip().lower() if value is not None and str(value).strip() else default
     if text not in choices:
-        raise BacktestError(f"Backtest sheet, {name}: use {' or '.join(choices)} (got {value!r})")
+        listed = f"{', '.join(choices[:-1])} or {choices[-1]}" if len(choices) > 1 else choices[0]
+        raise BacktestError(f"Backtest sheet, {name}: use {listed} (got {value!r})")
     return text
 
 

@@ -362,10 +362,14 @@ def text_cells(values: np.ndarray, ndim: int):
     if ndim == 0 and values.size == 1:
         one = values.reshape(()).item()
         return "" if one is None else str(one)
-    listed = values.tolist()
-    if values.ndim == 0:
+    return _spilled(values.tolist(), values.ndim, ndim)
+
+
+def _spilled(listed, result_ndim: int, ndim: int):
+    """A result's values as Excel spills them: a row for a flat result, rows when the inputs were rows."""
+    if result_ndim == 0:
         listed = [listed]
-    if ndim == 2 and values.ndim == 1:
+    if ndim == 2 and result_ndim == 1:
         listed = [listed]
     return listed
 
@@ -397,14 +401,8 @@ def to_cells(result, *inputs: CellArray):
     if blank.any():
         obj = out.astype(object)
         obj[blank] = None
-        listed = obj.tolist()
-    else:
-        listed = out.tolist()
-    if out.ndim == 0:
-        listed = [listed]
-    if ndim == 2 and out.ndim == 1:
-        listed = [listed]
-    return listed
+        return _spilled(obj.tolist(), out.ndim, ndim)
+    return _spilled(out.tolist(), out.ndim, ndim)
 
 
 def price_series(alt, btc, alt_name: str) -> tuple[np.ndarray, np.ndarray]:
