@@ -123,6 +123,21 @@ def _hist_high(close: float) -> float:
     return round(close * 1.01, 2)
 
 
+def _hist_open(close: float) -> float:
+    """The open of a served candle: 0.5% under its close (as _hist_high, each exchange's own field)."""
+    return round(close * 0.995, 2)
+
+
+def _hist_low(close: float) -> float:
+    """The low of a served candle: 1.5% under its close."""
+    return round(close * 0.985, 2)
+
+
+def _ohlc(close: float) -> list[str]:
+    """Open, high, low and close of a served candle, as text (the exchanges send prices as strings)."""
+    return [repr(_hist_open(close)), repr(_hist_high(close)), repr(_hist_low(close)), repr(close)]
+
+
 def _hist_index(symbol: str, t_ms: int) -> float:
     """The index at ``t_ms``: the perpetual's close less a basis that swings between -0.3% and +0.3%
     (close = index x (1 + basis)), so a backtest with both series gains or loses a known amount."""
@@ -320,7 +335,7 @@ class LoopbackExchanges:
                                              int(q.get("limit", 500)), _hist_index)]
         if path == "/fapi/v1/klines":
             hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
-            return [[t, "1", repr(_hist_high(c)), "1", repr(c), "10", t + hours * HOUR_MS - 1, "10", 5, "5", "5", "0"]
+            return [[t, *_ohlc(c), "10", t + hours * HOUR_MS - 1, "10", 5, "5", "5", "0"]
                     for t, c in self._series(q["symbol"], hours, int(q["startTime"]), int(q["endTime"]),
                                              int(q.get("limit", 500)), _hist_close)]
         raise LookupError(path)
@@ -385,7 +400,7 @@ class LoopbackExchanges:
             rows = self._series(q["symbol"], hours, int(q["start"]), int(q["end"]),
                                 int(q.get("limit", 200)), _hist_close, newest_first=True)
             return ok({"category": "linear", "symbol": q["symbol"],
-                       "list": [[str(t), "1", repr(_hist_high(c)), "1", repr(c), "1", "1"] for t, c in rows]})
+                       "list": [[str(t), *_ohlc(c), "1", "1"] for t, c in rows]})
         raise LookupError(path)
 
     def _okx(self, path, q, body):
@@ -457,7 +472,7 @@ class LoopbackExchanges:
             rows = self._series(q["instId"], hours, EPOCH_MS, end, int(q.get("limit", 100)), _hist_close,
                                 newest_first=True)
             # the newest candle is still open: OKX marks it confirm "0"
-            return ok([[str(t), "1", repr(_hist_high(c)), "1", repr(c), "1", "1", "1",
+            return ok([[str(t), *_ohlc(c), "1", "1", "1",
                         "0" if t + hours * HOUR_MS > self.now_ms else "1"] for t, c in rows])
         raise LookupError(path)
 
@@ -495,7 +510,7 @@ class LoopbackExchanges:
             first = int(req["startTime"]) // step * step
             rows = self._series(req["coin"], hours, first, int(req["endTime"]), 5000, _hist_close)
             return [{"t": t, "T": t + hours * HOUR_MS - 1, "s": req["coin"], "i": req["interval"],
-                     "o": "1", "c": repr(c), "h": repr(_hist_high(c)), "l": "1", "v": "1", "n": 1} for t, c in rows]
+                     **dict(zip("ohlc", _ohlc(c), strict=True)), "v": "1", "n": 1} for t, c in rows]
         raise LookupError(kind)
 
     def _bingx(self, path, q, body):
@@ -526,7 +541,7 @@ class LoopbackExchanges:
             hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
             rows = self._series(q["symbol"], hours, int(q["startTime"]), int(q["endTime"]), int(q.get("limit", 500)),
                                 _hist_close)
-            return ok([{"open": "1", "close": repr(c), "high": repr(_hist_high(c)), "low": "1", "volume": "1",
+            return ok([{**dict(zip(("open", "high", "low", "close"), _ohlc(c), strict=True)), "volume": "1",
                         "time": t} for t, c in reversed(rows)])
         raise LookupError(path)
 
@@ -564,8 +579,9 @@ class LoopbackExchanges:
             hours = {"Min60": 1, "Hour4": 4, "Day1": 24}[q["interval"]]
             value = _hist_index if path.startswith("/api/v1/contract/kline/index_price/") else _hist_close
             rows = self._series(symbol, hours, int(q["start"]) * 1000, int(q["end"]) * 1000, 2000, value)
-            return ok({"time": [t // 1000 for t, _ in rows], "open": [1] * len(rows),
-                       "close": [c for _, c in rows], "high": [_hist_high(c) for _, c in rows], "low": [1] * len(rows)})
+            return ok({"time": [t // 1000 for t, _ in rows], "open": [_hist_open(c) for _, c in rows],
+                       "close": [c for _, c in rows], "high": [_hist_high(c) for _, c in rows],
+                       "low": [_hist_low(c) for _, c in rows]})
         raise LookupError(path)
 
     def _weex(self, path, q, body):
@@ -588,7 +604,7 @@ class LoopbackExchanges:
                                              int(q.get("limit", 100)), _hist_rate)]
         if path == "/capi/v3/market/historyKlines":
             hours = {"1h": 1, "4h": 4, "1d": 24}[q["interval"]]
-            return [[t, "1", repr(_hist_high(c)), "1", repr(c), "10"]
+            return [[t, *_ohlc(c), "10"]
                     for t, c in self._series(q["symbol"], hours, int(q["startTime"]), int(q["endTime"]),
                                              min(int(q.get("limit", 100)), 100), _hist_close)]
         raise LookupError(path)

@@ -109,9 +109,10 @@ def test_history_command(tmp_path, exchanges):
                  "--start", "2025-01-01", "--end", "2025-02-01", "--interval", "1d",
                  "--out", str(target)]) == 0
     lines = target.read_text().splitlines()
-    assert lines[0] == "time,close,high" and len(lines) == 33
-    close, high = (float(v) for v in lines[1].split(",")[1:])
-    assert high == pytest.approx(round(close * 1.01, 2))  # the loopback serves highs 1% above the close
+    assert lines[0] == "time,open,high,low,close" and len(lines) == 33
+    opened, high, low, close = (float(v) for v in lines[1].split(",")[1:])
+    assert (opened, high, low) == pytest.approx((round(close * 0.995, 2), round(close * 1.01, 2),
+                                                 round(close * 0.985, 2)))  # as the loopback serves them
     assert main(["history", "index", "--exchange", "okx", "--symbol", "BTC", "--start", "2025-01-01",
                  "--end", "2025-02-01", "--out", str(target)]) == 0
     index = target.read_text().splitlines()

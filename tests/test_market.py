@@ -6,7 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.loopback import EPOCH_MS, HOUR_MS, Fault, _hist_close, _hist_high, _hist_rate, hist_basis
+from tests.loopback import (
+    EPOCH_MS,
+    HOUR_MS,
+    Fault,
+    _hist_close,
+    _hist_high,
+    _hist_low,
+    _hist_open,
+    _hist_rate,
+    hist_basis,
+)
 from xlhedge.market import COLUMNS, EXCHANGES, MarketDataError, funding_history, funding_snapshot, price_history
 from xlhedge.market.contracts import canonical_mask
 
@@ -295,6 +305,9 @@ def test_price_history(exchanges, exchange, symbol, native):
     assert len(got) == len(want) == 2161
     assert got["close"].tolist() == pytest.approx([c for _, c in want])
     assert got["high"].tolist() == pytest.approx([_hist_high(c) for _, c in want])  # each exchange's own field
+    assert got["open"].tolist() == pytest.approx([_hist_open(c) for _, c in want])
+    assert got["low"].tolist() == pytest.approx([_hist_low(c) for _, c in want])
+    assert list(got.columns) == ["time", "open", "high", "low", "close"]
     assert got["time"].is_monotonic_increasing
 
 

@@ -247,6 +247,7 @@ def test_hyperliquid_candle_opened_before_the_start_is_dropped(exchanges):
     assert got["time"].iloc[0] == ms(1684702800000)
     assert got["close"].iloc[0] == pytest.approx(float(candles[1]["c"]))
     assert got["high"].tolist() == pytest.approx([float(c["h"]) for c in candles[1:]])  # the backtest's highs
+    assert got["open"].iloc[0] == float(candles[1]["o"]) and got["low"].iloc[0] == float(candles[1]["l"])
 
 
 def test_binance_open_interest_history_as_sent(exchanges):

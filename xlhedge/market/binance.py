@@ -91,12 +91,12 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(open time ms, close, high) oldest first; klines in pages of 1500 ([open time, open, high, low,
+    """(open time ms, open, high, low, close) oldest first; klines in pages of 1500 ([open time, open, high, low,
     close, ...])."""
     return forward_pages(
         lambda c: client.get("/fapi/v1/klines", {"symbol": symbol, "interval": KLINE_INTERVALS[interval],
                                                  "startTime": c, "endTime": end, "limit": 1500}),
-        lambda k: (int(k[0]), float(k[4]), float(k[2])),
+        lambda k: (int(k[0]), *map(float, k[1:5])),
         1500, start, end, bar)
 
 

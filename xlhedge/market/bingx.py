@@ -58,10 +58,10 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(open time ms, close, high) oldest first; v3 klines, 1440 a page."""
+    """(open time ms, open, high, low, close) oldest first; v3 klines, 1440 a page."""
     return forward_pages(
         lambda c: client.data("/openApi/swap/v3/quote/klines",
                               {"symbol": symbol, "interval": KLINE_INTERVALS[interval],
                                "startTime": c, "endTime": end, "limit": 1440}),
-        lambda k: (int(k["time"]), float(k["close"]), float(k["high"])),
+        lambda k: (int(k["time"]), *(float(k[f]) for f in ("open", "high", "low", "close"))),
         1440, start, end, bar)

@@ -88,13 +88,13 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(start time ms, close, high) oldest first; klines newest first, 1000 a page ([start, open, high,
+    """(start time ms, open, high, low, close) oldest first; klines newest first, 1000 a page ([start, open, high,
     low, close, ...])."""
     rows = collect_pages(
         lambda c: client.data("/v5/market/kline",
                               {"category": "linear", "symbol": symbol, "interval": KLINE_INTERVALS[interval],
                                "start": start, "end": c, "limit": 1000})["list"],
-        lambda k: (int(k[0]), float(k[4]), float(k[2])),
+        lambda k: (int(k[0]), *map(float, k[1:5])),
         1000, end, lambda c: c >= start, before_oldest, bar)
     return sorted(set(rows))
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.exchanges import exchange as registered
+from xlhedge.market.parsing import CANDLE
 
 INTERVALS = ("1h", "4h", "1d")
 
@@ -102,8 +103,8 @@ def spacing_hours(times: pd.Series) -> pd.Series:
 
 
 def price_history(exchange, symbol, interval="1d", start=None, end=None, timeout=60.0, progress=False):
-    """Closing and highest prices of one contract's candles (betas read the closes, the backtest the
-    highs too).
+    """One contract's candles: open, high, low and close (betas read the closes, the backtest the highs of
+    its shorts too).
 
     Parameters
     ----------
@@ -115,11 +116,11 @@ def price_history(exchange, symbol, interval="1d", start=None, end=None, timeout
     Returns
     -------
     pandas.DataFrame
-        Columns ``time`` (UTC, candle open), ``close`` and ``high`` (USD), oldest first.
+        Columns ``time`` (UTC, candle open), ``open``, ``high``, ``low`` and ``close`` (USD), oldest first.
     """
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
-    return _pull("price_history", exchange, symbol, start, end, timeout, progress, ("close", "high"), interval)
+    return _pull("price_history", exchange, symbol, start, end, timeout, progress, CANDLE, interval)
 
 
 def publishes_index_history(exchange) -> bool:

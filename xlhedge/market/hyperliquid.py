@@ -65,12 +65,12 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(open time ms, close, high) oldest first; candleSnapshot, paged forwards.
+    """(open time ms, open, high, low, close) oldest first; candleSnapshot, paged forwards.
 
     The first candle of an answer can open before ``start``; the caller trims it.
     """
     return forward_pages(
         lambda c: client.post("/info", {"type": "candleSnapshot", "req": {
             "coin": symbol, "interval": interval, "startTime": c, "endTime": end}}),
-        lambda k: (int(k["t"]), float(k["c"]), float(k["h"])),
+        lambda k: (int(k["t"]), *(float(k[f]) for f in "ohlc")),
         500, start, end, bar)

@@ -10,7 +10,7 @@ with no time filter. Limit: about 20 requests per 2 s per endpoint.
 from __future__ import annotations
 
 from xlhedge.market.http import Client, Envelope
-from xlhedge.market.parsing import INVERSE, LINEAR, page_guard, row, split_symbol, to_float, to_ms
+from xlhedge.market.parsing import CANDLE, INVERSE, LINEAR, page_guard, row, split_symbol, to_float, to_ms
 
 NAME = "mexc"
 BASE_URL = "https://contract.mexc.com"  # its public API host (tests: XLHEDGE_MEXC_URL)
@@ -79,8 +79,8 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(open time ms, close, high) oldest first; kline answers are columns with times in seconds."""
-    return _klines(client, f"/api/v1/contract/kline/{symbol}", ("close", "high"), interval, start, end, bar)
+    """(open time ms, open, high, low, close) oldest first; kline answers are columns with times in seconds."""
+    return _klines(client, f"/api/v1/contract/kline/{symbol}", CANDLE, interval, start, end, bar)
 
 
 def index_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):

@@ -110,11 +110,11 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 
 
 def _closed_candle(k):
-    """(time ms, close, high) of a closed candle ([ts, o, h, l, c, ...]); None for the one still open
+    """(time ms, open, high, low, close) of a closed candle ([ts, o, h, l, c, ...]); None for the one still open
     (``confirm`` "0")."""
     if len(k) > 8 and str(k[8]) == "0":
         return None
-    return int(k[0]), float(k[4]), float(k[2])
+    return int(k[0]), *map(float, k[1:5])
 
 
 def index_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
@@ -128,6 +128,6 @@ def index_history(client: Client, symbol: str, interval: str, start: int, end: i
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(time ms, close, high) oldest first, from history-candles; the open candle is left out."""
+    """(time ms, open, high, low, close) oldest first, from history-candles; the open candle is left out."""
     return _backwards(client, "/api/v5/market/history-candles",
                       {"instId": inst_id(symbol), "bar": BARS[interval]}, _closed_candle, start, end, bar)

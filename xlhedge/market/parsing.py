@@ -18,6 +18,10 @@ SCALE_PREFIXES = (("1000000", 1_000_000), ("100000", 100_000), ("10000", 10_000)
 LINEAR, INVERSE = "linear", "inverse"
 
 
+#: The prices of a candle, in the order the adapters give them after its time (USD per exchange unit).
+CANDLE = ("open", "high", "low", "close")
+
+
 def to_float(value) -> float | None:
     """A number from an exchange field ("0.0001", 0.0001, 6.2e-05); None for "", None or junk."""
     if value is None or isinstance(value, bool):

@@ -67,10 +67,10 @@ def funding_history(client: Client, symbol: str, start: int, end: int, bar=None)
 
 
 def price_history(client: Client, symbol: str, interval: str, start: int, end: int, bar=None):
-    """(open time ms, close, high) oldest first; historyKlines, 100 a page, Binance-style rows."""
+    """(open time ms, open, high, low, close) oldest first; historyKlines, 100 a page, Binance-style rows."""
     return forward_pages(
         lambda c: _bare(client, "/capi/v3/market/historyKlines",
                         {"symbol": symbol, "interval": KLINE_INTERVALS[interval], "startTime": c,
                          "endTime": end, "limit": HISTORY_KLINES_LIMIT}),
-        lambda k: (int(k[0]), float(k[4]), float(k[2])),
+        lambda k: (int(k[0]), *map(float, k[1:5])),
         HISTORY_KLINES_LIMIT, start, end, bar)
