@@ -201,9 +201,10 @@ class TemplateBuilder(DataSheets):
             (("2. Run 'refresh_market_data' in the xlwings Lite task pane" if self.lite else
               "2. Click 'Refresh market data' (right)") + " for live funding rates and prices. Until then "
              "the Funding sheet shows dated SAMPLE data.", f.text, 32),
-            ("3. Hedge sheet: read how much to short per coin, the contracts, margin, liquidation "
-             "price and funding. Scenarios shows what a price move does with and without the hedge.",
-             f.text, 32),
+            ("3. Hedge sheet: read how much to short per coin and the order to place, in that exchange's "
+             "own contracts (an OKX BTC contract is 0.01 BTC, a MEXC one 0.0001 BTC; below its minimum the "
+             "order says so), the margin, liquidation price and funding. Scenarios shows what a price move "
+             "does with and without the hedge.", f.text, 46),
             ("Settings: pick your outlook (bearish, neutral, bullish) and conviction; the hedge ratio "
              "follows. Yellow cells are yours to change; everything else is calculated.", f.text, 32),
             ("Funding: who pays whom", f.subtitle, 20),
