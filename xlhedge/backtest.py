@@ -381,10 +381,10 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
         raise BacktestError("no coins to hedge: type quantities in the Portfolio")
     begin, finish = _period(start, end, data)
     notes = []
+    crowded = policy != "static" and bool(policy_options.get("crowded"))
     if history is None and data != "demo":
         try:
-            history = live_history(list(coins), exchange, begin, finish, open_interest=policy != "static" and bool(
-                policy_options.get("crowded")))
+            history = live_history(list(coins), exchange, begin, finish, open_interest=crowded)
         except HistoryUnavailable as exc:
             if data == "live":
                 raise
@@ -392,18 +392,15 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
             data = "demo"
             begin, finish = _period(start, end, data)
         else:
-            notes += _coverage(history, list(coins), begin, policy_options.get("crowded") and policy != "static")
-    if history is None:
-        if data == "demo":
-            missing = [c for c in coins if c not in DEMO_COINS]
-            if missing:
-                notes.append(f"the demo data has BTC and ETH only: {', '.join(missing)} left out")
-                coins = {c: q for c, q in coins.items() if c in DEMO_COINS}
-                if not coins:
-                    raise BacktestError("the demo data has BTC and ETH only; use --data live for other coins")
-            history = demo_history()
-        else:
-            history = live_history(list(coins), exchange, begin, finish)
+            notes += _coverage(history, begin, crowded)
+    if history is None:  # the demo: asked for, or what auto falls back to
+        missing = [c for c in coins if c not in DEMO_COINS]
+        if missing:
+            notes.append(f"the demo data has BTC and ETH only: {', '.join(missing)} left out")
+            coins = {c: q for c, q in coins.items() if c in DEMO_COINS}
+            if not coins:
+                raise BacktestError("the demo data has BTC and ETH only; use --data live for other coins")
+        history = demo_history()
     rows = (history.prices.index >= begin) & (history.prices.index <= finish)
     window = history.window(rows, list(coins))
     prices = window.prices
@@ -453,7 +450,7 @@ def _period(start, end, data: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return begin, finish
 
 
-def _coverage(history: History, coins: list[str], begin: pd.Timestamp, crowded: bool) -> list[str]:
+def _coverage(history: History, begin: pd.Timestamp, crowded: bool) -> list[str]:
     """What a live history lacks for the crowded-longs rule, in words: open interest before it was kept."""
     notes = []
     if crowded:
