@@ -323,16 +323,16 @@ def HEDGE_PNL(spot_value, hedge_notional, price_change, funding_cost=0, leverage
         "notional": "USD notional to short",
         "price": "Mark price in USD",
         "contract_size": "Coins per contract, or USD face value for inverse (default 1)",
-        "lot_step": "Smallest contract increment (default 0.001; a blank cell in a range: 0.001)",
+        "lot_step": f"Smallest contract increment (default {D.LOT_STEP:g}; a blank cell in a range: the same)",
         "inverse": 'TRUE, or "inverse", for coin-margined inverse contracts (a cell or a range; default FALSE)',
     },
     ranges=("notional", "price", "contract_size", "lot_step", "inverse"),
 )
-def HEDGE_CONTRACTS(notional, price, contract_size=1, lot_step=0.001, inverse=False):
+def HEDGE_CONTRACTS(notional, price, contract_size=1, lot_step=D.LOT_STEP, inverse=False):
     """Contracts to short for a USD notional, in the venue's units, rounded down to the lot step (never
     over-hedges)."""
-    step = cell_array(lot_step, "lot_step", DEFAULT_LOT_STEP)  # blank or 0 in a range: not published
-    step = CellArray(np.where(np.isnan(step.values) | (step.values == 0), DEFAULT_LOT_STEP, step.values), step.ndim)
+    step = cell_array(lot_step, "lot_step", D.LOT_STEP)  # blank or 0 in a range: not published
+    step = CellArray(np.where(np.isnan(step.values) | (step.values == 0), D.LOT_STEP, step.values), step.ndim)
     flags = _inverse_flags(inverse)
 
     def contracts(n, p, size, step, inv):
@@ -348,9 +348,6 @@ def HEDGE_CONTRACTS(notional, price, contract_size=1, lot_step=0.001, inverse=Fa
             (flags, "inverse"),
         ],
     )
-
-
-DEFAULT_LOT_STEP = 0.001  # coins: where a venue publishes no step
 
 
 def _inverse_flags(inverse) -> CellArray:
@@ -409,10 +406,9 @@ def HEDGE_ORDER(contracts, lot_step, symbol, exchange, contract_size, inverse, c
         elif np.isnan(count[idx]):
             out[idx] = None  # no short: an empty cell
         else:
-            known = step[idx] > 0  # blank or 0: not published
-            out[idx] = engine.order_text(float(count[idx]), step[idx] if known else DEFAULT_LOT_STEP, sym[idx],
-                                         venue[idx], float(size[idx]), bool(inv[idx]), asset[idx],
-                                         float(least[idx]), float(least_usd[idx]), float(usd[idx]), known)
+            out[idx] = engine.order_text(float(count[idx]), float(step[idx]), sym[idx], venue[idx], float(size[idx]),
+                                         bool(inv[idx]), asset[idx], float(least[idx]), float(least_usd[idx]),
+                                         float(usd[idx]))
     return text_cells(out, ndim)  # one blank cell: "" (an empty text)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xlhedge.engine import defaults as D
 from xlhedge.engine._checks import as_float_array, check_range, scalar_or_array
 
 
@@ -37,7 +38,7 @@ def _step_decimals(step: np.ndarray) -> int:
     return min(best, 12)
 
 
-def contracts_for_notional(notional, price, contract_size=1.0, lot_step=0.001, inverse=False):
+def contracts_for_notional(notional, price, contract_size=1.0, lot_step=D.LOT_STEP, inverse=False):
     """How many contracts to short for a USD notional, never over-hedging.
 
     Linear (USDT-margined) contracts: ``notional / (price * contract_size)``.
@@ -90,7 +91,7 @@ def contracts_for_notional(notional, price, contract_size=1.0, lot_step=0.001, i
 
 
 def order_text(contracts, lot_step, symbol: str, exchange: str, contract_size, inverse: bool, coin: str,
-               min_qty=float("nan"), min_notional=float("nan"), notional=float("nan"), step_known: bool = True) -> str:
+               min_qty=float("nan"), min_notional=float("nan"), notional=float("nan")) -> str:
     """The order to place, in words and in the venue's units.
 
     Parameters
@@ -98,7 +99,8 @@ def order_text(contracts, lot_step, symbol: str, exchange: str, contract_size, i
     contracts : float
         Contracts to sell (already rounded down to the lot step).
     lot_step : float
-        The venue's order step in contracts: the count is written with its decimals.
+        The venue's order step in contracts: the count is written with its decimals. NaN or 0: not
+        published (the count was rounded to :data:`~xlhedge.engine.defaults.LOT_STEP`): said.
     symbol, exchange, coin : str
         The contract ("BTC-USDT-SWAP"), the venue and the coin it is on.
     contract_size : float
@@ -109,8 +111,6 @@ def order_text(contracts, lot_step, symbol: str, exchange: str, contract_size, i
         The venue's smallest order in USD (NaN: not published).
     notional : float
         USD notional of the order (compared with ``min_notional``).
-    step_known : bool
-        False when the venue publishes no lot step (the count was rounded to a default one): said.
 
     Returns
     -------
@@ -127,7 +127,9 @@ def order_text(contracts, lot_step, symbol: str, exchange: str, contract_size, i
     >>> order_text(1825, 1, "BTC-USD-SWAP", "okx", 100, True, "BTC")
     'Sell 1,825 BTC-USD-SWAP on okx (USD 100 each)'
     """
-    count = f"{contracts:,.{_step_decimals(np.asarray(float(lot_step)))}f}"
+    published = lot_step > 0  # NaN or 0: not published
+    step = lot_step if published else D.LOT_STEP
+    count = f"{contracts:,.{_step_decimals(np.asarray(float(step)))}f}"
     if np.isfinite(min_qty) and min_qty > 0 and contracts < min_qty - 1e-12:
         return f"Below {exchange}'s minimum of {min_qty:g} contracts: {contracts:g}"
     if np.isfinite(min_notional) and min_notional > 0 and np.isfinite(notional) and notional < min_notional:
@@ -136,5 +138,5 @@ def order_text(contracts, lot_step, symbol: str, exchange: str, contract_size, i
         return f"Nothing to sell on {exchange}: less than one lot"
     each = f"USD {contract_size:g} each" if inverse else (f"{contract_size:g} {coin} each" if contract_size != 1
                                                            else "")
-    notes = [n for n in (each, "" if step_known else "order step not published: rounded to 0.001") if n]
+    notes = [n for n in (each, "" if published else f"order step not published: rounded to {D.LOT_STEP:g}") if n]
     return f"Sell {count} {symbol} on {exchange}" + (f" ({'; '.join(notes)})" if notes else "")

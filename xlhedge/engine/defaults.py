@@ -16,6 +16,8 @@ REBALANCE_BAND = 0.05
 FUNDING_THRESHOLD = 0.0005
 #: How much the funding rule trims or extends the ratio (a fraction of it).
 FUNDING_ADJUSTMENT = 0.3
+#: Order step, in contracts, where a venue publishes none (a thousandth of a coin for one-coin contracts).
+LOT_STEP = 0.001
 #: Taker fee per trade, a fraction of the notional (0.05%).
 TAKER_FEE = 0.0005
 #: Slippage per trade, a fraction of the notional (0.02%).
