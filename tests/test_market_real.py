@@ -205,6 +205,14 @@ def test_binance_order_rules_as_sent(exchanges):
         "Below binance's minimum order of $100: $60")
 
 
+def test_binance_order_rules_of_another_shape_leave_the_rows(exchanges):
+    exchanges.serve_body("binance", "/fapi/v1/exchangeInfo", b'[{"symbol": "BTCUSDT"}]')
+    df = funding_snapshot(["binance"])
+    btc = one(df, "BTCUSDT")
+    assert btc.funding_rate == pytest.approx(0.0001) and np.isnan(btc.lot_step)  # the row, without its rules
+    assert "order rules" in df.attrs["missing"]["binance"]
+
+
 def test_bybit_order_rules_as_sent(exchanges):
     exchanges.serve_body("bybit", "/v5/market/instruments-info", body("bybit/instruments-info_linear_BTCUSDT.json"))
     btc = one(funding_snapshot(["bybit"]), "BTCUSDT")

@@ -63,13 +63,18 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
 def order_rules(info: dict) -> dict[str, dict]:
     """symbol -> lot_step, min_qty (coins: a contract is one coin) and min_notional (USD) from exchangeInfo's
     filters; a market order (how a hedge is opened) follows MARKET_LOT_SIZE where it is given. Leverage
-    brackets need a signed request: not here."""
+    brackets need a signed request: not here. An answer of another shape is this request's failure (the
+    rows stay, without their rules), never the exchange's."""
     out = {}
-    for item in info.get("symbols") or []:
-        filters = {f.get("filterType"): f for f in item.get("filters") or []}
-        lots = filters.get("MARKET_LOT_SIZE") or filters.get("LOT_SIZE") or {}
-        out[item.get("symbol")] = {"lot_step": to_float(lots.get("stepSize")), "min_qty": to_float(lots.get("minQty")),
-                                   "min_notional": to_float((filters.get("MIN_NOTIONAL") or {}).get("notional"))}
+    try:
+        for item in info.get("symbols") or []:
+            filters = {f.get("filterType"): f for f in item.get("filters") or []}
+            lots = filters.get("MARKET_LOT_SIZE") or filters.get("LOT_SIZE") or {}
+            out[item.get("symbol")] = {"lot_step": to_float(lots.get("stepSize")),
+                                       "min_qty": to_float(lots.get("minQty")),
+                                       "min_notional": to_float((filters.get("MIN_NOTIONAL") or {}).get("notional"))}
+    except (AttributeError, TypeError) as exc:
+        raise ExchangeError(NAME, "/fapi/v1/exchangeInfo", f"unexpected shape ({type(exc).__name__})") from None
     return out
 
 

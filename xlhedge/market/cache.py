@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from xlhedge.market.errors import MarketDataError
+
 #: How long an exchange's order rules (lot steps, minimums) are used before they are asked again.
 RULES_MAX_AGE_HOURS = 24.0
 
@@ -56,7 +58,7 @@ def kept_for_a_day(name: str, source: str, fetch, max_age_hours: float = RULES_M
             return kept
     try:
         answer = fetch()
-    except Exception:
+    except MarketDataError:  # the exchange failed: what was kept serves (a bug in the caller still shows)
         if kept is not None:
             return kept
         raise
