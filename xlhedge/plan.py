@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
-from xlhedge.market.contracts import resolve
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import spec
 from xlhedge.workbook.book import OpenpyxlBook, release
@@ -40,11 +39,10 @@ HEDGE_COLUMN = {key: spec.HEDGE_COL[key] for key in (
 
 @dataclass
 class Inputs:
-    """A workbook's formula values (the sheet's numbers), settings, Funding table and Portfolio rows."""
+    """A workbook's formula values (the sheet's numbers), settings and Portfolio rows."""
 
     values: dict
     settings: dict
-    funding: pd.DataFrame
     portfolio: list[dict] = field(default_factory=list)
     own_formulas: bool = False  # the workbook's formulas are not this version's template's
     settings_problems: dict = field(default_factory=dict)  # setting -> what to fix, naming its cell
@@ -65,9 +63,8 @@ def read_inputs(path) -> Inputs:
                  for i in range(L.PORTFOLIO_ROWS)]
     typed = {s.name: book.read_setting(s.name) for s in L.SETTING_LIST}
     settings = with_defaults(typed)
-    table = book.read_table()
     release(book.wb)
-    return Inputs(values, settings, table, portfolio, own, settings_problems(typed))
+    return Inputs(values, settings, portfolio, own, settings_problems(typed))
 
 
 def _number(value) -> float:
@@ -130,6 +127,7 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
         if not row["asset"]:
             continue
         rec = {key: row[key] for key in ("asset", "hedge_with", "perp", "exchange")}
+        rec["contract"] = row["symbol"] if isinstance(row["symbol"], str) else ""  # the sheet's choice of contract
         rec.update({key: _number(row[key]) for key in HEDGE_COLUMN})
         rec["problem"] = problem(inputs, i, row)
         check = row["check"].strip() if isinstance(row["check"], str) else ""
@@ -140,12 +138,7 @@ def compute_plan(inputs: Inputs) -> pd.DataFrame:
         rows_at.append(i)
     if not records:
         return pd.DataFrame(columns=PLAN_COLUMNS)
-    plan = pd.DataFrame(records)
-    table = inputs.funding.reset_index(drop=True)
-    found = resolve(table, plan["exchange"], plan["perp"])
-    symbols = table["symbol"].to_numpy(object) if len(table) else np.zeros(0, dtype=object)
-    plan["contract"] = [symbols[k] if k >= 0 else "" for k in found]
-    return plan[PLAN_COLUMNS]
+    return pd.DataFrame(records)[PLAN_COLUMNS]
 
 
 def totals(plan: pd.DataFrame) -> dict:
