@@ -89,6 +89,79 @@ def bench_arrays():
     report("hedge_ratio_10k_array_vs_scalar_calls", t_ratio, t_ratio_scalar, (">=", 50))
 
 
+# ---------------------------------------------------------------- venues
+
+def venue_data(coins: int = 20, venues: int = 7, seed: int = 5) -> dict:
+    """A Venues table's arrays: ``coins`` x ``venues`` rows, coin by coin (as the sheet lays them out)."""
+    rng = np.random.default_rng(seed)
+    n = coins * venues
+    mark = np.repeat(rng.uniform(0.1, 100_000, coins), venues) * rng.uniform(0.999, 1.001, n)
+    return {
+        "coin": np.repeat([f"C{i}" for i in range(coins)], venues).astype(object),
+        "short": np.repeat(rng.uniform(50, 500_000, coins), venues), "mark": mark,
+        "rate": rng.normal(0.0001, 0.0002, n), "interval": rng.choice([1.0, 4.0, 8.0], n),
+        "fee": rng.choice([0.0004, 0.00045, 0.0005, 0.00055, 0.0008], n),
+        "size": rng.choice([1.0, 0.01, 0.0001], n), "step": rng.choice([0.001, 0.01, 1.0], n),
+        "min_qty": rng.choice([0.0, 0.001, 1.0], n), "min_usd": rng.choice([0.0, 5.0, 100.0], n),
+        "oi": rng.choice([np.nan, 1e6, 1e9], n),
+    }
+
+
+def bench_venues():
+    """The Venues sheet's computation for 20 coins x 7 venues: the engine's functions, then the sheet's
+    functions called as Excel calls them (one call per column, cells in and out), each against one fused
+    numpy pass over the same arrays (which may use the table's coin-by-coin grid)."""
+    from xlhedge import engine, udfs
+
+    d, horizon, share = venue_data(), 30.0, 0.01
+    coins, venues = 20, 7
+
+    def engine_path():
+        cost = engine.venue_cost(d["short"], d["rate"], d["interval"], horizon, d["fee"])
+        contracts = engine.contracts_for_notional(d["short"], d["mark"], d["size"], d["step"]).contracts
+        meets = engine.meets_minimum(contracts, d["min_qty"], d["min_usd"], d["short"])
+        return cost, contracts, engine.best_venues(d["coin"], cost, meets, d["short"], d["oi"], share)
+
+    def numpy_pass():
+        cost = -d["short"] * d["rate"] * (horizon * 24.0 / d["interval"]) + 2.0 * d["fee"] * d["short"]
+        step = d["step"]
+        contracts = np.round(np.floor(np.round(d["short"] / (d["mark"] * d["size"]) / step, 9)) * step, 9)
+        ok = (contracts > 0) & ~((d["min_qty"] > 0) & (contracts < d["min_qty"] - 1e-12))
+        ok &= ~((d["min_usd"] > 0) & (d["short"] < d["min_usd"]))
+        ok &= ~((d["oi"] > 0) & (d["short"] > share * d["oi"]))
+        grid = np.where(ok, cost, np.inf).reshape(coins, venues)
+        best = np.zeros(coins * venues, dtype=bool)
+        has = np.isfinite(grid).any(axis=1)
+        best[(np.arange(coins) * venues + grid.argmin(axis=1))[has]] = True
+        return cost, contracts, best
+
+    t_engine, (cost, contracts, marks) = median_time(engine_path, repeats=21)
+    t_numpy, (cost0, contracts0, best0) = median_time(numpy_pass, repeats=21)
+    assert np.allclose(cost, cost0, rtol=1e-12) and np.allclose(contracts, contracts0, rtol=0, atol=1e-9)
+    assert np.array_equal(marks == "best", best0)
+    report("venues_20x7_engine_vs_one_numpy_pass", t_engine, t_numpy,
+           note=f"  [target: xlhedge within 2x of numpy: {'met' if t_engine <= 2 * t_numpy else 'NOT MET'}]")
+    RESULTS.append(("venues_20x7_engine_vs_one_numpy_pass", t_engine <= 2 * t_numpy))
+
+    def column(values):  # what xlwings passes for a 140-row column (ndim=2; a blank cell is None)
+        return [[None if isinstance(v, float) and v != v else v] for v in values.tolist()]
+
+    cells = {key: column(value) for key, value in d.items()}
+
+    def functions():
+        cost = udfs.VENUE_COST(cells["short"], cells["rate"], cells["interval"], horizon, cells["fee"])
+        contracts = udfs.HEDGE_CONTRACTS(cells["short"], cells["mark"], cells["size"], cells["step"])
+        return cost, contracts, udfs.VENUE_BEST(cells["coin"], cost, contracts, cells["min_qty"], cells["min_usd"],
+                                                cells["short"], cells["oi"], share)
+
+    t_cells, (cost1, contracts1, marks1) = median_time(functions, repeats=21)
+    assert np.allclose([c[0] for c in cost1], cost0, rtol=1e-12)
+    assert np.allclose([c[0] for c in contracts1], contracts0, rtol=0, atol=1e-9)
+    assert np.array_equal(np.asarray([m[0] for m in marks1]) == "best", best0)
+    report("venues_20x7_sheet_functions_vs_one_numpy_pass", t_cells, t_numpy,
+           note="  (three of the sheet's calls, cells in and out; reported, no target)")
+
+
 # ---------------------------------------------------------------- beta
 
 def beta_data(n=17_520, k=50, seed=2):
@@ -368,8 +441,8 @@ def bench_memory():
               f"ratio={peak / base:.2f}x  (extra {peak - base:.0f}MiB)", flush=True)
 
 
-GROUPS = {"arrays": bench_arrays, "beta": bench_beta, "refresh": bench_refresh, "backtest": bench_backtest,
-          "headless": bench_headless, "template": bench_template, "memory": bench_memory}
+GROUPS = {"arrays": bench_arrays, "venues": bench_venues, "beta": bench_beta, "refresh": bench_refresh,
+          "backtest": bench_backtest, "headless": bench_headless, "template": bench_template, "memory": bench_memory}
 
 
 def main(argv=None) -> int:

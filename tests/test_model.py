@@ -42,7 +42,8 @@ SHORT = st.one_of(st.none(), typed(0, 1e6), st.just("1000"))
 ROW = st.fixed_dictionaries({
     "asset": st.sampled_from(ASSETS), "quantity": QUANTITY, "typed_price": PRICE,
     "hedge_with": st.sampled_from([None, "own perp", "BTC perp", "btc perp", "other"]), "beta": BETA,
-    "exchange": st.sampled_from([None, None, "binance", " OKX ", "bybit", "kraken", "hyperliquid", "mexc"]),
+    "exchange": st.sampled_from([None, None, "binance", " OKX ", "bybit", "kraken", "hyperliquid", "mexc", "best",
+                                 " Best"]),
     "current_short": SHORT,
 })
 SETTINGS = st.fixed_dictionaries({
@@ -54,6 +55,8 @@ SETTINGS = st.fixed_dictionaries({
     "DefaultExchange": st.sampled_from(["binance", "okx", "Bybit", "kraken"]),
     "CrowdedRule": st.sampled_from(["yes", "no"]),
     "CrowdedPercentile": st.sampled_from([0.9, 0.5, 1.5]),
+    "MaxOIShare": st.sampled_from([0.01, 0.00001, "x"]),
+    "HorizonDays": st.sampled_from([30, 0, 7.5]),
 })
 #: Rows of the crowding table: (key, exchange, coin, funding percentile, samples, oi change)
 CROWD = st.lists(st.tuples(st.sampled_from(["binance|BTC", "binance|ETH", "okx|ETH", "bybit|SOL"]),

@@ -30,7 +30,7 @@ TYPED = {
         M.MSG_QTY_NEGATIVE),
     9: ({"asset": "BNB", "quantity": 3, "hedge_with": "own perp", "exchange": "kraken"},
         "BNB (Portfolio!G9): exchange 'kraken' is not supported; choose one of "
-        "binance, bybit, okx, hyperliquid, bingx, mexc, weex", None),
+        "binance, bybit, okx, hyperliquid, bingx, mexc, weex or best", None),
 }
 
 

@@ -250,6 +250,10 @@ def test_typed_beta_wins_and_failed_estimates_are_kept_stale(book, exchanges):
 
 
 def test_headless_refresh_stores_every_formula_result(book, exchanges, tmp_path):
+    import datetime as dt
+
+    from openpyxl.utils.datetime import to_excel
+
     from xlhedge.workbook import render
     from xlhedge.workbook.evaluate import evaluate_workbook
 
@@ -259,6 +263,8 @@ def test_headless_refresh_stores_every_formula_result(book, exchanges, tmp_path)
     values = evaluate_workbook(book)
     for (sheet, cell), value in values.items():
         got = cached[sheet][cell].value
+        if isinstance(got, dt.datetime):  # a date-formatted cell (the Venues sheet's next funding) holds a number
+            got = to_excel(got)
         assert got == (pytest.approx(value) if isinstance(value, float) else value) or (
             value is None and got in (None, "")), (sheet, cell, got, value)
     ratio = values[at(L.HEDGE, "hedge_ratio", 7)]

@@ -31,6 +31,11 @@ EXPECTED = {
     "EVENT_NOTE": ["as_of", "days_before", "hours_after", "floor", "events"],
     "CROWDED_RATIO": ["base_ratio", "funding_rate", "percentile", "oi_change", "bump", "min_percentile",
                       "min_oi_rise", "max_ratio"],
+    "VENUE_COST": ["notional", "funding_rate", "interval_hours", "horizon_days", "taker_fee"],
+    "VENUE_BEST": ["coins", "costs", "contracts", "min_qty", "min_notional", "notional", "open_interest",
+                   "max_oi_share"],
+    "LOOKUP_VALUES": ["keys", "lookup_keys", "values", "if_missing"],
+    "REPEAT_ROWS": ["values", "times", "whole"],
 }
 
 

@@ -349,6 +349,22 @@ def cell_texts(value, name: str) -> tuple[np.ndarray, int]:
     return cells, cells.ndim
 
 
+def cell_values(value, name: str) -> tuple[np.ndarray, int]:
+    """The cells of one cell or a range as they are (blank: None), and the layout (``ndim``)."""
+    value = unwrap_single(value)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, list | tuple):
+        return np.asarray([None if is_blank(value) else value], dtype=object).reshape(()), 0
+    if not value:
+        raise CellError(f"{name} is an empty range", "#N/A")
+    _check_rectangular(value, name)
+    cells = np.empty((len(value), len(value[0])) if isinstance(value[0], list | tuple) else len(value), dtype=object)
+    for idx, item in np.ndenumerate(np.asarray(value, dtype=object)):
+        cells[idx] = None if is_blank(item) else item
+    return cells, cells.ndim
+
+
 def _text_of(item) -> str:
     if is_blank(item):
         return ""

@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("book", help="path to an xlhedge workbook (.xlsm)")
     p.add_argument("--format", choices=FORMATS, default="table")
 
+    p = sub.add_parser("venues", help="print where to short each coin: every venue's funding, fees, cost "
+                                      "and order, the best one marked (a workbook's Venues sheet)")
+    p.add_argument("book", nargs="?", default="xlhedge.xlsm",
+                   help="path to an xlhedge workbook (default ./xlhedge.xlsm, as 'xlhedge demo' writes it)")
+    p.add_argument("--format", choices=FORMATS, default="table")
+
     p = sub.add_parser("funding", help="print current funding rates from the exchanges")
     _add_exchange_args(p)
     p.add_argument("--format", choices=FORMATS, default="table")
@@ -233,6 +239,22 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def cmd_venues(args) -> int:
+    from xlhedge.plan import read_inputs
+    from xlhedge.venues import format_venues, venue_table
+
+    inputs = read_inputs(_book(args.book))
+    table = venue_table(inputs)
+    if args.format == "csv":
+        sys.stdout.write(table.to_csv(index=False))
+    elif args.format == "json":
+        print(table.to_json(orient="records", indent=1))
+    else:
+        horizon = float(inputs.settings["HorizonDays"]) if "HorizonDays" not in inputs.settings_problems else 0.0
+        print(format_venues(table, horizon))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from xlhedge.refresh import refresh_workbook
     from xlhedge.workbook.template import build_template
@@ -376,7 +398,7 @@ def cmd_upgrade_book(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "plan": cmd_plan, "funding": cmd_funding, "refresh": cmd_refresh,
+COMMANDS = {"demo": cmd_demo, "plan": cmd_plan, "venues": cmd_venues, "funding": cmd_funding, "refresh": cmd_refresh,
             "backtest": cmd_backtest, "template": cmd_template, "history": cmd_history, "doctor": cmd_doctor,
             "upgrade-book": cmd_upgrade_book}
 

@@ -168,7 +168,8 @@ def run_refresh(book, exchanges=None, offline: bool = False, timeout: float = 10
     status = _status_text(now, outcome, errors, table, used_sample, offline)
     if not offline:
         status += refresh_betas(book, btc_hedged(holdings), timeout, prices, now, reachable=answered)
-        status += refresh_crowding(book, hedge_contracts(holdings), table, timeout, now, reachable=answered,
+        listed = set(zip(table["exchange"], table["base"], strict=True))
+        status += refresh_crowding(book, hedge_contracts(holdings, listed), table, timeout, now, reachable=answered,
                                    measure=crowding)
     book.write_table(table.reset_index(drop=True))
     book.write_status(status, _note_text(table))

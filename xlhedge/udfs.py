@@ -29,10 +29,12 @@ from xlhedge.cells import (
     CellError,
     broadcast,
     cell_array,
+    cell_bool,
     cell_number,
     cell_safe,
     cell_text,
     cell_texts,
+    cell_values,
     is_blank,
     is_message,
     looks_numeric,
@@ -586,6 +588,129 @@ def CROWDED_RATIO(base_ratio, funding_rate, percentile, oi_change=None, bump=0.1
     return to_cells(result, base, *shapes)  # empty only where the base ratio is
 
 
+@xl_udf(
+    {
+        "notional": "USD notional of the short",
+        "funding_rate": "The venue's funding rate per its interval, e.g. 0.0001",
+        "interval_hours": "The venue's hours between payments (default 8)",
+        "horizon_days": "Days the short is held (default 30)",
+        "taker_fee": f"The venue's taker fee per trade, fraction of the notional (default {D.TAKER_FEE:g})",
+    },
+    ranges=("notional", "funding_rate", "interval_hours", "taker_fee"),
+)
+def VENUE_COST(notional, funding_rate, interval_hours=8, horizon_days=30, taker_fee=D.TAKER_FEE):
+    """USD a short costs at a venue over the horizon: funding plus the taker fees to open and close it
+    (> 0 you pay, < 0 you earn)."""
+    days = cell_number(horizon_days, "horizon_days", 30.0)
+    return _elementwise(
+        lambda n, r, h, f: engine.venue_cost(n, r, h, days, f),
+        [
+            (cell_array(notional, "notional"), "notional"),
+            (cell_array(funding_rate, "funding_rate"), "funding_rate"),
+            (cell_array(interval_hours, "interval_hours", 8.0), "interval_hours"),
+            (cell_array(taker_fee, "taker_fee", D.TAKER_FEE), "taker_fee"),
+        ],
+    )
+
+
+@xl_udf(
+    {
+        "coins": "The coin of each row: rows of one coin compete",
+        "costs": "USD cost over the horizon of each row (VENUE_COST; blank: no rate there)",
+        "contracts": "Contracts of the order at each venue (HEDGE_CONTRACTS)",
+        "min_qty": "Each venue's smallest order, contracts (blank: none published)",
+        "min_notional": "Each venue's smallest order, USD (blank: none published)",
+        "notional": "USD notional of the short",
+        "open_interest": "Each venue's open interest, USD (blank: not published)",
+        "max_oi_share": "Largest share of a venue's open interest the short may be (default 0.01)",
+    },
+    ranges=("coins", "costs", "contracts", "min_qty", "min_notional", "notional", "open_interest"),
+    rowwise=(),
+)
+def VENUE_BEST(coins, costs, contracts, min_qty=None, min_notional=None, notional=None, open_interest=None,
+               max_oi_share=0.01):
+    """Per row: "best" for each coin's cheapest venue whose order meets the minimum and stays within the
+    open-interest cap, why a venue cannot be chosen ("below the minimum" ...), else blank."""
+    share = cell_number(max_oi_share, "max_oi_share", 0.01)
+    if not share > 0:
+        raise CellError(f"max_oi_share must be > 0 (got {share:g})")
+    names, ndim = cell_texts(coins, "coins")
+    numbers = [cell_array(v, n, float("nan")).values for v, n in (
+        (costs, "costs"), (contracts, "contracts"), (min_qty, "min_qty"), (min_notional, "min_notional"),
+        (notional, "notional"), (open_interest, "open_interest"))]
+    try:
+        names, cost, count, least, least_usd, usd, oi = np.broadcast_arrays(names, *numbers)
+    except ValueError:
+        raise CellError("ranges of different sizes") from None
+    meets = engine.meets_minimum(np.nan_to_num(count, nan=0.0), least, least_usd, usd)
+    marks = engine.best_venues(names.ravel(), cost.ravel(), np.ravel(meets), usd.ravel(), oi.ravel(), share)
+    out = np.where((names.ravel() == "") | np.isnan(usd.ravel()), None, marks).reshape(names.shape)
+    return text_cells(out, ndim)
+
+
+@xl_udf(
+    {
+        "values": "A column of cells",
+        "times": "How many times to repeat each (or, with whole TRUE, the whole column)",
+        "whole": "FALSE (default): a, a, b, b; TRUE: a, b, a, b",
+    },
+    ranges=("values",),
+    rowwise=(),
+)
+def REPEAT_ROWS(values, times, whole=False):
+    """A column with each cell repeated ``times`` times (the Venues sheet: one row per venue for each
+    coin), or the whole column repeated; blank cells stay blank."""
+    n = cell_number(times, "times")
+    if not (n >= 1 and float(n).is_integer() and n <= 1000):
+        raise CellError(f"times must be a whole number from 1 to 1000 (got {n:g})")
+    cells, _ = cell_values(values, "values")
+    column = cells.reshape(-1)
+    out = np.tile(column, int(n)) if cell_bool(whole, "whole") else np.repeat(column, int(n))
+    return [[v] for v in out.tolist()]
+
+
+@xl_udf(
+    {
+        "keys": "The keys to look up, e.g. a column of binance|BTC",
+        "lookup_keys": "The range the keys are found in (first match, any case)",
+        "values": "The range beside it whose values are returned",
+        "if_missing": "What a key not found, or a blank value, gives (default: a blank cell)",
+    },
+    ranges=("keys", "lookup_keys", "values"),
+    rowwise=(),
+)
+def LOOKUP_VALUES(keys, lookup_keys, values, if_missing=None):
+    """For each key, the value beside its first match in lookup_keys (INDEX/MATCH for a whole column in
+    one call); a key not found, or a blank value, gives if_missing (default: a blank cell)."""
+    fallback, fallback_ndim = cell_values(if_missing, "if_missing")
+    if fallback_ndim:
+        raise CellError("if_missing must be one cell")
+    missing = fallback.item()
+    wanted, ndim = cell_texts(keys, "keys")
+    found, _ = cell_texts(lookup_keys, "lookup_keys")
+    beside, _ = cell_values(values, "values")
+    found, beside = found.reshape(-1), beside.reshape(-1)
+    if found.size != beside.size:
+        raise CellError(f"lookup_keys and values differ in size ({found.size} and {beside.size})")
+    position: dict[str, int] = {}
+    for i, key in enumerate(found):
+        if key:
+            position.setdefault(key.casefold(), i)
+    out = np.empty(wanted.shape, dtype=object)
+    for idx, key in np.ndenumerate(wanted):
+        i = position.get(key.casefold()) if key else None
+        out[idx] = missing if i is None or beside[i] is None else beside[i]
+    if ndim == 0:
+        return "" if out.item() is None else out.item()
+    return _spilled_column(out, ndim)
+
+
+def _spilled_column(values: np.ndarray, ndim: int):
+    """Mixed numbers and texts shaped for Excel (a column of rows, or one row)."""
+    return [[v] for v in values.reshape(-1).tolist()] if ndim == 2 and values.ndim == 2 and values.shape[1] == 1 \
+        else text_cells(values, ndim)
+
+
 #: Every Excel function of this module, by its Excel name.
 UDFS = {
     f.__name__: f
@@ -604,5 +729,9 @@ UDFS = {
         EVENT_RATIO,
         EVENT_NOTE,
         CROWDED_RATIO,
+        VENUE_COST,
+        VENUE_BEST,
+        REPEAT_ROWS,
+        LOOKUP_VALUES,
     )
 }

@@ -44,6 +44,7 @@ from xlhedge.engine.ratios import (
 )
 from xlhedge.engine.rebalance import rebalance_trade
 from xlhedge.engine.scenarios import hedge_pnl, scenario_table
+from xlhedge.engine.venues import best_venues, meets_minimum, venue_cost
 
 __all__ = [
     "OUTLOOK_BANDS",
@@ -55,6 +56,7 @@ __all__ = [
     "MaintenanceTiers",
     "allocate_hedge",
     "base_ratio",
+    "best_venues",
     "beta_hedge_notional",
     "contracts_for_notional",
     "crowded_longs",
@@ -72,6 +74,7 @@ __all__ = [
     "initial_margin",
     "liquidation_move",
     "liquidation_price",
+    "meets_minimum",
     "open_interest_change",
     "order_text",
     "outlook_band",
@@ -84,4 +87,5 @@ __all__ = [
     "shipped_events",
     "short_carry_cost_per_8h",
     "tiered_liquidation_price",
+    "venue_cost",
 ]

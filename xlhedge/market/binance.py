@@ -16,6 +16,8 @@ from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_
 NAME = "binance"
 BASE_URL = "https://fapi.binance.com"  # its public API host (tests: XLHEDGE_BINANCE_URL)
 SYMBOL_FORMAT = "{}USDT"
+TAKER_FEE = 0.0005  # per trade, fraction of the notional (the Settings fee table's default); source below
+FEE_SOURCE = "ccxt 4.5.90 binance.py: fees.linear.trading.taker (VIP 0); read 2026-11-30"
 DEFAULT_INTERVAL_HOURS = 8.0  # fundingInfo lists only the symbols that differ from this
 KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}
 

@@ -13,6 +13,8 @@ from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_
 NAME = "bingx"
 BASE_URL = "https://open-api.bingx.com"  # its public API host (tests: XLHEDGE_BINGX_URL)
 SYMBOL_FORMAT = "{}-USDT"
+TAKER_FEE = 0.0005  # per trade, fraction of the notional (the Settings fee table's default); source below
+FEE_SOURCE = "ccxt 4.5.90 bingx.py: fees.swap.taker; read 2026-11-30"
 ENVELOPE = Envelope("code", (0, "0"), "data", "msg")
 MIN_INTERVAL = 0.05  # public market endpoints: about 100 requests per 10 s per IP
 DEFAULT_INTERVAL_HOURS = 8.0  # answers from before fundingIntervalHours existed: BingX's 8-hour default

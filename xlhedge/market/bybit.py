@@ -15,6 +15,8 @@ from xlhedge.market.parsing import before_oldest, collect_pages, page_guard, row
 NAME = "bybit"
 BASE_URL = "https://api.bybit.com"  # its public API host (tests: XLHEDGE_BYBIT_URL)
 SYMBOL_FORMAT = "{}USDT"
+TAKER_FEE = 0.00055  # per trade, fraction of the notional (the Settings fee table's default); source below
+FEE_SOURCE = "ccxt 4.5.90 bybit.py: a linear BTCUSDT execution's feeRate; read 2026-11-30"
 ENVELOPE = Envelope("retCode", (0,), "result", "retMsg")
 KLINE_INTERVALS = {"1h": "60", "4h": "240", "1d": "D"}
 

@@ -25,6 +25,8 @@ class Exchange:
     symbol_format: str  # "{}USDT": the USDT perpetual of a coin
     envelope: Envelope | None  # how answers wrap data and errors (None: bare JSON)
     min_interval: float  # seconds between request starts to one endpoint (its rate limit)
+    taker_fee: float  # per trade, fraction of the notional (the Settings fee table's default)
+    fee_source: str  # where that fee was read, and when
 
     def url(self) -> str:
         """The base URL in use: ``XLHEDGE_<NAME>_URL`` when set (the tests' loopback), else the public one."""
@@ -42,7 +44,7 @@ class Exchange:
 
 def _declared(module: ModuleType) -> Exchange:
     return Exchange(module.NAME, module, module.BASE_URL, module.SYMBOL_FORMAT, getattr(module, "ENVELOPE", None),
-                    getattr(module, "MIN_INTERVAL", 0.0))
+                    getattr(module, "MIN_INTERVAL", 0.0), module.TAKER_FEE, module.FEE_SOURCE)
 
 
 #: name -> exchange, in the order tables and menus list them.

@@ -16,6 +16,8 @@ from xlhedge.market.parsing import forward_pages, row, to_float
 NAME = "hyperliquid"
 BASE_URL = "https://api.hyperliquid.xyz"  # its public API host (tests: XLHEDGE_HYPERLIQUID_URL)
 SYMBOL_FORMAT = "{}"
+TAKER_FEE = 0.00045  # per trade, fraction of the notional (the Settings fee table's default); source below
+FEE_SOURCE = "ccxt 4.5.90 hyperliquid.py: fees.swap.taker (base tier); read 2026-11-30"
 INTERVAL_HOURS = 1.0
 MIN_ORDER_USD = 10.0  # Hyperliquid refuses orders below 10 USD of value (its documented minimum)
 HOUR_MS = 3_600_000

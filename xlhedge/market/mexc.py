@@ -15,6 +15,8 @@ from xlhedge.market.parsing import CANDLE, INVERSE, LINEAR, page_guard, row, spl
 NAME = "mexc"
 BASE_URL = "https://contract.mexc.com"  # its public API host (tests: XLHEDGE_MEXC_URL)
 SYMBOL_FORMAT = "{}_USDT"
+TAKER_FEE = 0.0004  # per trade, fraction of the notional (the Settings fee table's default); source below
+FEE_SOURCE = "MEXC contract/detail: BTC_USDT's takerFeeRate (tests/fixtures/real/mexc)"
 ENVELOPE = Envelope("code", (0, "0"), "data", "message")
 MIN_INTERVAL = 0.1
 KLINE_INTERVALS = {"1h": ("Min60", 3600), "4h": ("Hour4", 14400), "1d": ("Day1", 86400)}

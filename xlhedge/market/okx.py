@@ -17,6 +17,8 @@ from xlhedge.market.tasks import map_values
 NAME = "okx"
 BASE_URL = "https://www.okx.com"  # its public API host (tests: XLHEDGE_OKX_URL)
 SYMBOL_FORMAT = "{}-USDT-SWAP"
+TAKER_FEE = 0.0005  # per trade, fraction of the notional (the Settings fee table's default); source below
+FEE_SOURCE = "ccxt 4.5.90 okx.py: fees.swap.taker (VIP 0); read 2026-11-30"
 ENVELOPE = Envelope("code", ("0", 0), "data", "msg")
 SUFFIX = "-SWAP"
 BARS = {"1h": "1H", "4h": "4H", "1d": "1Dutc"}

@@ -15,6 +15,8 @@ from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_
 NAME = "weex"
 BASE_URL = "https://api-contract.weex.com"  # its public API host (tests: XLHEDGE_WEEX_URL)
 SYMBOL_FORMAT = "{}USDT"
+TAKER_FEE = 0.0008  # per trade, fraction of the notional (the Settings fee table's default); source below
+FEE_SOURCE = "ccxt 4.5.90 weex.py: fees.contract.taker, 0.08 in percent; read 2026-11-30"
 MIN_INTERVAL = 0.05
 KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}
 HISTORY_KLINES_LIMIT = 100  # historyKlines answers at most 100 candles

@@ -125,6 +125,7 @@ class TemplateBuilder(DataSheets):
         self.start()
         self.portfolio()
         self.hedge()
+        self.venues()
         self.scenarios()
         self.backtest()
         self.funding()
@@ -142,23 +143,30 @@ class TemplateBuilder(DataSheets):
     HEDGE_PAGE_STARTS = tuple(spec.HEDGE_COL[key] for key in (
         "asset", "symbol", "contracts", "funding_cost", "btc_exposure", "check"))
     HEDGE_PRINT_SCALE = 80  # percent: the widest page (A:K) still fits A4 landscape
+    #: The Venues sheet prints its first coins' venues on three pages: the funding, then the cost and the
+    #: order rules, then the order (coin and venue repeated); ``xlhedge venues`` prints every coin.
+    VENUE_PAGE_STARTS = tuple(spec.VENUE_COL[key] for key in ("coin", "open_interest", "order"))
+    VENUE_PRINT_COINS = 5
+    VENUE_PRINT_SCALE = 62
 
     @classmethod
     def printed_pages(cls, sheet: str) -> int:
-        """How many pages ``sheet`` prints on (one, but the Hedge sheet)."""
-        return len(cls.HEDGE_PAGE_STARTS) if sheet == L.HEDGE else 1
+        """How many pages ``sheet`` prints on (one, but the Hedge and Venues sheets)."""
+        return {L.HEDGE: len(cls.HEDGE_PAGE_STARTS), L.VENUES: len(cls.VENUE_PAGE_STARTS)}.get(sheet, 1)
 
     def page_setup(self) -> None:
         """Landscape, one page wide (the Hedge sheet: a page from each of HEDGE_PAGE_STARTS), with print
         areas: what a printout (or a PDF) shows."""
+        venue_rows = L.VENUE_FIRST_ROW + self.VENUE_PRINT_COINS * L.VENUES_PER_COIN - 1
         areas = {
-            "Start": "A1:E32",
+            "Start": "A1:E34",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
             L.HEDGE: f"A1:{spec.HEDGE_LAST_COL}{L.HEDGE_TOTAL_ROW + 2}",
+            L.VENUES: f"A1:{spec.VENUE_COL['best']}{venue_rows}",
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.CROWD_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.BACKTEST: f"A1:U{L.BACKTEST_RESULTS.last_row + 2}",
-            L.SETTINGS: f"A1:L{max(L.SETTINGS_FIRST_ROW + len(L.SETTING_LIST) + 1, L.EVENTS_LAST_ROW)}",
+            L.SETTINGS: f"A1:L{max(L.FEE_LAST_ROW, L.EVENTS_LAST_ROW)}",
             L.CONF: "A1:D9",
         }
         for name, ws in self.sheets.items():  # (the Lite edition has no xlwings.conf sheet)
@@ -169,6 +177,11 @@ class TemplateBuilder(DataSheets):
                 ws.set_v_pagebreaks([xl_cell_to_rowcol(f"{c}1")[1] for c in self.HEDGE_PAGE_STARTS[1:]])
                 ws.repeat_columns("A:A")
                 ws.repeat_rows(L.HEDGE_FIRST_ROW - 2)  # the column headers
+            elif name == L.VENUES:
+                ws.set_print_scale(self.VENUE_PRINT_SCALE)
+                ws.set_v_pagebreaks([xl_cell_to_rowcol(f"{c}1")[1] for c in self.VENUE_PAGE_STARTS[1:]])
+                ws.repeat_columns(f"A:{spec.VENUE_COL['exchange']}")
+                ws.repeat_rows(L.VENUE_FIRST_ROW - 2)
             else:
                 ws.fit_to_pages(1, 1 if name in (L.SCENARIOS, L.PORTFOLIO, L.CONF, L.SETTINGS, L.BACKTEST,
                                                  "Start") else 0)
@@ -214,6 +227,12 @@ class TemplateBuilder(DataSheets):
              "below zero is money you receive.", f.text, 62),
             ("When the short costs more than the threshold in Settings, the hedge ratio is trimmed; "
              "when it is paid well, the ratio may be raised up to the maximum ratio.", f.text, 32),
+            ("Where to short", f.subtitle, 20),
+            ("Venues compares every exchange for each coin at one size: funding per 8 hours (venues pay every "
+             "1, 4 or 8 hours, so raw rates mislead), the cost over your horizon with the taker fees to open "
+             "and close (Settings), the order in that venue's units and whether it meets its minimum. 'best' "
+             "marks the cheapest that does, if your short stays under 1% of its open interest; type 'best' as "
+             "a Portfolio row's exchange to use it.", f.text, 62),
             ("Hedging an altcoin with BTC", f.subtitle, 20),
             ("An altcoin with a beta of 2 moves about twice as much as BTC. To offset it with BTC "
              "perpetuals you need about $2 of BTC short for every $1 of the coin, not $0.50. The "
@@ -301,7 +320,7 @@ class TemplateBuilder(DataSheets):
         ws.write(spec.CASH_CELL, SAMPLE_CASH, f.in_usd)
         ws.merge_range(f"A{cash + 1}:{end}{cash + 1}", "Total portfolio", f.total_label)
         self.single_cell("portfolio_total")
-        for key, choices in (("hedge_with", L.HEDGE_WITH), ("exchange", L.EXCHANGES)):
+        for key, choices in (("hedge_with", L.HEDGE_WITH), ("exchange", (*L.EXCHANGES, L.BEST))):
             ws.data_validation(f"{col[key]}{first}:{col[key]}{last}", {"validate": "list", "source": list(choices)})
         for key in ("quantity", "typed_price", "current_short"):
             ws.data_validation(f"{col[key]}{first}:{col[key]}{last}", {
@@ -386,6 +405,35 @@ class TemplateBuilder(DataSheets):
         """Funding costs: red when you pay (> 0), green when the short is paid (< 0)."""
         ws.conditional_format(rng, {"type": "cell", "criteria": ">", "value": 0, "format": self.fmt.pays})
         ws.conditional_format(rng, {"type": "cell", "criteria": "<", "value": 0, "format": self.fmt.earns})
+
+    # ------------------------------------------------------------------ Venues
+    def venues(self) -> None:
+        """Where to short: every venue's terms for each Portfolio coin, the best one marked."""
+        ws, f = self.sheets[L.VENUES], self.fmt
+        self.set_vba_name(ws, "Sheet9")
+        col, last = spec.VENUE_COL, spec.VENUE_LAST_COL
+        ws.write("A1", "Venues: where to short each coin", f.title)
+        ws.merge_range(f"A2:{last}2",
+                       "One row per exchange for each coin on the Portfolio sheet, all at one size: your "
+                       "outlook's hedge ratio (B3). Funding is compared per 8 hours, since venues pay every 1, 4 "
+                       "or 8 hours. The cost over the horizon (Settings) is funding plus the taker fee to open "
+                       "and to close (fees: Settings). 'best': the cheapest venue whose order meets its minimum "
+                       "and whose short stays within the Settings share of its open interest. Type 'best' as a "
+                       "Portfolio row's exchange to short there.", f.note)
+        ws.set_row(1, 46)
+        cell = spec.SINGLE_CELL["venue_ratio"]
+        before = L.letter(L.position(cell.ref.rstrip("0123456789")) - 1)
+        ws.merge_range(f"A{cell.ref[1:]}:{before}{cell.ref[1:]}", cell.label, f.text_bold)
+        self.single_cell("venue_ratio")
+        self.table_header(L.VENUES, L.VENUE_FIRST_ROW - 1, height=62)
+        self.table_formulas(L.VENUES)
+        first = L.VENUE_FIRST_ROW
+        self.color_costs(ws, f"{col['net_cost']}{first}:{col['net_cost']}{L.VENUE_LAST_ROW}")
+        best = col["best"]
+        ws.conditional_format(f"A{first}:{best}{L.VENUE_LAST_ROW}", {
+            "type": "formula", "criteria": f'=${best}{first}="best"', "format": f.best})
+        ws.freeze_panes(first - 1, 2)
+        ws.protect("", {"format_columns": True, "format_rows": True})
 
     # ------------------------------------------------------------------ Scenarios
     def scenarios(self) -> None:

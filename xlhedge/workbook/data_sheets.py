@@ -177,8 +177,28 @@ class DataSheets:
                                            "the short's carry cost: -rate x 8 / interval hours (a positive "
                                            "rate pays the short, so it is a negative cost).", f.note)
         ws.set_row(foot - 1, 32)
+        self.fee_table(ws)
         self.events_table(ws, top)
         ws.protect("", {"format_columns": True})
+
+    def fee_table(self, ws) -> None:
+        """Each exchange's taker fee under the settings (the Venues sheet's fees): yours to edit, with where
+        the shipped value was read."""
+        from xlhedge.market.exchanges import REGISTRY
+
+        f = self.fmt
+        ws.write(f"A{L.FEE_TITLE_ROW}", "Taker fees (per trade, fraction of the notional)", f.subtitle)
+        for col, header in zip("ABC", ("Exchange", "Taker fee", "Source (edit the fee if yours differs)"),
+                               strict=True):
+            ws.write(f"{col}{L.FEE_FIRST_ROW - 1}", header, f.header)
+        for i, name in enumerate(L.EXCHANGES):
+            r = L.FEE_FIRST_ROW + i
+            ws.write_string(f"A{r}", name, f.out_text)
+            ws.write_number(f"B{r}", REGISTRY[name].taker_fee, f.in_pct4)
+            ws.write_string(f"C{r}", REGISTRY[name].fee_source, f.note)
+        ws.data_validation(f"B{L.FEE_FIRST_ROW}:B{L.FEE_LAST_ROW}", {
+            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 0.01,
+            "error_title": "Not a fee", "error_message": "A fraction of the notional: 0.05% is 0.0005."})
 
     def events_table(self, ws, top: int) -> None:
         """Scheduled events (UTC) beside the settings: the shipped FOMC decisions, then rows for yours."""

@@ -95,9 +95,9 @@ def match(key: str, keys: list) -> int | None:
 
 
 def index(values: list, i: int):
-    """INDEX(range, i): an empty cell reads as 0."""
-    v = values[i]
-    return 0.0 if v is None else v
+    """INDEX(range, i): the cell itself, an empty one as empty (a reference to an empty cell: ISNUMBER
+    says FALSE, arithmetic reads 0), as the general evaluator reads it."""
+    return values[i]
 
 
 def udf_arg(v):

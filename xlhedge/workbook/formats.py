@@ -64,6 +64,7 @@ class Formats:
         self.sample = make(bg_color="#EDEDED", font_color="#7F7F7F")
         self.liquidated = wb.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
         self.event = make(bold=True, font_color="#9C5700")
+        self.best = wb.add_format({"bold": True, "bg_color": "#E2EFDA"})
         self.warn_text = make(font_color="#9C5700", **out)
 
 

@@ -141,6 +141,47 @@ class Ref(Expr):
 
 
 @dataclass(frozen=True, eq=False)
+class Each(Expr):
+    """A cell of another table's row that this row belongs to, when this table has ``per`` rows for
+    each of that one's (the Venues sheet: one row per venue for each Hedge row; its row ``i`` reads
+    Hedge row ``i // per``). In an array formula: ``REPEAT_ROWS(Hedge!A5:A24,7)``."""
+
+    sheet: str
+    key: str
+    per: int
+
+    def excel(self, at: Where) -> str:
+        first, rows, letters = at.tables[self.sheet]
+        col = letters[self.key]
+        if at.row is None:
+            return f"REPEAT_ROWS({self.sheet}!{col}{first}:{col}{first + rows - 1},{self.per})"
+        return f"{self.sheet}!{col}{first + at.row // self.per}"
+
+    def value(self, env: Env):
+        parent = env.column(self.sheet, self.key)
+        return Rows(parent[i // self.per] for i in range(len(parent) * self.per))
+
+
+@dataclass(frozen=True, eq=False)
+class Tiled(Expr):
+    """A defined name's range repeated ``times`` times down the table (the Venues sheet's exchange
+    column: the fee table's exchanges, once for each coin). In an array formula:
+    ``REPEAT_ROWS(FeeExchanges,20,TRUE)``."""
+
+    name: str
+    times: int
+
+    def excel(self, at: Where) -> str:
+        if at.row is not None:
+            raise ValueError(f"Tiled({self.name}) is written as an array formula only")
+        return f"REPEAT_ROWS({self.name},{self.times},TRUE)"
+
+    def value(self, env: Env):
+        values = ["" if v is None else v for v in env.name(self.name)]
+        return Rows(values * self.times)
+
+
+@dataclass(frozen=True, eq=False)
 class Total(Expr):
     """A table column's total-row cell (``J26``)."""
 

@@ -12,9 +12,9 @@ from xlhedge.backtest import DATA_SOURCES
 from xlhedge.engine import defaults as D
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.market.crowding import COLUMNS as CROWD_MEASURES
-from xlhedge.market.exchanges import EXCHANGES  # noqa: F401  (the drop-downs and checks read L.EXCHANGES)
+from xlhedge.market.exchanges import EXCHANGES  # the drop-downs and checks read L.EXCHANGES
 
-SHEETS = ("Start", "Portfolio", "Hedge", "Scenarios", "Backtest", "Funding", "Settings", "xlwings.conf")
+SHEETS = ("Start", "Portfolio", "Hedge", "Venues", "Scenarios", "Backtest", "Funding", "Settings", "xlwings.conf")
 
 # ---------------------------------------------------------------- Portfolio
 PORTFOLIO = "Portfolio"
@@ -26,6 +26,7 @@ CASH_ROW = PORTFOLIO_LAST_ROW + 2
 #: The Portfolio table's columns (key, header, width, format, formula): xlhedge.workbook.spec.
 HEDGE_WITH = ("own perp", "BTC perp")
 OWN_PERP, BTC_PERP = HEDGE_WITH  # a Portfolio row's "Hedge with" choices
+BEST = "best"  # a Portfolio row's exchange: the Venues sheet's best venue for the coin
 YES_NO = ("yes", "no")  # the choices of a yes/no switch (Settings, Backtest sheet)
 
 # ---------------------------------------------------------------- Settings
@@ -60,7 +61,9 @@ SETTING_LIST = (
     Setting("HorizonDays", "Horizon (days)", 30, "int", "How long you expect to hold the hedge"),
     Setting("RebalanceBand", "Rebalance band", D.REBALANCE_BAND, "pct", "Trade only when the ratio is this far off"),
     Setting("DefaultExchange", "Default exchange", "binance", "text",
-            "Where the short is held, unless a Portfolio row says otherwise"),
+            "Where shorts are held unless a Portfolio row names an exchange (or best)"),
+    Setting("MaxOIShare", "Largest share of a venue's open interest", 0.01, "pct4",
+            "The 'best' venue: your short at most this share of its open interest"),
     Setting("RefreshExchanges", "Exchanges to refresh", "all", "text",
             "all, or some of binance, bybit, okx, hyperliquid, bingx, mexc, weex"),
     Setting("EventRule", "Hedge more around events?", "yes", "text",
@@ -90,6 +93,10 @@ EVENTS_FIRST_ROW = SETTINGS_FIRST_ROW
 EVENTS_ROWS = 40
 EVENTS_LAST_ROW = EVENTS_FIRST_ROW + EVENTS_ROWS - 1
 OUTLOOKS = ("bearish", "neutral", "bullish")
+#: The taker-fee table under the settings: exchange (A), fee (B, yours to edit), source (C); one row per exchange.
+FEE_TITLE_ROW = SETTINGS_FIRST_ROW + len(SETTING_LIST) + 3
+FEE_FIRST_ROW = FEE_TITLE_ROW + 2
+FEE_LAST_ROW = FEE_FIRST_ROW + len(EXCHANGES) - 1
 
 # ---------------------------------------------------------------- Funding
 FUNDING = "Funding"
@@ -217,6 +224,13 @@ HEDGE_TOTAL_ROW = HEDGE_FIRST_ROW + PORTFOLIO_ROWS + 1
 SCENARIOS = "Scenarios"
 SCENARIO_MOVES = tuple(round(-0.5 + 0.1 * i, 1) + 0.0 for i in range(11))
 SCENARIO_FIRST_ROW = 9
+
+# ---------------------------------------------------------------- Venues
+VENUES = "Venues"
+VENUE_FIRST_ROW = 6
+VENUES_PER_COIN = len(EXCHANGES)  # one row per exchange for each Portfolio row, in EXCHANGES' order
+VENUE_ROWS = PORTFOLIO_ROWS * VENUES_PER_COIN
+VENUE_LAST_ROW = VENUE_FIRST_ROW + VENUE_ROWS - 1
 
 CONF = "xlwings.conf"
 UDF_MODULES = "xlhedge.udfs"

@@ -17,6 +17,7 @@ for cell.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from xlhedge.workbook import layout as L
@@ -25,6 +26,7 @@ from xlhedge.workbook.excel import VALUE, XlErr, is_number
 from xlhedge.workbook.formula import Env, Rows
 
 P, H, S, SC = L.PORTFOLIO, L.HEDGE, L.SETTINGS, L.SCENARIOS
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 
 class Book:
@@ -83,6 +85,10 @@ class BookEnv(Env):
     def _read_name(self, name: str):
         if name in spec.RANGES:
             sheet, col, first, last = spec.RANGES[name]
+            computed = [c.key for c in spec.columns(sheet) if c.formula is not None
+                        and spec.TABLES[sheet][2][c.key] == col] if sheet in spec.TABLES else []
+            if computed:  # a range of formulas (the Venues sheet's best venues)
+                return list(self.column(sheet, computed[0]))
             return self.book.column(sheet, col, first, last)
         event_name, sheet, name_col, when_col, first, last = spec.EVENT_RANGE
         if name == event_name:
@@ -129,6 +135,8 @@ def _result(value):
         return None
     if isinstance(value, bool):
         return value
+    if isinstance(value, dt.datetime):  # a date a function passed through: the number the cell holds
+        return (value.replace(tzinfo=None) - _EXCEL_EPOCH) / dt.timedelta(days=1)
     if is_number(value):
         return float(value)
     return value

@@ -26,9 +26,10 @@ class Holding:
     quantity: object  # as typed
     typed_price: object
     hedge_with: str  # OWN_PERP or BTC_PERP, as the sheet reads the typed choice
-    exchange: str  # the row's, else the default exchange (lower case)
+    exchange: str  # the row's, else the default exchange (lower case); "best": the Venues sheet picks
     exchange_typed: bool
     problem: str  # "" when it counts; else "ETH (Portfolio!B6): quantity is text: type a number"
+    default_exchange: str = ""  # the Settings' default exchange (where a "best" row's price is read)
 
     @property
     def coins(self) -> float:
@@ -42,7 +43,13 @@ class Holding:
 
     @property
     def exchange_supported(self) -> bool:
-        return self.exchange in L.EXCHANGES
+        return self.exchange in L.EXCHANGES or self.exchange == L.BEST
+
+    @property
+    def price_exchange(self) -> str:
+        """Where the row's price (and, for a BTC-perp row, its beta's prices) is read: a "best" row's
+        at the default exchange, as the sheet's *Price used*."""
+        return self.default_exchange if self.exchange == L.BEST else self.exchange
 
 
 def _is_number(value) -> bool:
@@ -60,10 +67,11 @@ def holding_problem(asset: str, row: int, quantity, typed_price, exchange: str |
     (an unsupported exchange first; ``exchange`` None: not checked)."""
     where = f"{L.PORTFOLIO}!{{}}{row}"
     col = spec.PORTFOLIO_COL
-    if exchange is not None and exchange not in L.EXCHANGES:
+    if exchange is not None and exchange not in L.EXCHANGES and exchange != L.BEST:
         cell = where.format(col["exchange"]) if exchange_typed else \
             f"{L.SETTINGS}!B{L.SETTING_ROW['DefaultExchange']}"
-        return f"{asset} ({cell}): exchange '{exchange}' is not supported; choose one of {', '.join(L.EXCHANGES)}"
+        return (f"{asset} ({cell}): exchange '{exchange}' is not supported; choose one of {', '.join(L.EXCHANGES)} "
+                f"or {L.BEST}")
     if isinstance(quantity, str) and quantity.strip():
         return f"{asset} ({where.format(col['quantity'])}): {_said(M.MSG_QTY_TEXT)}"
     if isinstance(typed_price, str) and typed_price.strip():
@@ -96,7 +104,7 @@ def read_holdings(book) -> list[Holding]:
         out.append(Holding(row, name, cols["quantity"][i], cols["typed_price"][i],
                            hedge_choice(cols["hedge_with"][i]), exchange, exchange_typed,
                            holding_problem(name, row, cols["quantity"][i], cols["typed_price"][i], exchange,
-                                           exchange_typed)))
+                                           exchange_typed), default))
     return out
 
 
@@ -125,13 +133,21 @@ def market_coins(holdings: list[Holding]) -> list[str]:
     return coins if "BTC" in coins else [*coins, "BTC"]
 
 
-def hedge_contracts(holdings: list[Holding]) -> list[tuple[str, str]]:
+def hedge_contracts(holdings: list[Holding], listed=frozenset()) -> list[tuple[str, str]]:
     """(exchange, coin) of each contract the Portfolio's shorts are placed in (rows on an exchange
-    xlhedge reads; the market data describes the contract, so a row with a typing problem still counts)."""
-    return list(dict.fromkeys((h.exchange, h.contract_coin) for h in holdings if h.exchange_supported))
+    xlhedge reads; the market data describes the contract, so a row with a typing problem still counts).
+    A "best" row may be placed on any venue: each of ``listed`` ((exchange, coin) the Funding table
+    holds) for its coin."""
+    out = []
+    for h in holdings:
+        if h.exchange == L.BEST:
+            out += [(ex, h.contract_coin) for ex in L.EXCHANGES if (ex, h.contract_coin) in listed]
+        elif h.exchange_supported:
+            out.append((h.exchange, h.contract_coin))
+    return list(dict.fromkeys(out))
 
 
 def btc_hedged(holdings: list[Holding]) -> list[tuple[str, str]]:
     """(coin, exchange) of the rows hedged with the BTC perp, whose betas to BTC a refresh estimates."""
-    return [(h.asset, h.exchange) for h in holdings
-            if h.hedge_with == L.BTC_PERP and h.asset != "BTC" and h.exchange_supported]
+    return [(h.asset, h.price_exchange) for h in holdings
+            if h.hedge_with == L.BTC_PERP and h.asset != "BTC" and h.price_exchange in L.EXCHANGES]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xlhedge.engine import defaults as D
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.engine.policy import RULES
 from xlhedge.engine.ratios import OUTLOOK_BANDS
@@ -37,10 +38,12 @@ from xlhedge.workbook.formula import (
     UPPER,
     At,
     Cell,
+    Each,
     Expr,
     Lit,
     Name,
     Ref,
+    Tiled,
     Total,
     Where,
     eq,
@@ -93,7 +96,10 @@ RANGES = {
         ("FundingKeys", "key"), ("SymbolKeys", "symbol_key"), ("FundingRates", "funding_rate"),
         ("FundingIntervals", "interval_hours"), ("MarkPrices", "mark_price"), ("Bases", "basis"),
         ("Symbols", "symbol"), ("Margins", "margin"), ("ContractSizes", "contract_size"), ("LotSteps", "lot_step"),
-        ("MinQtys", "min_qty"), ("MinNotionals", "min_notional"))},
+        ("MinQtys", "min_qty"), ("MinNotionals", "min_notional"), ("NextFundings", "next_funding_time"),
+        ("PredictedRates", "predicted_rate"), ("OpenInterests", "open_interest_usd"))},
+    "FeeExchanges": (L.SETTINGS, "A", L.FEE_FIRST_ROW, L.FEE_LAST_ROW),
+    "TakerFees": (L.SETTINGS, "B", L.FEE_FIRST_ROW, L.FEE_LAST_ROW),
     "BetaR2": (L.FUNDING, L.BETA_COLUMNS[2][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
     "BetaKeys": (L.FUNDING, L.BETA_COLUMNS[0][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
     "BetaValues": (L.FUNDING, L.BETA_COLUMNS[1][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
@@ -124,7 +130,9 @@ def yes(setting: str) -> Expr:
 
 # ---------------------------------------------------------------- Portfolio
 
-_exchange = IF(eq(p("exchange"), ""), Name("DefaultExchange"), LOWER(TRIM(p("exchange"))))
+#: The row's exchange for its price: the typed one, else (blank or "best") the default exchange.
+_exchange = IF(eq(p("exchange"), ""), Name("DefaultExchange"), IF(eq(TRIM(p("exchange")), L.BEST),
+                                                                 Name("DefaultExchange"), LOWER(TRIM(p("exchange")))))
 _not_asset = eq(p("asset"), "")
 
 PORTFOLIO_COLUMNS = (
@@ -233,7 +241,9 @@ HEDGE_COLUMNS = (
     Column("hedge_with", "Hedge with", 11, "out_text",
            _unless_blank(IF(eq(p("hedge_with"), L.BTC_PERP), L.BTC_PERP, L.OWN_PERP))),
     Column("perp", "Perp", 8, "out_text", _unless_blank(IF(_btc_perp, "BTC", h("asset")))),
-    Column("exchange", "Exchange", 12, "out_text", _unless_blank(_exchange)),
+    Column("exchange", "Exchange", 12, "out_text", _unless_blank(IF(
+        eq(TRIM(p("exchange")), L.BEST), IFERROR(INDEX(Name("BestVenues"), MATCH(h("asset"), Name("BestKeys"), 0)),
+                                                 Name("DefaultExchange")), _exchange))),
     Column("funding_rate", "Funding rate / interval", 13, "rate",
            _unless_blank(IFERROR(funding_lookup("FundingRates", _key), ""))),
     Column("interval_hours", "Interval (h)", 9, "hours",
@@ -305,6 +315,96 @@ HEDGE_COLUMNS = (
 HEDGE_COL = {c.key: letter(i) for i, c in enumerate(HEDGE_COLUMNS)}
 HEDGE_LAST_COL = letter(len(HEDGE_COLUMNS) - 1)
 
+# ---------------------------------------------------------------- Venues: where to short
+
+def v(key: str) -> Ref:
+    """A Venues cell of the formula's row."""
+    return Ref(L.VENUES, key)
+
+
+def _hedge_row(key: str) -> Each:
+    """The Hedge cell of the coin this Venues row is a venue for."""
+    return Each(L.HEDGE, key, L.VENUES_PER_COIN)
+
+
+_no_coin = eq(v("coin"), "")
+_venue_key = v("exchange") & "|" & v("perp")
+
+
+def _listed(values: str) -> Expr:
+    """The Funding table's ``values`` for this row's contract (exchange|coin); blank where the venue has
+    none."""
+    return IF(_no_coin, "", udf("LOOKUP_VALUES", _venue_key, Name("FundingKeys"), Name(values)))
+
+
+def _both(first: Expr, second: Expr, then: Expr) -> Expr:
+    """``then`` where both conditions hold, else blank: nested IFs, since Excel's AND over an array
+    formula's columns is one value for the whole column, not one per row."""
+    return IF(first, IF(second, then, ""), "")
+
+
+def _with_venue_short(expr: Expr) -> Expr:
+    return _both(ISNUMBER(v("short_notional")), ISNUMBER(v("mark_price")), expr)
+
+
+#: One row per venue for each Portfolio coin (L.VENUES_PER_COIN rows a coin, in the exchanges' order).
+#: Every column is one array formula: each function in it is called once for the whole table.
+VENUE_COLUMNS = (
+    Column("coin", "Coin", 8, "out_text", _hedge_row("asset"), array=True),
+    Column("exchange", "Venue", 11, "out_text",
+           IF(_no_coin, "", Tiled("FeeExchanges", L.PORTFOLIO_ROWS)), array=True),
+    Column("perp", "Short the perp of", 8, "out_text", IF(_no_coin, "", _hedge_row("perp")), array=True),
+    Column("symbol", "Contract", 15, "out_text", _listed("Symbols"), array=True),
+    Column("spot_value", "Spot value (USD)", 13, "usd", IF(_no_coin, "", _hedge_row("spot_value")), array=True),
+    Column("beta", "Beta (1: own perp)", 8, "num", IF(_no_coin, "", _hedge_row("beta")), array=True),
+    Column("short_notional", "Short at your outlook's ratio (USD)", 14, "usd", _both(
+        ISNUMBER(v("spot_value")), ISNUMBER(v("beta")), v("spot_value") * At("venue_ratio") * v("beta")),
+           array=True),
+    Column("funding_rate", "Funding rate / interval", 12, "rate", _listed("FundingRates"), array=True),
+    Column("interval_hours", "Interval (h)", 8, "hours", _listed("FundingIntervals"), array=True),
+    Column("funding_8h", "Funding per 8 h (longs pay shorts)", 12, "rate", _both(
+        ISNUMBER(v("funding_rate")), ISNUMBER(v("interval_hours")), v("funding_rate") * 8 / v("interval_hours")),
+           array=True),
+    Column("funding_apr", "Funding APR", 10, "apr", IF(ISNUMBER(v("funding_8h")), udf(
+        "FUNDING_APR", v("funding_rate"), v("interval_hours")), ""), array=True),
+    Column("next_funding", "Next funding (UTC)", 16, "when", _listed("NextFundings"), array=True),
+    Column("predicted_rate", "Predicted next rate", 11, "rate", _listed("PredictedRates"), array=True),
+    Column("basis", "Basis (mark / index - 1)", 10, "basis", _listed("Bases"), array=True),
+    Column("open_interest", "Open interest (USD)", 15, "usd", _listed("OpenInterests"), array=True),
+    Column("taker_fee", "Taker fee (Settings)", 9, "rate", IF(_no_coin, "", udf(
+        "LOOKUP_VALUES", v("exchange"), Name("FeeExchanges"), Name("TakerFees"), float(D.TAKER_FEE))), array=True),
+    Column("net_cost", "Cost over the horizon, fees in (< 0 = you earn)", 15, "cost", _both(
+        ISNUMBER(v("short_notional")), ISNUMBER(v("funding_8h")), udf(
+            "VENUE_COST", v("short_notional"), v("funding_rate"), v("interval_hours"), Name("HorizonDays"),
+            v("taker_fee"))), array=True),
+    Column("mark_price", "Mark price", 12, "price", _listed("MarkPrices"), array=True),
+    Column("margin_type", "Margin", 8, "out_text", _listed("Margins"), array=True),
+    Column("contract_size", "Contract size (coins; USD if inverse)", 10, "size", _listed("ContractSizes"),
+           array=True),
+    Column("lot_step", "Order step (contracts)", 9, "size", _listed("LotSteps"), array=True),
+    Column("min_qty", "Smallest order (contracts)", 9, "size", _listed("MinQtys"), array=True),
+    Column("min_notional", "Smallest order (USD)", 9, "usd", _listed("MinNotionals"), array=True),
+    Column("contracts", "Contracts (the venue's units)", 12, "num", _with_venue_short(udf(
+        "HEDGE_CONTRACTS", v("short_notional"), v("mark_price"), v("contract_size"), v("lot_step"),
+        v("margin_type"))), array=True),
+    Column("order", "Order to place", 64, "out_text", _with_venue_short(udf(
+        "HEDGE_ORDER", v("contracts"), v("lot_step"), v("symbol"), v("exchange"), v("contract_size"),
+        v("margin_type"), v("perp"), v("min_qty"), v("min_notional"), v("short_notional"))), array=True),
+    Column("liquidation_rise", "Short liquidated by a rise of (Settings leverage)", 12, "pct", IF(
+        ISNUMBER(v("mark_price")), udf("LIQ_PRICE", v("mark_price"), Name("Leverage"), Name("MaintenanceMargin")) /
+        v("mark_price") - 1, ""), array=True),
+    Column("best", "Best?", 14, "out_text", IF(_no_coin, "", udf(
+        "VENUE_BEST", v("coin"), v("net_cost"), v("contracts"), v("min_qty"), v("min_notional"),
+        v("short_notional"), v("open_interest"), Name("MaxOIShare"))), array=True),
+    Column("best_key", "Lookup key (best venue of the coin)", 10, "out_text",
+           IF(eq(v("best"), "best"), v("coin"), ""), array=True),
+)
+#: Venues column letter by key.
+VENUE_COL = {c.key: letter(i) for i, c in enumerate(VENUE_COLUMNS)}
+VENUE_LAST_COL = letter(len(VENUE_COLUMNS) - 1)
+RANGES.update({name: (L.VENUES, VENUE_COL[key], L.VENUE_FIRST_ROW, L.VENUE_LAST_ROW)
+               for name, key in (("BestVenues", "exchange"), ("BestKeys", "best_key"))})
+
 # ---------------------------------------------------------------- Scenarios
 
 def sc(key: str) -> Ref:
@@ -356,8 +456,13 @@ class SingleCell:
 EVENT_NOTE = IF(yes("EventRule"), udf("EVENT_NOTE", "", Name("EventDaysBefore"), Name("EventHoursAfter"),
                                        Name("EventFloor"), Name("EventList")), "")
 _rise = Ref(L.HEDGE, "liquidation_rise")
+#: The Venues sheet's ratio: the outlook's band at your conviction (before the funding, crowding and event
+#: rules, which depend on the venue), so every venue is compared at one size.
+VENUE_RATIO = udf("HEDGE_RATIO", Name("Outlook"), Name("Conviction"), "", 8, Name("FundingThreshold"),
+                  Name("Adjustment"), Name("MaxRatio"))
 SINGLE_CELLS = (
     SingleCell("event_note", L.HEDGE, L.EVENT_NOTE_CELL, EVENT_NOTE, "event"),
+    SingleCell("venue_ratio", L.VENUES, "E3", VENUE_RATIO, "pct", "Hedge ratio compared (your outlook's):"),
     SingleCell("portfolio_total", L.PORTFOLIO, PORTFOLIO_TOTAL_CELL, PORTFOLIO_TOTAL, "total_usd"),
     SingleCell("exposure", L.SCENARIOS, "B4", Total(L.HEDGE, "btc_exposure"), "usd", "Exposure (USD, BTC-equivalent)"),
     SingleCell("short", L.SCENARIOS, "B5", Total(L.HEDGE, "short_notional"), "usd", "Short notional (USD)"),
@@ -376,6 +481,7 @@ TABLES = {
     L.HEDGE: (L.HEDGE_FIRST_ROW, L.PORTFOLIO_ROWS, HEDGE_COL),
     L.SCENARIOS: (L.SCENARIO_FIRST_ROW, len(L.SCENARIO_MOVES), SCENARIO_COL),
     L.SETTINGS: (L.SETTINGS_FIRST_ROW, len(OUTLOOK_BANDS), BAND_COL),
+    L.VENUES: (L.VENUE_FIRST_ROW, L.VENUE_ROWS, VENUE_COL),
 }
 TOTAL_ROW = {L.HEDGE: L.HEDGE_TOTAL_ROW}
 
@@ -389,4 +495,4 @@ def where(sheet: str, row: int | None) -> Where:
 def columns(sheet: str) -> tuple[Column, ...]:
     """The columns of ``sheet``'s table (on Settings: the outlook bands)."""
     return {L.PORTFOLIO: PORTFOLIO_COLUMNS, L.HEDGE: HEDGE_COLUMNS, L.SCENARIOS: SCENARIO_COLUMNS,
-            L.SETTINGS: BAND_COLUMNS}[sheet]
+            L.SETTINGS: BAND_COLUMNS, L.VENUES: VENUE_COLUMNS}[sheet]

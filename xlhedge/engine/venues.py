@@ -1,0 +1,117 @@
+"""Where to short: the cost of carrying a short at each venue, and the best venue per coin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from xlhedge.engine._checks import as_float_array, check_range, scalar_or_array
+from xlhedge.engine.funding import funding_cost
+
+#: Why a venue cannot be the best one (what the Venues sheet's *Best?* column says instead).
+NOT_LISTED = "no rate"
+BELOW_MINIMUM = "below the minimum"
+OVER_OI_SHARE = "over the open-interest cap"
+
+
+def venue_cost(notional, funding_rate, interval_hours=8.0, horizon_days=30.0, taker_fee=0.0005):
+    """What a short costs at a venue over the horizon: funding plus the taker fees to open and close it.
+
+    Parameters
+    ----------
+    notional : float or array
+        USD notional of the short, >= 0.
+    funding_rate : float or array
+        The venue's rate per its interval (0.0001 = 0.01 %), assumed constant.
+    interval_hours : float or array
+        The venue's hours between payments.
+    horizon_days : float or array
+        Days the short is held.
+    taker_fee : float or array
+        The venue's taker fee, a fraction of the notional per trade (0.0005 = 0.05 %), >= 0.
+
+    Returns
+    -------
+    float or ndarray
+        USD, positive = the short costs you, negative = it earns you (funding received exceeds the fees).
+
+    Examples
+    --------
+    >>> venue_cost(100_000, 0.0001, 8, 30, 0.0005)   # 90 payments of $10 received, $100 of fees
+    -800.0
+    """
+    fee = as_float_array(taker_fee, "taker_fee")
+    check_range(fee, "taker_fee", 0.0, 0.1)
+    n = as_float_array(notional, "notional")
+    return scalar_or_array(np.asarray(funding_cost(n, funding_rate, interval_hours, horizon_days)) + 2.0 * fee * n)
+
+
+def meets_minimum(contracts, min_qty, min_notional, notional):
+    """Whether an order is at least the venue's smallest order (in contracts and in USD) and not empty.
+
+    Parameters
+    ----------
+    contracts : float or array
+        Contracts to sell, in the venue's units.
+    min_qty, min_notional : float or array
+        The venue's smallest order in contracts and in USD; NaN or 0: none published.
+    notional : float or array
+        USD notional of the order.
+
+    Returns
+    -------
+    bool or ndarray of bool
+    """
+    count, least, least_usd, usd = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (
+        contracts, min_qty, min_notional, notional)))
+    ok = count > 0
+    ok &= ~((least > 0) & (count < least - 1e-12))
+    ok &= ~((least_usd > 0) & (usd < least_usd))
+    return scalar_or_array(ok)
+
+
+def best_venues(groups, cost, meets, notional, open_interest, max_oi_share):
+    """The best venue of each group (a coin): the lowest cost among those that qualify.
+
+    A venue qualifies when it has a cost (its rate is known), the order meets its minimum and the short
+    is at most ``max_oi_share`` of its open interest (unknown open interest does not disqualify).
+
+    Parameters
+    ----------
+    groups : array
+        A label per row (the coin); rows of one label compete.
+    cost : array
+        USD cost over the horizon (:func:`venue_cost`); NaN: no rate at this venue.
+    meets : array of bool
+        The order meets the venue's minimum (:func:`meets_minimum`).
+    notional, open_interest : array
+        USD notional of the short and the venue's open interest in USD (NaN: not published).
+    max_oi_share : float
+        Largest share of a venue's open interest the short may be (0.01 = 1 %), > 0.
+
+    Returns
+    -------
+    ndarray of object
+        Per row: "best" for the winner of its group, :data:`NOT_LISTED`, :data:`BELOW_MINIMUM` or
+        :data:`OVER_OI_SHARE` for a row that does not qualify, "" otherwise. A tie goes to the first row.
+    """
+    share = float(max_oi_share)
+    if not share > 0:
+        raise ValueError(f"max_oi_share must be > 0 (got {max_oi_share})")
+    labels = np.asarray(groups, dtype=object).ravel()
+    c, usd, oi = (np.asarray(v, dtype=float).ravel() for v in (cost, notional, open_interest))
+    ok_min = np.asarray(meets, dtype=bool).ravel()
+    over = (oi > 0) & (usd > share * oi)
+    listed = np.isfinite(c)
+    out = np.full(c.shape, "", dtype=object)
+    out[over] = OVER_OI_SHARE
+    out[~ok_min] = BELOW_MINIMUM
+    out[~listed] = NOT_LISTED
+    rows = np.flatnonzero(listed & ok_min & ~over)
+    if rows.size:
+        codes = pd.factorize(labels[rows])[0]
+        order = np.lexsort((rows, c[rows], codes))  # by group, then cost, then row
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = codes[order][1:] != codes[order][:-1]
+        out[rows[order[first]]] = "best"
+    return out
