@@ -60,7 +60,12 @@ def test_parts_relationships_and_content_types_match_a_real_lite_workbook(lite_b
     assert ours["xl/webextensions/_rels/taskpanes.xml.rels"].split() == (REAL / "taskpanes.xml.rels").read_text(
         encoding="utf-8").split()
     skeleton = (REAL / "webextension1_skeleton.xml").read_text(encoding="utf-8")
-    assert _tags(ours["xl/webextensions/webextension1.xml"]) == _tags(skeleton)
+    # the xlwings Lite workbook's parts, but the function list, which that workbook (no functions) left empty
+    listed = re.sub(r"<we:customFunctionIds>[^<]*</we:customFunctionIds>", "",
+                    ours["xl/webextensions/webextension1.xml"]).replace(
+        "<we:customFunctionIdList></we:customFunctionIdList>", "<we:customFunctionIdList/>")
+    assert _tags(listed) == _tags(skeleton.replace("<we:containsCustomFunctions/>",
+                                                   '<we:containsCustomFunctions val="1"/>'))
     real_props = re.findall(r'<we:property name="([^"]+)"', skeleton)
     assert sorted(_properties(ours["xl/webextensions/webextension1.xml"])) == sorted(real_props)
     assert re.search(r'<we:reference id="wa200008175"[^>]*storeType="OMEX"', ours["xl/webextensions/webextension1.xml"])
@@ -73,13 +78,42 @@ def test_parts_relationships_and_content_types_match_a_real_lite_workbook(lite_b
             assert line.split("=")[1].split('"')[1] in ours["[Content_Types].xml"]
 
 
+def _extension_list(xml: str) -> str:
+    return xml[xml.index("<we:extLst>"):xml.index("</we:extLst>")]
+
+
+def test_functions_are_stored_as_excel_stores_bound_custom_functions(lite_book):
+    """The web extension lists every function as Excel does once they are in cells (a workbook Excel saved:
+    xlwings-server's e2e test workbook), and the column formulas are dynamic arrays (cm="1" over
+    xl/metadata.xml), as in that workbook's sheets."""
+    from xlhedge import udfs
+
+    real = _extension_list((REAL / "e2e_custom_functions_webextension2.xml").read_text(encoding="utf-8"))
+    with zipfile.ZipFile(lite_book) as z:
+        ours = _extension_list(z.read("xl/webextensions/webextension1.xml").decode("utf-8"))
+        hedge = z.read("xl/worksheets/sheet3.xml").decode("utf-8")
+        metadata = z.read("xl/metadata.xml").decode("utf-8")
+    one = r"<we:customFunctionIds>[^<]*</we:customFunctionIds>"
+    assert re.sub(f"({one})+", "IDS", ours) == re.sub(f"({one})+", "IDS", real)
+    assert re.findall(r"<we:customFunctionIds>([^<]*)<", ours) == [f"_xldudf_{n}" for n in sorted(udfs.UDFS)]
+    arrays = re.findall(r'<c r="[A-Z]+\d+"([^>]*)><f t="array"', hedge)
+    assert arrays and all('cm="1"' in attrs for attrs in arrays)
+    assert "dynamicArrayProperties" in metadata and 'fDynamic="1"' in metadata
+
+
 def test_requirements_are_what_pyodide_provides(lite_book):
+    from xlhedge.xlwings_setup import XLWINGS_VERSION
+
     with zipfile.ZipFile(lite_book) as z:
         props = _properties(z.read("xl/webextensions/webextension1.xml").decode("utf-8"))
     reqs = [line.split()[0] for line in props["requirements.txt"].splitlines()]
-    # the add-in's four required lines, then numpy and pandas (in Pyodide's distribution) and requests (pure wheel)
-    assert reqs == ["xlwings==0.33.11", "python-dotenv==1.0.1", "pyodide-http", "black", "numpy", "pandas", "requests"]
-    assert props["pyodideVersion"] == "0.27.5"
+    # the add-in's four required lines, then numpy and pandas (in Pyodide's distribution) and requests (pure wheel),
+    # unpinned: Pyodide ships them, and the add-in records what it installed in requirements-pinned.txt
+    assert reqs == [f"xlwings=={XLWINGS_VERSION}", "python-dotenv==1.0.1", "pyodide-http", "black", "numpy", "pandas",
+                    "requests"]
+    # xlwings 0.36.6 fixed Pyodide 314 support and 0.36.7 empty cells arriving as JavaScript nulls
+    assert tuple(int(n) for n in XLWINGS_VERSION.split(".")) >= (0, 36, 7)
+    assert props["pyodideVersion"] == "314.0.0" and props["addinVersion"] == "1.0.0.103"
     assert props["main.py"] == lite.main_py()
 
 
@@ -175,6 +209,66 @@ def test_main_py_runs_and_the_functions_equal_the_engine(tmp_path):
     assert got["bad"].startswith("#VALUE! leverage")
 
 
+RUN_BLANKS = textwrap.dedent('''
+    import json, runpy, sys
+    sys.path.insert(0, {standin!r})
+    import xlwings
+    main = runpy.run_path({main!r}, run_name="main")
+    call = xlwings.call_like_lite
+    out = {{}}
+    for label, empty in (("null", xlwings.NULL), ("text", ""), ("zero", 0)):
+        out[label] = {{
+            "cost": call(main["FUNDING_COST"], [[100000]], [[0.0001]], [[empty]], [[empty]]),
+            "ratio": call(main["HEDGE_RATIO"], [["neutral"]], [[empty]]),
+            "column": call(main["HEDGE_CONTRACTS"], [[1000], [empty]], [[100], [100]]),
+            "event": call(main["EVENT_RATIO"], [[0.4]], [[46363]], [[3]], [[24]], [[0.8]],
+                          [["FOMC", 46365.7917], [empty, empty], [empty, empty]]),
+        }}
+    print(json.dumps(out))
+''')
+
+
+def test_an_empty_cell_arrives_as_each_client_sends_it(tmp_path):
+    """Through the stand-in of xlwings' custom-function entry point, an empty cell sent as a JavaScript null
+    (Excel on the web), as "" or as 0 (older desktop builds): null and "" are the function's default (a
+    single cell) or an empty cell (in a range); 0 is a number, so the template's formulas never hand a
+    function an empty cell (next test). An events table whose empty rows arrive as 0 still works."""
+    main = tmp_path / "main.py"
+    main.write_text(lite.main_py(), encoding="utf-8")
+    code = RUN_BLANKS.format(standin=str(STANDIN), main=str(main))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    for label in ("null", "text"):  # the defaults: 8-hourly payments for 1 day, conviction 0.5
+        assert got[label]["cost"] == pytest.approx(-100000 * 0.0001 * 3)
+        assert got[label]["ratio"] == pytest.approx(0.4)
+        assert got[label]["column"] == [[10.0], [None]]
+    assert got["zero"]["cost"].startswith("#VALUE! interval_hours must be > 0")
+    assert got["zero"]["ratio"] == pytest.approx(0.3)  # conviction 0: the low end of the neutral band
+    assert got["zero"]["column"] == [[10.0], [0.0]]
+    assert all(got[label]["event"] == pytest.approx(0.8) for label in got)  # FOMC 2 days ahead; empty rows skipped
+
+
+@pytest.mark.parametrize("name", ["Conviction", "HorizonDays", "Leverage", "EventFloor"])
+def test_an_empty_setting_is_its_default_in_every_formula(lite_book, tmp_path, name):
+    """A formula hands a function a Settings cell through IF(cell="", default, cell): an emptied setting
+    computes as its default (the one plan and the backtest use), whatever the client would pass for it."""
+    import openpyxl
+
+    from xlhedge.workbook import layout as L
+
+    emptied, typed = tmp_path / "emptied.xlsx", tmp_path / "typed.xlsx"
+    for path, value in ((emptied, None), (typed, L.SETTING_DEFAULT[name])):
+        wb = openpyxl.load_workbook(lite_book)
+        wb[L.SETTINGS][f"B{L.SETTING_ROW[name]}"] = value
+        wb.save(path)
+    got, want = evaluate_workbook(emptied), evaluate_workbook(typed)
+    hedge = {k: v for k, v in want.items() if k[0] in ("Hedge", "Scenarios", "Venues")}
+    assert all(got[k] == pytest.approx(v) if isinstance(v, float) else got[k] == v for k, v in hedge.items())
+    assert any(isinstance(v, float) for v in hedge.values())
+
+
 def test_the_lite_workbook_computes_what_the_desktop_one_does(lite_book, built_template):
     ours, desktop = evaluate_workbook(lite_book), evaluate_workbook(built_template)
     hedge = {k: v for k, v in desktop.items() if k[0] in ("Hedge", "Scenarios", "Portfolio")}
@@ -189,7 +283,12 @@ def test_a_refresh_keeps_the_code_parts_byte_for_byte(lite_book, tmp_path, excha
     book.write_bytes(lite_book.read_bytes())
     before = lite.web_extension_parts(book)
     refresh_workbook(book, exchanges="binance")
-    assert lite.web_extension_parts(book) == before
+    assert lite.web_extension_parts(book) == before and lite.METADATA in before
+    with zipfile.ZipFile(book) as z:  # openpyxl dropped the dynamic arrays' marks on save: they are back
+        hedge = z.read("xl/worksheets/sheet3.xml").decode("utf-8")
+        assert "/sheetMetadata" in z.read("xl/_rels/workbook.xml.rels").decode()
+    arrays = re.findall(r'<c r="[A-Z]+\d+"([^>]*)><f t="array"', hedge)
+    assert arrays and all('cm="1"' in attrs for attrs in arrays)
     with zipfile.ZipFile(book) as z:
         assert "webextensiontaskpanes" in z.read("_rels/.rels").decode()
         assert "webextension+xml" in z.read("[Content_Types].xml").decode()
@@ -215,3 +314,44 @@ def test_the_refresh_runs_one_exchange_after_another_without_threads(book, excha
     monkeypatch.setattr(threading.Thread, "start", no_threads)
     result = refresh_workbook(book, exchanges="binance,bybit,okx")
     assert sorted(result.answered) == ["binance", "bybit", "okx"]
+
+
+class JsException(Exception):
+    """What Pyodide raises when the browser refuses a fetch (a stand-in: the class has that name)."""
+
+
+def test_a_browser_blocked_exchange_costs_that_exchange_only(lite_book, tmp_path, exchanges, monkeypatch):
+    """The Lite refresh as the browser runs it (one exchange after another), on a Lite workbook refreshed
+    once: when Bybit's requests raise a JavaScript error (not a requests one) after Binance answered, every
+    answering exchange is written fresh, Bybit's rows are kept and marked stale, and the status says why."""
+    import openpyxl
+
+    from xlhedge.market import http, tasks
+    from xlhedge.refresh import refresh_workbook
+    from xlhedge.workbook import layout as L
+
+    monkeypatch.setattr(tasks, "SEQUENTIAL", True)
+    book = tmp_path / "mine.xlsx"
+    book.write_bytes(lite_book.read_bytes())
+    refresh_workbook(book, exchanges="binance,bybit,okx")  # the last good data
+    real = http._session
+
+    class Blocking:
+        def __init__(self, session):
+            self.session = session
+
+        def request(self, method, url, **kwargs):
+            if "/bybit" in url:
+                raise JsException("NetworkError when attempting to fetch resource.")
+            return self.session.request(method, url, **kwargs)
+
+    monkeypatch.setattr(http, "_session", lambda: Blocking(real()))
+    result = refresh_workbook(book, exchanges="binance,bybit,okx")
+    assert sorted(result.answered) == ["binance", "okx"]
+    assert "blocked by the browser (CORS)?" in result.status
+    ws = openpyxl.load_workbook(book)[L.FUNDING]
+    rows = [(ws[L.FUNDING_TABLE.cell("exchange", i)].value, ws[L.FUNDING_TABLE.cell("stale", i)].value)
+            for i in range(L.FUNDING_ROWS)]
+    stale = {ex: {s for e, s in rows if e == ex} for ex in ("binance", "bybit", "okx")}
+    assert stale == {"binance": {L.STALE_NO}, "bybit": {L.STALE_YES}, "okx": {L.STALE_NO}}
+    assert lite.METADATA in lite.web_extension_parts(book)  # still the Lite workbook it was

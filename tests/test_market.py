@@ -476,5 +476,5 @@ def test_a_transport_failure_of_any_kind_is_that_exchanges_failure(exchanges, mo
     df = funding_snapshot(["binance", "bybit", "okx"], timeout=5)
     assert set(df["exchange"]) == {"binance", "okx"}
     assert df.attrs["errors"]["bybit"].endswith(
-        "the browser refused the request (JsException): blocked by the browser (CORS)?")
+        "blocked by the browser (CORS)? The browser refused the request (JsException)")
     assert exchanges.hits[("bybit", "/v5/market/tickers")] == 0  # refused before it left: no retries either

@@ -57,7 +57,10 @@ def test_excel_rules_for_comparisons_conditions_and_lookups():
     assert F.IF("text", 1, 2).value(env) == "#VALUE!"  # a text condition is an error
     assert F.MATCH("okx|ETH", F.Name("Keys"), 0).value(env) == 3
     assert F.MATCH("kraken|BTC", F.Name("Keys"), 0).value(env) == "#N/A"
-    assert F.INDEX(F.Name("Values"), 3).value(env) == 0.0  # an empty cell reads as 0 in INDEX
+    # INDEX of an empty cell is a reference to it: ISNUMBER says FALSE, arithmetic reads it as 0
+    assert F.INDEX(F.Name("Values"), 3).value(env) is None
+    assert F.ISNUMBER(F.INDEX(F.Name("Values"), 3)).value(env) is False
+    assert (F.INDEX(F.Name("Values"), 3) + 1).value(env) == 1.0
     assert F.IFERROR(F.INDEX(F.Name("Values"), F.MATCH("x", F.Name("Keys"), 0)), "none").value(env) == "none"
     assert isinstance((F.Lit(1) / 0).value(env), XlErr)
 
@@ -83,8 +86,9 @@ def test_columns_are_lettered_by_their_place_so_a_new_one_is_one_entry():
     moved = {c.key: spec.letter(i) for i, c in enumerate(columns)}
     tables = {**spec.TABLES, L.HEDGE: (L.HEDGE_FIRST_ROW, L.PORTFOLIO_ROWS, moved)}
     margin = next(c for c in spec.HEDGE_COLUMNS if c.key == "margin").formula
-    assert margin.excel(F.Where(L.HEDGE, 0, tables)) == 'IF(ISNUMBER(K5),K5/Leverage,"")'
-    assert margin.excel(spec.where(L.HEDGE, 0)) == 'IF(ISNUMBER(J5),J5/Leverage,"")'
+    # (an empty setting reads as its default)
+    assert margin.excel(F.Where(L.HEDGE, 0, tables)) == 'IF(ISNUMBER(K5),K5/IF(Leverage="",3,Leverage),"")'
+    assert margin.excel(spec.where(L.HEDGE, 0)) == 'IF(ISNUMBER(J5),J5/IF(Leverage="",3,Leverage),"")'
 
 
 def test_every_cell_a_formula_reads_is_declared():
@@ -108,8 +112,9 @@ def test_every_cell_a_formula_reads_is_declared():
 
 def test_single_cells_are_fixed_references_and_totals_point_at_the_total_row():
     hedged = next(c for c in spec.SCENARIO_COLUMNS if c.key == "hedged").formula
-    assert hedged.excel(spec.where(L.SCENARIOS, None)) == \
-        "HEDGE_PNL($B$4,$B$5,A9:A19,$B$6,Leverage,MaintenanceMargin)"
+    assert hedged.excel(spec.where(L.SCENARIOS, None)) == (
+        "HEDGE_PNL($B$4,$B$5,A9:A19,$B$6,IF(Leverage=\"\",3,Leverage),IF(MaintenanceMargin=\"\",0.004,"
+        "MaintenanceMargin))")
     assert spec.SINGLE_CELL["exposure"].formula.excel(spec.where(L.SCENARIOS, None)) == \
         f"Hedge!{spec.HEDGE_COL['btc_exposure']}{L.HEDGE_TOTAL_ROW}"
 

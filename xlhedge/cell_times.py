@@ -81,6 +81,12 @@ def cell_time(value, name: str) -> np.datetime64:
     return minutes.astype("datetime64[ns]")
 
 
+def _empty_time(value) -> bool:
+    """An empty cell of a time column, however the client encodes it: nothing, "", or the 0 older Excel
+    desktop builds pass to Office.js custom functions (Excel's day 0 is no one's event)."""
+    return is_blank(value) or (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)
+
+
 def event_list(events) -> tuple[list[str], np.ndarray]:
     """Names and UTC times of the events: a range of dates, or of two columns (name, date); empty rows
     are skipped. Blank: the FOMC decisions shipped with xlhedge."""
@@ -90,9 +96,9 @@ def event_list(events) -> tuple[list[str], np.ndarray]:
     cells = np.asarray(events if isinstance(events, (list, tuple, np.ndarray)) else [events], dtype=object)
     if cells.ndim == 2 and cells.shape[1] == 2 and any(
             isinstance(v, str) and v.strip() and not v.strip()[:1].isdigit() for v in cells[:, 0]):
-        rows = [(v[0], v[1]) for v in cells if not is_blank(v[1])]
+        rows = [(v[0], v[1]) for v in cells if not _empty_time(v[1])]
     else:
-        rows = [(None, v) for v in cells.ravel() if not is_blank(v)]
+        rows = [(None, v) for v in cells.ravel() if not _empty_time(v)]
     if not rows:
         raise CellError("events is an empty range", "#N/A")
     names = ["event" if is_blank(n) else str(n).strip()[:30] for n, _ in rows]

@@ -218,7 +218,7 @@ def transport_failure(exc: Exception) -> str:
     raises a JavaScript NetworkError, most often a cross-origin (CORS) refusal."""
     name = type(exc).__name__
     if sys.platform == "emscripten" or name in ("JsException", "JsError"):
-        return f"the browser refused the request ({name}): blocked by the browser (CORS)?"
+        return f"blocked by the browser (CORS)? The browser refused the request ({name})"
     return f"the request failed ({name})"
 
 

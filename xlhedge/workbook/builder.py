@@ -91,7 +91,10 @@ class TemplateBuilder(DataSheets):
         ref = f"{col}{first}:{col}{last}"
         self.written[(sheet, f"{col}{first}")] = array_key(text, ref)
         ws = self.sheets[sheet]
-        ws.write_array_formula(ref, "{" + self.stored(text) + "}", fmt, _f(self.values, sheet, f"{col}{first}"))
+        if self.lite:  # as Excel stores a formula over custom functions: a dynamic array, spilled
+            ws.write_dynamic_array_formula(ref, self.stored(text), fmt, _f(self.values, sheet, f"{col}{first}"))
+        else:  # classic xlwings: a legacy array formula, which every Excel version keeps
+            ws.write_array_formula(ref, "{" + self.stored(text) + "}", fmt, _f(self.values, sheet, f"{col}{first}"))
         if self.values is None:
             return
         for r in range(first + 1, last + 1):  # Excel keeps the other cells of an array as plain values
@@ -266,10 +269,12 @@ class TemplateBuilder(DataSheets):
                 ("xlwings Lite edition", f.subtitle, 20),
                 ("This file carries its Python code: install the free xlwings Lite add-in (Home > Add-ins, "
                  "search 'xlwings Lite') and the formulas work in Excel on Windows, on a Mac and on the web, "
-                 "without installing Python. In its task pane, run 'refresh_market_data' for live rates (from "
-                 "the exchanges your browser may reach; the status names any it could not: refresh those with "
-                 "'xlhedge refresh' on a computer with Python, or use the desktop edition) and 'backtest' for "
-                 "the Backtest sheet.", f.text, 92),
+                 "without installing Python. The first time: open the xlwings Lite pane (its button on the Home "
+                 "tab; until it has run once, formula cells show #NAME?), trust the workbook when asked, and "
+                 "recalculate (Ctrl+Alt+F9) if a cell still shows #NAME?. In the pane, run 'refresh_market_data' "
+                 "for live rates (from the exchanges your browser may reach; the status names any it could not: "
+                 "refresh those with 'xlhedge refresh' on a computer with Python, or use the desktop edition) and "
+                 "'backtest' for the Backtest sheet.", f.text, 122),
             ]
         row = 3
         for text, fmt, height in rows:

@@ -30,13 +30,18 @@ from pathlib import Path
 
 from xlhedge.version import __version__
 from xlhedge.workbook.files import replaced_atomically
+from xlhedge.xlwings_setup import XLWINGS_VERSION
 
-#: What the add-in's own workbooks declared (recorded in the fixture manifest): the add-in in the
-#: Office store, the Pyodide it runs and the packages every xlwings Lite workbook lists as required.
+#: The add-in in the Office store, the Pyodide it runs and the packages every xlwings Lite workbook lists
+#: first. Pyodide 314.0.0 or newer: the add-in's dependencies page requires it for its version pinning
+#: (requirements-pinned.txt); xlwings 0.36.6 fixed Pyodide 314 support and 0.36.7 empty cells arriving as
+#: JavaScript nulls (xlwings' release notes), so the Lite edition declares the xlwings the desktop edition
+#: pins (one version, xlwings_setup.XLWINGS_VERSION). The add-in version is the latest in its changelog
+#: (1.0.0.103, Aug 2026); the add-in updates itself.
 STORE_ID = "WA200008175"
-PYODIDE_VERSION = "0.27.5"
-ADDIN_VERSION = "1.0.0.0-18"
-REQUIRED = ("xlwings==0.33.11  # required", "python-dotenv==1.0.1  # required", "pyodide-http  # required",
+PYODIDE_VERSION = "314.0.0"
+ADDIN_VERSION = "1.0.0.103"
+REQUIRED = (f"xlwings=={XLWINGS_VERSION}  # required", "python-dotenv==1.0.1  # required", "pyodide-http  # required",
             "black  # required")
 #: Packages the embedded code imports that Pyodide ships (numpy, pandas) or installs as pure wheels.
 PACKAGES = ("numpy", "pandas", "requests")
@@ -160,7 +165,15 @@ def _prop(name: str, value: str) -> str:
     return f'<we:property name="{name}" value="{html.escape(text, quote=True)}"/>'
 
 
+def custom_function_ids() -> list[str]:
+    """Every xlhedge function as Excel lists an Office.js custom function in a saved workbook."""
+    from xlhedge import udfs
+
+    return [f"_xldudf_{name}" for name in sorted(udfs.UDFS)]
+
+
 def webextension_xml() -> str:
+    ids = "".join(f"<we:customFunctionIds>{i}</we:customFunctionIds>" for i in custom_function_ids())
     props = "".join(_prop(n, v) for n, v in (("main.py", main_py()), ("pyodideVersion", PYODIDE_VERSION),
                                             ("addinVersion", ADDIN_VERSION),
                                             ("requirements.txt", requirements_txt())))
@@ -172,9 +185,10 @@ def webextension_xml() -> str:
             '</we:properties><we:bindings/><we:snapshot '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/><we:extLst>'
             '<a:ext xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
-            'uri="{D87F86FE-615C-45B5-9D79-34F1136793EB}"><we:containsCustomFunctions/></a:ext>'
+            'uri="{D87F86FE-615C-45B5-9D79-34F1136793EB}"><we:containsCustomFunctions val="1"/></a:ext>'
             '<a:ext xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
-            'uri="{7C84B067-C214-45C3-A712-C9D94CD141B2}"><we:customFunctionIdList/></a:ext>'
+            'uri="{7C84B067-C214-45C3-A712-C9D94CD141B2}">'
+            f'<we:customFunctionIdList>{ids}</we:customFunctionIdList></a:ext>'
             '</we:extLst></we:webextension>')
 
 
@@ -192,6 +206,15 @@ OVERRIDES = (('/xl/webextensions/taskpanes.xml', 'application/vnd.ms-office.webe
              ('/xl/webextensions/webextension1.xml', 'application/vnd.ms-office.webextension+xml'))
 PARTS = ("xl/webextensions/taskpanes.xml", "xl/webextensions/webextension1.xml",
          "xl/webextensions/_rels/taskpanes.xml.rels")
+#: The dynamic-array metadata (XlsxWriter writes it for the Lite edition's column formulas; openpyxl drops
+#: it, and each formula cell's ``cm="1"``, on save: carried back like the web extension).
+METADATA = "xl/metadata.xml"
+METADATA_REL = ('<Relationship Id="rIdXlhedgeMetadata" '
+                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata" '
+                'Target="metadata.xml"/>')
+METADATA_TYPE = ('<Override PartName="/xl/metadata.xml" '
+                 'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"/>')
+_ARRAY_CELL = re.compile(r'(<c r="[A-Z]+[0-9]+"(?:(?! cm=)[^>])*)(><f t="array")')
 
 
 def _with_root_relationship(rels: str) -> str:
@@ -210,6 +233,19 @@ def _with_overrides(types: str) -> str:
     return types
 
 
+def _with_dynamic_arrays(name: str, data: bytes) -> bytes:
+    """A part of a saved workbook with its array formulas marked dynamic again (``cm="1"``, the
+    relationship and content type of ``xl/metadata.xml``)."""
+    text = data.decode("utf-8")
+    if name.startswith("xl/worksheets/sheet"):
+        text = _ARRAY_CELL.sub(r'\1 cm="1"\2', text)
+    elif name == "xl/_rels/workbook.xml.rels" and "/sheetMetadata" not in text:
+        text = text.replace("</Relationships>", METADATA_REL + "</Relationships>")
+    elif name == "[Content_Types].xml" and 'PartName="/xl/metadata.xml"' not in text:
+        text = text.replace("</Types>", METADATA_TYPE + "</Types>")
+    return text.encode("utf-8")
+
+
 def _rewrite(path: Path, parts: dict[str, bytes]) -> None:
     """Rewrite the zip at ``path`` with ``parts`` added or replaced (fixed times: reproducible), atomically."""
     with replaced_atomically(path) as tmp, zipfile.ZipFile(path) as src, \
@@ -221,6 +257,8 @@ def _rewrite(path: Path, parts: dict[str, bytes]) -> None:
                 data = _with_root_relationship(data.decode("utf-8")).encode("utf-8")
             elif name == "[Content_Types].xml":
                 data = _with_overrides(data.decode("utf-8")).encode("utf-8")
+            if METADATA in parts:
+                data = _with_dynamic_arrays(name, data)
             dst.writestr(zipfile.ZipInfo(name, ZIP_TIME), data, zipfile.ZIP_DEFLATED)
         for name, data in parts.items():
             dst.writestr(zipfile.ZipInfo(name, ZIP_TIME), data, zipfile.ZIP_DEFLATED)
@@ -234,9 +272,13 @@ def add_web_extension(path) -> None:
 
 
 def web_extension_parts(path) -> dict[str, bytes]:
-    """The xlwings Lite parts of a workbook file (empty for a desktop workbook)."""
+    """The xlwings Lite parts of a workbook file (empty for a desktop workbook), with its dynamic-array
+    metadata."""
     with zipfile.ZipFile(path) as z:
-        return {name: z.read(name) for name in z.namelist() if name.startswith("xl/webextensions/")}
+        parts = {name: z.read(name) for name in z.namelist() if name.startswith("xl/webextensions/")}
+        if parts and METADATA in z.namelist():
+            parts[METADATA] = z.read(METADATA)
+        return parts
 
 
 def carry_web_extension(original: Path, saved: Path, parts: dict[str, bytes] | None = None) -> None:

@@ -50,9 +50,24 @@ from xlhedge.workbook.formula import (
     ge,
     gt,
     lt,
-    udf,
 )
+from xlhedge.workbook.formula import udf as _udf
 from xlhedge.workbook.layout import letter
+
+
+def setting(name: str) -> Expr:
+    """A Settings value as the formulas read it: an empty cell is the setting's default
+    (``L.SETTING_DEFAULT``, the same default plan and the backtest use), so a function is never handed an
+    empty cell, which Excel's clients pass differently (xlwings desktop: nothing; Office.js: null, or 0
+    in older desktop builds)."""
+    default = L.SETTING_DEFAULT[name]
+    return IF(eq(Name(name), ""), default, Name(name))
+
+
+def udf(name: str, *args) -> Expr:
+    """A call of an xlhedge function; a Settings name among its arguments is read with :func:`setting`."""
+    return _udf(name, *(setting(a.name) if isinstance(a, Name) and L.SETTING_DEFAULT.get(a.name) is not None
+                        else a for a in args))
 
 
 @dataclass(frozen=True)
@@ -272,7 +287,7 @@ HEDGE_COLUMNS = (
         udf("HEDGE_ORDER", h("contracts"), h("lot_step"), h("symbol"), h("exchange"), h("contract_size"),
             h("margin_type"), h("perp"), h("min_qty"), h("min_notional"), h("short_notional"))), array=True),
     Column("margin", "Margin at leverage", 13, "usd",
-           IF(ISNUMBER(h("short_notional")), h("short_notional") / Name("Leverage"), ""),
+           IF(ISNUMBER(h("short_notional")), h("short_notional") / setting("Leverage"), ""),
            total=_sum(L.HEDGE, "margin"), total_fmt="total_usd"),
     Column("liquidation_price", "Liquidation price", 14, "price2", _with_short_and_mark(
         udf("LIQ_PRICE", h("mark_price"), Name("Leverage"), Name("MaintenanceMargin"))), array=True),

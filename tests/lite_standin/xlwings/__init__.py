@@ -1,15 +1,37 @@
 """A stand-in for xlwings as xlwings Lite runs it (Pyodide), for running the Lite edition's main.py
-under CPython. It records what the decorators declare, as xlwings' Office.js decorators do
-(``__xlfunc__`` with each argument's options), and :func:`call_like_lite` passes arguments the way the
-add-in does: Office.js sends every argument as a 2-D list ([[x]] for one cell, "" for an empty cell);
-xlwings turns a 1x1 list into its value and reads the rest with the argument's options (ndim=2 keeps
-the 2-D list; without it a single row or column becomes a flat list), empty cells as None.
-(Read from xlwings/pro/udfs_officejs.py: to_scalar and conversion.read; not copied.)
+under CPython.
+
+xlwings' own runtime for custom functions (``xlwings/pro/udfs_officejs.py``: ``custom_functions_call``,
+with ``to_scalar`` and the Office.js engine's ``clean_value_data`` in ``xlwings/pro/_xlofficejs.py``) is
+in xlwings' ``pro`` subpackage, licensed under the PolyForm Noncommercial licence or a paid one and
+refusing to import under CPython without a licence key, so the test suite of this project cannot run
+it. This stand-in mirrors what those entry points do with the arguments (read there; not copied):
+
+* the decorators record ``__xlfunc__`` with each argument's options and its default;
+* Office.js sends every argument as a 2-D list, ``[[x]]`` for one cell; ``to_scalar`` turns a 1x1 list
+  (or a one-item list) into its value, and a JavaScript ``null`` (Pyodide >= 0.28: ``JsNull``) into
+  None; an argument that is then None takes the function's default (``arg_info["optional"]``);
+* anything else is read by the converter: cells that are ``null``/``JsNull`` or ``""`` become None, an
+  Office.js error value (``{"type": "Error", ...}``) becomes None; ``ndim=2`` keeps the 2-D list, and
+  without it a single row or column becomes a flat list.
+
+Not mirrored: the version handshake, type-hint converters (xlhedge's functions declare none),
+varargs, streaming, object handles, the caller argument, the JavaScript side.
 """
 
 import inspect
 
 scripts = {}
+
+
+class JsNull:
+    """What Pyodide >= 0.28 hands Python for a JavaScript ``null`` (an empty cell, on Excel on the web)."""
+
+    def __repr__(self):
+        return "JsNull"
+
+
+NULL = JsNull()
 
 
 def func(f=None, **options):
@@ -48,12 +70,29 @@ class Book:  # only a type hint in main.py
     pass
 
 
+def _is_null(value):
+    return value is None or isinstance(value, JsNull)
+
+
+def _to_scalar(value):
+    """xlwings' to_scalar: a 1x1 (or one-item) list is its value; a JavaScript null is None."""
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0][0] if isinstance(value[0], (list, tuple)) and len(value[0]) == 1 else value[0]
+    return None if _is_null(value) else value
+
+
 def _clean(value):
-    return None if value == "" else value
+    """The Office.js engine's cleaning of one cell: null and "" are empty, an error value is None."""
+    if _is_null(value) or value == "":
+        return None
+    if isinstance(value, dict):
+        return None if value.get("type") == "Error" else value.get("basicValue")
+    return value
 
 
 def _read(value, options):
-    rows = [[_clean(v) for v in row] for row in value]
+    rows = value if isinstance(value, list) and value and isinstance(value[0], list) else [[value]]
+    rows = [[_clean(v) for v in row] for row in rows]
     if len(rows) == 1 and len(rows[0]) == 1:
         return rows[0][0]
     if options.get("ndim") == 2:
@@ -71,8 +110,10 @@ def call_like_lite(fn, *office_js_args):
     names = list(info)
     values = []
     for name, value in zip(names, office_js_args, strict=False):  # trailing arguments left out
-        read = _read(value, info[name]["options"])
-        values.append(read)
+        scalar = _to_scalar(value)
+        if scalar is None:  # an empty single cell: the function's default
+            default = info[name]["default"]
+            values.append(None if default is inspect.Parameter.empty else default)
+        else:
+            values.append(_read(value, info[name]["options"]))
     return fn(*values)
-
-
