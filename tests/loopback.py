@@ -527,6 +527,11 @@ class LoopbackExchanges:
                 found = [i for i in items if i["symbol"] == q["symbol"]]
                 return ok(found[0]) if found else {"code": 109400, "msg": "symbol not exist", "data": {}}
             return ok(items)
+        if path == "/openApi/swap/v2/quote/contracts":  # the order rules, numbers as strings
+            return ok([{"contractId": str(100 + i), "symbol": f"{c.base}-USDT", "size": "0.0001",
+                        "quantityPrecision": "4", "pricePrecision": "1", "tradeMinQuantity": "0.0001",
+                        "tradeMinUSDT": "2", "maxLongLeverage": "125", "maxShortLeverage": "100",
+                        "currency": "USDT", "asset": c.base, "status": "1"} for i, c in enumerate(cs)])
         if path == "/openApi/swap/v2/quote/openInterest":
             found = [c for c in cs if f"{c.base}-USDT" == q.get("symbol")]
             if not found:

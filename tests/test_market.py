@@ -113,12 +113,13 @@ def test_bulk_endpoints_once_each_and_cursor_pagination(exchanges):
     assert hits[("mexc", "/api/v1/contract/funding_rate")] == 1
     assert hits[("weex", "/capi/v3/market/premiumIndex")] == 1
     assert hits[("binance", "/fapi/v1/exchangeInfo")] == 1
+    assert hits[("bingx", "/openApi/swap/v2/quote/contracts")] == 1
     # binance 3 (with its order rules), bybit 3, okx 6 (funding, mark, instruments, open interest,
-    # 2 indexes), hyperliquid 1, bingx 1, mexc 3 (funding, detail, ticker), weex 1
-    assert sum(hits.values()) == 18
-    # within a day the order rules come from the cache: the next snapshot asks 17
+    # 2 indexes), hyperliquid 1, bingx 2 (with its order rules), mexc 3 (funding, detail, ticker), weex 1
+    assert sum(hits.values()) == 19
+    # within a day the order rules come from the cache (Binance's and BingX's): the next snapshot asks 17
     df = funding_snapshot()
-    assert hits[("binance", "/fapi/v1/exchangeInfo")] == 1 and sum(hits.values()) == 18 + 17
+    assert hits[("binance", "/fapi/v1/exchangeInfo")] == 1 and sum(hits.values()) == 19 + 17
     btc = df[(df["exchange"] == "binance") & (df["symbol"] == "BTCUSDT")].iloc[0]
     assert (btc["lot_step"], btc["min_qty"], btc["min_notional"]) == (0.001, 0.001, 100.0)  # kept, not lost
 
@@ -136,7 +137,7 @@ def test_each_exchange_says_its_order_rules(exchanges):
         ("okx", "BTC-USD-SWAP"): [100.0, 1.0, 1.0, None, 100.0],
         ("hyperliquid", "BTC"): [1.0, 0.0001, 0.0001, 10.0, 50.0],
         ("mexc", "BTC_USDT"): [0.0001, 1.0, 1.0, None, 125.0],
-        ("bingx", "BTC-USDT"): [1.0, None, None, None, None],
+        ("bingx", "BTC-USDT"): [1.0, 0.0001, 0.0001, 2.0, 100.0],  # the short's leverage, not the long's 125
         ("weex", "BTCUSDT"): [1.0, None, None, None, None],
     }
 

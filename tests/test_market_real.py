@@ -295,6 +295,23 @@ def test_bingx_premium_index_as_sent(exchanges):
     assert btc.interval_hours == 8  # no fundingIntervalHours in this (older) answer: BingX's default
 
 
+def test_bingx_order_rules_as_sent(exchanges):
+    from xlhedge.udfs import HEDGE_CONTRACTS, HEDGE_ORDER
+
+    exchanges.serve_body("bingx", "/openApi/swap/v2/quote/contracts", body("bingx/quote_contracts.json"))
+    df = funding_snapshot(["bingx"])
+    btc = one(df, "BTC-USDT")
+    # quantityPrecision "4" (a step of 10^-4 coins), tradeMinQuantity "0.0001", tradeMinUSDT "2", maxShortLeverage "125"
+    assert (btc.lot_step, btc.min_qty, btc.min_notional, btc.max_leverage) == (0.0001, 0.0001, 2.0, 125.0)
+    assert np.isnan(one(df, "ETH-USDT").lot_step)  # not in the answer: not made up
+    count = HEDGE_CONTRACTS(182_500, 91_250, btc.contract_size, btc.lot_step)
+    assert count == pytest.approx(2.0)
+    assert HEDGE_ORDER(count, btc.lot_step, "BTC-USDT", "bingx", 1, "linear", "BTC", btc.min_qty, btc.min_notional,
+                       182_500) == "Sell 2.0000 BTC-USDT on bingx"
+    assert HEDGE_ORDER(0.0000, btc.lot_step, "BTC-USDT", "bingx", 1, "linear", "BTC", btc.min_qty, btc.min_notional,
+                       1.5).startswith("Below bingx's minimum")
+
+
 def test_bingx_error_envelope(exchanges):
     exchanges.serve_body("bingx", "/openApi/swap/v2/quote/premiumIndex",
                          b'{"code":100410,"msg":"rate limitation","data":{}}')

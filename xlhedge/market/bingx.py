@@ -1,4 +1,5 @@
-"""BingX perpetual swaps (v2): premiumIndex (all symbols), open interest, funding and price history.
+"""BingX perpetual swaps (v2): premiumIndex (all symbols), the contracts' order rules (kept for a day),
+open interest, funding and price history.
 
 Errors come as HTTP 200 with ``code != 0``. Symbols read "BTC-USDT"; numbers
 arrive as strings; ``fundingIntervalHours`` (hours) is in newer answers only.
@@ -6,6 +7,7 @@ arrive as strings; ``fundingIntervalHours`` (hours) is in newer answers only.
 
 from __future__ import annotations
 
+from xlhedge.market.cache import kept_for_a_day
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import forward_pages, portfolio_symbols, row, split_symbol, to_float, to_ms
@@ -22,9 +24,16 @@ KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}
 
 
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
-    """Every perpetual in one request; open interest (one request per symbol) for ``bases`` only."""
+    """Every perpetual in one request, the order rules of all in another (sent together); open interest
+    (one request per symbol) for ``bases`` only."""
+    premium, rules = client.parallel(
+        (client.data, "/openApi/swap/v2/quote/premiumIndex"),
+        (client.side, "order rules", kept_for_a_day, "bingx-order-rules", client.base_url,
+         lambda: order_rules(client.data("/openApi/swap/v2/quote/contracts"))),
+    )
+    rules = rules or {}
     items = []
-    for item in client.data("/openApi/swap/v2/quote/premiumIndex") or []:
+    for item in premium or []:
         symbol = item.get("symbol") or ""
         rate = to_float(item.get("lastFundingRate"))
         next_ms = to_ms(item.get("nextFundingTime"))
@@ -37,9 +46,28 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     return [
         row(NAME, symbol, base, rate, to_float(item.get("fundingIntervalHours")) or DEFAULT_INTERVAL_HOURS,
             next_ms, item.get("markPrice"), quote=quote, index=item.get("indexPrice"),
-            open_interest_usd=interest.get(symbol))
+            open_interest_usd=interest.get(symbol), **rules.get(symbol, {}))
         for item, symbol, base, quote, rate, next_ms in items
     ]
+
+
+def order_rules(contracts) -> dict[str, dict]:
+    """symbol -> lot_step (10^-quantityPrecision), min_qty (tradeMinQuantity), min_notional (tradeMinUSDT)
+    and max_leverage (maxShortLeverage: the hedge is a short) from /quote/contracts; quantities are in coins
+    (a contract is one coin). An answer of another shape is this request's failure, never the exchange's."""
+    out = {}
+    try:
+        for item in contracts or []:
+            digits = to_float(item.get("quantityPrecision"))
+            out[item.get("symbol")] = {
+                "lot_step": 10.0 ** -digits if digits is not None else None,
+                "min_qty": to_float(item.get("tradeMinQuantity")),
+                "min_notional": to_float(item.get("tradeMinUSDT")),
+                "max_leverage": to_float(item.get("maxShortLeverage")) or to_float(item.get("maxLongLeverage"))}
+    except (AttributeError, TypeError) as exc:
+        raise ExchangeError(NAME, "/openApi/swap/v2/quote/contracts", f"unexpected shape ({type(exc).__name__})") \
+            from None
+    return out
 
 
 def _open_interest_usd(client: Client, symbol: str) -> float | None:

@@ -2,8 +2,11 @@
 
 Desktop Python fetches the exchanges in parallel threads. In the browser
 (xlwings Lite runs Pyodide, ``sys.platform == "emscripten"``) a thread cannot
-be started, so the same calls run in order; each call still stops at its own
-deadline, so the refresh stays bounded. Every parallel fetch in
+be started, so the same calls run in order. There each client still checks its
+deadline before every request, but a request in flight cannot be cut short:
+pyodide-http applies a timeout only inside a web worker, and xlwings Lite runs
+Python in the task pane's page, so a stalled exchange holds the refresh until
+the browser gives up on the request. Every parallel fetch in
 :mod:`xlhedge.market` goes through :func:`map_tasks`.
 """
 
