@@ -200,6 +200,11 @@ def test_xlhedge_venues_prints_the_sheet(book):
     for r in best.itertuples():  # the best venue is marked, with its order, in the printed block
         line = next(line for line in out.stdout.splitlines() if line.startswith("*") and r.exchange in line)
         assert r.order in line and f"-${abs(r.net_cost):,.0f}" in line
+    csv = subprocess.run([sys.executable, "-m", "xlhedge", "venues", str(book), "--format", "csv"],
+                         capture_output=True, text=True, timeout=120)
+    header, first = csv.stdout.splitlines()[:2]
+    row = dict(zip(header.split(","), first.split(","), strict=True))
+    assert row["exchange"] == "binance" and row["next_funding"] == "2026-11-20T16:00Z"  # the sample's, in UTC
     missing = subprocess.run([sys.executable, "-m", "xlhedge", "venues", str(book.parent / "nope.xlsm")],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "nope.xlsm" in missing.stderr and "Traceback" not in missing.stderr

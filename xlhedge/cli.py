@@ -241,14 +241,14 @@ def cmd_plan(args) -> int:
 
 def cmd_venues(args) -> int:
     from xlhedge.plan import read_inputs
-    from xlhedge.venues import format_venues, venue_table
+    from xlhedge.venues import for_export, format_venues, venue_table
 
     inputs = read_inputs(_book(args.book))
     table = venue_table(inputs)
     if args.format == "csv":
-        sys.stdout.write(table.to_csv(index=False))
+        sys.stdout.write(for_export(table).to_csv(index=False))
     elif args.format == "json":
-        print(table.to_json(orient="records", indent=1))
+        print(for_export(table).to_json(orient="records", indent=1))
     else:
         horizon = float(inputs.settings["HorizonDays"]) if "HorizonDays" not in inputs.settings_problems else 0.0
         print(format_venues(table, horizon))

@@ -44,10 +44,18 @@ def venue_table(inputs: Inputs) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["row", *VENUE_KEYS])
 
 
-def _excel_time(serial: float) -> str:
+def _excel_time(serial: float, fmt: str = "%m-%d %H:%M") -> str:
+    """A date as the sheet holds it (days since 1899-12-30, UTC) in words; "" when there is none."""
     if not np.isfinite(serial):
         return ""
-    return (pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D")).round("min").strftime("%m-%d %H:%M")
+    return (pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D")).round("min").strftime(fmt)
+
+
+def for_export(table: pd.DataFrame) -> pd.DataFrame:
+    """The table for CSV or JSON: the next funding time as an ISO time in UTC, not the sheet's day number."""
+    out = table.copy()
+    out["next_funding"] = [_excel_time(v, "%Y-%m-%dT%H:%MZ") for v in out["next_funding"]]
+    return out
 
 
 def format_venues(table: pd.DataFrame, horizon_days: float) -> str:
