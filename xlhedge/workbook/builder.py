@@ -302,7 +302,8 @@ class TemplateBuilder(DataSheets):
                                 "at the live mark (Funding sheet); a number overrides the mark for the value and "
                                 "the contracts alike. Hedge with 'BTC perp' for coins without a good "
                                 "perpetual; type their beta to BTC, or leave it empty and the refresh "
-                                "estimates it from 180 days of prices.", f.note)
+                                "estimates it from 180 days of prices. Exchange: where the short is held (blank: "
+                                "the Settings default; best: the cheapest venue on the Venues sheet).", f.note)
         ws.set_row(1, 46)
         self.table_header(L.PORTFOLIO, L.PORTFOLIO_HEADER_ROW)
         first, last = L.PORTFOLIO_FIRST_ROW, L.PORTFOLIO_LAST_ROW

@@ -161,7 +161,7 @@ PORTFOLIO_COLUMNS = (
             IFERROR(funding_lookup("MarkPrices", _exchange & "|" & UPPER(TRIM(p("asset")))), ""))))),
     Column("hedge_with", "Hedge with", 13, "in_text"),
     Column("beta", "Beta to BTC", 11, "in_num"),
-    Column("exchange", "Exchange (blank = default)", 16, "in_text"),
+    Column("exchange", "Exchange (blank = default; best = Venues sheet's)", 16, "in_text"),
     Column("current_short", "Short already held (USD)", 16, "in_usd"),
     Column("spot_value", "Spot value (USD)", 17, "usd", IF(
         _not_asset, "", IF(ISTEXT(p("quantity")), M.MSG_QTY_TEXT, IF(ISTEXT(p("typed_price")), M.MSG_PRICE_TEXT, IF(
