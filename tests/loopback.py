@@ -629,3 +629,26 @@ class LoopbackExchanges:
         else:
             times = [first + i * step for i in range(min(limit, count))]
         return [(t, value(symbol, t)) for t in times]
+
+
+class JsException(Exception):
+    """What Pyodide raises when the browser refuses a fetch (a stand-in: the class has that name)."""
+
+
+def block_like_a_browser(monkeypatch, exchange: str) -> None:
+    """Every request to ``exchange``'s loopback raises a JavaScript NetworkError before it leaves, as a
+    fetch the browser refuses (CORS) does in xlwings Lite; the other exchanges answer as before."""
+    from xlhedge.market import http
+
+    real = http._session
+
+    class Blocking:
+        def __init__(self, session):
+            self.session = session
+
+        def request(self, method, url, **kwargs):
+            if f"/{exchange}" in url:
+                raise JsException("NetworkError when attempting to fetch resource.")
+            return self.session.request(method, url, **kwargs)
+
+    monkeypatch.setattr(http, "_session", lambda: Blocking(real()))

@@ -318,17 +318,14 @@ def test_the_refresh_runs_one_exchange_after_another_without_threads(book, excha
     assert sorted(result.answered) == ["binance", "bybit", "okx"]
 
 
-class JsException(Exception):
-    """What Pyodide raises when the browser refuses a fetch (a stand-in: the class has that name)."""
-
-
 def test_a_browser_blocked_exchange_costs_that_exchange_only(lite_book, tmp_path, exchanges, monkeypatch):
     """The Lite refresh as the browser runs it (one exchange after another), on a Lite workbook refreshed
     once: when Bybit's requests raise a JavaScript error (not a requests one) after Binance answered, every
     answering exchange is written fresh, Bybit's rows are kept and marked stale, and the status says why."""
     import openpyxl
 
-    from xlhedge.market import http, tasks
+    from tests.loopback import block_like_a_browser
+    from xlhedge.market import tasks
     from xlhedge.refresh import refresh_workbook
     from xlhedge.workbook import layout as L
 
@@ -336,18 +333,7 @@ def test_a_browser_blocked_exchange_costs_that_exchange_only(lite_book, tmp_path
     book = tmp_path / "mine.xlsx"
     book.write_bytes(lite_book.read_bytes())
     refresh_workbook(book, exchanges="binance,bybit,okx")  # the last good data
-    real = http._session
-
-    class Blocking:
-        def __init__(self, session):
-            self.session = session
-
-        def request(self, method, url, **kwargs):
-            if "/bybit" in url:
-                raise JsException("NetworkError when attempting to fetch resource.")
-            return self.session.request(method, url, **kwargs)
-
-    monkeypatch.setattr(http, "_session", lambda: Blocking(real()))
+    block_like_a_browser(monkeypatch, "bybit")
     result = refresh_workbook(book, exchanges="binance,bybit,okx")
     assert sorted(result.answered) == ["binance", "okx"]
     assert "blocked by the browser (CORS)?" in result.status

@@ -15,6 +15,7 @@ from tests.loopback import (
     _hist_low,
     _hist_open,
     _hist_rate,
+    block_like_a_browser,
     hist_basis,
 )
 from xlhedge.market import COLUMNS, EXCHANGES, MarketDataError, funding_history, funding_snapshot, price_history
@@ -453,27 +454,10 @@ def test_maintenance_tiers_where_published(exchanges):
         maintenance_tiers("okx", "BTC-USDT-SWAP")
 
 
-class JsException(Exception):
-    """What Pyodide raises when the browser refuses a fetch (a stand-in: the class has that name)."""
-
-
 def test_a_transport_failure_of_any_kind_is_that_exchanges_failure(exchanges, monkeypatch):
     """In the browser, a request the browser blocks raises a JavaScript error, not a requests one: after other
     exchanges answered, one such failure must cost that exchange only, named, and never the whole refresh."""
-    from xlhedge.market import http
-
-    real = http._session
-
-    class Blocking:
-        def __init__(self, session):
-            self.session = session
-
-        def request(self, method, url, **kwargs):
-            if "/bybit" in url:
-                raise JsException("NetworkError when attempting to fetch resource.")
-            return self.session.request(method, url, **kwargs)
-
-    monkeypatch.setattr(http, "_session", lambda: Blocking(real()))
+    block_like_a_browser(monkeypatch, "bybit")  # tests.loopback.JsException, raised before the request leaves
     df = funding_snapshot(["binance", "bybit", "okx"], timeout=5)
     assert set(df["exchange"]) == {"binance", "okx"}
     assert df.attrs["errors"]["bybit"].endswith(

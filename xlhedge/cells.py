@@ -333,28 +333,22 @@ def cell_array(value, name: str, default: float | None = None) -> CellArray:
 def cell_texts(value, name: str) -> tuple[np.ndarray, int]:
     """Texts of one cell or a range (blank: ""; numbers as Excel shows whole ones: 2 -> "2"), and the
     layout (``ndim`` as :class:`CellArray`'s)."""
+    cells, ndim = cell_values(value, name)
+    texts = np.empty(cells.shape, dtype=object)
+    for idx, item in np.ndenumerate(cells):
+        texts[idx] = _text_of(item)
+    return texts, ndim
+
+
+def cell_values(value, name: str) -> tuple[np.ndarray, int]:
+    """The cells of one cell or a range as they are (blank: None), and the layout (``ndim`` as
+    :class:`CellArray`'s)."""
     value = unwrap_single(value)
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, tuple):
         value = list(value)
     if not isinstance(value, list):
-        return np.asarray(_text_of(value), dtype=object), 0
-    if not value:
-        raise CellError(f"{name} is an empty range", "#N/A")
-    _check_rectangular(value, name)
-    cells = np.empty((len(value), len(value[0])) if isinstance(value[0], list | tuple) else len(value), dtype=object)
-    for idx, item in np.ndenumerate(np.asarray(value, dtype=object)):
-        cells[idx] = _text_of(item)
-    return cells, cells.ndim
-
-
-def cell_values(value, name: str) -> tuple[np.ndarray, int]:
-    """The cells of one cell or a range as they are (blank: None), and the layout (``ndim``)."""
-    value = unwrap_single(value)
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if not isinstance(value, list | tuple):
         return np.asarray([None if is_blank(value) else value], dtype=object).reshape(()), 0
     if not value:
         raise CellError(f"{name} is an empty range", "#N/A")

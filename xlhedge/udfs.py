@@ -593,15 +593,15 @@ def CROWDED_RATIO(base_ratio, funding_rate, percentile, oi_change=None, bump=0.1
         "notional": "USD notional of the short",
         "funding_rate": "The venue's funding rate per its interval, e.g. 0.0001",
         "interval_hours": "The venue's hours between payments (default 8)",
-        "horizon_days": "Days the short is held (default 30)",
+        "horizon_days": f"Days the short is held (default {D.HORIZON_DAYS})",
         "taker_fee": f"The venue's taker fee per trade, fraction of the notional (default {D.TAKER_FEE:g})",
     },
     ranges=("notional", "funding_rate", "interval_hours", "taker_fee"),
 )
-def VENUE_COST(notional, funding_rate, interval_hours=8, horizon_days=30, taker_fee=D.TAKER_FEE):
+def VENUE_COST(notional, funding_rate, interval_hours=8, horizon_days=D.HORIZON_DAYS, taker_fee=D.TAKER_FEE):
     """USD a short costs at a venue over the horizon: funding plus the taker fees to open and close it
     (> 0 you pay, < 0 you earn)."""
-    days = cell_number(horizon_days, "horizon_days", 30.0)
+    days = cell_number(horizon_days, "horizon_days", D.HORIZON_DAYS)
     return _elementwise(
         lambda n, r, h, f: engine.venue_cost(n, r, h, days, f),
         [
@@ -622,18 +622,16 @@ def VENUE_COST(notional, funding_rate, interval_hours=8, horizon_days=30, taker_
         "min_notional": "Each venue's smallest order, USD (blank: none published)",
         "notional": "USD notional of the short",
         "open_interest": "Each venue's open interest, USD (blank: not published)",
-        "max_oi_share": "Largest share of a venue's open interest the short may be (default 0.01)",
+        "max_oi_share": f"Largest share of a venue's open interest the short may be (default {D.MAX_OI_SHARE:g})",
     },
     ranges=("coins", "costs", "contracts", "min_qty", "min_notional", "notional", "open_interest"),
     rowwise=(),
 )
 def VENUE_BEST(coins, costs, contracts, min_qty=None, min_notional=None, notional=None, open_interest=None,
-               max_oi_share=0.01):
+               max_oi_share=D.MAX_OI_SHARE):
     """Per row: "best" for each coin's cheapest venue whose order meets the minimum and stays within the
     open-interest cap, why a venue cannot be chosen ("below the minimum" ...), else blank."""
-    share = cell_number(max_oi_share, "max_oi_share", 0.01)
-    if not share > 0:
-        raise CellError(f"max_oi_share must be > 0 (got {share:g})")
+    share = cell_number(max_oi_share, "max_oi_share", D.MAX_OI_SHARE)  # (> 0: the engine's check)
     names, ndim = cell_texts(coins, "coins")
     numbers = [cell_array(v, n, float("nan")).values for v, n in (
         (costs, "costs"), (contracts, "contracts"), (min_qty, "min_qty"), (min_notional, "min_notional"),
@@ -702,13 +700,7 @@ def LOOKUP_VALUES(keys, lookup_keys, values, if_missing=None):
         out[idx] = missing if i is None or beside[i] is None else beside[i]
     if ndim == 0:
         return "" if out.item() is None else out.item()
-    return _spilled_column(out, ndim)
-
-
-def _spilled_column(values: np.ndarray, ndim: int):
-    """Mixed numbers and texts shaped for Excel (a column of rows, or one row)."""
-    return [[v] for v in values.reshape(-1).tolist()] if ndim == 2 and values.ndim == 2 and values.shape[1] == 1 \
-        else text_cells(values, ndim)
+    return text_cells(out, ndim)  # the cells as found: numbers stay numbers
 
 
 #: Every Excel function of this module, by its Excel name.

@@ -22,3 +22,7 @@ LOT_STEP = 0.001
 TAKER_FEE = 0.0005
 #: Slippage per trade, a fraction of the notional (0.02%).
 SLIPPAGE = 0.0002
+#: Days a hedge is expected to be held (the horizon of funding costs and of the venues' comparison).
+HORIZON_DAYS = 30
+#: The best venue's short may be at most this share of the venue's open interest (1%).
+MAX_OI_SHARE = 0.01

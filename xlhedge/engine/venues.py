@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from xlhedge.engine import defaults as D
 from xlhedge.engine._checks import as_float_array, check_range, scalar_or_array
 from xlhedge.engine.funding import funding_cost
 
@@ -14,7 +15,7 @@ BELOW_MINIMUM = "below the minimum"
 OVER_OI_SHARE = "over the open-interest cap"
 
 
-def venue_cost(notional, funding_rate, interval_hours=8.0, horizon_days=30.0, taker_fee=0.0005):
+def venue_cost(notional, funding_rate, interval_hours=8.0, horizon_days=D.HORIZON_DAYS, taker_fee=D.TAKER_FEE):
     """What a short costs at a venue over the horizon: funding plus the taker fees to open and close it.
 
     Parameters
@@ -97,7 +98,7 @@ def best_venues(groups, cost, meets, notional, open_interest, max_oi_share):
     """
     share = float(max_oi_share)
     if not share > 0:
-        raise ValueError(f"max_oi_share must be > 0 (got {max_oi_share})")
+        raise ValueError(f"max_oi_share must be > 0 (got {share:g})")
     labels = np.asarray(groups, dtype=object).ravel()
     c, usd, oi = (np.asarray(v, dtype=float).ravel() for v in (cost, notional, open_interest))
     ok_min = np.asarray(meets, dtype=bool).ravel()
