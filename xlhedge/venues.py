@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xlhedge.engine.venues import NOT_LISTED
+from xlhedge.engine.venues import BEST, NOT_LISTED
 from xlhedge.plan import Inputs
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import spec
@@ -80,12 +80,12 @@ def format_venues(table: pd.DataFrame, horizon_days: float) -> str:
             blocks.append(head + "\n  no venue in the Funding table lists it: refresh")
             continue
         rows = [{
-            "": "*" if r.best == "best" else "", "Venue": r.exchange, "Contract": r.symbol,
+            "": "*" if r.best == BEST else "", "Venue": r.exchange, "Contract": r.symbol,
             "Funding/8h": pct(r.funding_8h), "APR": pct(r.funding_apr, 2), "Every": (
                 f"{r.interval_hours:g}h" if np.isfinite(r.interval_hours) else ""),
             "Next (UTC)": _excel_time(r.next_funding), "Basis": pct(r.basis, 3), "Open interest": usd(r.open_interest),
             "Fee": pct(r.taker_fee, 3), horizon: usd(r.net_cost), "Liq. rise": pct(r.liquidation_rise, 1),
-            "Order": r.order if r.best in ("best", "") else f"{r.order} ({r.best})",
+            "Order": r.order if r.best in (BEST, "") else f"{r.order} ({r.best})",
         } for r in listed.itertuples()]
         missing = sorted(set(group["exchange"]) - set(listed["exchange"]))
         frame = pd.DataFrame(rows)

@@ -9,6 +9,8 @@ from xlhedge.engine import defaults as D
 from xlhedge.engine._checks import as_float_array, check_range, scalar_or_array
 from xlhedge.engine.funding import funding_cost
 
+#: The best venue's mark, in the Venues sheet's *Best?* column.
+BEST = "best"
 #: Why a venue cannot be the best one (what the Venues sheet's *Best?* column says instead).
 NOT_LISTED = "no rate"
 BELOW_MINIMUM = "below the minimum"
@@ -93,7 +95,7 @@ def best_venues(groups, cost, meets, notional, open_interest, max_oi_share):
     Returns
     -------
     ndarray of object
-        Per row: "best" for the winner of its group, :data:`NOT_LISTED`, :data:`BELOW_MINIMUM` or
+        Per row: :data:`BEST` for the winner of its group, :data:`NOT_LISTED`, :data:`BELOW_MINIMUM` or
         :data:`OVER_OI_SHARE` for a row that does not qualify, "" otherwise. A tie goes to the first row.
     """
     share = float(max_oi_share)
@@ -114,5 +116,5 @@ def best_venues(groups, cost, meets, notional, open_interest, max_oi_share):
         order = np.lexsort((rows, c[rows], codes))  # by group, then cost, then row
         first = np.ones(order.size, dtype=bool)
         first[1:] = codes[order][1:] != codes[order][:-1]
-        out[rows[order[first]]] = "best"
+        out[rows[order[first]]] = BEST
     return out

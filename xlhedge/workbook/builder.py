@@ -20,6 +20,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 from xlhedge import udfs
 from xlhedge.backtest import DATA_SOURCES
 from xlhedge.engine.policy import SHEET_POLICIES
+from xlhedge.engine.venues import BEST as BEST_VENUE
 from xlhedge.version import __version__
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import spec, vba
@@ -326,7 +327,7 @@ class TemplateBuilder(DataSheets):
         ws.write(spec.CASH_CELL, SAMPLE_CASH, f.in_usd)
         ws.merge_range(f"A{cash + 1}:{end}{cash + 1}", "Total portfolio", f.total_label)
         self.single_cell("portfolio_total")
-        for key, choices in (("hedge_with", L.HEDGE_WITH), ("exchange", (*L.EXCHANGES, L.BEST))):
+        for key, choices in (("hedge_with", L.HEDGE_WITH), ("exchange", L.ROW_EXCHANGES)):
             ws.data_validation(f"{col[key]}{first}:{col[key]}{last}", {"validate": "list", "source": list(choices)})
         for key in ("quantity", "typed_price", "current_short"):
             ws.data_validation(f"{col[key]}{first}:{col[key]}{last}", {
@@ -437,7 +438,7 @@ class TemplateBuilder(DataSheets):
         self.color_costs(ws, f"{col['net_cost']}{first}:{col['net_cost']}{L.VENUE_LAST_ROW}")
         best = col["best"]
         ws.conditional_format(f"A{first}:{best}{L.VENUE_LAST_ROW}", {
-            "type": "formula", "criteria": f'=${best}{first}="best"', "format": f.best})
+            "type": "formula", "criteria": f'=${best}{first}="{BEST_VENUE}"', "format": f.best})
         ws.freeze_panes(first - 1, 2)
         ws.protect("", {"format_columns": True, "format_rows": True})
 

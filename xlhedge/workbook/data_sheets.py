@@ -187,16 +187,17 @@ class DataSheets:
         from xlhedge.market.exchanges import REGISTRY
 
         f = self.fmt
-        ws.write(f"A{L.FEE_TITLE_ROW}", "Taker fees (per trade, fraction of the notional)", f.subtitle)
-        for col, header in zip("ABC", ("Exchange", "Taker fee", "Source (edit the fee if yours differs)"),
+        name_col, fee_col, source_col = L.FEE_COLUMNS
+        ws.write(f"{name_col}{L.FEE_TITLE_ROW}", "Taker fees (per trade, fraction of the notional)", f.subtitle)
+        for col, header in zip(L.FEE_COLUMNS, ("Exchange", "Taker fee", "Source (edit the fee if yours differs)"),
                                strict=True):
             ws.write(f"{col}{L.FEE_FIRST_ROW - 1}", header, f.header)
         for i, name in enumerate(L.EXCHANGES):
             r = L.FEE_FIRST_ROW + i
-            ws.write_string(f"A{r}", name, f.out_text)
-            ws.write_number(f"B{r}", REGISTRY[name].taker_fee, f.in_pct4)
-            ws.write_string(f"C{r}", REGISTRY[name].fee_source, f.note)
-        ws.data_validation(f"B{L.FEE_FIRST_ROW}:B{L.FEE_LAST_ROW}", {
+            ws.write_string(f"{name_col}{r}", name, f.out_text)
+            ws.write_number(f"{fee_col}{r}", REGISTRY[name].taker_fee, f.in_pct4)
+            ws.write_string(f"{source_col}{r}", REGISTRY[name].fee_source, f.note)
+        ws.data_validation(f"{fee_col}{L.FEE_FIRST_ROW}:{fee_col}{L.FEE_LAST_ROW}", {
             "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 0.01,
             "error_title": "Not a fee", "error_message": "A fraction of the notional: 0.05% is 0.0005."})
 

@@ -29,6 +29,9 @@ OWN_PERP, BTC_PERP = HEDGE_WITH  # a Portfolio row's "Hedge with" choices
 BEST = "best"  # a Portfolio row's exchange: the Venues sheet's best venue for the coin
 YES_NO = ("yes", "no")  # the choices of a yes/no switch (Settings, Backtest sheet)
 
+#: What a Portfolio row's exchange may name (its drop-down, and what the readers accept).
+ROW_EXCHANGES = (*EXCHANGES, BEST)
+
 # ---------------------------------------------------------------- Settings
 SETTINGS = "Settings"
 SETTINGS_FIRST_ROW = 4
@@ -93,7 +96,8 @@ EVENTS_FIRST_ROW = SETTINGS_FIRST_ROW
 EVENTS_ROWS = 40
 EVENTS_LAST_ROW = EVENTS_FIRST_ROW + EVENTS_ROWS - 1
 OUTLOOKS = ("bearish", "neutral", "bullish")
-#: The taker-fee table under the settings: exchange (A), fee (B, yours to edit), source (C); one row per exchange.
+#: The taker-fee table under the settings: exchange, fee (yours to edit), source; one row per exchange.
+FEE_COLUMNS = ("A", "B", "C")
 FEE_TITLE_ROW = SETTINGS_FIRST_ROW + len(SETTING_LIST) + 3
 FEE_FIRST_ROW = FEE_TITLE_ROW + 2
 FEE_LAST_ROW = FEE_FIRST_ROW + len(EXCHANGES) - 1

@@ -26,7 +26,6 @@ from xlhedge.workbook.excel import VALUE, XlErr, is_number
 from xlhedge.workbook.formula import Env, Rows
 
 P, H, S, SC = L.PORTFOLIO, L.HEDGE, L.SETTINGS, L.SCENARIOS
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 
 class Book:
@@ -136,7 +135,9 @@ def _result(value):
     if isinstance(value, bool):
         return value
     if isinstance(value, dt.datetime):  # a date a function passed through: the number the cell holds
-        return (value.replace(tzinfo=None) - _EXCEL_EPOCH) / dt.timedelta(days=1)
+        from openpyxl.utils.datetime import to_excel  # (as the general evaluator reads a typed date)
+
+        return to_excel(value.replace(tzinfo=None))
     if is_number(value):
         return float(value)
     return value

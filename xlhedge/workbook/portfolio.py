@@ -43,7 +43,7 @@ class Holding:
 
     @property
     def exchange_supported(self) -> bool:
-        return self.exchange in L.EXCHANGES or self.exchange == L.BEST
+        return self.exchange in L.ROW_EXCHANGES
 
     @property
     def price_exchange(self) -> str:
@@ -67,7 +67,7 @@ def holding_problem(asset: str, row: int, quantity, typed_price, exchange: str |
     (an unsupported exchange first; ``exchange`` None: not checked)."""
     where = f"{L.PORTFOLIO}!{{}}{row}"
     col = spec.PORTFOLIO_COL
-    if exchange is not None and exchange not in L.EXCHANGES and exchange != L.BEST:
+    if exchange is not None and exchange not in L.ROW_EXCHANGES:
         cell = where.format(col["exchange"]) if exchange_typed else \
             f"{L.SETTINGS}!B{L.SETTING_ROW['DefaultExchange']}"
         return (f"{asset} ({cell}): exchange '{exchange}' is not supported; choose one of {', '.join(L.EXCHANGES)} "

@@ -18,6 +18,7 @@ from xlhedge.engine import defaults as D
 from xlhedge.engine.crowding import FUNDING_LOOKBACK_DAYS, OI_CHANGE_DAYS
 from xlhedge.engine.policy import RULES
 from xlhedge.engine.ratios import OUTLOOK_BANDS
+from xlhedge.engine.venues import BEST as BEST_VENUE
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import messages as M
 from xlhedge.workbook.formula import (
@@ -113,8 +114,8 @@ RANGES = {
         ("Symbols", "symbol"), ("Margins", "margin"), ("ContractSizes", "contract_size"), ("LotSteps", "lot_step"),
         ("MinQtys", "min_qty"), ("MinNotionals", "min_notional"), ("NextFundings", "next_funding_time"),
         ("PredictedRates", "predicted_rate"), ("OpenInterests", "open_interest_usd"))},
-    "FeeExchanges": (L.SETTINGS, "A", L.FEE_FIRST_ROW, L.FEE_LAST_ROW),
-    "TakerFees": (L.SETTINGS, "B", L.FEE_FIRST_ROW, L.FEE_LAST_ROW),
+    "FeeExchanges": (L.SETTINGS, L.FEE_COLUMNS[0], L.FEE_FIRST_ROW, L.FEE_LAST_ROW),
+    "TakerFees": (L.SETTINGS, L.FEE_COLUMNS[1], L.FEE_FIRST_ROW, L.FEE_LAST_ROW),
     "BetaR2": (L.FUNDING, L.BETA_COLUMNS[2][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
     "BetaKeys": (L.FUNDING, L.BETA_COLUMNS[0][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
     "BetaValues": (L.FUNDING, L.BETA_COLUMNS[1][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
@@ -145,9 +146,11 @@ def yes(setting: str) -> Expr:
 
 # ---------------------------------------------------------------- Portfolio
 
-#: The row's exchange for its price: the typed one, else (blank or "best") the default exchange.
-_exchange = IF(eq(p("exchange"), ""), Name("DefaultExchange"), IF(eq(TRIM(p("exchange")), L.BEST),
-                                                                 Name("DefaultExchange"), LOWER(TRIM(p("exchange")))))
+#: The row's exchange as typed (lower case), else the default exchange; "best": the Venues sheet picks.
+_typed_exchange = IF(eq(p("exchange"), ""), Name("DefaultExchange"), LOWER(TRIM(p("exchange"))))
+_best_exchange = eq(TRIM(p("exchange")), L.BEST)
+#: The row's exchange for its price: a "best" row's is the default exchange (the venues are compared at it).
+_exchange = IF(_best_exchange, Name("DefaultExchange"), _typed_exchange)
 _not_asset = eq(p("asset"), "")
 
 PORTFOLIO_COLUMNS = (
@@ -257,8 +260,8 @@ HEDGE_COLUMNS = (
            _unless_blank(IF(eq(p("hedge_with"), L.BTC_PERP), L.BTC_PERP, L.OWN_PERP))),
     Column("perp", "Perp", 8, "out_text", _unless_blank(IF(_btc_perp, "BTC", h("asset")))),
     Column("exchange", "Exchange", 12, "out_text", _unless_blank(IF(
-        eq(TRIM(p("exchange")), L.BEST), IFERROR(INDEX(Name("BestVenues"), MATCH(h("asset"), Name("BestKeys"), 0)),
-                                                 Name("DefaultExchange")), _exchange))),
+        _best_exchange, IFERROR(INDEX(Name("BestVenues"), MATCH(h("asset"), Name("BestKeys"), 0)),
+                                Name("DefaultExchange")), _typed_exchange))),
     Column("funding_rate", "Funding rate / interval", 13, "rate",
            _unless_blank(IFERROR(funding_lookup("FundingRates", _key), ""))),
     Column("interval_hours", "Interval (h)", 9, "hours",
@@ -412,7 +415,7 @@ VENUE_COLUMNS = (
         "VENUE_BEST", v("coin"), v("net_cost"), v("contracts"), v("min_qty"), v("min_notional"),
         v("short_notional"), v("open_interest"), Name("MaxOIShare"))), array=True),
     Column("best_key", "Lookup key (best venue of the coin)", 10, "out_text",
-           IF(eq(v("best"), "best"), v("coin"), ""), array=True),
+           IF(eq(v("best"), BEST_VENUE), v("coin"), ""), array=True),
 )
 #: Venues column letter by key.
 VENUE_COL = {c.key: letter(i) for i, c in enumerate(VENUE_COLUMNS)}
