@@ -162,7 +162,7 @@ class LoopbackExchanges:
     def __init__(self, contracts=None, latency: float = 0.0, page_size: int = 2):
         self.contracts = contracts or default_contracts()
         self.latency = latency
-        self.page_size = page_size  # Bybit instruments-info page size, to force cursor pagination
+        self.page_size = page_size  # Bybit instruments-info and risk-limit page size, to force cursor pagination
         self.okx_any_supported = True
         self.faults: dict[tuple[str, str], deque] = defaultdict(deque)
         self.bodies: dict[tuple[str, str], bytes] = {}
@@ -391,10 +391,19 @@ class LoopbackExchanges:
                        "list": [[str(t), "1", "1", "1", repr(c)] for t, c in rows]})
         if path == "/v5/market/risk-limit":  # three tiers, listed highest first, with their deductions
             tiers = [("3000000", "0.02", "20010"), ("2000000", "0.01", "10"), ("2000", "0.005", "0")]
-            return ok({"category": "linear", "nextPageCursor": "", "list": [
-                {"id": 3 - i, "symbol": q["symbol"], "riskLimitValue": cap, "maintenanceMargin": mm,
-                 "initialMargin": "0.01", "isLowestRisk": int(i == 2), "maxLeverage": "100.00", "mmDeduction": cut}
-                for i, (cap, mm, cut) in enumerate(tiers)]})
+
+            def limits(symbol):
+                return [{"id": 3 - i, "symbol": symbol, "riskLimitValue": cap, "maintenanceMargin": mm,
+                         "initialMargin": "0.01", "isLowestRisk": int(i == 2), "maxLeverage": "100.00",
+                         "mmDeduction": cut} for i, (cap, mm, cut) in enumerate(tiers)]
+            if "symbol" in q:
+                return ok({"category": "linear", "nextPageCursor": "", "list": limits(q["symbol"])})
+            # every contract, page_size contracts a page: the cursor is where the next page starts
+            symbols, size = [f"{c.base}USDT" for c in cs], self.page_size
+            start = int(q.get("cursor") or 0)
+            more = start + size < len(symbols)
+            return ok({"category": "linear", "nextPageCursor": str(start + size) if more else "",
+                       "list": [item for symbol in symbols[start:start + size] for item in limits(symbol)]})
         if path == "/v5/market/kline":
             hours = {"60": 1, "240": 4, "D": 24}[q["interval"]]
             rows = self._series(q["symbol"], hours, int(q["start"]), int(q["end"]),
@@ -418,6 +427,16 @@ class LoopbackExchanges:
                     "minFundingRate": "-0.0075", "maxFundingRate": "0.0075", "settState": "settled",
                     "settFundingRate": c.rate, "premium": "0.0001", "ts": str(self.now_ms)}
 
+        if path == "/api/v5/public/position-tiers":  # two tiers, sizes in contracts; isolated asked
+            family = q.get("instFamily", "")
+            if q.get("instType") != "SWAP" or q.get("tdMode") != "isolated" or \
+                    family not in {f"{c.base}-USDT" for c in cs}:
+                return {"code": "51000", "msg": "Parameter instFamily error", "data": []}
+            return ok([{"baseMaxLoan": "", "imr": imr, "instFamily": family, "instId": "", "maxLever": lever,
+                        "maxSz": top, "minSz": low, "mmr": mmr, "optMgnFactor": "0", "quoteMaxLoan": "",
+                        "tier": tier, "uly": family}
+                       for tier, low, top, mmr, imr, lever in (("2", "1001", "3000", "0.006", "0.0133", "75"),
+                                                               ("1", "0", "1000", "0.004", "0.01", "100"))])
         if path == "/api/v5/public/funding-rate":
             inst = q.get("instId", "")
             if inst == "ANY":

@@ -115,12 +115,14 @@ def test_bulk_endpoints_once_each_and_cursor_pagination(exchanges):
     assert hits[("weex", "/capi/v3/market/premiumIndex")] == 1
     assert hits[("binance", "/fapi/v1/exchangeInfo")] == 1
     assert hits[("bingx", "/openApi/swap/v2/quote/contracts")] == 1
-    # binance 3 (with its order rules), bybit 3, okx 6 (funding, mark, instruments, open interest,
-    # 2 indexes), hyperliquid 1, bingx 2 (with its order rules), mexc 3 (funding, detail, ticker), weex 1
-    assert sum(hits.values()) == 19
-    # within a day the order rules come from the cache (Binance's and BingX's): the next snapshot asks 17
+    assert hits[("bybit", "/v5/market/risk-limit")] == 2  # every contract's risk limits, pages of 2
+    # binance 3 (with its order rules), bybit 5 (with its risk limits), okx 6 (funding, mark, instruments,
+    # open interest, 2 indexes), hyperliquid 1, bingx 2 (with its order rules), mexc 3 (funding, detail,
+    # ticker), weex 1
+    assert sum(hits.values()) == 21
+    # within a day the order rules and risk limits come from the cache: the next snapshot asks 17
     df = funding_snapshot()
-    assert hits[("binance", "/fapi/v1/exchangeInfo")] == 1 and sum(hits.values()) == 19 + 17
+    assert hits[("binance", "/fapi/v1/exchangeInfo")] == 1 and sum(hits.values()) == 21 + 17
     btc = df[(df["exchange"] == "binance") & (df["symbol"] == "BTCUSDT")].iloc[0]
     assert (btc["lot_step"], btc["min_qty"], btc["min_notional"]) == (0.001, 0.001, 100.0)  # kept, not lost
 

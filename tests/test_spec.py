@@ -78,7 +78,7 @@ def test_an_xlhedge_function_is_called_once_for_a_whole_column(monkeypatch):
 
 def test_columns_are_lettered_by_their_place_so_a_new_one_is_one_entry():
     assert [spec.letter(i) for i in (0, 25, 26, 27, 51, 52)] == ["A", "Z", "AA", "AB", "AZ", "BA"]
-    assert spec.HEDGE_COL["short_notional"] == "J" and spec.HEDGE_COL["crowded"] == "AH"
+    assert spec.HEDGE_COL["short_notional"] == "J" and spec.HEDGE_COL["crowded"] == "AI"
     assert spec.PORTFOLIO_COL["spot_value"] == "I"
     # a column inserted before "short_notional" moves it, and every formula that reads it, one letter on
     columns = list(spec.HEDGE_COLUMNS)
@@ -114,7 +114,7 @@ def test_single_cells_are_fixed_references_and_totals_point_at_the_total_row():
     hedged = next(c for c in spec.SCENARIO_COLUMNS if c.key == "hedged").formula
     assert hedged.excel(spec.where(L.SCENARIOS, None)) == (
         "HEDGE_PNL($B$4,$B$5,A9:A19,$B$6,IF(Leverage=\"\",3,Leverage),IF(MaintenanceMargin=\"\",0.004,"
-        "MaintenanceMargin))")
+        "MaintenanceMargin),$B$7)")  # B7: the first rise that liquidates a short, on its tier
     assert spec.SINGLE_CELL["exposure"].formula.excel(spec.where(L.SCENARIOS, None)) == \
         f"Hedge!{spec.HEDGE_COL['btc_exposure']}{L.HEDGE_TOTAL_ROW}"
 

@@ -223,5 +223,6 @@ def format_table(plan: pd.DataFrame, horizon_days: float, settings_problems=()) 
     return (text + "\nFunding cost > 0 = you pay; < 0 = the short is paid (positive rates pay shorts)."
             "\nHedged = coins short / coins held after rounding the contracts down (BTC perp: short / "
             "BTC-equivalent)."
-            "\nLiquidation price: isolated short at the Settings leverage; your coins do not protect it"
+            "\nLiquidation price: isolated short at the Settings leverage, on the maintenance tier of its size "
+            "(Settings' tier table, else the venue's, else the flat rate); your coins do not protect it"
             + _liquidation_rise(plan) + ".")

@@ -296,16 +296,21 @@ def FUNDING_APR(funding_rate, interval_hours=8):
         "leverage": "Leverage of the isolated short: a rise to its liquidation price loses its margin "
                     "(blank or 0 = never liquidated)",
         "maintenance_margin": "Maintenance margin rate, e.g. 0.004 (default)",
+        "liquidation_rise": "The rise that liquidates the short, e.g. 0.32 (from the venue's tiers; blank: "
+                            "from the leverage and the maintenance margin)",
     },
-    ranges=("spot_value", "hedge_notional", "price_change", "funding_cost", "leverage", "maintenance_margin"),
+    ranges=("spot_value", "hedge_notional", "price_change", "funding_cost", "leverage", "maintenance_margin",
+            "liquidation_rise"),
 )
 def HEDGE_PNL(spot_value, hedge_notional, price_change, funding_cost=0, leverage=0,
-              maintenance_margin=D.MAINTENANCE_MARGIN):
+              maintenance_margin=D.MAINTENANCE_MARGIN, liquidation_rise=None):
     """USD profit or loss of spot plus short after a price move, net of funding; with a leverage,
     a short whose liquidation price is reached is closed there and its margin lost."""
 
+    rise = cell_array(liquidation_rise, "liquidation_rise", np.nan).values  # blank: not known, not a blank result
+
     def pnl(spot, short, change, cost, lev, mmr):
-        return engine.hedge_pnl(spot, short, change, cost, np.where(lev == 0, np.nan, lev), mmr)
+        return engine.hedge_pnl(spot, short, change, cost, np.where(lev == 0, np.nan, lev), mmr, rise)
 
     return _elementwise(
         pnl,
@@ -446,15 +451,19 @@ def HEDGE_REBALANCE(spot_value, short_notional, target_ratio, band=0.05):
         "tier_floors": "The venue's maintenance tiers: each tier's lowest position notional, USD (first 0)",
         "tier_rates": "Each tier's maintenance margin rate, e.g. 0.004",
         "tier_amounts": "Each tier's maintenance amount, USD (blank: the continuous ones)",
+        "tiers": 'Or each position\'s tiers in one cell, "floor/rate/amount; ..." as the Funding sheet '
+                 "shows them (a column: one per row; blank: the flat rate)",
     },
-    ranges=("entry_price", "leverage", "maintenance_margin_rate", "quantity"),
-    rowwise=("entry_price", "leverage", "maintenance_margin_rate", "quantity"),
+    ranges=("entry_price", "leverage", "maintenance_margin_rate", "quantity", "tiers"),
+    rowwise=("entry_price", "leverage", "maintenance_margin_rate", "quantity", "tiers"),
 )
 def LIQ_PRICE(entry_price, leverage, maintenance_margin_rate=D.MAINTENANCE_MARGIN, side="short", quantity=None,
-              tier_floors=None, tier_rates=None, tier_amounts=None):
+              tier_floors=None, tier_rates=None, tier_amounts=None, tiers=None):
     """Price at which an isolated linear position is liquidated (no fees). Your spot does not help. With the
     venue's tiers and the position's coins: the tier its notional falls in at that price."""
     which = cell_text(side, "side", SIDES, "short")
+    if not is_blank(unwrap_single(tiers)):
+        return _liq_price_on_tiers(entry_price, leverage, maintenance_margin_rate, which, quantity, tiers)
     if is_blank(unwrap_single(tier_floors)):
         return _elementwise(
             engine.liquidation_price,
@@ -479,6 +488,35 @@ def LIQ_PRICE(entry_price, leverage, maintenance_margin_rate=D.MAINTENANCE_MARGI
             (cell_array(entry_price, "entry_price"), "entry_price"),
             (cell_array(quantity, "quantity"), "quantity"),
             (cell_array(leverage, "leverage"), "leverage"),
+        ],
+    )
+
+
+def _liq_price_on_tiers(entry_price, leverage, maintenance_margin_rate, side, quantity, tiers):
+    """LIQ_PRICE with a tier text per position (blank: the flat rate, where the coins do not matter)."""
+    texts, texts_ndim = cell_texts(tiers, "tiers")
+    parsed: dict[str, engine.MaintenanceTiers | None] = {"": None}
+    for text in texts.reshape(-1):
+        if text not in parsed:
+            try:
+                parsed[text] = engine.MaintenanceTiers.parse(text)
+            except ValueError as exc:
+                raise CellError(f"tiers: {exc}") from None
+    coins = cell_array(quantity, "quantity", np.nan)
+    try:
+        q, texts = np.broadcast_arrays(coins.values, texts)
+    except ValueError:
+        raise CellError(f"ranges of different sizes: quantity {coins.values.shape}, tiers {texts.shape}") from None
+    if (np.isnan(q) & (texts != "")).any():
+        raise CellError("quantity (coins) is needed with tiers: the tier is the position's size")
+    tables = np.vectorize(parsed.get, otypes=[object])(texts)
+    return _elementwise(
+        lambda e, lev, mmr, coins: engine.venue_liquidation_price(e, coins, lev, tables, mmr, side),
+        [
+            (cell_array(entry_price, "entry_price"), "entry_price"),
+            (cell_array(leverage, "leverage"), "leverage"),
+            (cell_array(maintenance_margin_rate, "maintenance_margin_rate", D.MAINTENANCE_MARGIN), "mmr"),
+            (CellArray(np.where(np.isnan(q), 1.0, q), max(coins.ndim, texts_ndim)), "quantity"),
         ],
     )
 

@@ -33,6 +33,7 @@ from xlhedge.engine.margin import (
     liquidation_move,
     liquidation_price,
     tiered_liquidation_price,
+    venue_liquidation_price,
 )
 from xlhedge.engine.policy import RULES, HedgePolicy, hedge_target
 from xlhedge.engine.ratios import (
@@ -88,4 +89,5 @@ __all__ = [
     "short_carry_cost_per_8h",
     "tiered_liquidation_price",
     "venue_cost",
+    "venue_liquidation_price",
 ]

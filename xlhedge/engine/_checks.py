@@ -29,21 +29,30 @@ def check_range(
     low_open: bool = False,
     high_open: bool = False,
 ) -> None:
-    """Reject values outside ``[low, high]`` (or the open ends asked for), ignoring NaN."""
-    vals = arr[~np.isnan(arr)] if arr.ndim else (arr if not np.isnan(arr) else np.array([]))
-    vals = np.atleast_1d(vals)
-    if not np.all(np.isfinite(vals)):
+    """Reject values outside ``[low, high]`` (or the open ends asked for), ignoring NaN.
+
+    Compares the array as it is (NaN compares false), without copying out its numbers: the checks run on every
+    call of every engine function, so they stay a few array passes."""
+    a = np.asarray(arr)
+    if a.size:  # the usual case first: no NaN, all inside (two reductions)
+        least, most = float(a.min()), float(a.max())
+        if (least == least and most == most and -np.inf < least and most < np.inf
+                and (low is None or (least > low if low_open else least >= low))
+                and (high is None or (most < high if high_open else most <= high))):
+            return
+    if np.isinf(a).any():
         raise ValueError(f"{name} must be a finite number")
-    bad = np.zeros(vals.shape, dtype=bool)
+    bad = None
     if low is not None:
-        bad |= (vals <= low) if low_open else (vals < low)
+        bad = (a <= low) if low_open else (a < low)
     if high is not None:
-        bad |= (vals >= high) if high_open else (vals > high)
-    if bad.any():
+        above = (a >= high) if high_open else (a > high)
+        bad = above if bad is None else bad | above
+    if bad is not None and bad.any():
         lo = "" if low is None else (f"> {low:g}" if low_open else f">= {low:g}")
         hi = "" if high is None else (f"< {high:g}" if high_open else f"<= {high:g}")
         allowed = " and ".join(s for s in (lo, hi) if s)
-        raise ValueError(f"{name} must be {allowed} (got {vals[bad][0]:g})")
+        raise ValueError(f"{name} must be {allowed} (got {np.atleast_1d(a)[np.atleast_1d(bad)][0]:g})")
 
 
 def scalar_or_array(arr: np.ndarray):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,11 +32,15 @@ class ContractSizing:
 
 def _step_decimals(step: np.ndarray) -> int:
     """Decimals needed to print the lot step exactly (0.001 -> 3)."""
-    best = 0
-    for s in np.unique(step[~np.isnan(step)]) if np.ndim(step) else [step]:
-        text = np.format_float_positional(float(s), trim="-")
-        best = max(best, len(text.split(".")[1]) if "." in text else 0)
-    return min(best, 12)
+    steps = set(step.ravel().tolist()) if np.ndim(step) else {float(step)}
+    return min(max((_decimals(s) for s in steps if s == s), default=0), 12)  # s == s: not NaN
+
+
+@functools.lru_cache(maxsize=256)
+def _decimals(step: float) -> int:
+    """Decimals of one step as printed exactly (a venue has a few steps: each is worked out once)."""
+    text = np.format_float_positional(step, trim="-")
+    return len(text.split(".")[1]) if "." in text else 0
 
 
 def contracts_for_notional(notional, price, contract_size=1.0, lot_step=D.LOT_STEP, inverse=False):

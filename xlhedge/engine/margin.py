@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,6 +99,17 @@ def liquidation_move(leverage, maintenance_margin_rate=D.MAINTENANCE_MARGIN):
     return scalar_or_array(np.asarray(liquidation_price(1.0, leverage, maintenance_margin_rate)) - 1.0)
 
 
+def _floats(values) -> list[float]:
+    """A flat list of floats from a list, a tuple or an array."""
+    if isinstance(values, np.ndarray):
+        return values.astype(float).ravel().tolist()
+    return [float(x) for x in values]
+
+
+#: Between two tiers in a tier table's :attr:`MaintenanceTiers.text`.
+TIER_SEPARATOR = "; "
+
+
 @dataclass(frozen=True)
 class MaintenanceTiers:
     """A venue's maintenance-margin tiers for one contract.
@@ -115,23 +128,52 @@ class MaintenanceTiers:
     def of(cls, floors, rates, amounts=None) -> MaintenanceTiers:
         """Checked tiers; ``amounts`` None: the continuous ones, amount[k] = amount[k-1] +
         floors[k] x (rates[k] - rates[k-1]) (how Binance and Bybit derive theirs)."""
-        f = np.asarray(floors, dtype=float).ravel()
-        r = np.asarray(rates, dtype=float).ravel()
-        if f.size == 0 or f.size != r.size or f[0] != 0 or (np.diff(f) <= 0).any() or not np.isfinite(f).all():
+        # a venue's table is a handful of tiers, checked on every contract of a refresh: plain Python
+        f, r = _floats(floors), _floats(rates)
+        if (not f or len(f) != len(r) or f[0] != 0 or any(b <= a for a, b in itertools.pairwise(f))
+                or not all(math.isfinite(x) for x in f)):
             raise ValueError("tiers need floors starting at 0 and increasing, one rate per floor")
-        check_range(r, "maintenance_margin_rate", 0.0, 0.5, high_open=True)
+        bad = next((x for x in r if not 0.0 <= x <= 0.5), None)  # Binance's last bracket is 0.5
+        if bad is not None:
+            raise ValueError(f"maintenance_margin_rate must be >= 0 and <= 0.5 (got {bad:g})")
         if amounts is None:
-            a = np.concatenate([[0.0], np.cumsum(f[1:] * np.diff(r))])
+            a = [0.0]
+            for k in range(1, len(f)):
+                a.append(a[-1] + f[k] * (r[k] - r[k - 1]))
         else:
-            a = np.asarray(amounts, dtype=float).ravel()
-            if a.size != f.size or not np.isfinite(a).all():
+            a = _floats(amounts)
+            if len(a) != len(f) or not all(math.isfinite(x) for x in a):
                 raise ValueError("tiers need one maintenance amount per floor")
-        return cls(tuple(f.tolist()), tuple(r.tolist()), tuple(a.tolist()))
+        return cls(tuple(f), tuple(r), tuple(a))
 
     @classmethod
     def flat(cls, rate: float = D.MAINTENANCE_MARGIN) -> MaintenanceTiers:
         """One tier: the same rate at every size."""
         return cls.of([0.0], [rate])
+
+    @property
+    def text(self) -> str:
+        """The tiers as one cell holds them: ``floor/rate/amount`` per tier, ``"; "`` between tiers
+        (``"0/0.004/0; 50000/0.005/50"``: from 50,000 USD the margin is 0.5% less 50 USD)."""
+        return TIER_SEPARATOR.join("/".join(format(x, ".10g") for x in tier)
+                                   for tier in zip(self.floors, self.rates, self.amounts, strict=True))
+
+    @classmethod
+    def parse(cls, text: str) -> MaintenanceTiers:
+        """Tiers from their :attr:`text` (amounts may be left out of every tier: the continuous ones;
+        thousands separators are allowed: ``"300,000/0.005/300"``)."""
+        tiers = [part.strip() for part in str(text).split(";") if part.strip()]
+        try:
+            fields = [[float(x.replace(",", "").strip()) for x in tier.split("/")] for tier in tiers]
+        except ValueError:
+            raise ValueError("write each tier as floor/rate/amount (USD / fraction / USD), ';' between "
+                             "tiers") from None
+        widths = {len(f) for f in fields}
+        if not fields or not widths <= {2, 3} or len(widths) > 1:
+            raise ValueError("write each tier as floor/rate/amount, ';' between tiers (an amount in every "
+                             "tier, or in none)")
+        columns = list(zip(*fields, strict=True))
+        return cls.of(columns[0], columns[1], columns[2] if widths == {3} else None)
 
     def maintenance(self, notional):
         """Maintenance margin (USD) of a position of ``notional`` USD (its tier's rate less its amount)."""
@@ -201,3 +243,44 @@ def tiered_liquidation_price(entry_price, quantity, leverage, tiers: Maintenance
     else:
         liq = np.maximum(np.where(valid, inside, 0.0), np.where(at_floor, floor / q, 0.0)).max(axis=-1)
     return scalar_or_array(liq)
+
+
+def venue_liquidation_price(entry_price, quantity, leverage, tiers, maintenance_margin_rate=D.MAINTENANCE_MARGIN,
+                            side="short"):
+    """Liquidation prices of positions each on its own venue's tiers.
+
+    Parameters
+    ----------
+    entry_price, quantity, leverage : float or array
+        As in :func:`tiered_liquidation_price` (USD per coin, coins, 1..200).
+    tiers : array of (MaintenanceTiers or None)
+        Each position's tiers; None: the flat ``maintenance_margin_rate`` (:func:`liquidation_price`,
+        where the quantity does not matter and may be NaN).
+    maintenance_margin_rate : float or array
+        The flat rate of the positions without tiers, a fraction.
+    side : {"short", "long"}
+
+    Returns
+    -------
+    float or ndarray
+        Mark prices (USD); positions sharing a tier table are computed in one vectorised pass.
+
+    Examples
+    --------
+    >>> tiers = MaintenanceTiers.parse("0/0.004/0; 50000/0.005/50")
+    >>> [round(float(x), 2) for x in venue_liquidation_price(40_000, 1.0, 3, [tiers, None])]  # 2nd tier; flat
+    [53117.74, 53120.85]
+    """
+    e, q, lev, mmr, table = np.broadcast_arrays(
+        as_float_array(entry_price, "entry_price"), as_float_array(quantity, "quantity"),
+        as_float_array(leverage, "leverage"), as_float_array(maintenance_margin_rate, "maintenance_margin_rate"),
+        np.asarray(tiers, dtype=object))
+    out = np.asarray(liquidation_price(e, lev, mmr, side), dtype=float).copy() if e.size else np.empty(e.shape)
+    groups: dict[MaintenanceTiers, list] = {}
+    for idx, item in np.ndenumerate(table):
+        if item is not None:
+            groups.setdefault(item, []).append(idx)
+    for item, where in groups.items():
+        rows = tuple(np.array(where).T)
+        out[rows] = tiered_liquidation_price(e[rows], q[rows], lev[rows], item, side)
+    return scalar_or_array(out)

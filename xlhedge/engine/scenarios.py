@@ -11,7 +11,7 @@ from xlhedge.engine.margin import liquidation_move
 
 
 def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0, leverage=np.nan,
-              maintenance_margin_rate=D.MAINTENANCE_MARGIN):
+              maintenance_margin_rate=D.MAINTENANCE_MARGIN, liquidation_rise=np.nan):
     """USD P&L of spot plus short after a common price move.
 
     ``spot_value * change - hedge_notional * change - funding_cost``: the spot
@@ -39,6 +39,10 @@ def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0, levera
         Leverage of the isolated short, 1..200; NaN (default) = never liquidated.
     maintenance_margin_rate : float or array
         Maintenance margin rate as a fraction (0.004 = 0.4 %).
+    liquidation_rise : float or array, optional
+        The rise (fraction) that liquidates the short when it is known from the venue's tiers
+        (:func:`~xlhedge.engine.margin.venue_liquidation_price`); NaN (default): the flat
+        :func:`liquidation_move` of the leverage and rate.
 
     Returns
     -------
@@ -61,16 +65,16 @@ def hedge_pnl(spot_value, hedge_notional, price_change, funding_cost=0.0, levera
         check_range(arr, name)
     lev = as_float_array(leverage, "leverage")
     pnl = spot * change - short * change - cost
-    liquidated = short_liquidated(short, change, lev, maintenance_margin_rate)
+    liquidated = short_liquidated(short, change, lev, maintenance_margin_rate, liquidation_rise)
     if liquidated.any():
         pnl = np.where(liquidated, spot * change - short / np.where(np.isnan(lev), 1.0, lev), pnl)
     return scalar_or_array(pnl)
 
 
 def short_liquidated(hedge_notional, price_change, leverage=np.nan, maintenance_margin_rate=D.MAINTENANCE_MARGIN,
-                     ) -> np.ndarray:
+                     liquidation_rise=np.nan) -> np.ndarray:
     """Whether an isolated short is liquidated by the move: a short (> 0) and a rise at or past
-    :func:`liquidation_move`; never without a leverage (NaN)."""
+    ``liquidation_rise`` where given, else :func:`liquidation_move`; never without a leverage (NaN)."""
     short = as_float_array(hedge_notional, "hedge_notional")
     change = as_float_array(price_change, "price_change")
     lev = as_float_array(leverage, "leverage")
@@ -78,6 +82,8 @@ def short_liquidated(hedge_notional, price_change, leverage=np.nan, maintenance_
         return np.zeros(np.broadcast(short, change, lev).shape, dtype=bool)
     mmr = as_float_array(maintenance_margin_rate, "maintenance_margin_rate")
     move = liquidation_move(np.where(np.isnan(lev), 1.0, lev), np.where(np.isnan(mmr), D.MAINTENANCE_MARGIN, mmr))
+    given = as_float_array(liquidation_rise, "liquidation_rise")
+    move = np.where(np.isnan(given), move, given)
     return (change >= np.where(np.isnan(lev), np.inf, move)) & (short > 0)
 
 

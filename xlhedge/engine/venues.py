@@ -112,9 +112,18 @@ def best_venues(groups, cost, meets, notional, open_interest, max_oi_share):
     out[~listed] = NOT_LISTED
     rows = np.flatnonzero(listed & ok_min & ~over)
     if rows.size:
-        codes = pd.factorize(labels[rows])[0]
-        order = np.lexsort((rows, c[rows], codes))  # by group, then cost, then row
+        codes = _group_numbers(labels[rows])
+        order = np.lexsort((c[rows], codes))  # by group, then cost; lexsort is stable: a tie keeps the row order
         first = np.ones(order.size, dtype=bool)
         first[1:] = codes[order][1:] != codes[order][:-1]
         out[rows[order[first]]] = BEST
     return out
+
+
+def _group_numbers(labels: np.ndarray) -> np.ndarray:
+    """Each label's group as a number: a dict for a sheet's few hundred rows (pandas' factorize costs more to
+    call than it saves there), factorize beyond."""
+    if labels.size > 1000:
+        return pd.factorize(labels)[0]
+    seen: dict = {}
+    return np.fromiter((seen.setdefault(g, len(seen)) for g in labels), dtype=np.int64, count=labels.size)

@@ -18,6 +18,18 @@ BASE_URL = "https://fapi.binance.com"  # its public API host (tests: XLHEDGE_BIN
 SYMBOL_FORMAT = "{}USDT"
 TAKER_FEE = 0.0005  # per trade, fraction of the notional (the Settings fee table's default); source below
 FEE_SOURCE = "ccxt 4.5.90 binance.py: fees.linear.trading.taker (VIP 0); read 2026-11-30"
+#: Maintenance tiers shipped for the Settings sheet's tier table (Binance's brackets need a signed request):
+#: symbol -> floor/rate/amount per bracket (notionalFloor USD / maintMarginRatio / cum USD).
+SHIPPED_TIERS = {
+    "BTCUSDT": "0/0.004/0; 300000/0.005/300; 800000/0.0065/1500; 3000000/0.01/12000; 12000000/0.02/132000; "
+               "70000000/0.025/482000; 100000000/0.05/2982000; 230000000/0.1/14482000; "
+               "480000000/0.125/26482000; 600000000/0.15/41482000; 800000000/0.25/121482000; "
+               "1200000000/0.5/421482000",
+}
+#: Where: Binance's GET /fapi/v1/leverageBracket answer for BTCUSDT as a public project keeps it ("Real BTCUSDT
+#: leverage brackets from Binance API"; the stored code index's file 40387108940, which does not name the
+#: repository); each cum checks as the continuous amount of the brackets below it.
+TIERS_SOURCE = "Binance leverageBracket, BTCUSDT's 12 brackets as a public project keeps them; read 2026-11-30"
 DEFAULT_INTERVAL_HOURS = 8.0  # fundingInfo lists only the symbols that differ from this
 KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}
 

@@ -9,6 +9,7 @@ are perpetuals, their base and quote coins (USDC perpetuals are named
 from __future__ import annotations
 
 from xlhedge.engine.margin import MaintenanceTiers
+from xlhedge.market.cache import kept_for_a_day
 from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import before_oldest, collect_pages, page_guard, row, split_symbol, to_float, to_ms
 
@@ -39,12 +40,15 @@ def _instruments(client: Client) -> dict[str, dict]:
 
 
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
-    """Linear perpetuals with a funding rate: tickers and instruments-info (paged), sent together."""
-    tickers, instruments = client.parallel(
+    """Linear perpetuals with a funding rate: tickers, instruments-info (paged) and the risk limits (paged, kept
+    for a day), sent together."""
+    tickers, instruments, limits = client.parallel(
         (lambda: client.data("/v5/market/tickers", {"category": "linear"})["list"],),
         (client.side, "instrument details", _instruments, client),
+        (client.side, "risk limits", kept_for_a_day, "bybit-risk-limits", client.base_url,
+         lambda: risk_limits(client)),
     )
-    instruments = instruments or {}  # without them each row comes from its ticker alone
+    instruments, limits = instruments or {}, limits or {}  # without them each row comes from its ticker alone
     rows = []
     for item in tickers:
         symbol = item.get("symbol") or ""
@@ -65,7 +69,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
                 item.get("markPrice"), quote=inst.get("quoteCoin") or "", index=item.get("indexPrice"),
                 open_interest_usd=to_float(item.get("openInterestValue")), lot_step=lots.get("qtyStep"),
                 min_qty=lots.get("minOrderQty"), min_notional=lots.get("minNotionalValue"),
-                max_leverage=leverage.get("maxLeverage"))
+                max_leverage=leverage.get("maxLeverage"),
+                tiers=limits.get(symbol) or None)  # the text risk_limits made (kept for a day)
         )
     return rows
 
@@ -114,12 +119,41 @@ def index_history(client: Client, symbol: str, interval: str, start: int, end: i
 
 
 def maintenance_tiers(client: Client, symbol: str) -> MaintenanceTiers:
-    """The contract's risk limits as maintenance tiers: each tier runs up to its ``riskLimitValue`` (USD of
-    position) at its ``maintenanceMargin`` rate, less ``mmDeduction`` where the answer has it (else the
-    continuous amounts). Tiers are sorted by their limit: answers do not list them in order."""
+    """The contract's risk limits as maintenance tiers (:func:`_tiers`)."""
     rows = [r for r in client.data("/v5/market/risk-limit", {"category": "linear", "symbol": symbol})["list"]
             if r.get("symbol", symbol) == symbol]
-    rows.sort(key=lambda r: float(r["riskLimitValue"]))
+    return _tiers(rows)
+
+
+def risk_limits(client: Client) -> dict[str, str]:
+    """symbol -> the tiers' text (:attr:`MaintenanceTiers.text`) of every linear contract: risk-limit without a
+    symbol, following ``nextPageCursor``. A contract whose tiers do not make a table is left out."""
+    by_symbol: dict[str, list] = {}
+    cursor, pages = "", 0
+    while True:
+        params = {"category": "linear", **({"cursor": cursor} if cursor else {})}
+        page = client.data("/v5/market/risk-limit", params)
+        pages += 1
+        page_guard(pages, 100)
+        for item in page["list"]:
+            by_symbol.setdefault(item.get("symbol") or "", []).append(item)
+        cursor = page.get("nextPageCursor") or ""
+        if not cursor:
+            break
+    out = {}
+    for symbol, rows in by_symbol.items():
+        try:
+            out[symbol] = _tiers(rows).text
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def _tiers(rows: list[dict]) -> MaintenanceTiers:
+    """Risk limits as maintenance tiers: each tier runs up to its ``riskLimitValue`` (USD of position) at its
+    ``maintenanceMargin`` rate, less ``mmDeduction`` where the answer has it (else the continuous amounts).
+    Tiers are sorted by their limit: answers do not list them in order."""
+    rows = sorted(rows, key=lambda r: float(r["riskLimitValue"]))
     caps = [float(r["riskLimitValue"]) for r in rows]
     deductions = [to_float(r.get("mmDeduction")) for r in rows]
     return MaintenanceTiers.of([0.0, *caps[:-1]], [float(r["maintenanceMargin"]) for r in rows],

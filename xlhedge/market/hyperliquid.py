@@ -26,6 +26,7 @@ HOUR_MS = 3_600_000
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     """Every listed perpetual in one request; delisted assets are skipped."""
     meta, ctxs = client.post("/info", {"type": "metaAndAssetCtxs"})
+    tables = _margin_tables(meta)
     now_ms = int(time.time() * 1000)
     next_ms = (now_ms // HOUR_MS + 1) * HOUR_MS
     rows = []
@@ -39,22 +40,39 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
                         index=ctx.get("oraclePx"), open_interest=ctx.get("openInterest"), k_prefix=True,
                         lot_step=None if decimals is None else 10.0 ** -decimals,
                         min_qty=None if decimals is None else 10.0 ** -decimals, min_notional=MIN_ORDER_USD,
-                        max_leverage=asset.get("maxLeverage")))
+                        max_leverage=asset.get("maxLeverage"), tiers=_tiers(asset, tables)))
     return rows
 
 
 def maintenance_tiers(client: Client, symbol: str) -> MaintenanceTiers:
-    """The asset's margin table as maintenance tiers: from each tier's ``lowerBound`` (USD of position) the
-    maintenance rate is half the initial margin at the tier's ``maxLeverage``, 1 / (2 x maxLeverage), with the
-    continuous amounts. A table id below 50 is not listed: it is one tier at that leverage."""
+    """The asset's margin table as maintenance tiers (:func:`_tiers`)."""
     meta = client.post("/info", {"type": "meta"})
     asset = next((a for a in meta["universe"] if a.get("name") == symbol), None)
     if asset is None:
         raise ValueError(f"hyperliquid lists no {symbol}")
-    tables = {table_id: table for table_id, table in meta.get("marginTables") or []}
+    tiers = _tiers(asset, _margin_tables(meta))
+    if tiers is None:
+        raise ValueError(f"hyperliquid's answer lacks {symbol}'s margin table {asset.get('marginTableId')}")
+    return tiers
+
+
+def _margin_tables(meta: dict) -> dict:
+    return {table_id: table for table_id, table in meta.get("marginTables") or []}
+
+
+def _tiers(asset: dict, tables: dict) -> MaintenanceTiers | None:
+    """From each tier's ``lowerBound`` (USD of position) the maintenance rate is half the initial margin at the
+    tier's ``maxLeverage``, 1 / (2 x maxLeverage), with the continuous amounts. A table id below 50 is not
+    listed: it is one tier at that leverage (the asset's ``maxLeverage``). None: a tiered table the answer does
+    not carry, or no leverage."""
+    table_id = to_float(asset.get("marginTableId"))
     table = tables.get(asset.get("marginTableId"))
-    tiers = ([(float(t["lowerBound"]), float(t["maxLeverage"])) for t in table["marginTiers"]] if table
-             else [(0.0, float(asset["maxLeverage"]))])
+    if table:
+        tiers = [(float(t["lowerBound"]), float(t["maxLeverage"])) for t in table["marginTiers"]]
+    elif (table_id is None or table_id < 50) and to_float(asset.get("maxLeverage")):
+        tiers = [(0.0, float(asset["maxLeverage"]))]
+    else:
+        return None
     return MaintenanceTiers.of([floor for floor, _ in tiers], [1.0 / (2.0 * lev) for _, lev in tiers])
 
 

@@ -9,6 +9,7 @@ with no time filter. Limit: about 20 requests per 2 s per endpoint.
 
 from __future__ import annotations
 
+from xlhedge.engine.margin import MaintenanceTiers
 from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import CANDLE, INVERSE, LINEAR, page_guard, row, split_symbol, to_float, to_ms
 
@@ -57,8 +58,30 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
                         contract_size=size, index=item.get("idxPrice", tick.get("indexPrice")),
                         open_interest=in_units if margin == LINEAR else None,
                         open_interest_usd=in_units if margin == INVERSE else None, lot_step=spec.get("volUnit"),
-                        min_qty=spec.get("minVol"), max_leverage=spec.get("maxLeverage")))
+                        min_qty=spec.get("minVol"), max_leverage=spec.get("maxLeverage"),
+                        tiers=risk_tiers(spec, to_float(mark)) if margin == LINEAR else None))
     return rows
+
+
+def risk_tiers(spec: dict, mark: float | None) -> MaintenanceTiers | None:
+    """The contract's risk levels as maintenance tiers, from its detail (no extra request).
+
+    MEXC limits by volume: level 1 holds up to ``riskBaseVol`` contracts at ``maintenanceMarginRate``; each
+    further level holds ``riskIncrVol`` more at ``riskIncrMmr`` more, up to ``riskLevelLimit`` levels. The
+    floors are turned into USD at the mark (contracts x ``contractSize`` x mark), so they hold near today's
+    price; the level's rate is charged on the whole position (MEXC publishes no deduction). None: a detail
+    without these fields, or limits by value."""
+    base, step, levels = (to_float(spec.get(k)) for k in ("riskBaseVol", "riskIncrVol", "riskLevelLimit"))
+    rate, rise, size = (to_float(spec.get(k)) for k in ("maintenanceMarginRate", "riskIncrMmr", "contractSize"))
+    if str(spec.get("riskLimitType") or "BY_VOLUME") != "BY_VOLUME" or None in (base, step, levels, rate, size, mark):
+        return None
+    count = max(1, int(levels)) if step and rise else 1
+    floors = [0.0, *((base + k * step) * size * mark for k in range(count - 1))]
+    rates = [rate + k * (rise or 0.0) for k in range(count)]
+    try:
+        return MaintenanceTiers.of(floors, rates, [0.0] * count)
+    except ValueError:
+        return None
 
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):

@@ -9,6 +9,8 @@ dropped.
 
 from __future__ import annotations
 
+from xlhedge.engine.margin import MaintenanceTiers
+from xlhedge.market.cache import kept_for_a_day
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import INVERSE, LINEAR, before_oldest, collect_pages, row, to_float, to_ms
@@ -74,6 +76,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     inst = {i["instId"]: i for i in instruments}
     oi_usd = {o["instId"]: o.get("oiUsd") for o in interest}
     index = {i["instId"]: i.get("idxPx") for part in indexes for i in part}
+    tiers = client.each_side("maintenance tiers", _position_tiers, [
+        inst_id(b).removesuffix(SUFFIX) for b in bases or [] if inst_id(b) in inst])  # the portfolio's swaps
     rows = []
     for item in rates:
         symbol = item.get("instId") or ""
@@ -92,8 +96,33 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
                         contract_size=spec.get("ctVal"), predicted_rate=item.get("nextFundingRate"),
                         lot_step=spec.get("lotSz"), min_qty=spec.get("minSz"), max_leverage=spec.get("lever"),
                         index=index.get(f"{base}-{quote}"),  # USDT and USD indexes; USDC swaps: empty
-                        open_interest_usd=to_float(oi_usd.get(symbol))))
+                        open_interest_usd=to_float(oi_usd.get(symbol)),
+                        tiers=tiers_at_mark(tiers.get(symbol.removesuffix(SUFFIX)), symbol.removesuffix(SUFFIX),
+                                            to_float(spec.get("ctVal")), to_float(mark.get(symbol)))))
     return rows
+
+
+def _position_tiers(client: Client, family: str) -> list[dict]:
+    """The swap family's position tiers ("BTC-USDT"), isolated margin; kept for a day (one request a family,
+    so only the portfolio's coins are asked)."""
+    return kept_for_a_day(f"okx-tiers-{family}", client.base_url, lambda: client.data(
+        "/api/v5/public/position-tiers", {"instType": "SWAP", "tdMode": "isolated", "instFamily": family}))
+
+
+def tiers_at_mark(answer: list[dict] | None, family: str, contract_value: float | None,
+                  mark: float | None) -> MaintenanceTiers | None:
+    """Position tiers as maintenance tiers: tier k runs from the previous tier's ``maxSz`` (contracts) at its
+    ``mmr``, charged on the whole position. The sizes are turned into USD at the mark (contracts x ``ctVal`` x
+    mark), so they hold near today's price. None: no answer, or no contract value or mark to size it."""
+    rows = sorted((r for r in answer or [] if r.get("instFamily", family) == family), key=lambda r: int(r["tier"]))
+    if not rows or not contract_value or not mark:
+        return None
+    usd = contract_value * mark
+    floors = [0.0, *(float(r["maxSz"]) * usd for r in rows[:-1])]
+    try:
+        return MaintenanceTiers.of(floors, [float(r["mmr"]) for r in rows], [0.0] * len(rows))
+    except ValueError:
+        return None
 
 
 def _backwards(client: Client, path: str, params: dict, parse_row, start: int, end: int, bar):

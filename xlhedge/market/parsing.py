@@ -95,7 +95,7 @@ def portfolio_symbols(contracts, bases: list[str] | None, quotes=("USDT", "USDC"
 def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, mark, *,
         quote: str, margin: str = LINEAR, contract_size=1.0, index=None, open_interest=None,
         open_interest_usd=None, predicted_rate=None, k_prefix: bool = False, lot_step=None, min_qty=None,
-        min_notional=None, max_leverage=None) -> dict:
+        min_notional=None, max_leverage=None, tiers=None) -> dict:
     """One snapshot row; prices come in per exchange unit and leave per coin.
 
     Parameters
@@ -117,6 +117,9 @@ def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, ma
         The smallest order the venue accepts, USD notional.
     max_leverage : float, optional
         The highest leverage of the first tier.
+    tiers : MaintenanceTiers or str, optional
+        The maintenance-margin tiers, kept as their text (a text is kept as it is: it was made by
+        :attr:`MaintenanceTiers.text`); None: not published here.
     """
     coin, multiplier = unscale(str(base) if k_prefix else str(base).upper(), k_prefix)
     coin = coin.upper()
@@ -147,6 +150,7 @@ def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, ma
         "min_qty": to_float(min_qty),
         "min_notional": to_float(min_notional),
         "max_leverage": to_float(max_leverage),
+        "maintenance_tiers": tiers if tiers is None or isinstance(tiers, str) else tiers.text,
     }
 
 

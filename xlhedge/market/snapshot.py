@@ -17,7 +17,7 @@ COLUMNS = [
     "exchange", "symbol", "base", "quote", "margin", "contract_size", "multiplier",
     "funding_rate", "interval_hours", "next_funding_time", "predicted_rate",
     "mark_price", "index_price", "basis", "open_interest_usd", "fetched_at",
-    "lot_step", "min_qty", "min_notional", "max_leverage",
+    "lot_step", "min_qty", "min_notional", "max_leverage", "maintenance_tiers",
 ]
 FLOAT_COLUMNS = ["contract_size", "multiplier", "funding_rate", "interval_hours", "predicted_rate",
                  "mark_price", "index_price", "basis", "open_interest_usd", "lot_step", "min_qty", "min_notional",

@@ -170,7 +170,7 @@ class TemplateBuilder(DataSheets):
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.CROWD_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.BACKTEST: f"A1:U{L.BACKTEST_RESULTS.last_row + 2}",
-            L.SETTINGS: f"A1:L{max(L.FEE_LAST_ROW, L.EVENTS_LAST_ROW)}",
+            L.SETTINGS: f"A1:L{max(L.TIER_LAST_ROW, L.EVENTS_LAST_ROW)}",
             L.CONF: "A1:D9",
         }
         for name, ws in self.sheets.items():  # (the Lite edition has no xlwings.conf sheet)
@@ -246,7 +246,9 @@ class TemplateBuilder(DataSheets):
             ("Your coins do not protect the short from liquidation: only the margin you post does. "
              "If the price rises to the liquidation price, the short is closed and the coins are "
              "unhedged and the margin is lost. Low leverage (2x-3x) keeps that price far away; the "
-             "Scenarios sheet marks the price rises that would liquidate it.", f.warn, 64),
+             "Scenarios sheet marks the price rises that would liquidate it. A larger short is liquidated "
+             "sooner: exchanges ask more maintenance margin in higher tiers, and the sheets use your venue's "
+             "(Settings > Maintenance tiers, else what the refresh fetched, else the flat rate).", f.warn, 96),
             ("Known events, the basis and crowded longs", f.subtitle, 20),
             ("Prices jump around scheduled events such as the Fed's rate decisions (FOMC). From 3 days "
              "before until 24 hours after each event in the Events table (Settings sheet), the hedge "
@@ -452,8 +454,8 @@ class TemplateBuilder(DataSheets):
                        "BTC moves by the % on the left; each coin moves with it (coins hedged with "
                        "BTC move beta times as much). Hedged = coins + short, after funding over the "
                        "horizon. Cash does not move. A rise that reaches the shorts' liquidation price "
-                       "(Settings leverage) closes them there: their margin is lost and the coins are "
-                       "unhedged from then on.", f.note)
+                       "(Settings leverage, each short on its maintenance tier) closes them there: their "
+                       "margin is lost and the coins are unhedged from then on.", f.note)
         ws.set_row(1, 62)
         for cell in spec.SINGLE_CELLS:
             if cell.sheet == L.SCENARIOS:

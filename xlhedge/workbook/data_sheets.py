@@ -31,7 +31,7 @@ class DataSheets:
                   "interval_hours": 8, "apr": 11, "next_funding_time": 16, "predicted_rate": 11, "mark_price": 13,
                   "index_price": 13, "basis": 10, "open_interest_usd": 15, "contract_size": 11, "multiplier": 8,
                   "fetched_at": 16, "stale": 7, "key": 16, "symbol_key": 20, "lot_step": 10, "min_qty": 10,
-                  "min_notional": 10, "max_leverage": 8}
+                  "min_notional": 10, "max_leverage": 8, "maintenance_tiers": 40}
         set_widths(ws, {L.FUNDING_COL[key]: width for key, width in widths.items()})
         last_col = L.FUNDING_COLUMNS[-1][1]
         ws.write("A1", "Funding rates, prices and open interest", f.title)
@@ -60,7 +60,7 @@ class DataSheets:
                    "index_price": f.price, "basis": f.basis, "open_interest_usd": f.usd, "contract_size": f.size,
                    "multiplier": f.size, "fetched_at": f.when, "stale": f.out_text, "key": f.out_text,
                    "symbol_key": f.out_text, "lot_step": f.size, "min_qty": f.size, "min_notional": f.usd,
-                   "max_leverage": f.size}
+                   "max_leverage": f.size, "maintenance_tiers": f.out_text}
         rows = table_rows(snap)
         for i in range(L.FUNDING_ROWS):
             r = L.FUNDING_FIRST_ROW + i
@@ -178,6 +178,7 @@ class DataSheets:
                                            "rate pays the short, so it is a negative cost).", f.note)
         ws.set_row(foot - 1, 32)
         self.fee_table(ws)
+        self.tier_table(ws)
         self.events_table(ws, top)
         ws.protect("", {"format_columns": True})
 
@@ -200,6 +201,32 @@ class DataSheets:
         ws.data_validation(f"{fee_col}{L.FEE_FIRST_ROW}:{fee_col}{L.FEE_LAST_ROW}", {
             "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 0.01,
             "error_title": "Not a fee", "error_message": "A fraction of the notional: 0.05% is 0.0005."})
+
+    def tier_table(self, ws) -> None:
+        """Maintenance tiers you supply, under the fees: they win over a venue's published ones (the Funding
+        sheet's); the shipped rows are Binance's brackets, which need a signed request."""
+        from xlhedge.market.exchanges import REGISTRY
+
+        f = self.fmt
+        key_col, tiers_col, source_col = L.TIER_COLUMNS
+        ws.write(f"{key_col}{L.TIER_TITLE_ROW}", "Maintenance tiers: yours win over the venue's (Funding sheet); "
+                                                 "none: the maintenance margin rate above", f.subtitle)
+        wide = f"{tiers_col}{{}}:{L.letter(L.position(tiers_col) + 1)}{{}}"  # the tiers over two columns
+        ws.write(f"{key_col}{L.TIER_FIRST_ROW - 1}", "Contract (exchange|symbol)", f.header)
+        ws.merge_range(wide.format(L.TIER_FIRST_ROW - 1, L.TIER_FIRST_ROW - 1),
+                       "Tiers: from USD / rate / amount USD; ...", f.header)
+        source_cells = f"{source_col}{{}}:H{{}}"  # the source over the empty columns to the Outlook bands' last
+        ws.merge_range(source_cells.format(L.TIER_FIRST_ROW - 1, L.TIER_FIRST_ROW - 1), "Source", f.header)
+        shipped = [(f"{name}|{symbol}", text, venue.tiers_source)
+                   for name, venue in REGISTRY.items() for symbol, text in venue.shipped_tiers.items()]
+        for i in range(L.TIER_ROWS):
+            r = L.TIER_FIRST_ROW + i
+            key, text, source = shipped[i] if i < len(shipped) else (None, None, None)
+            ws.write(f"{key_col}{r}", key, f.in_text)
+            ws.merge_range(wide.format(r, r), text, f.in_text)
+            ws.merge_range(source_cells.format(r, r), source, f.note)
+            if source:
+                ws.set_row(r - 1, 26)  # the source on two lines
 
     def events_table(self, ws, top: int) -> None:
         """Scheduled events (UTC) beside the settings: the shipped FOMC decisions, then rows for yours."""

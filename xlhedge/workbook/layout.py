@@ -101,6 +101,13 @@ FEE_COLUMNS = ("A", "B", "C")
 FEE_TITLE_ROW = SETTINGS_FIRST_ROW + len(SETTING_LIST) + 3
 FEE_FIRST_ROW = FEE_TITLE_ROW + 2
 FEE_LAST_ROW = FEE_FIRST_ROW + len(EXCHANGES) - 1
+#: The maintenance-tier table under the fees: contract (exchange|symbol), tiers (floor/rate/amount; ...), source.
+#: Rows here win over the tiers a venue publishes (the Funding sheet's); Binance's are shipped (signed API).
+TIER_COLUMNS = ("A", "B", "D")  # the tiers' cells are B:C merged (C is the wide column); the source from D
+TIER_TITLE_ROW = FEE_LAST_ROW + 3
+TIER_FIRST_ROW = TIER_TITLE_ROW + 2
+TIER_ROWS = 12
+TIER_LAST_ROW = TIER_FIRST_ROW + TIER_ROWS - 1
 
 # ---------------------------------------------------------------- Funding
 FUNDING = "Funding"
@@ -135,6 +142,7 @@ FUNDING_COLUMNS = (  # (key, column letter, header)
     ("min_qty", "V", "Smallest order (contracts)"),
     ("min_notional", "W", "Smallest order (USD)"),
     ("max_leverage", "X", "Max leverage"),
+    ("maintenance_tiers", "Y", "Maintenance tiers (from USD / rate / amount; ...)"),
 )
 FUNDING_COL = {key: col for key, col, _ in FUNDING_COLUMNS}
 STALE_NO, STALE_YES, STALE_SAMPLE = "no", "yes", "sample"

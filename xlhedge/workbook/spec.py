@@ -113,9 +113,12 @@ RANGES = {
         ("FundingIntervals", "interval_hours"), ("MarkPrices", "mark_price"), ("Bases", "basis"),
         ("Symbols", "symbol"), ("Margins", "margin"), ("ContractSizes", "contract_size"), ("LotSteps", "lot_step"),
         ("MinQtys", "min_qty"), ("MinNotionals", "min_notional"), ("NextFundings", "next_funding_time"),
-        ("PredictedRates", "predicted_rate"), ("OpenInterests", "open_interest_usd"))},
+        ("PredictedRates", "predicted_rate"), ("OpenInterests", "open_interest_usd"),
+        ("PublishedTiers", "maintenance_tiers"))},
     "FeeExchanges": (L.SETTINGS, L.FEE_COLUMNS[0], L.FEE_FIRST_ROW, L.FEE_LAST_ROW),
     "TakerFees": (L.SETTINGS, L.FEE_COLUMNS[1], L.FEE_FIRST_ROW, L.FEE_LAST_ROW),
+    "TierContracts": (L.SETTINGS, L.TIER_COLUMNS[0], L.TIER_FIRST_ROW, L.TIER_LAST_ROW),
+    "TierTables": (L.SETTINGS, L.TIER_COLUMNS[1], L.TIER_FIRST_ROW, L.TIER_LAST_ROW),
     "BetaR2": (L.FUNDING, L.BETA_COLUMNS[2][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
     "BetaKeys": (L.FUNDING, L.BETA_COLUMNS[0][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
     "BetaValues": (L.FUNDING, L.BETA_COLUMNS[1][1], L.BETA_FIRST_ROW, L.BETA_LAST_ROW),
@@ -247,6 +250,9 @@ def _venue_text(values: str) -> Expr:
 
 
 _inverse = eq(h("margin_type"), "inverse")
+#: The tiers typed on Settings for the row's contract (exchange|symbol), else "".
+_typed_tiers = IFERROR(INDEX(Name("TierTables"), MATCH(h("exchange") & "|" & h("symbol"), Name("TierContracts"), 0))
+                       & "", "")
 
 
 def _with_short_and_mark(expr):
@@ -292,8 +298,12 @@ HEDGE_COLUMNS = (
     Column("margin", "Margin at leverage", 13, "usd",
            IF(ISNUMBER(h("short_notional")), h("short_notional") / setting("Leverage"), ""),
            total=_sum(L.HEDGE, "margin"), total_fmt="total_usd"),
-    Column("liquidation_price", "Liquidation price", 14, "price2", _with_short_and_mark(
-        udf("LIQ_PRICE", h("mark_price"), Name("Leverage"), Name("MaintenanceMargin"))), array=True),
+    Column("maintenance_tiers", "Maintenance tiers (blank: flat rate)", 16,
+           "out_text", _unless_blank(IF(eq(_typed_tiers, ""), IFERROR(funding_lookup("PublishedTiers", _key) & "", ""),
+                                        _typed_tiers))),
+    Column("liquidation_price", "Liquidation price (tier of the short's size)", 14, "price2", _with_short_and_mark(
+        udf("LIQ_PRICE", h("mark_price"), Name("Leverage"), Name("MaintenanceMargin"), "short",
+            IFERROR(h("short_notional") / h("mark_price"), ""), "", "", "", h("maintenance_tiers"))), array=True),
     Column("funding_cost", "Funding cost over horizon (<0 = you earn)", 17, "cost", IF(
         ISNUMBER(h("short_notional")), IF(ISNUMBER(h("funding_rate")), udf(
             "FUNDING_COST", h("short_notional"), h("funding_rate"), h("interval_hours"), Name("HorizonDays")),
@@ -355,6 +365,11 @@ def _listed(values: str) -> Expr:
     return IF(_no_coin, "", udf("LOOKUP_VALUES", _venue_key, Name("FundingKeys"), Name(values)))
 
 
+#: The tiers typed on Settings for this row's contract (exchange|symbol); blank where none.
+_venue_typed_tiers = udf("LOOKUP_VALUES", v("exchange") & "|" & v("symbol"), Name("TierContracts"),
+                         Name("TierTables"))
+
+
 def _both(first: Expr, second: Expr, then: Expr) -> Expr:
     """``then`` where both conditions hold, else blank: nested IFs, since Excel's AND over an array
     formula's columns is one value for the whole column, not one per row."""
@@ -408,9 +423,13 @@ VENUE_COLUMNS = (
     Column("order", "Order to place", 64, "out_text", _with_venue_short(udf(
         "HEDGE_ORDER", v("contracts"), v("lot_step"), v("symbol"), v("exchange"), v("contract_size"),
         v("margin_type"), v("perp"), v("min_qty"), v("min_notional"), v("short_notional"))), array=True),
-    Column("liquidation_rise", "Short liquidated by a rise of (Settings leverage)", 12, "pct", IF(
-        ISNUMBER(v("mark_price")), udf("LIQ_PRICE", v("mark_price"), Name("Leverage"), Name("MaintenanceMargin")) /
-        v("mark_price") - 1, ""), array=True),
+    Column("maintenance_tiers", "Maintenance tiers (blank: flat rate)", 14, "out_text", IF(
+        _no_coin, "", IF(eq(_venue_typed_tiers, ""), _listed("PublishedTiers"), _venue_typed_tiers)), array=True),
+    Column("liquidation_rise", "Short liquidated by a rise of (its tier)", 12, "pct",
+           _with_venue_short(udf(
+               "LIQ_PRICE", v("mark_price"), Name("Leverage"), Name("MaintenanceMargin"), "short",
+               IFERROR(v("short_notional") / v("mark_price"), ""), "", "", "", v("maintenance_tiers")) /
+               v("mark_price") - 1), array=True),
     Column("best", "Best?", 14, "out_text", IF(_no_coin, "", udf(
         "VENUE_BEST", v("coin"), v("net_cost"), v("contracts"), v("min_qty"), v("min_notional"),
         v("short_notional"), v("open_interest"), Name("MaxOIShare"))), array=True),
@@ -434,7 +453,8 @@ SCENARIO_COLUMNS = (
     Column("move", "Price move", 42, "pct"),  # the moves are written by the builder (L.SCENARIO_MOVES)
     Column("unhedged", "Unhedged P&L", 16, "usd", udf("HEDGE_PNL", At("exposure"), 0, sc("move")), array=True),
     Column("hedged", "Hedged P&L", 16, "usd", udf("HEDGE_PNL", At("exposure"), At("short"), sc("move"), At("cost"),
-                                                  Name("Leverage"), Name("MaintenanceMargin")), array=True),
+                                                  Name("Leverage"), Name("MaintenanceMargin"), At("first_rise")),
+           array=True),
     Column("adds", "What the hedge adds", 16, "usd", sc("hedged") - sc("unhedged")),
     Column("short", "Short", 34, "out_text", IF(
         AND(ISNUMBER(At("short")), ISNUMBER(At("first_rise"))),
