@@ -710,19 +710,22 @@ def REPEAT_ROWS(values, times, whole=False):
         "keys": "The keys to look up, e.g. a column of binance|BTC",
         "lookup_keys": "The range the keys are found in (first match, any case)",
         "values": "The range beside it whose values are returned",
-        "if_missing": "What a key not found, or a blank value, gives (default: a blank cell)",
+        "if_missing": "What a key not found, or a blank value, gives: one cell, or one per key (default: a "
+                      "blank cell)",
     },
     ranges=("keys", "lookup_keys", "values"),
     rowwise=(),
 )
 def LOOKUP_VALUES(keys, lookup_keys, values, if_missing=None):
     """For each key, the value beside its first match in lookup_keys (INDEX/MATCH for a whole column in
-    one call); a key not found, or a blank value, gives if_missing (default: a blank cell)."""
-    fallback, fallback_ndim = cell_values(if_missing, "if_missing")
-    if fallback_ndim:
-        raise CellError("if_missing must be one cell")
-    missing = fallback.item()
+    one call); a key not found, or a blank value, gives if_missing (one cell or one per key; default: a
+    blank cell)."""
     wanted, ndim = cell_texts(keys, "keys")
+    fallback, fallback_ndim = cell_values(if_missing, "if_missing")
+    if fallback_ndim and fallback.size != wanted.size:
+        raise CellError(f"if_missing must be one cell or one per key ({fallback.size} for {wanted.size} keys)")
+    missing = fallback.reshape(wanted.shape) if fallback_ndim else np.full(wanted.shape, fallback.item(),
+                                                                           dtype=object)
     found, _ = cell_texts(lookup_keys, "lookup_keys")
     beside, _ = cell_values(values, "values")
     found, beside = found.reshape(-1), beside.reshape(-1)
@@ -735,7 +738,7 @@ def LOOKUP_VALUES(keys, lookup_keys, values, if_missing=None):
     out = np.empty(wanted.shape, dtype=object)
     for idx, key in np.ndenumerate(wanted):
         i = position.get(key.casefold()) if key else None
-        out[idx] = missing if i is None or beside[i] is None else beside[i]
+        out[idx] = missing[idx] if i is None or beside[i] is None else beside[i]
     if ndim == 0:
         return "" if out.item() is None else out.item()
     return text_cells(out, ndim)  # the cells as found: numbers stay numbers

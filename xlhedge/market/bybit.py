@@ -22,21 +22,22 @@ ENVELOPE = Envelope("retCode", (0,), "result", "retMsg")
 KLINE_INTERVALS = {"1h": "60", "4h": "240", "1d": "D"}
 
 
-def _instruments(client: Client) -> dict[str, dict]:
-    """Every linear instrument, following ``nextPageCursor``."""
-    instruments, cursor, pages = {}, "", 0
+def _listed(client: Client, path: str, params: dict):
+    """Every item of a linear listing, following ``nextPageCursor`` page after page."""
+    cursor, pages = "", 0
     while True:
-        params = {"category": "linear", "limit": 1000}
-        if cursor:
-            params["cursor"] = cursor
-        page = client.data("/v5/market/instruments-info", params)
+        page = client.data(path, {"category": "linear", **params, **({"cursor": cursor} if cursor else {})})
         pages += 1
         page_guard(pages, 100)
-        for item in page["list"]:
-            instruments[item["symbol"]] = item
+        yield from page["list"]
         cursor = page.get("nextPageCursor") or ""
         if not cursor:
-            return instruments
+            return
+
+
+def _instruments(client: Client) -> dict[str, dict]:
+    """Every linear instrument, 1,000 a page."""
+    return {item["symbol"]: item for item in _listed(client, "/v5/market/instruments-info", {"limit": 1000})}
 
 
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
@@ -129,17 +130,8 @@ def risk_limits(client: Client) -> dict[str, str]:
     """symbol -> the tiers' text (:attr:`MaintenanceTiers.text`) of every linear contract: risk-limit without a
     symbol, following ``nextPageCursor``. A contract whose tiers do not make a table is left out."""
     by_symbol: dict[str, list] = {}
-    cursor, pages = "", 0
-    while True:
-        params = {"category": "linear", **({"cursor": cursor} if cursor else {})}
-        page = client.data("/v5/market/risk-limit", params)
-        pages += 1
-        page_guard(pages, 100)
-        for item in page["list"]:
-            by_symbol.setdefault(item.get("symbol") or "", []).append(item)
-        cursor = page.get("nextPageCursor") or ""
-        if not cursor:
-            break
+    for item in _listed(client, "/v5/market/risk-limit", {}):
+        by_symbol.setdefault(item.get("symbol") or "", []).append(item)
     out = {}
     for symbol, rows in by_symbol.items():
         try:

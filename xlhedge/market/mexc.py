@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from xlhedge.engine.margin import MaintenanceTiers
 from xlhedge.market.http import Client, Envelope
-from xlhedge.market.parsing import CANDLE, INVERSE, LINEAR, page_guard, row, split_symbol, to_float, to_ms
+from xlhedge.market.parsing import (
+    CANDLE,
+    INVERSE,
+    LINEAR,
+    page_guard,
+    row,
+    split_symbol,
+    tiers_in_contracts,
+    to_float,
+    to_ms,
+)
 
 NAME = "mexc"
 BASE_URL = "https://contract.mexc.com"  # its public API host (tests: XLHEDGE_MEXC_URL)
@@ -67,21 +77,16 @@ def risk_tiers(spec: dict, mark: float | None) -> MaintenanceTiers | None:
     """The contract's risk levels as maintenance tiers, from its detail (no extra request).
 
     MEXC limits by volume: level 1 holds up to ``riskBaseVol`` contracts at ``maintenanceMarginRate``; each
-    further level holds ``riskIncrVol`` more at ``riskIncrMmr`` more, up to ``riskLevelLimit`` levels. The
-    floors are turned into USD at the mark (contracts x ``contractSize`` x mark), so they hold near today's
-    price; the level's rate is charged on the whole position (MEXC publishes no deduction). None: a detail
-    without these fields, or limits by value."""
+    further level holds ``riskIncrVol`` more at ``riskIncrMmr`` more, up to ``riskLevelLimit`` levels
+    (:func:`~xlhedge.market.parsing.tiers_in_contracts`: USD at the mark, the rate on the whole position; MEXC
+    publishes no deduction). None: a detail without these fields, or limits by value."""
     base, step, levels = (to_float(spec.get(k)) for k in ("riskBaseVol", "riskIncrVol", "riskLevelLimit"))
     rate, rise, size = (to_float(spec.get(k)) for k in ("maintenanceMarginRate", "riskIncrMmr", "contractSize"))
-    if str(spec.get("riskLimitType") or "BY_VOLUME") != "BY_VOLUME" or None in (base, step, levels, rate, size, mark):
+    if str(spec.get("riskLimitType") or "BY_VOLUME") != "BY_VOLUME" or None in (base, step, levels, rate):
         return None
     count = max(1, int(levels)) if step and rise else 1
-    floors = [0.0, *((base + k * step) * size * mark for k in range(count - 1))]
-    rates = [rate + k * (rise or 0.0) for k in range(count)]
-    try:
-        return MaintenanceTiers.of(floors, rates, [0.0] * count)
-    except ValueError:
-        return None
+    return tiers_in_contracts([0.0, *(base + k * step for k in range(count - 1))],
+                              [rate + k * (rise or 0.0) for k in range(count)], size, mark)
 
 
 def funding_history(client: Client, symbol: str, start: int, end: int, bar=None):

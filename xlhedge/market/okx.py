@@ -13,7 +13,16 @@ from xlhedge.engine.margin import MaintenanceTiers
 from xlhedge.market.cache import kept_for_a_day
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client, Envelope
-from xlhedge.market.parsing import INVERSE, LINEAR, before_oldest, collect_pages, row, to_float, to_ms
+from xlhedge.market.parsing import (
+    INVERSE,
+    LINEAR,
+    before_oldest,
+    collect_pages,
+    row,
+    tiers_in_contracts,
+    to_float,
+    to_ms,
+)
 from xlhedge.market.tasks import map_values
 
 NAME = "okx"
@@ -112,17 +121,13 @@ def _position_tiers(client: Client, family: str) -> list[dict]:
 def tiers_at_mark(answer: list[dict] | None, family: str, contract_value: float | None,
                   mark: float | None) -> MaintenanceTiers | None:
     """Position tiers as maintenance tiers: tier k runs from the previous tier's ``maxSz`` (contracts) at its
-    ``mmr``, charged on the whole position. The sizes are turned into USD at the mark (contracts x ``ctVal`` x
-    mark), so they hold near today's price. None: no answer, or no contract value or mark to size it."""
+    ``mmr`` (:func:`~xlhedge.market.parsing.tiers_in_contracts`: USD at the mark, the rate on the whole
+    position). None: no answer, or no contract value or mark to size it."""
     rows = sorted((r for r in answer or [] if r.get("instFamily", family) == family), key=lambda r: int(r["tier"]))
-    if not rows or not contract_value or not mark:
+    if not rows:
         return None
-    usd = contract_value * mark
-    floors = [0.0, *(float(r["maxSz"]) * usd for r in rows[:-1])]
-    try:
-        return MaintenanceTiers.of(floors, [float(r["mmr"]) for r in rows], [0.0] * len(rows))
-    except ValueError:
-        return None
+    return tiers_in_contracts([0.0, *(float(r["maxSz"]) for r in rows[:-1])], [float(r["mmr"]) for r in rows],
+                              contract_value, mark)
 
 
 def _backwards(client: Client, path: str, params: dict, parse_row, start: int, end: int, bar):

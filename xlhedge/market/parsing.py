@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 
+from xlhedge.engine.margin import MaintenanceTiers
+
 #: Quote assets recognised at the end of a concatenated symbol ("ETHBTC" -> ETH / BTC).
 QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "USD1", "USD", "BTC", "ETH")
 #: Scaled-base prefixes: "1000PEPE" is 1,000 PEPE, "1MBABYDOGE" 1,000,000 BABYDOGE.
@@ -152,6 +154,20 @@ def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, ma
         "max_leverage": to_float(max_leverage),
         "maintenance_tiers": tiers if tiers is None or isinstance(tiers, str) else tiers.text,
     }
+
+
+def tiers_in_contracts(sizes, rates, coins_per_contract: float | None,
+                       mark: float | None) -> MaintenanceTiers | None:
+    """Tiers a venue sizes in contracts (from ``sizes[k]`` contracts, ``rates[k]`` on the whole position: no
+    deduction) as maintenance tiers in USD: contracts x coins per contract x the mark, so they hold near today's
+    price. None: no contract size or mark to value them, or tiers that do not make a table."""
+    if not coins_per_contract or not mark:
+        return None
+    usd = coins_per_contract * mark
+    try:
+        return MaintenanceTiers.of([size * usd for size in sizes], rates, [0.0] * len(rates))
+    except ValueError:
+        return None
 
 
 def page_guard(pages: int, limit: int = 10_000) -> None:

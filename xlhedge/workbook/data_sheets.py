@@ -215,7 +215,8 @@ class DataSheets:
         ws.write(f"{key_col}{L.TIER_FIRST_ROW - 1}", "Contract (exchange|symbol)", f.header)
         ws.merge_range(wide.format(L.TIER_FIRST_ROW - 1, L.TIER_FIRST_ROW - 1),
                        "Tiers: from USD / rate / amount USD; ...", f.header)
-        source_cells = f"{source_col}{{}}:H{{}}"  # the source over the empty columns to the Outlook bands' last
+        last = spec.BAND_COL[spec.BAND_COLUMNS[-1].key]  # the source over the empty columns to the bands' last
+        source_cells = f"{source_col}{{}}:{last}{{}}"
         ws.merge_range(source_cells.format(L.TIER_FIRST_ROW - 1, L.TIER_FIRST_ROW - 1), "Source", f.header)
         shipped = [(f"{name}|{symbol}", text, venue.tiers_source)
                    for name, venue in REGISTRY.items() for symbol, text in venue.shipped_tiers.items()]

@@ -365,11 +365,6 @@ def _listed(values: str) -> Expr:
     return IF(_no_coin, "", udf("LOOKUP_VALUES", _venue_key, Name("FundingKeys"), Name(values)))
 
 
-#: The tiers typed on Settings for this row's contract (exchange|symbol); blank where none.
-_venue_typed_tiers = udf("LOOKUP_VALUES", v("exchange") & "|" & v("symbol"), Name("TierContracts"),
-                         Name("TierTables"))
-
-
 def _both(first: Expr, second: Expr, then: Expr) -> Expr:
     """``then`` where both conditions hold, else blank: nested IFs, since Excel's AND over an array
     formula's columns is one value for the whole column, not one per row."""
@@ -423,8 +418,10 @@ VENUE_COLUMNS = (
     Column("order", "Order to place", 64, "out_text", _with_venue_short(udf(
         "HEDGE_ORDER", v("contracts"), v("lot_step"), v("symbol"), v("exchange"), v("contract_size"),
         v("margin_type"), v("perp"), v("min_qty"), v("min_notional"), v("short_notional"))), array=True),
-    Column("maintenance_tiers", "Maintenance tiers (blank: flat rate)", 14, "out_text", IF(
-        _no_coin, "", IF(eq(_venue_typed_tiers, ""), _listed("PublishedTiers"), _venue_typed_tiers)), array=True),
+    # the tiers typed on Settings for this row's contract (exchange|symbol), else the venue's published ones
+    Column("maintenance_tiers", "Maintenance tiers (blank: flat rate)", 14, "out_text", IF(_no_coin, "", udf(
+        "LOOKUP_VALUES", v("exchange") & "|" & v("symbol"), Name("TierContracts"), Name("TierTables"),
+        _listed("PublishedTiers"))), array=True),
     Column("liquidation_rise", "Short liquidated by a rise of (its tier)", 12, "pct",
            _with_venue_short(udf(
                "LIQ_PRICE", v("mark_price"), Name("Leverage"), Name("MaintenanceMargin"), "short",
