@@ -43,3 +43,16 @@ def typed(sheet: str, row: int, **values) -> dict:
     """Inputs for the evaluator, {(sheet, cell): value}, of one table row by key:
     ``typed("Portfolio", 7, asset="SOL", quantity=1000)``."""
     return {at(sheet, key, row): value for key, value in values.items()}
+
+
+def write_own_margin_rule(path) -> tuple[str, str]:
+    """Give the workbook at ``path`` a formula of the user's own (the first Hedge row's margin = half its
+    short), as every test of an edited formula does: one edit, so a worker compiles it for the general
+    evaluator once. Returns the margin's and the short's cells."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    margin, short = (ref(L.HEDGE, key, L.HEDGE_FIRST_ROW) for key in ("margin", "short_notional"))
+    wb[L.HEDGE][margin] = f"={short}/2"
+    wb.save(path)
+    return margin, short

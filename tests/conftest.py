@@ -20,6 +20,8 @@ os.environ["XLHEDGE_NOW"] = "2026-11-20T08:00"
 # at the loopback server (the `exchanges` fixture) or elsewhere; the commands the tests start inherit it
 for _name in ("binance", "bybit", "okx", "hyperliquid", "bingx", "mexc", "weex"):
     os.environ[f"XLHEDGE_{_name.upper()}_URL"] = "http://127.0.0.1:9"
+# a retry waits 10 ms, not the quarter second an exchange is given: the loopback answers at once
+os.environ["XLHEDGE_RETRY_DELAY"] = "0.01"
 # and what the product keeps on disk (history, the exchanges' order rules) goes to a folder of this run's
 os.environ["XLHEDGE_CACHE"] = tempfile.mkdtemp(prefix="xlhedge-test-cache-")
 

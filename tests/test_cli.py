@@ -8,7 +8,7 @@ import sys
 import openpyxl
 import pytest
 
-from tests.cells import at, ref, type_in
+from tests.cells import at, ref, type_in, write_own_margin_rule
 from tests.loopback import EPOCH_MS, hist_basis
 from xlhedge.cli import main
 from xlhedge.plan import compute_plan, read_inputs
@@ -226,10 +226,7 @@ def test_help_and_version():
 def test_plan_says_when_a_workbook_has_formulas_of_its_own(book, capsys):
     assert main(["plan", str(book)]) == 0
     assert "Note: this workbook's formulas" not in capsys.readouterr().out
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    margin, short = (ref(L.HEDGE, key, L.HEDGE_FIRST_ROW) for key in ("margin", "short_notional"))
-    wb[L.HEDGE][margin] = f"={short}/2"  # the user's own margin rule
-    wb.save(book)
+    write_own_margin_rule(book)
     assert main(["plan", str(book)]) == 0
     out = capsys.readouterr().out
     assert "Note: this workbook's formulas are not this xlhedge's template" in out

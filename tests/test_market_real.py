@@ -203,6 +203,9 @@ def test_binance_order_rules_as_sent(exchanges):
         "Below binance's minimum of 0.001 contracts: 0.0001")
     assert HEDGE_ORDER(0.001, 0.001, "BTCUSDT", "binance", 1, "linear", "BTC", 0.001, 100, 60.0) == (
         "Below binance's minimum order of $100: $60")
+    # an empty exchange cell still makes a sentence (the fuzz test found "Nothing to sell on : ...")
+    assert HEDGE_ORDER(0, None, "BTCUSDT", None, 1, None, "BTC") == (
+        "Nothing to sell on this exchange: less than one lot")
 
 
 def test_binance_order_rules_of_another_shape_leave_the_rows(exchanges):

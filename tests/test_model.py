@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.cells import at, ref, type_in
+from tests.cells import at, ref, type_in, write_own_margin_rule
 from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import template
@@ -112,13 +112,10 @@ def test_any_portfolio_a_user_can_type(built_template, tmp_path, rows, settings_
 
 
 def test_a_users_own_formula_goes_through_the_general_evaluator(book):
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    cell, short = (ref(L.HEDGE, key, 5) for key in ("liquidation_rise", "short_notional"))
-    wb[L.HEDGE][cell] = f"={short}*2"
-    wb.save(book)
+    margin, short = write_own_margin_rule(book)
     assert template.formula_values(openpyxl.load_workbook(book, keep_vba=True)) is None
     inputs = read_inputs(book)  # plan still works: it evaluates the workbook as it is
-    assert inputs.values[(L.HEDGE, cell)] == pytest.approx(2 * inputs.values[(L.HEDGE, short)])
+    assert inputs.values[(L.HEDGE, margin)] == pytest.approx(inputs.values[(L.HEDGE, short)] / 2)
 
 
 CASES = [  # (row, settings, cell that says why, words of the message)
@@ -138,7 +135,8 @@ def test_rows_left_out_are_named_with_their_cell(book, row, settings_values, cel
     second = plan.iloc[1]
     assert second["problem"].startswith(f"{row['asset']} ({cell}): ") and words in second["problem"]
     assert math.isnan(second["short_notional"])
-    values = evaluate_workbook(book)  # the sheet says it too, in the row's own cells
+    values = template.formula_results(book)  # the sheet says it too, in the row's own cells (the model here:
+    # test_portfolio_agreement holds the general evaluator to the same words)
     shown = [v for k, v in values.items() if k[1].endswith("6") and k[0] in (L.PORTFOLIO, L.HEDGE)
              and isinstance(v, str) and v.startswith("#")]
     assert shown

@@ -15,6 +15,7 @@ from xlhedge.market import MarketDataError, funding_snapshot
 from xlhedge.refresh import refresh_workbook
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.book import WorkbookError
+from xlhedge.workbook.template import formula_results
 
 
 def records(path, columns, first, last):
@@ -213,7 +214,6 @@ def beta_rows(path):
 def test_refresh_estimates_betas_of_coins_hedged_with_btc(book, exchanges):
     from tests.loopback import BETAS
     from xlhedge.plan import compute_plan, read_inputs
-    from xlhedge.workbook.evaluate import evaluate_workbook
 
     _add_sol_hedged_with_btc(book)
     result = refresh_workbook(book)
@@ -223,7 +223,8 @@ def test_refresh_estimates_betas_of_coins_hedged_with_btc(book, exchanges):
     assert rows[0]["n"] in (179, 180)  # daily closes over 180 days, depending on the hour
     assert rows[0]["exchange"] == "binance" and rows[0]["stale"] == "no"
     assert "Betas to BTC: SOL 1.50 (R² 1.00)" in result.status
-    values = evaluate_workbook(book)
+    values = formula_results(book)  # the workbook model: test_headless_refresh_stores_every_formula_result
+    # holds it to the general evaluator on a refreshed workbook
     assert values[at(L.PORTFOLIO, "beta_used", 7)] == pytest.approx(1.5)
     ratio = values[at(L.HEDGE, "hedge_ratio", 7)]
     # the BTC short = ratio x beta x value
@@ -233,8 +234,6 @@ def test_refresh_estimates_betas_of_coins_hedged_with_btc(book, exchanges):
 
 
 def test_typed_beta_wins_and_failed_estimates_are_kept_stale(book, exchanges):
-    from xlhedge.workbook.evaluate import evaluate_workbook
-
     _add_sol_hedged_with_btc(book)
     refresh_workbook(book)
     first = beta_rows(book)
@@ -245,7 +244,7 @@ def test_typed_beta_wins_and_failed_estimates_are_kept_stale(book, exchanges):
     assert rows[0]["estimated_at"] == first[0]["estimated_at"]
     assert "Betas not estimated: SOL (" in result.status and "/fapi/v1/klines" in result.status
     _add_sol_hedged_with_btc(book, beta=2.0)
-    values = evaluate_workbook(book)
+    values = formula_results(book)
     assert values[at(L.PORTFOLIO, "beta_used", 7)] == 2.0
 
 
@@ -282,7 +281,6 @@ def test_workbook_plan_and_refresh_agree_on_the_contract(book, exchanges):
     from pathlib import Path
 
     from xlhedge.plan import compute_plan, read_inputs
-    from xlhedge.workbook.evaluate import evaluate_workbook
 
     real = Path(__file__).parent / "fixtures" / "real" / "binance" / "premiumIndex.json"
     exchanges.serve_body("binance", "/fapi/v1/premiumIndex", real.read_bytes())
@@ -297,7 +295,7 @@ def test_workbook_plan_and_refresh_agree_on_the_contract(book, exchanges):
     assert binance["BTCUSDT"]["basis"] == pytest.approx(93951.8 / 93902.89680851 - 1)
 
     def hedge_and_plan():
-        values = evaluate_workbook(book)
+        values = formula_results(book)  # the model; the evaluator checks refreshed books cell for cell above
         plan = compute_plan(read_inputs(book))
         return values, plan
 

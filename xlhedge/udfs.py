@@ -406,14 +406,14 @@ def HEDGE_ORDER(contracts, lot_step, symbol, exchange, contract_size, inverse, c
     count, step, size, least, least_usd, usd, sym, venue, asset, inv = arrays
     out = np.empty(count.shape, dtype=object)
     for idx in np.ndindex(count.shape):
+        where = venue[idx] or "this exchange"  # an empty exchange cell still reads as a sentence
         if not sym[idx] or not size[idx] > 0:  # no contract to count in: say so where there is something to sell
             wanted = not (np.isnan(count[idx]) and np.isnan(usd[idx]))
-            out[idx] = (f"No {asset[idx]} contract of {venue[idx] or 'this exchange'} in the Funding table: refresh"
-                        if wanted else None)
+            out[idx] = f"No {asset[idx]} contract of {where} in the Funding table: refresh" if wanted else None
         elif np.isnan(count[idx]):
             out[idx] = None  # no short: an empty cell
         else:
-            out[idx] = engine.order_text(float(count[idx]), float(step[idx]), sym[idx], venue[idx], float(size[idx]),
+            out[idx] = engine.order_text(float(count[idx]), float(step[idx]), sym[idx], where, float(size[idx]),
                                          bool(inv[idx]), asset[idx], float(least[idx]), float(least_usd[idx]),
                                          float(usd[idx]))
     return text_cells(out, ndim)  # one blank cell: "" (an empty text)

@@ -35,9 +35,12 @@ class Exchange:
         return os.environ.get(f"XLHEDGE_{self.name.upper()}_URL", self.base_url).rstrip("/")
 
     def client(self, deadline: float) -> Client:
-        """A client for this exchange that stops at ``deadline`` (``time.monotonic()`` seconds)."""
+        """A client for this exchange that stops at ``deadline`` (``time.monotonic()`` seconds); its first
+        retry waits ``XLHEDGE_RETRY_DELAY`` seconds when set (the tests' loopback answers at once), else
+        the client's default."""
+        delay = os.environ.get("XLHEDGE_RETRY_DELAY")
         return Client(self.name, deadline, base_url=self.url(), envelope=self.envelope,
-                      min_interval=self.min_interval)
+                      min_interval=self.min_interval, **({"backoff": float(delay)} if delay else {}))
 
     def perp_symbol(self, coin: str) -> str:
         """The coin's USDT perpetual here: "BTC" -> "BTCUSDT" (binance), "BTC-USDT-SWAP" (okx) ..."""

@@ -161,7 +161,20 @@ class _Book:
     constants: dict  # (sheet, cell) -> typed value
 
 
+_READ: dict = {}  # (path, modified ns, size) -> _Book: a workbook evaluated again with other inputs is read once
+
+
 def _read_book(path: Path) -> _Book:
+    """The book at ``path``, read again only when the file changed (its time or size)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _READ:
+        _READ.clear()  # one book kept: the common case is one file evaluated with several inputs
+        _READ[key] = _load_book(path)
+    return _READ[key]
+
+
+def _load_book(path: Path) -> _Book:
     import openpyxl
 
     from xlhedge.workbook.arrays import array_cells
