@@ -178,6 +178,17 @@ def test_429_with_retry_after_is_honoured(exchanges):
     assert exchanges.hits[("binance", "/fapi/v1/premiumIndex")] == 2
 
 
+@pytest.mark.parametrize(("typed", "first_wait"), [("0.01", 0.01), ("2", 2.0), ("", 0.25), ("soon", 0.25),
+                                                  ("-1", 0.25), ("inf", 0.25)])
+def test_the_first_retry_waits_what_the_environment_says(monkeypatch, typed, first_wait):
+    """XLHEDGE_RETRY_DELAY (the tests set 0.01); anything but a number >= 0 keeps the client's 0.25 s."""
+    from xlhedge.market.exchanges import REGISTRY
+
+    monkeypatch.setenv("XLHEDGE_RETRY_DELAY", typed)
+    client = REGISTRY["bybit"].client(time.monotonic() + 60)
+    assert client._delay(0, None) == first_wait and client._delay(1, None) == min(2 * first_wait, 4.0)
+
+
 def test_retry_after_longer_than_the_timeout_gives_up_early(exchanges):
     exchanges.fault("okx", "/api/v5/public/funding-rate", Fault(status=429, headers={"Retry-After": "60"}))
     start = time.monotonic()

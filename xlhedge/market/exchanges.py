@@ -38,13 +38,22 @@ class Exchange:
         """A client for this exchange that stops at ``deadline`` (``time.monotonic()`` seconds); its first
         retry waits ``XLHEDGE_RETRY_DELAY`` seconds when set (the tests' loopback answers at once), else
         the client's default."""
-        delay = os.environ.get("XLHEDGE_RETRY_DELAY")
         return Client(self.name, deadline, base_url=self.url(), envelope=self.envelope,
-                      min_interval=self.min_interval, **({"backoff": float(delay)} if delay else {}))
+                      min_interval=self.min_interval, **_retry_delay())
 
     def perp_symbol(self, coin: str) -> str:
         """The coin's USDT perpetual here: "BTC" -> "BTCUSDT" (binance), "BTC-USDT-SWAP" (okx) ..."""
         return self.symbol_format.format(coin.upper())
+
+
+def _retry_delay() -> dict:
+    """``{"backoff": seconds}`` from ``XLHEDGE_RETRY_DELAY`` (a number >= 0); unset or unreadable: {} (the
+    client's default)."""
+    try:
+        delay = float(os.environ.get("XLHEDGE_RETRY_DELAY", ""))
+    except ValueError:
+        return {}
+    return {"backoff": delay} if 0 <= delay < float("inf") else {}
 
 
 def _declared(module: ModuleType) -> Exchange:
