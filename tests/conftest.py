@@ -27,11 +27,14 @@ os.environ["XLHEDGE_CACHE"] = tempfile.mkdtemp(prefix="xlhedge-test-cache-")
 
 
 @pytest.fixture
-def exchanges(monkeypatch):
-    """A real HTTP server on 127.0.0.1 answering like the four exchanges; env points at it."""
+def exchanges(monkeypatch, tmp_path_factory):
+    """A real HTTP server on 127.0.0.1 answering like the exchanges; env points at it. What the product keeps
+    on disk for a day (order rules, tiers, history) goes to this test's own folder: a fresh server is a fresh
+    exchange, and what another test fetched before must not answer for it."""
     server = LoopbackExchanges().start()
     for key, value in server.env().items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("XLHEDGE_CACHE", str(tmp_path_factory.mktemp("xlhedge-cache")))  # beside the test's files
     yield server
     server.stop()
 

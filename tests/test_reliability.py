@@ -43,7 +43,7 @@ def test_429_storm_ends_within_the_timeout(exchanges):
     for ex, path in (("binance", "/fapi/v1/premiumIndex"), ("bybit", "/v5/market/tickers")):
         exchanges.fault(ex, path, Fault(status=429, headers={"Retry-After": "0.2"}, times=1000))
     start = time.monotonic()
-    df = funding_snapshot(timeout=2)
+    df = funding_snapshot(timeout=5)  # room for the five others on a busy machine
     assert time.monotonic() - start < 20  # 1000 answers x 0.2 s would be 200 s (loose bound, no speed asserted)
     assert {"binance", "bybit"} <= set(df.attrs["errors"])
     assert set(df["exchange"]) == {"okx", "hyperliquid", "bingx", "mexc", "weex"}
