@@ -368,10 +368,7 @@ class LoopbackExchanges:
                       "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00"}} for c in cs]
             items.append({"symbol": "BTC-26DEC25", "contractType": "LinearFutures", "status": "Trading",
                           "baseCoin": "BTC", "quoteCoin": "USDT", "fundingInterval": 0})
-            start = int(q.get("cursor") or 0)
-            size = min(int(q.get("limit", 500)), self.page_size)
-            page = items[start:start + size]
-            cursor = str(start + size) if start + size < len(items) else ""
+            page, cursor = self._bybit_page(items, q, int(q.get("limit", 500)))
             return ok({"category": "linear", "list": page, "nextPageCursor": cursor})
         if path == "/v5/market/funding/history":
             rows = self._series(q["symbol"], 8, int(q["startTime"]), int(q["endTime"]),
@@ -398,12 +395,10 @@ class LoopbackExchanges:
                          "mmDeduction": cut} for i, (cap, mm, cut) in enumerate(tiers)]
             if "symbol" in q:
                 return ok({"category": "linear", "nextPageCursor": "", "list": limits(q["symbol"])})
-            # every contract, page_size contracts a page: the cursor is where the next page starts
-            symbols, size = [f"{c.base}USDT" for c in cs], self.page_size
-            start = int(q.get("cursor") or 0)
-            more = start + size < len(symbols)
-            return ok({"category": "linear", "nextPageCursor": str(start + size) if more else "",
-                       "list": [item for symbol in symbols[start:start + size] for item in limits(symbol)]})
+            # every contract, page_size contracts a page
+            symbols, cursor = self._bybit_page([f"{c.base}USDT" for c in cs], q, self.page_size)
+            return ok({"category": "linear", "nextPageCursor": cursor,
+                       "list": [item for symbol in symbols for item in limits(symbol)]})
         if path == "/v5/market/kline":
             hours = {"60": 1, "240": 4, "D": 24}[q["interval"]]
             rows = self._series(q["symbol"], hours, int(q["start"]), int(q["end"]),
@@ -632,6 +627,12 @@ class LoopbackExchanges:
                     for t, c in self._series(q["symbol"], hours, int(q["startTime"]), int(q["endTime"]),
                                              min(int(q.get("limit", 100)), 100), _hist_close)]
         raise LookupError(path)
+
+    def _bybit_page(self, items: list, q: dict, limit: int) -> tuple[list, str]:
+        """One page of a Bybit listing, at most ``limit`` and ``page_size`` items, and the cursor of the next
+        ("" after the last): the cursor is where the next page starts."""
+        start, size = int(q.get("cursor") or 0), min(limit, self.page_size)
+        return items[start:start + size], str(start + size) if start + size < len(items) else ""
 
     def _series(self, symbol, hours, start, end, limit, value, newest_first=False):
         """Points every ``hours`` from EPOCH_MS to now within [start, end], at most ``limit``."""

@@ -255,6 +255,13 @@ _typed_tiers = IFERROR(INDEX(Name("TierTables"), MATCH(h("exchange") & "|" & h("
                        & "", "")
 
 
+def _tiered_liquidation(row) -> Expr:
+    """LIQ_PRICE of a row's short (``row``: :func:`h` or :func:`v`) at the Settings leverage, on the tier of its
+    coins (short / mark) in the row's maintenance tiers (blank: the flat rate)."""
+    return udf("LIQ_PRICE", row("mark_price"), Name("Leverage"), Name("MaintenanceMargin"), "short",
+               IFERROR(row("short_notional") / row("mark_price"), ""), "", "", "", row("maintenance_tiers"))
+
+
 def _with_short_and_mark(expr):
     return (IF(ISNUMBER(h("short_notional")), IF(ISNUMBER(h("mark_price")), expr, ""), ""))
 
@@ -301,9 +308,8 @@ HEDGE_COLUMNS = (
     Column("maintenance_tiers", "Maintenance tiers (blank: flat rate)", 16,
            "out_text", _unless_blank(IF(eq(_typed_tiers, ""), IFERROR(funding_lookup("PublishedTiers", _key) & "", ""),
                                         _typed_tiers))),
-    Column("liquidation_price", "Liquidation price (tier of the short's size)", 14, "price2", _with_short_and_mark(
-        udf("LIQ_PRICE", h("mark_price"), Name("Leverage"), Name("MaintenanceMargin"), "short",
-            IFERROR(h("short_notional") / h("mark_price"), ""), "", "", "", h("maintenance_tiers"))), array=True),
+    Column("liquidation_price", "Liquidation price (tier of the short's size)", 14, "price2",
+           _with_short_and_mark(_tiered_liquidation(h)), array=True),
     Column("funding_cost", "Funding cost over horizon (<0 = you earn)", 17, "cost", IF(
         ISNUMBER(h("short_notional")), IF(ISNUMBER(h("funding_rate")), udf(
             "FUNDING_COST", h("short_notional"), h("funding_rate"), h("interval_hours"), Name("HorizonDays")),
@@ -423,10 +429,7 @@ VENUE_COLUMNS = (
         "LOOKUP_VALUES", v("exchange") & "|" & v("symbol"), Name("TierContracts"), Name("TierTables"),
         _listed("PublishedTiers"))), array=True),
     Column("liquidation_rise", "Short liquidated by a rise of (its tier)", 12, "pct",
-           _with_venue_short(udf(
-               "LIQ_PRICE", v("mark_price"), Name("Leverage"), Name("MaintenanceMargin"), "short",
-               IFERROR(v("short_notional") / v("mark_price"), ""), "", "", "", v("maintenance_tiers")) /
-               v("mark_price") - 1), array=True),
+           _with_venue_short(_tiered_liquidation(v) / v("mark_price") - 1), array=True),
     Column("best", "Best?", 14, "out_text", IF(_no_coin, "", udf(
         "VENUE_BEST", v("coin"), v("net_cost"), v("contracts"), v("min_qty"), v("min_notional"),
         v("short_notional"), v("open_interest"), Name("MaxOIShare"))), array=True),
