@@ -224,10 +224,17 @@ def test_help_and_version():
 
 
 def test_plan_says_when_a_workbook_has_formulas_of_its_own(book, capsys):
+    """A formula of the user's own: the workbook model cannot tell its value, so plan evaluates the workbook
+    as it is (the general evaluator) and says so."""
+    from xlhedge.workbook import template
+
     assert main(["plan", str(book)]) == 0
     assert "Note: this workbook's formulas" not in capsys.readouterr().out
-    write_own_margin_rule(book)
+    margin, short = write_own_margin_rule(book)
+    assert template.formula_values(openpyxl.load_workbook(book, keep_vba=True)) is None
     assert main(["plan", str(book)]) == 0
     out = capsys.readouterr().out
     assert "Note: this workbook's formulas are not this xlhedge's template" in out
     assert "xlhedge template --out NEW.xlsm" in out
+    inputs = read_inputs(book)  # the user's own rule computed: the margin is half the short
+    assert inputs.values[(L.HEDGE, margin)] == pytest.approx(inputs.values[(L.HEDGE, short)] / 2)

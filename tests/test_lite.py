@@ -252,30 +252,34 @@ def test_an_empty_cell_arrives_as_each_client_sends_it(tmp_path):
 
 #: Settings whose function's own default differs from the Settings default (FUNDING_COST's horizon is 1 day,
 #: the sheet's 30; LIQ_PRICE has no default leverage), so passing the empty cell would change the numbers.
-@pytest.mark.parametrize("name", ["HorizonDays", "Leverage"])
-def test_an_empty_setting_is_its_default_in_every_formula(lite_book, tmp_path, name):
-    """A formula hands a function a Settings cell through IF(cell="", default, cell): an emptied setting
-    computes as its default (the one plan and the backtest use), whatever the client would pass for it."""
+EMPTIED = ("HorizonDays", "Leverage")
+
+
+def test_the_lite_workbook_computes_what_the_desktop_one_does(lite_book, built_template, tmp_path):
+    """The Lite edition's formulas give the desktop's numbers. And a formula hands a function a Settings cell
+    through IF(cell="", default, cell): emptied settings compute as their defaults (the ones plan and the
+    backtest use), whatever the client would pass for them; both emptied in one copy (one calculation):
+    either one passed through would change a number. One test, so a worker compiles the Lite book once."""
     import openpyxl
 
     from xlhedge.workbook import layout as L
 
-    emptied, typed = tmp_path / "emptied.xlsx", tmp_path / "typed.xlsx"
-    for path, value in ((emptied, None), (typed, L.SETTING_DEFAULT[name])):
-        wb = openpyxl.load_workbook(lite_book)
-        wb[L.SETTINGS][f"B{L.SETTING_ROW[name]}"] = value
-        wb.save(path)
-    got, want = evaluate_workbook(emptied), evaluate_workbook(typed)
-    hedge = {k: v for k, v in want.items() if k[0] in ("Hedge", "Scenarios", "Venues")}
-    assert all(got[k] == pytest.approx(v) if isinstance(v, float) else got[k] == v for k, v in hedge.items())
-    assert any(isinstance(v, float) for v in hedge.values())
-
-
-def test_the_lite_workbook_computes_what_the_desktop_one_does(lite_book, built_template):
     ours, desktop = evaluate_workbook(lite_book), evaluate_workbook(built_template)
     hedge = {k: v for k, v in desktop.items() if k[0] in ("Hedge", "Scenarios", "Portfolio")}
     assert hedge and all(ours[k] == pytest.approx(v) if isinstance(v, float) else ours[k] == v
                          for k, v in hedge.items())
+
+    emptied = tmp_path / "emptied.xlsx"
+    wb = openpyxl.load_workbook(lite_book)
+    for name in EMPTIED:
+        cell = wb[L.SETTINGS][f"B{L.SETTING_ROW[name]}"]
+        assert cell.value == L.SETTING_DEFAULT[name]  # the shipped book holds the defaults: ours is the typed case
+        cell.value = None
+    wb.save(emptied)
+    got = evaluate_workbook(emptied)
+    hedge = {k: v for k, v in ours.items() if k[0] in ("Hedge", "Scenarios", "Venues")}
+    assert all(got[k] == pytest.approx(v) if isinstance(v, float) else got[k] == v for k, v in hedge.items())
+    assert any(isinstance(v, float) for v in hedge.values())
 
 
 def test_a_refresh_keeps_the_code_parts_byte_for_byte(lite_book, tmp_path, exchanges):

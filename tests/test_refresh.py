@@ -248,6 +248,7 @@ def test_typed_beta_wins_and_failed_estimates_are_kept_stale(book, exchanges):
     assert values[at(L.PORTFOLIO, "beta_used", 7)] == 2.0
 
 
+@pytest.mark.slow  # a refreshed book fills cells the template left empty: the general evaluator compiles it anew
 def test_headless_refresh_stores_every_formula_result(book, exchanges, tmp_path):
     import datetime as dt
 

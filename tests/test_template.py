@@ -142,6 +142,7 @@ def test_hedge_sheet_equals_the_engine(built_template, adjust):
                 ("contracts", "contracts"), ("margin", "margin"), ("liq", "liquidation_price"),
                 ("cost", "funding_cost"), ("apr", "funding_apr"))}
         assert got == pytest.approx(want, rel=1e-12)
+        assert values[at(L.HEDGE, "hedged_fraction", r)] == pytest.approx(want["contracts"] / (5, 50)[i])
         # the order in Binance's units: a contract is one coin, the step 0.001 (the sample's order rules)
         assert values[at(L.HEDGE, "order", r)] == f"Sell {want['contracts']:,.3f} {asset}USDT on binance"
     t = L.HEDGE_TOTAL_ROW
@@ -272,9 +273,10 @@ def _funding_row(path, symbol: str, exchange: str = "binance") -> int:
     raise AssertionError(f"{symbol} not in the template's Funding sheet")
 
 
-@pytest.mark.parametrize("btc_mark, eth_mark", [(91250.4, 3052.18), (12345.67, 987.65), (250000.0, 9999.0)])
+@pytest.mark.parametrize("btc_mark, eth_mark", [(12345.67, 987.65), (250000.0, 9999.0)])
 def test_the_hedge_is_sized_in_coins_at_any_mark(built_template, btc_mark, eth_mark):
-    """5 BTC and 50 ETH at a neutral 40%: 2 BTC and 20 ETH short, whatever the marks."""
+    """5 BTC and 50 ETH at a neutral 40%: 2 BTC and 20 ETH short, whatever the marks (the sample's own
+    marks: test_hedge_sheet_equals_the_engine)."""
     mark = L.FUNDING_COL["mark_price"]
     inputs = {(L.FUNDING, f"{mark}{_funding_row(built_template, 'BTCUSDT')}"): btc_mark,
               (L.FUNDING, f"{mark}{_funding_row(built_template, 'ETHUSDT')}"): eth_mark,

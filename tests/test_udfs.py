@@ -48,6 +48,18 @@ def test_hedge_ratio_examples(args, expected):
     assert HEDGE_RATIO(*args) == approx(expected)
 
 
+def test_a_bad_setting_shows_on_every_row_of_a_column_without_funding_rates():
+    """The Hedge sheet with FundingAdjust "no" passes blank funding rates beside the interval column. A
+    conviction of 2 fails the whole call; row by row, the rows that have an interval say why (the empty row
+    stays empty), as when the rates are there; they were all blank before (found by the random portfolios)."""
+    message = "#VALUE! conviction must be >= 0 and <= 1 (got 2)"
+    hours = [[8.0], [4.0], [None]]
+    for rates in ([[""], [""], [""]], [[0.0001], [0.0001], [None]]):
+        assert HEDGE_RATIO("bullish", 2, rates, hours) == [[message], [message], [None]]
+    # with a good conviction: numbers where there is an interval, a blank rate = no adjustment
+    assert HEDGE_RATIO("neutral", 0.5, [[""], [""], [""]], hours) == [[approx(0.4)], [approx(0.4)], [None]]
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -131,6 +131,9 @@ def _outlook_array(outlook, conviction: float, max_ratio: float) -> CellArray:
         "max_ratio": "Highest ratio allowed (default 1.0 = never over-hedge)",
     },
     ranges=("outlook", "funding_rate", "interval_hours"),
+    # the rows are the outlook's and the interval's (a blank funding rate means "do not adjust", not "no row"),
+    # as in a whole-column call, whose blank cells are where either of them is blank
+    rowwise=("outlook", "interval_hours"),
 )
 def HEDGE_RATIO(
     outlook,
