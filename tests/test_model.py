@@ -13,7 +13,7 @@ import shutil
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.cells import at, ref, type_in
@@ -122,10 +122,42 @@ def test_any_portfolio_a_user_can_type(built_template, tmp_path, rows, settings_
     _same_on_any_portfolio(built_template, tmp_path, rows, settings_values, with_beta, crowd_rows)
 
 
+#: Portfolios the random search found where the sheet and the model disagreed (both fixed): a bad
+#: conviction with FundingAdjust "no" blanked the Hedge ratio column (HEDGE_RATIO's rows); a crowding row
+#: with no open-interest change showed 0 in Excel and the formulas evaluator but blank in the model.
+FOUND = [
+    dict(rows=[{"asset": "BTC", "quantity": None, "typed_price": None, "hedge_with": None, "beta": None,
+                "exchange": None, "current_short": None}],
+         settings_values={"MaxRatio": 1.2, "DefaultExchange": "okx", "CrowdedPercentile": 0.9, "CrowdedRule": "yes",
+                          "MaxOIShare": 0.01, "Leverage": 1, "HorizonDays": 0, "Conviction": 2, "FundingAdjust": "no",
+                          "Outlook": "bullish"}, with_beta=True, crowd_rows=[]),
+    dict(rows=[{"asset": "SOL", "quantity": None, "typed_price": None, "hedge_with": None, "beta": None,
+                "exchange": None, "current_short": 0.0}],
+         settings_values={"DefaultExchange": "binance", "CrowdedPercentile": 0.9, "FundingAdjust": "Yes",
+                          "Leverage": 3, "MaxRatio": 1.2, "HorizonDays": 7.5, "CrowdedRule": "yes", "Outlook": 1.5,
+                          "Conviction": 0.75212459, "MaxOIShare": 0.01},
+         with_beta=False, crowd_rows=[("binance|ETH", "x", "x", "high", 90, None)]),
+]
+
+
 @pytest.mark.slow
+@example(**FOUND[0])
+@example(**FOUND[1])
 @_portfolios(DEEP_EXAMPLES)
 def test_many_portfolios_a_user_can_type(built_template, tmp_path, rows, settings_values, with_beta, crowd_rows):
     _same_on_any_portfolio(built_template, tmp_path, rows, settings_values, with_beta, crowd_rows)
+
+
+def test_an_empty_table_cell_a_formula_picks_shows_0_as_in_excel(book):
+    """INDEX of a blank cell is a reference to it: in its own cell it shows 0 (Excel; LibreOffice shows 0 too),
+    and the cells that read that cell read 0. The Hedge sheet's open-interest change of a coin whose crowding
+    row has no change measured: 0, not blank (the formulas evaluator agrees: the random portfolios)."""
+    edit(book, [{"asset": "BTC", "quantity": 5}, {"asset": "ETH", "quantity": 50}], {},
+         crowd_rows=[("binance|ETH", "binance", "ETH", 0.95, 90, None)])
+    values = template.formula_values(openpyxl.load_workbook(book, keep_vba=True))
+    assert values[at(L.HEDGE, "funding_percentile", 6)] == pytest.approx(0.95)
+    assert values[at(L.HEDGE, "oi_change", 6)] == 0.0
+    assert values[at(L.HEDGE, "oi_change", 5)] is None  # BTC: no crowding row, the lookup's "" (blank)
 
 
 CASES = [  # (row, settings, cell that says why, words of the message)

@@ -72,7 +72,7 @@ class BookEnv(Env):
                 values = Rows(self.book.get(sheet, f"{letters[key]}{first + i}") for i in range(rows))
             else:
                 values = formula.value(self)
-                values = values if isinstance(values, Rows) else Rows([values] * rows)
+                values = Rows(map(_shown, values)) if isinstance(values, Rows) else Rows([_shown(values)] * rows)
             self.columns[(sheet, key)] = values
         return self.columns[(sheet, key)]
 
@@ -105,8 +105,15 @@ class BookEnv(Env):
 
     def single(self, key: str):
         if key not in self.singles:
-            self.singles[key] = spec.SINGLE_CELL[key].formula.value(self)
+            self.singles[key] = _shown(spec.SINGLE_CELL[key].formula.value(self))
         return self.singles[key]
+
+
+def _shown(value):
+    """A formula's result as its cell holds it: a reference to an empty cell (``INDEX`` of a blank table
+    cell, which the expressions keep empty: ISNUMBER says FALSE) is 0 in the cell, as Excel shows it and
+    as formulas that read the cell see it. Text, numbers, errors and a function's blank ("") stay."""
+    return 0.0 if value is None else value
 
 
 def compute(book: Book, start_status_cell: str) -> dict:
