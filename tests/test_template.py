@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 from tests.workbook_snapshot import everything_but_funding
 from xlhedge import engine
 from xlhedge.market.sample import sample_snapshot
-from xlhedge.workbook import builder, messages, render, spec, vba
+from xlhedge.workbook import builder, messages, render, spec, template, vba
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.evaluate import evaluate_workbook
 
@@ -291,6 +291,24 @@ def test_the_hedge_is_sized_in_coins_at_any_mark(built_template, btc_mark, eth_m
     assert values[at(L.HEDGE, "short_notional", r + 1)] == pytest.approx(0.4 * 50 * eth_mark)
     hedged = [values[at(L.HEDGE, "hedged_fraction", r + i)] for i in (0, 1)]
     assert hedged == pytest.approx([0.4, 0.4])
+
+
+def test_a_mark_the_refresh_could_not_fetch_is_no_price(built_template, tmp_path):
+    """A partial answer leaves a Funding row's mark blank. The Portfolio's INDEX picks that blank, which
+    Excel shows as 0 (so does the formulas evaluator): the spot value says there is no price instead of
+    valuing 5 BTC at $0; the sheet (evaluator) and plan (the model) say the same."""
+    book = tmp_path / "no-mark.xlsm"
+    wb = openpyxl.load_workbook(built_template, keep_vba=True)
+    wb[L.FUNDING][f"{L.FUNDING_COL['mark_price']}{_funding_row(built_template, 'BTCUSDT')}"] = None
+    wb.save(book)
+    values = evaluate_workbook(book)
+    model = template.formula_values(openpyxl.load_workbook(book, keep_vba=True))
+    for got in (values, model):
+        assert got[at(L.PORTFOLIO, "price", 5)] == 0.0
+        assert got[at(L.PORTFOLIO, "spot_value", 5)] == (
+            "#N/A no price on binance: refresh market data, check the exchange, or type a price in Value at")
+        assert got[at(L.PORTFOLIO, "spot_value", 6)] == pytest.approx(50 * 3052.18)  # ETH keeps its mark
+        assert got[at(L.HEDGE, "contracts", 5)] is None and got[at(L.HEDGE, "contracts", 6)] == pytest.approx(20.0)
 
 
 def test_a_typed_value_overrides_the_mark_for_value_and_contracts_alike(built_template):

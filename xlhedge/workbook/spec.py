@@ -172,7 +172,9 @@ PORTFOLIO_COLUMNS = (
     Column("spot_value", "Spot value (USD)", 17, "usd", IF(
         _not_asset, "", IF(ISTEXT(p("quantity")), M.MSG_QTY_TEXT, IF(ISTEXT(p("typed_price")), M.MSG_PRICE_TEXT, IF(
             NOT(ISNUMBER(p("quantity"))), "", IF(lt(p("quantity"), 0), M.MSG_QTY_NEGATIVE, IF(
-                ISNUMBER(p("price")), p("quantity") * p("price"),
+                # > 0 too: a blank mark the refresh could not fetch is picked as 0 (Excel shows a blank
+                # cell's reference as 0), and a price of 0 is no price
+                AND(ISNUMBER(p("price")), gt(p("price"), 0)), p("quantity") * p("price"),
                 Lit(M.MSG_NO_PRICE) & _exchange & M.MSG_NO_PRICE_TAIL))))))),
     Column("beta_used", "Beta used (typed, else estimated)", 16, "num", IF(
         _not_asset, "", IF(ISTEXT(p("beta")), "", IF(
