@@ -47,8 +47,7 @@ def typed(sheet: str, row: int, **values) -> dict:
 
 def write_own_margin_rule(path) -> tuple[str, str]:
     """Give the workbook at ``path`` a formula of the user's own (the first Hedge row's margin = half its
-    short), as every test of an edited formula does: one edit, so a worker compiles it for the general
-    evaluator once. Returns the margin's and the short's cells."""
+    short). Returns the margin's and the short's cells."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path, keep_vba=True)
