@@ -365,3 +365,40 @@ def test_known_intervals_fill_only_what_did_not_come():
                              "interval_hours": [4.0, 1.0, 2.0]})
     got = known_intervals(fresh, previous)["interval_hours"].tolist()
     assert got[:2] == [4.0, 8.0] and np.isnan(got[2])  # a fresh value wins; another exchange's never counts
+
+
+def test_cells_the_refresh_writes_first_look_like_the_templates_and_empty_ones_are_not_written(book):
+    """The template formats the Funding table's columns, not its empty cells (a quarter of the load time
+    of every command). A row the refresh fills for the first time looks like a row the template filled
+    (every style part, column by column); rows a shorter table leaves are emptied, and cells never filled
+    are not written at all."""
+    from xlhedge.market.sample import sample_snapshot
+    from xlhedge.workbook.book import OpenpyxlBook
+
+    sample = sample_snapshot()
+    sample["stale"] = "no"
+    longer = pd.concat([sample] * 3, ignore_index=True)  # past the rows the template filled
+    port = OpenpyxlBook(book)
+    port.write_table(longer)
+    port.save()
+    ws = openpyxl.load_workbook(book)[L.FUNDING]
+    shipped, written = L.FUNDING_FIRST_ROW, L.FUNDING_FIRST_ROW + len(longer) - 1
+    assert len(sample) < len(longer) and ws[f"A{written}"].value == sample["exchange"].iloc[-1]
+    compared = 0
+    for _, col, _ in L.FUNDING_COLUMNS:  # against a cell of that column the template wrote
+        theirs = next((ws[f"{col}{r}"] for r in range(shipped, shipped + len(sample))
+                       if ws[f"{col}{r}"].value is not None), None)
+        if theirs is None:  # (a column the sample leaves empty)
+            continue
+        compared += 1
+        mine = ws[f"{col}{theirs.row + 2 * len(sample)}"]  # the same sample row in the third copy
+        for part in ("number_format", "border", "font", "fill", "alignment", "protection"):
+            assert repr(getattr(mine, part)) == repr(getattr(theirs, part)), (col, part)  # (a Border != itself)
+    assert compared >= len(L.FUNDING_COLUMNS) - 2
+    port = OpenpyxlBook(book)
+    port.write_table(sample)
+    port.save()
+    ws = openpyxl.load_workbook(book)[L.FUNDING]
+    assert ws[f"A{written}"].value is None and ws[f"A{shipped + len(sample) - 1}"].value is not None
+    rows = {row for row, _ in ws._cells if row >= L.FUNDING_FIRST_ROW}
+    assert max(rows) == written  # nothing below what was ever filled

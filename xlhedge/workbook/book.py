@@ -94,13 +94,15 @@ class OpenpyxlBook(BookPort):
         return [[c.value for c in row] for row in self.wb[table.sheet][table.ref]]
 
     def write_block(self, table: L.Table, rows: list[list]) -> None:
-        """Fill the table's cells, blanking rows past the data; text stays text."""
-        for i, cells in enumerate(self.wb[table.sheet][table.ref]):
+        """Fill the table's cells, blanking rows past the data; text stays text. A cell written for the
+        first time takes its column's format, as Excel gives it; an empty cell is not written at all
+        (the template formats the table's columns, not thousands of empty cells)."""
+        ws = self.wb[table.sheet]
+        formats = column_formats(ws)
+        for i in range(table.last_row - table.first_row + 1):
             values = rows[i] if i < len(rows) else [None] * len(table.columns)
-            for cell, value in zip(cells, values, strict=True):
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"  # never a formula, whatever the text starts with
+            for (_, col, _), value in zip(table.columns, values, strict=True):
+                put_value(ws, f"{col}{table.first_row + i}", value, formats)
 
 
     def _cell(self, sheet: str, ref: str):
@@ -152,6 +154,47 @@ class OpenpyxlBook(BookPort):
                 self.wb.save(path)
         with contextlib.suppress(Exception):
             fill_cached_values(path, values)
+
+
+_STYLE_PARTS = ("font", "fill", "border", "alignment", "protection", "number_format")
+
+
+def column_formats(ws) -> dict:
+    """{column letter: its format's parts} of the columns of an openpyxl sheet that have a format."""
+    from openpyxl.utils import get_column_letter
+
+    out = {}
+    for dim in ws.column_dimensions.values():
+        if dim.has_style and dim.min:
+            for index in range(dim.min, (dim.max or dim.min) + 1):
+                out[get_column_letter(index)] = {part: _plain_style(getattr(dim, part)) for part in _STYLE_PARTS}
+    return out
+
+
+def _plain_style(part):
+    """A column's font, fill, ... as a cell takes it (openpyxl hands them out wrapped, read-only)."""
+    import copy
+
+    return part if isinstance(part, str) else copy.copy(part)
+
+
+def put_value(ws, ref: str, value, formats: dict) -> None:
+    """Set one cell of an openpyxl sheet; text stays text. Emptying a cell that was never written leaves it
+    unwritten; a cell written for the first time takes its column's format from ``formats``
+    (:func:`column_formats`), as Excel shows a value typed there."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    letter, row = coordinate_from_string(ref)
+    exists = (row, column_index_from_string(letter)) in ws._cells  # openpyxl creates a cell on any access
+    if value is None and not exists:
+        return
+    cell = ws[ref]
+    if not exists and letter in formats:
+        for part, style in formats[letter].items():
+            setattr(cell, part, style)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula, whatever the text starts with
 
 
 def load_book(path: Path):

@@ -26,7 +26,7 @@ from xlhedge.workbook import layout as L
 from xlhedge.workbook import spec, vba
 from xlhedge.workbook.arrays import array_key
 from xlhedge.workbook.data_sheets import DataSheets
-from xlhedge.workbook.formats import Formats, set_widths
+from xlhedge.workbook.formats import Formats, plain_above, set_widths
 from xlhedge.workbook.stored import StoredNumbersWorksheet
 
 CREATED = dt.datetime(2026, 11, 1, 0, 0, 0)
@@ -498,7 +498,11 @@ class TemplateBuilder(DataSheets):
 
         ws, f = self.sheets[L.BACKTEST], self.fmt
         self.set_vba_name(ws, "Sheet8")
-        set_widths(ws, {"A": 34, "B": 13, "C": 2, "D": 48, "E": 46, "F": 2, "G": 12, "H": 14, "I": 14})
+        set_widths(ws, {"A": 34, "B": 13, "C": 2, "D": 48, "E": 46, "F": 2})
+        series = L.BACKTEST_SERIES  # its format is the columns': the backtest's cells take it
+        for (key, col, _), width in zip(series.columns, (12, 14, 14), strict=True):
+            ws.set_column(f"{col}:{col}", width, f.day if key == "date" else f.usd)
+        plain_above(ws, f.plain, L.BACKTEST_FIRST_ROW - 1, series.columns[0][1], series.columns[-1][1])
         ws.write("A1", "Backtest: would the hedge have worked?", f.title)
         ws.merge_range("A2:I2", "Your Portfolio (coins hedged with their own perpetual) and Settings replayed day by "
                                 "day: funding at its real times, rebalancing when the hedged fraction leaves the "
@@ -538,15 +542,12 @@ class TemplateBuilder(DataSheets):
                 ws.set_row(r - 1, 30)  # the data source is a sentence
             ws.write(f"D{r}", label, f.text_bold)  # None: a formatted blank
             ws.write(f"E{r}", value, getattr(f, fmt))
-        series = L.BACKTEST_SERIES
         for _, col, header in series.columns:
             ws.write(f"{col}{hr}", header, f.header)
-        data = series_rows(run)
-        for i in range(series.last_row - series.first_row + 1):
-            r = series.first_row + i
-            row = data[i] if i < len(data) else (None, None, None)
+        for i, row in enumerate(series_rows(run)[: series.last_row - series.first_row + 1]):
             for (key, col, _), value in zip(series.columns, row, strict=True):
-                ws.write(f"{col}{r}", value, f.day if key == "date" else f.usd)
+                if value is not None:
+                    ws.write(f"{col}{series.first_row + i}", value, f.day if key == "date" else f.usd)
         chart = self.wb.add_chart({"type": "line"})
         first, last = series.first_row, series.last_row
         for col, _name, color in (("H", "Unhedged", "#C00000"), ("I", "Hedged", "#1F4E78")):

@@ -12,7 +12,7 @@ from xlhedge.engine.ratios import OUTLOOK_BANDS
 from xlhedge.market.sample import sample_snapshot
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import spec
-from xlhedge.workbook.formats import set_widths
+from xlhedge.workbook.formats import plain_above, set_widths
 from xlhedge.workbook.tables import table_rows
 
 
@@ -32,8 +32,8 @@ class DataSheets:
                   "index_price": 13, "basis": 10, "open_interest_usd": 15, "contract_size": 11, "multiplier": 8,
                   "fetched_at": 16, "stale": 7, "key": 16, "symbol_key": 20, "lot_step": 10, "min_qty": 10,
                   "min_notional": 10, "max_leverage": 8, "maintenance_tiers": 40}
-        set_widths(ws, {L.FUNDING_COL[key]: width for key, width in widths.items()})
         last_col = L.FUNDING_COLUMNS[-1][1]
+        plain_above(ws, f.plain, L.FUNDING_HEADER_ROW, "A", L.CROWD_COLUMNS[-1][1])
         ws.write("A1", "Funding rates, prices and open interest", f.title)
         ws.write("A2", "Status", f.text_bold)
         how = ("Run 'refresh_market_data' in the xlwings Lite task pane" if self.lite
@@ -61,15 +61,15 @@ class DataSheets:
                    "multiplier": f.size, "fetched_at": f.when, "stale": f.out_text, "key": f.out_text,
                    "symbol_key": f.out_text, "lot_step": f.size, "min_qty": f.size, "min_notional": f.usd,
                    "max_leverage": f.size, "maintenance_tiers": f.out_text}
-        rows = table_rows(snap)
-        for i in range(L.FUNDING_ROWS):
+        for key, col, _ in L.FUNDING_COLUMNS:  # the format is the column's: the refresh's cells take it
+            ws.set_column(f"{col}:{col}", widths[key], col_fmt[key])
+        for i, values in enumerate(table_rows(snap)[: L.FUNDING_ROWS]):
             r = L.FUNDING_FIRST_ROW + i
-            values = rows[i] if i < len(rows) else [None] * len(L.FUNDING_COLUMNS)
             for (key, col, _), value in zip(L.FUNDING_COLUMNS, values, strict=False):
                 cell, fmt = f"{col}{r}", col_fmt[key]
                 if value is None:
-                    ws.write_blank(cell, None, fmt)
-                elif isinstance(value, str):
+                    continue
+                if isinstance(value, str):
                     ws.write_string(cell, value, fmt)
                 elif isinstance(value, dt.datetime):
                     ws.write_datetime(cell, value, fmt)
@@ -102,19 +102,16 @@ class DataSheets:
 
     def side_table(self, ws, table: L.Table, after: str, title_cell: str, title: str, widths, fmts: dict) -> None:
         """A table the refresh fills beside the Funding table: a gap column after ``after``, a title,
-        headers, formatted empty rows, and grey rows when its last column (Stale?) says yes."""
+        headers, formatted columns, and grey rows when its last column (Stale?) says yes."""
         f = self.fmt
         gap = xl_col_to_name(xl_cell_to_rowcol(f"{after}1")[1] + 1)
         ws.set_column(f"{gap}:{gap}", 3)
-        for (_, col, _), width in zip(table.columns, widths, strict=True):
-            ws.set_column(f"{col}:{col}", width)
+        for (key, col, _), width in zip(table.columns, widths, strict=True):
+            ws.set_column(f"{col}:{col}", width, fmts[key])  # the refresh's cells take the column's format
         ws.write(title_cell, title, f.label)
         hr = L.FUNDING_HEADER_ROW
         for _, col, header in table.columns:
             ws.write(f"{col}{hr}", header, f.header)
-        for r in range(table.first_row, table.last_row + 1):
-            for key, col, _ in table.columns:
-                ws.write_blank(f"{col}{r}", None, fmts[key])
         first, last = table.columns[0][1], table.columns[-1][1]
         ws.conditional_format(f"{first}{table.first_row}:{last}{table.last_row}",
                               {"type": "formula", "criteria": f'=${last}{table.first_row}="yes"', "format": f.stale})

@@ -24,6 +24,7 @@ class Formats:
         self.text = make(text_wrap=True, valign="top")
         self.text_bold = make(text_wrap=True, bold=True, valign="top")
         self.label = make(bold=True)
+        self.plain = make()  # no border: the cells above a table whose columns carry its format
         self.note = make(italic=True, font_color="#595959", text_wrap=True, valign="top")
         self.warn = make(bold=True, font_color="#C00000", text_wrap=True, valign="top")
         self.header = make(bold=True, font_color="white", bg_color=HEADER_FILL, text_wrap=True,
@@ -72,3 +73,14 @@ def set_widths(ws, widths: dict[str, float]) -> None:
     """Column widths by letter or range of letters: {"A": 12, "F:G": 8}."""
     for cols, width in widths.items():
         ws.set_column(cols if ":" in cols else f"{cols}:{cols}", width)
+
+
+def plain_above(ws, fmt, header_row: int, first_col: str, last_col: str) -> None:
+    """Blank cells without the column format (``fmt``: no border) above a table whose columns carry its
+    format, from row 1 to the row above ``header_row`` (1-based); titles and notes written later replace them."""
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    first, last = xl_cell_to_rowcol(f"{first_col}1")[1], xl_cell_to_rowcol(f"{last_col}1")[1]
+    for row in range(header_row - 1):
+        for col in range(first, last + 1):
+            ws.write_blank(row, col, None, fmt)
