@@ -55,6 +55,15 @@ def built_lite(tmp_path_factory) -> Path:
     return build_template(tmp_path_factory.mktemp("lite") / "xlhedge-lite.xlsx", lite=True)
 
 
+@pytest.fixture(params=["model", pytest.param("evaluator", marks=pytest.mark.slow)])
+def calculate(request):
+    """``calculate(path, inputs=None) -> {(sheet, cell): value}``: the workbook model in the default part, the
+    general evaluator (the independent check of the Excel text) in the end-to-end part; see tests/calculators.py."""
+    from tests.calculators import CALCULATORS
+
+    return CALCULATORS[request.param]
+
+
 @pytest.fixture
 def book(built_template, tmp_path) -> Path:
     """A private copy of the template a test may change."""

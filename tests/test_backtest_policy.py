@@ -79,21 +79,21 @@ def test_the_backtest_reads_the_rule_switches_and_percent_text_as_the_sheet_does
     assert got["funding_adjust"] is False and got["max_ratio"] == pytest.approx(0.9)
 
 
-def test_the_sheet_policy_replays_the_hedge_sheet_on_the_same_day(book):
+def test_the_sheet_policy_replays_the_hedge_sheet_on_the_same_day(book, calculate):
     """The template's Settings with every rule as switched there, on one day whose funding is the Funding
-    table's: the backtest's targets are the ratios the Hedge sheet shows (computed independently by the
-    formulas evaluator), for the funding rule and for the event rule around a date typed in the Events table."""
+    table's: the backtest's targets are the ratios the Hedge sheet shows (computed by the workbook model, and
+    independently by the formulas evaluator), for the funding rule and for the event rule around a date typed
+    in the Events table."""
     from tests.cells import at
     from xlhedge.backtest import target_ratios
-    from xlhedge.workbook.evaluate import evaluate_workbook
 
     def sheet_and_replay(typed: dict):
-        """Type into the Settings, then: the Hedge sheet's ratios (the evaluator) and the replay's."""
+        """Type into the Settings, then: the Hedge sheet's ratios and the replay's."""
         wb = openpyxl.load_workbook(book, keep_vba=True)
         for (sheet, cell), value in typed.items():
             wb[sheet][cell] = value
         wb.save(book)
-        values = evaluate_workbook(book)
+        values = calculate(book)
         port = OpenpyxlBook(book)
         try:
             options = read_book_inputs(port)

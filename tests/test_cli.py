@@ -13,7 +13,6 @@ from tests.loopback import EPOCH_MS, hist_basis
 from xlhedge.cli import main
 from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.workbook import layout as L
-from xlhedge.workbook.evaluate import evaluate_workbook
 
 
 def run(*args, env=None, cwd=None):
@@ -45,10 +44,10 @@ def test_demo_live(tmp_path, exchanges, capsys):
     assert "$180,000" in out
 
 
-def test_plan_formats_match_the_workbook_formulas(book, capsys):
+def test_plan_formats_match_the_workbook_formulas(book, capsys, calculate):
     assert main(["plan", str(book), "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    values = evaluate_workbook(book)
+    values = calculate(book)
     for i, row in enumerate(rows):
         r = L.HEDGE_FIRST_ROW + i
         assert row["short_notional"] == pytest.approx(values[at(L.HEDGE, "short_notional", r)])
@@ -59,7 +58,7 @@ def test_plan_formats_match_the_workbook_formulas(book, capsys):
     assert capsys.readouterr().out.startswith("asset,spot_value")
 
 
-def test_plan_engine_matches_formulas_for_an_edited_book(book):
+def test_plan_engine_matches_formulas_for_an_edited_book(book, calculate):
     wb = openpyxl.load_workbook(book, keep_vba=True)
     p = wb[L.PORTFOLIO]
     type_in(p, 7, asset="SOL", quantity=1000, typed_price=150, hedge_with="BTC perp", beta=1.8, current_short=20000)
@@ -70,7 +69,7 @@ def test_plan_engine_matches_formulas_for_an_edited_book(book):
     s[f"B{L.SETTING_ROW['MaxRatio']}"] = 0.8
     wb.save(book)
     plan = compute_plan(read_inputs(book))
-    values = evaluate_workbook(book)
+    values = calculate(book)
     for i, row in enumerate(plan.itertuples()):
         r = L.HEDGE_FIRST_ROW + i
         for key in ("spot_value", "hedge_ratio", "short_notional", "contracts", "liquidation_price",
@@ -138,17 +137,34 @@ def test_history_command(tmp_path, exchanges):
         (["template", "--lite", "--out", "x.xlsm"], "x.xlsm: the Lite edition is an .xlsx (it has no VBA)"),
     ],
 )
-def test_user_errors_are_one_line(tmp_path, args, message):
+def test_user_errors_are_one_line(tmp_path, monkeypatch, capsys, args, message):
+    """In this process (a fresh one for the workbook refusals: test_a_refused_file_is_one_line_to_the_end)."""
+    _files_a_user_mistakes_for_workbooks(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == f"xlhedge: error: {message}" or message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def _files_a_user_mistakes_for_workbooks(folder):
     import zipfile
 
-    (tmp_path / "notes.xlsm").write_text("not a workbook")
-    openpyxl.Workbook().save(tmp_path / "other.xlsx")
-    with zipfile.ZipFile(tmp_path / "photos.xlsm", "w") as z:
+    (folder / "notes.xlsm").write_text("not a workbook")
+    openpyxl.Workbook().save(folder / "other.xlsx")
+    with zipfile.ZipFile(folder / "photos.xlsm", "w") as z:
         z.writestr("holiday.txt", "sun")
-    out = run(*args, cwd=tmp_path)
-    assert out.returncode == 1
-    assert out.stderr.strip() == f"xlhedge: error: {message}" or message in out.stderr
-    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_a_refused_file_is_one_line_to_the_end(tmp_path):
+    """As a user runs it: nothing more on stderr until the process has exited (a file left open would print
+    "Exception ignored in ..." at exit)."""
+    _files_a_user_mistakes_for_workbooks(tmp_path)
+    for args, message in ((["plan", "other.xlsx"], "not an xlhedge workbook"),
+                          (["refresh", "notes.xlsm"], "not an Excel workbook")):
+        out = run(*args, cwd=tmp_path)
+        assert out.returncode == 1 and out.stderr.startswith("xlhedge: error: ") and message in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
 
 
 def test_no_network_is_one_line(tmp_path):

@@ -16,7 +16,6 @@ from xlhedge import engine, udfs
 from xlhedge.market.crowding import crowding_inputs
 from xlhedge.refresh import refresh_workbook
 from xlhedge.workbook import layout as L
-from xlhedge.workbook.evaluate import evaluate_workbook
 from xlhedge.workbook.template import formula_results
 
 
@@ -109,19 +108,19 @@ def test_refresh_fills_the_table_and_keeps_it_when_the_exchanges_fail(book, exch
     assert ws[L.CROWD_TABLE.cell("stale")].value == "yes"  # kept, marked stale
 
 
-def test_the_rule_lifts_the_ratio_on_the_hedge_sheet(built_template):
+def test_the_rule_lifts_the_ratio_on_the_hedge_sheet(built_template, calculate):
     """Sample: neutral 0.5 -> 40%. BTC's funding above 95% of its month with open interest +15%:
     rule on -> 50%, 2.5 BTC short; ETH (no measure) stays at 40%."""
     crowd = {key: (L.FUNDING, L.CROWD_TABLE.cell(key)) for key in ("key", "funding_percentile", "oi_change")}
     inputs = {crowd["key"]: "binance|BTC", crowd["funding_percentile"]: 0.95, crowd["oi_change"]: 0.15,
               (L.SETTINGS, f"B{L.SETTING_ROW['CrowdedRule']}"): "yes"}
-    values = evaluate_workbook(built_template, inputs)
+    values = calculate(built_template, inputs)
     h = L.HEDGE
     assert values[at(h, "hedge_ratio", 5)] == pytest.approx(0.5)
     assert values[at(h, "contracts", 5)] == pytest.approx(2.5)
     assert values[at(h, "crowded", 5)].startswith("yes: ratio raised")
     assert values[at(h, "hedge_ratio", 6)] == pytest.approx(0.4)
     assert values[at(h, "crowded", 6)].startswith("not measured")
-    off = evaluate_workbook(built_template, {k: v for k, v in inputs.items() if k[0] == L.FUNDING})
+    off = calculate(built_template, {k: v for k, v in inputs.items() if k[0] == L.FUNDING})
     assert off[at(h, "hedge_ratio", 5)] == pytest.approx(0.4)
     assert off[at(h, "crowded", 5)] == "yes (rule off in Settings)"

@@ -15,7 +15,6 @@ from xlhedge.workbook import layout as L
 from xlhedge.workbook import messages as M
 from xlhedge.workbook import spec
 from xlhedge.workbook.book import OpenpyxlBook, release
-from xlhedge.workbook.evaluate import evaluate_workbook
 
 #: What a new user typed (row 5 is BTC, 5 coins, as shipped), and the message each row earns.
 TYPED = {
@@ -44,8 +43,8 @@ def typed(book):
     return book
 
 
-def test_sheet_plan_and_backtest_leave_out_the_same_rows_with_the_same_words(typed):
-    values = evaluate_workbook(typed)  # the sheet, computed by the independent evaluator
+def test_sheet_plan_and_backtest_leave_out_the_same_rows_with_the_same_words(typed, calculate):
+    values = calculate(typed)  # the sheet: the model, and in the end-to-end part the independent evaluator
     plan = compute_plan(read_inputs(typed)).set_index("asset")
     port = OpenpyxlBook(typed)
     try:
@@ -88,7 +87,7 @@ def test_cash_typed_as_text_is_named_by_the_backtest_and_the_workbook_is_untouch
             release(port.wb)
 
 
-def test_a_setting_the_functions_refuse_is_named_by_its_cell_in_plan_and_backtest(book, capsys):
+def test_a_setting_the_functions_refuse_is_named_by_its_cell_in_plan_and_backtest(book, capsys, calculate):
     from xlhedge.cli import main
 
     wb = openpyxl.load_workbook(book, keep_vba=True)
@@ -96,7 +95,7 @@ def test_a_setting_the_functions_refuse_is_named_by_its_cell_in_plan_and_backtes
     for name, value in (("Outlook", "sideways"), ("Leverage", 0), ("HorizonDays", -30)):
         ws[f"B{L.SETTING_ROW[name]}"] = value
     wb.save(book)
-    values = evaluate_workbook(book)
+    values = calculate(book)
     outlook = "outlook must be bearish, neutral, bullish or a ratio like 0.6"
     assert values[at(L.HEDGE, "hedge_ratio", 5)] == f"#VALUE! {outlook}"  # what the sheet shows in the ratio column
     assert main(["plan", str(book)]) == 0
@@ -114,7 +113,7 @@ def test_a_setting_the_functions_refuse_is_named_by_its_cell_in_plan_and_backtes
     assert first_difference(before, book.read_bytes(), book.name) is None
 
 
-def test_plan_says_what_the_sheet_says_for_a_row_with_a_short(book, capsys):
+def test_plan_says_what_the_sheet_says_for_a_row_with_a_short(book, capsys, calculate):
     """A coin with a price but no contract: the sheet's funding cell says why; plan says it with the cell.
     A coin hedged with the BTC perp but without a beta: counted in the spot total (as on the sheet), not hedged."""
     from xlhedge.cli import main
@@ -124,7 +123,7 @@ def test_plan_says_what_the_sheet_says_for_a_row_with_a_short(book, capsys):
     type_in(ws, 7, asset="DOGE", quantity=4000, typed_price=0.1, hedge_with="own perp")
     type_in(ws, 8, asset="SOL", quantity=100, typed_price=150, hedge_with="BTC perp")
     wb.save(book)
-    values = evaluate_workbook(book)
+    values = calculate(book)
     assert values[at(L.HEDGE, "funding_cost", 7)] == M.MSG_NO_RATE
     assert main(["plan", str(book)]) == 0
     out = capsys.readouterr().out
@@ -136,7 +135,7 @@ def test_plan_says_what_the_sheet_says_for_a_row_with_a_short(book, capsys):
     assert f"${spot:,.0f}" in total  # plan's total spot is the sheet's, SOL included
 
 
-def test_the_refresh_fetches_the_contracts_the_sheet_reads(book):
+def test_the_refresh_fetches_the_contracts_the_sheet_reads(book, calculate):
     """The refresh reads the Portfolio through the same reader: the contracts it fetches (funding,
     crowding) are the ones the Hedge sheet looks up, and the betas it estimates are of the rows the sheet
     hedges with the BTC perp, by the sheet's rule ("btc perp" in any case is the BTC perp; " BTC perp"
@@ -150,7 +149,7 @@ def test_the_refresh_fetches_the_contracts_the_sheet_reads(book):
     type_in(ws, 9, asset="eth", quantity="lots", exchange="okx")  # a typing problem: the contract is still read
     type_in(ws, 10, asset="BNB", quantity=3, exchange="kraken")  # not an exchange xlhedge reads
     wb.save(book)
-    values = evaluate_workbook(book)
+    values = calculate(book)
     sheet = [(values[at(L.HEDGE, "exchange", r)], values[at(L.HEDGE, "perp", r)], values[at(L.HEDGE, "hedge_with", r)])
              for r in range(5, 11)]
     assert sheet == [("binance", "BTC", "own perp"), ("binance", "ETH", "own perp"), ("binance", "BTC", "BTC perp"),

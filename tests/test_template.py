@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 from tests.workbook_snapshot import everything_but_funding
 from xlhedge import engine
 from xlhedge.market.sample import sample_snapshot
-from xlhedge.workbook import builder, messages, render, spec, template, vba
+from xlhedge.workbook import builder, messages, render, spec, vba
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.evaluate import evaluate_workbook
 
@@ -97,9 +97,10 @@ def test_buttons_call_macros_that_exist_in_the_vba_project(built_template):
     assert 'RunPython "import " & mymodule & ";" & mymodule & ".main()"' in source
 
 
-@pytest.fixture(scope="module")
-def values(built_template):
-    return evaluate_workbook(built_template)
+@pytest.fixture
+def values(built_template, calculate):
+    """The template's formula values: the model's, and in the end-to-end part the general evaluator's."""
+    return calculate(built_template)
 
 
 def test_every_formula_evaluates_without_error(values):
@@ -130,9 +131,9 @@ def _engine_plan(adjust: bool):
 
 
 @pytest.mark.parametrize("adjust", [True, False])
-def test_hedge_sheet_equals_the_engine(built_template, adjust):
+def test_hedge_sheet_equals_the_engine(built_template, adjust, calculate):
     inputs = None if adjust else {("Settings", f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
-    values = evaluate_workbook(built_template, inputs)
+    values = calculate(built_template, inputs)
     plan = _engine_plan(adjust)
     for i, asset in enumerate(("BTC", "ETH")):
         r = L.HEDGE_FIRST_ROW + i
@@ -185,12 +186,12 @@ def test_scenarios_liquidate_the_3x_short_between_30_and_40_percent(values):
         -81_181.47, abs=0.01)
 
 
-def test_beta_hedged_alt_and_bearish_outlook(built_template):
+def test_beta_hedged_alt_and_bearish_outlook(built_template, calculate):
     p = L.PORTFOLIO
     inputs = {**typed(p, 7, asset="SOL", quantity=1000, typed_price=150, hedge_with="BTC perp", beta=2),
               ("Settings", f"B{L.SETTING_ROW['Outlook']}"): "bearish",
               ("Settings", f"B{L.SETTING_ROW['Conviction']}"): 1}
-    values = evaluate_workbook(built_template, inputs)
+    values = calculate(built_template, inputs)
     assert values[at(L.HEDGE, "perp", 7)] == "BTC"
     assert values[at(L.HEDGE, "hedge_ratio", 7)] == pytest.approx(1.0)
     assert values[at(L.HEDGE, "short_notional", 7)] == pytest.approx(300_000)  # $150k of SOL at beta 2: $300k of BTC
@@ -226,12 +227,12 @@ def test_one_full_recalculation_calls_python_once_per_column(built_template, mon
     assert calls.count("HEDGE_CONTRACTS") == 2 and calls.count("HEDGE_PNL") == 2  # the Hedge and Venues columns
 
 
-def test_a_bad_row_shows_its_own_message_and_the_others_compute(built_template):
+def test_a_bad_row_shows_its_own_message_and_the_others_compute(built_template, calculate):
     p = L.PORTFOLIO
     # a beta BETA_HEDGE refuses: only that row says so
     inputs = {**typed(p, 7, asset="SOL", quantity=1000, typed_price=150, hedge_with="BTC perp", beta=1e306),
               **typed(p, 8, asset="ADA", quantity=1000, typed_price=1, hedge_with="BTC perp")}
-    values = evaluate_workbook(built_template, inputs)
+    values = calculate(built_template, inputs)
     h = L.HEDGE
     assert values[at(h, "short_notional", 5)] == pytest.approx(182_500.8)  # BTC: 40% of 5 x 91,250.40
     assert values[at(h, "contracts", 5)] == pytest.approx(2.0)
@@ -274,14 +275,14 @@ def _funding_row(path, symbol: str, exchange: str = "binance") -> int:
 
 
 @pytest.mark.parametrize("btc_mark, eth_mark", [(12345.67, 987.65), (250000.0, 9999.0)])
-def test_the_hedge_is_sized_in_coins_at_any_mark(built_template, btc_mark, eth_mark):
+def test_the_hedge_is_sized_in_coins_at_any_mark(built_template, btc_mark, eth_mark, calculate):
     """5 BTC and 50 ETH at a neutral 40%: 2 BTC and 20 ETH short, whatever the marks (the sample's own
     marks: test_hedge_sheet_equals_the_engine)."""
     mark = L.FUNDING_COL["mark_price"]
     inputs = {(L.FUNDING, f"{mark}{_funding_row(built_template, 'BTCUSDT')}"): btc_mark,
               (L.FUNDING, f"{mark}{_funding_row(built_template, 'ETHUSDT')}"): eth_mark,
               (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
-    values = evaluate_workbook(built_template, inputs)
+    values = calculate(built_template, inputs)
     r = L.HEDGE_FIRST_ROW
     assert values[at(L.HEDGE, "hedge_ratio", r)] == values[at(L.HEDGE, "hedge_ratio", r + 1)] == pytest.approx(0.4)
     assert values[at(L.HEDGE, "contracts", r)] == pytest.approx(2.0)
@@ -293,7 +294,7 @@ def test_the_hedge_is_sized_in_coins_at_any_mark(built_template, btc_mark, eth_m
     assert hedged == pytest.approx([0.4, 0.4])
 
 
-def test_a_mark_the_refresh_could_not_fetch_is_no_price(built_template, tmp_path):
+def test_a_mark_the_refresh_could_not_fetch_is_no_price(built_template, tmp_path, calculate):
     """A partial answer leaves a Funding row's mark blank. The Portfolio's INDEX picks that blank, which
     Excel shows as 0 (so does the formulas evaluator): the spot value says there is no price instead of
     valuing 5 BTC at $0; the sheet (evaluator) and plan (the model) say the same."""
@@ -301,19 +302,17 @@ def test_a_mark_the_refresh_could_not_fetch_is_no_price(built_template, tmp_path
     wb = openpyxl.load_workbook(built_template, keep_vba=True)
     wb[L.FUNDING][f"{L.FUNDING_COL['mark_price']}{_funding_row(built_template, 'BTCUSDT')}"] = None
     wb.save(book)
-    values = evaluate_workbook(book)
-    model = template.formula_values(openpyxl.load_workbook(book, keep_vba=True))
-    for got in (values, model):
-        assert got[at(L.PORTFOLIO, "price", 5)] == 0.0
-        assert got[at(L.PORTFOLIO, "spot_value", 5)] == (
-            "#N/A no price on binance: refresh market data, check the exchange, or type a price in Value at")
-        assert got[at(L.PORTFOLIO, "spot_value", 6)] == pytest.approx(50 * 3052.18)  # ETH keeps its mark
-        assert got[at(L.HEDGE, "contracts", 5)] is None and got[at(L.HEDGE, "contracts", 6)] == pytest.approx(20.0)
+    got = calculate(book)
+    assert got[at(L.PORTFOLIO, "price", 5)] == 0.0
+    assert got[at(L.PORTFOLIO, "spot_value", 5)] == (
+        "#N/A no price on binance: refresh market data, check the exchange, or type a price in Value at")
+    assert got[at(L.PORTFOLIO, "spot_value", 6)] == pytest.approx(50 * 3052.18)  # ETH keeps its mark
+    assert got[at(L.HEDGE, "contracts", 5)] is None and got[at(L.HEDGE, "contracts", 6)] == pytest.approx(20.0)
 
 
-def test_a_typed_value_overrides_the_mark_for_value_and_contracts_alike(built_template):
+def test_a_typed_value_overrides_the_mark_for_value_and_contracts_alike(built_template, calculate):
     inputs = {at(L.PORTFOLIO, "typed_price", 5): 50000, (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
-    values = evaluate_workbook(built_template, inputs)
+    values = calculate(built_template, inputs)
     r = L.HEDGE_FIRST_ROW
     assert values[at(L.PORTFOLIO, "price", 5)] == 50000
     assert values[at(L.HEDGE, "spot_value", r)] == pytest.approx(250_000)
@@ -322,33 +321,33 @@ def test_a_typed_value_overrides_the_mark_for_value_and_contracts_alike(built_te
     assert values[at(L.HEDGE, "hedged_fraction", r)] == pytest.approx(0.4)
 
 
-def test_hedged_fraction_shows_what_rounding_leaves(built_template):
+def test_hedged_fraction_shows_what_rounding_leaves(built_template, calculate):
     """3.3333 BTC at 40% is 1.33332 BTC; rounded down to 0.001: 1.333 short, 1.333 / 3.3333 hedged."""
     inputs = {at(L.PORTFOLIO, "quantity", 5): 3.3333, (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
-    values = evaluate_workbook(built_template, inputs)
+    values = calculate(built_template, inputs)
     r = L.HEDGE_FIRST_ROW
     assert values[at(L.HEDGE, "contracts", r)] == pytest.approx(1.333)
     assert values[at(L.HEDGE, "hedged_fraction", r)] == pytest.approx(1.333 / 3.3333)
 
 
-def test_an_fomc_date_inside_the_window_lifts_the_ratio_on_the_hedge_sheet(built_template):
+def test_an_fomc_date_inside_the_window_lifts_the_ratio_on_the_hedge_sheet(built_template, calculate):
     """2026-12-07 12:00 UTC is 2.3 days before the FOMC decision of 2026-12-09 19:00 UTC: 0.40 -> 0.80."""
     from xlhedge.cell_times import clock_at
 
     no_adjust = {(L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
     r = L.HEDGE_FIRST_ROW
     with clock_at("2026-12-07T12:00"):
-        values = evaluate_workbook(built_template, no_adjust)
-        off = evaluate_workbook(built_template, {**no_adjust, (L.SETTINGS, f"B{L.SETTING_ROW['EventRule']}"): "no"})
+        values = calculate(built_template, no_adjust)
+        off = calculate(built_template, {**no_adjust, (L.SETTINGS, f"B{L.SETTING_ROW['EventRule']}"): "no"})
     assert values[at(L.HEDGE, "hedge_ratio", r)] == values[at(L.HEDGE, "hedge_ratio", r + 1)] == pytest.approx(0.8)
     assert [values[at(L.HEDGE, "contracts", r + i)] for i in (0, 1)] == pytest.approx([4.0, 40.0])
     assert values[single("event_note")] == "FOMC 2026-12-09 19:00 UTC in 2.3 days: at least 80%"
     assert off[at(L.HEDGE, "hedge_ratio", r)] == pytest.approx(0.4) and not off[single("event_note")]
     with clock_at("2026-12-01T12:00"):  # 8 days before: the chosen 40%
-        assert evaluate_workbook(built_template, no_adjust)[at(L.HEDGE, "hedge_ratio", r)] == pytest.approx(0.4)
+        assert calculate(built_template, no_adjust)[at(L.HEDGE, "hedge_ratio", r)] == pytest.approx(0.4)
 
 
-def test_a_users_own_event_row_counts(built_template):
+def test_a_users_own_event_row_counts(built_template, calculate):
     from xlhedge.cell_times import clock_at
 
     name_col, when_col, _ = L.EVENTS_COLUMNS
@@ -357,12 +356,12 @@ def test_a_users_own_event_row_counts(built_template):
               (L.SETTINGS, f"{when_col}{row}"): 46000.5,  # Excel's date number of 2025-12-09 12:00
               (L.SETTINGS, f"B{L.SETTING_ROW['FundingAdjust']}"): "no"}
     with clock_at("2025-12-08T12:00"):
-        values = evaluate_workbook(built_template, inputs)
+        values = calculate(built_template, inputs)
     assert values[at(L.HEDGE, "hedge_ratio", L.HEDGE_FIRST_ROW)] == pytest.approx(0.8)
     assert values[single("event_note")] == "ETH upgrade 2025-12-09 12:00 UTC in 24 hours: at least 80%"
 
 
-def test_basis_and_cross_hedge_warnings(built_template):
+def test_basis_and_cross_hedge_warnings(built_template, calculate):
     """A BTCUSDT basis of +0.8% (beyond 0.5%) and SOL hedged with BTC at R² 0.32 (below 0.5) are named;
     ETH's basis of +0.026% and an R² of 0.8 are not."""
     ws = openpyxl.load_workbook(built_template)[L.FUNDING]
@@ -378,7 +377,7 @@ def test_basis_and_cross_hedge_warnings(built_template):
               (L.FUNDING, f"{beta['r2']}{b + 1}"): 0.8,
               **typed(p, 7, asset="SOL", quantity=100, typed_price=150, hedge_with="BTC perp"),
               **typed(p, 8, asset="AVAX", quantity=100, typed_price=30, hedge_with="BTC perp")}
-    values = evaluate_workbook(built_template, inputs)
+    values = calculate(built_template, inputs)
     r = L.HEDGE_FIRST_ROW
     assert values[at(L.HEDGE, "basis", r)] == pytest.approx(0.008)
     assert values[at(L.HEDGE, "check", r)].startswith("Wide basis: the perp trades above spot")

@@ -22,7 +22,6 @@ from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.venues import venue_table
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import spec
-from xlhedge.workbook.evaluate import evaluate_workbook
 
 V = L.VENUES
 HORIZON_DAYS = 30  # the template's Settings
@@ -134,8 +133,8 @@ def _venue_rows(values, first_row: int) -> dict:
     return rows
 
 
-def test_the_venues_sheet_compares_every_venue_at_one_size(built_template):
-    values = evaluate_workbook(built_template)  # the general evaluator, not the model
+def test_the_venues_sheet_compares_every_venue_at_one_size(built_template, calculate):
+    values = calculate(built_template)
     btc_spot = values[at(L.HEDGE, "spot_value", 5)]
     want = _expected("BTC", btc_spot)
     rows = _venue_rows(values, L.VENUE_FIRST_ROW)
@@ -154,12 +153,12 @@ def test_the_venues_sheet_compares_every_venue_at_one_size(built_template):
     assert {e: row["taker_fee"] for e, row in rows.items()} == {e: REGISTRY[e].taker_fee for e in L.EXCHANGES}
 
 
-def test_a_portfolio_row_on_best_shorts_at_the_best_venue(book):
+def test_a_portfolio_row_on_best_shorts_at_the_best_venue(book, calculate):
     wb = openpyxl.load_workbook(book, keep_vba=True)
     type_in(wb[L.PORTFOLIO], 5, exchange="best")
     type_in(wb[L.PORTFOLIO], 6, exchange=" Best ")
     wb.save(book)
-    values = evaluate_workbook(book)
+    values = calculate(book)
     btc = _expected("BTC", values[at(L.HEDGE, "spot_value", 5)])["best"]
     eth = _expected("ETH", values[at(L.HEDGE, "spot_value", 6)])["best"]
     assert (btc, eth) == ("hyperliquid", "bybit")  # the sample's cheapest, worked out above
@@ -171,16 +170,16 @@ def test_a_portfolio_row_on_best_shorts_at_the_best_venue(book):
     assert list(plan["exchange"][:2]) == [btc, eth] and not any(plan["problem"][:2])
 
 
-def test_the_open_interest_cap_and_the_minimum_move_the_best_venue(built_template):
+def test_the_open_interest_cap_and_the_minimum_move_the_best_venue(built_template, calculate):
     # a cap of 0.006%: $182,500 is 0.0062% of hyperliquid's $2.95bn, so it is out; binance's $8.12bn is not
     inputs = {setting("MaxOIShare"): 0.00006}
-    values = evaluate_workbook(built_template, inputs)
+    values = calculate(built_template, inputs)
     want = _expected("BTC", values[at(L.HEDGE, "spot_value", 5)], share=0.00006)
     rows = _venue_rows(values, L.VENUE_FIRST_ROW)
     assert rows["hyperliquid"]["best"] == "over the open-interest cap"
     assert want["best"] == "binance" and rows["binance"]["best"] == "best"
     # 0.0025 BTC: a $91 short (0.001 BTC, one lot) is below binance's minimum order of $100
-    small = evaluate_workbook(built_template, typed(L.PORTFOLIO, 5, quantity=0.0025))
+    small = calculate(built_template, typed(L.PORTFOLIO, 5, quantity=0.0025))
     rows = _venue_rows(small, L.VENUE_FIRST_ROW)
     short = rows["binance"]["short_notional"]
     assert short == pytest.approx(0.0025 * 91_250.4 * 0.4)

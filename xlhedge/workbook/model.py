@@ -29,13 +29,15 @@ P, H, S, SC = L.PORTFOLIO, L.HEDGE, L.SETTINGS, L.SCENARIOS
 
 
 class Book:
-    """Cell values of an openpyxl workbook, read on demand (formula cells read as None)."""
+    """Cell values of an openpyxl workbook, read on demand (formula cells read as None); ``inputs``
+    {(sheet, cell): value} stand for what those cells hold (what a user would type)."""
 
-    def __init__(self, wb):
+    def __init__(self, wb, inputs: dict | None = None):
         self.wb = wb
+        self.inputs = inputs or {}
 
     def get(self, sheet: str, ref: str):
-        v = self.wb[sheet][ref].value
+        v = self.inputs[(sheet, ref)] if (sheet, ref) in self.inputs else self.wb[sheet][ref].value
         if isinstance(v, str) and v.startswith("="):
             return None
         if hasattr(v, "text"):  # ArrayFormula
@@ -48,7 +50,7 @@ class Book:
         ws = self.wb[sheet]
         out = []
         for (cell,) in ws[f"{col}{first}:{col}{last}"]:
-            v = cell.value
+            v = self.inputs.get((sheet, cell.coordinate), cell.value)
             out.append(None if isinstance(v, str) and v.startswith("=") else v)
         return out
 

@@ -55,12 +55,13 @@ def _plain_names(formula: str) -> str:
     return formula.replace("_xldudf_", "")
 
 
-def formula_values(wb) -> dict | None:
+def formula_values(wb, inputs: dict | None = None) -> dict | None:
     """The values of every formula of an openpyxl workbook, or None when its formulas are not the
-    template's (then only the general evaluator can tell)."""
+    template's (then only the general evaluator can tell). ``inputs``: cell overrides {(sheet, cell):
+    value}, as :func:`~xlhedge.workbook.evaluate.evaluate_workbook` takes them (what a user would type)."""
     if book_formulas(wb) != template_formulas():
         return None
-    return compute(Book(wb), _start_status_cell())
+    return compute(Book(wb, inputs), _start_status_cell())
 
 
 def sample_as_of():
