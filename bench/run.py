@@ -341,7 +341,8 @@ def bench_backtest():
     report("backtest_first_call_compile_cold_vs_python", cold, plain, None,
            note=f"  (first simulate in a fresh process, empty numba cache; with the cache: {warm * 1e3:.0f}ms)")
     # what `xlhedge backtest` does on the bundled data, against reading that data alone
-    from xlhedge.backtest import demo_history, format_summary, run_backtest
+    from xlhedge.backtest import format_summary, run_backtest
+    from xlhedge.backtest_history import demo_history
 
     t_run, _ = median_time(lambda: format_summary(run_backtest({"BTC": 5, "ETH": 50}, 100_000, data="demo")),
                            repeats=5)
@@ -441,7 +442,7 @@ MEMORY_SNIPPETS = {  # name -> (the same imports only, the work)
         "a, b = beta_data(); BETA_HEDGE(np.ones((1, 50)), a, b[:, None])"),
     "backtest_20x1y_hourly": (_BACKTEST_IMPORTS, _HOURLY_BACKTEST),
     # the same after a 3-step backtest: numba and the compiled loop are in the baseline, the data's cost is not
-    "backtest_20x1y_hourly_after_compiling": (_BACKTEST_IMPORTS + "; simulate(np.ones((3, 2)), [1, 1], 0.5)",
+    "backtest_20x1y_hourly_after_compiling": (_BACKTEST_IMPORTS + "; simulate(np.ones((3, 2)), [1, 1], 0.5, jit=True)",
                                               _HOURLY_BACKTEST),
     "refresh_7x300": (
         "import os; from tests.loopback import LoopbackExchanges, many_contracts;"

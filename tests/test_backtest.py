@@ -215,6 +215,35 @@ def test_a_compiler_broken_on_this_machine_falls_back_to_python_with_a_warning(m
 
     monkeypatch.setattr(backtest, "_COMPILED", broken)
     with pytest.warns(RuntimeWarning, match="runs as plain Python from now on"):
-        r = simulate([100, 90, 110], [1], 0.5, [[0], [0.001], [-0.002]], fee_rate=0.001)
+        r = simulate([100, 90, 110], [1], 0.5, [[0], [0.001], [-0.002]], fee_rate=0.001, jit=True)
     assert r.value_hedged.tolist() == pytest.approx([99.95, 94.995, 104.885])  # the hand-worked example
     assert backtest._COMPILED is False and backtest._jit_rules() is None
+
+
+def test_read_only_prices_reuse_the_one_compiled_layout():
+    """numba compiles the step rules once per layout of their arrays, several seconds each (on a fresh
+    install, and in every process before its cache is written). A DataFrame's values are often a read-only
+    view: they are passed writable, so every run shares one layout."""
+    prices = np.array([[100.0, 10.0], [90.0, 11.0], [110.0, 9.0]])
+    locked = prices.copy()
+    locked.flags.writeable = False
+    with mock.patch.dict(os.environ, {"XLHEDGE_JIT": "1"}):
+        fresh = simulate(prices, [1, 2], 0.5)
+        again = simulate(locked, [1, 2], 0.5)  # (the perpetual tracks it: the same read-only array twice)
+    assert again.value_hedged.tolist() == fresh.value_hedged.tolist()
+    assert len(backtest._jit_rules().signatures) == 1
+
+
+def test_a_short_run_is_not_worth_numbas_start_up(monkeypatch):
+    """Unless XLHEDGE_JIT says otherwise, a run of fewer than JIT_MIN_CELLS steps x coins (the demo: 2 x 731)
+    runs as Python (~30 us a cell) rather than pay about a second to import numba and load the loop."""
+    monkeypatch.delenv("XLHEDGE_JIT", raising=False)
+    assert backtest.jit_mode() == "auto"
+    assert backtest._jit_rules(2 * 731) is None and backtest._jit_rules(backtest.JIT_MIN_CELLS - 1) is None
+    assert isinstance(backtest._jit_rules(backtest.JIT_MIN_CELLS), numba.core.registry.CPUDispatcher)
+    monkeypatch.setenv("XLHEDGE_JIT", "1")  # every run compiled
+    assert isinstance(backtest._jit_rules(3), numba.core.registry.CPUDispatcher)
+    monkeypatch.setenv("XLHEDGE_JIT", "0")
+    assert backtest._jit_rules(10**9) is None
+    small = simulate([100, 90, 110], [1], 0.5, [[0], [0.001], [-0.002]], fee_rate=0.001)  # as Python
+    assert small.value_hedged.tolist() == pytest.approx([99.95, 94.995, 104.885])  # the hand-worked example

@@ -17,15 +17,15 @@ from tests.backtest_loop import plain_effectiveness, plain_simulation
 from tests.byte_compare import first_difference
 from tests.cells import type_in
 from tests.workbook_snapshot import user_inputs
-from xlhedge.backtest import (
+from xlhedge.backtest import run_backtest
+from xlhedge.backtest_book import backtest_workbook
+from xlhedge.backtest_history import (
     BacktestError,
     cached_history,
     demo_history,
-    run_backtest,
     synthetic_highs,
     synthetic_prices,
 )
-from xlhedge.backtest_book import backtest_workbook
 from xlhedge.engine.backtest import funding_at_steps
 from xlhedge.workbook import layout as L
 
@@ -271,7 +271,7 @@ def test_cached_history_survives_a_failed_download(tmp_path):
 
 
 def test_a_long_run_is_thinned_evenly_for_the_sheet():
-    from xlhedge.backtest import History
+    from xlhedge.backtest_history import History
     from xlhedge.workbook.backtest_sheet import series_rows
 
     days = pd.date_range("2018-01-01", periods=2000, freq="D", tz="UTC")
@@ -338,7 +338,7 @@ def test_a_live_run_liquidates_at_the_venues_tiers(exchanges, tmp_path, monkeypa
     """Bybit's risk limits on the loopback: 0.5% to 2,000 USD of position, 1% (less 10 USD) to 2,000,000. A
     30 BTC short at 100 USD is 3,000 USD: the second tier. At 50x it is liquidated at (3,000 x 1.02 + 10) /
     (30 x 1.01) = 101.32, where the Settings' one rate (0.4%) would wait until 100 x 1.02 / 1.004 = 101.59."""
-    from xlhedge.backtest import History
+    from xlhedge.backtest_history import History
 
     monkeypatch.setenv("XLHEDGE_CACHE", str(tmp_path / "cache"))
     now = pd.Timestamp(exchanges.now_ms, unit="ms", tz="UTC").normalize()

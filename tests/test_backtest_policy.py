@@ -8,8 +8,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xlhedge.backtest import History, run_backtest
+from xlhedge.backtest import run_backtest
 from xlhedge.backtest_book import read_book_inputs
+from xlhedge.backtest_history import History
 from xlhedge.engine import funding_percentile, rolling_funding_percentile
 from xlhedge.workbook import layout as L
 from xlhedge.workbook.book import OpenpyxlBook, release

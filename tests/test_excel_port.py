@@ -61,6 +61,7 @@ def test_the_lite_scripts_run_on_the_lite_workbook(built_lite, tmp_path, exchang
     from xlhedge.engine import backtest as engine
     monkeypatch.setitem(sys.modules, "numba", None)  # Pyodide has no numba: the backtest runs as Python
     monkeypatch.setattr(engine, "_COMPILED", None)
+    monkeypatch.setenv("XLHEDGE_JIT", "1")  # numba asked for even at the demo's size: its absence decides
     path = tmp_path / "xlhedge-lite.xlsx"
     shutil.copyfile(built_lite, path)
     main = tmp_path / "main.py"

@@ -220,14 +220,14 @@ def check_backtest_compiler() -> Check:
     try:
         import numba
     except ImportError:
-        return Check(name, WARN, "numba is not installed: backtests run as plain Python (same results, "
-                                 "about 100x slower)", "pip install numba (or run the installer again)")
+        return Check(name, WARN, "numba is not installed: backtests run as plain Python (same results; "
+                                 "long runs about 100x slower)", "pip install numba (or run the installer again)")
 
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:  # the backtest falls back to Python, with a warning
         warnings.simplefilter("always")
         # 3x short liquidated at 140 (liquidation price 132.80): a result known by hand
-        worked = simulate([100, 140, 150], [1], 1.0).liquidations == [(1, 0)]
+        worked = simulate([100, 140, 150], [1], 1.0, jit=True).liquidations == [(1, 0)]
     fallback = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     problem = fallback[0][:200] if fallback else "a known example gave a wrong result"
     worked = worked and not fallback

@@ -140,7 +140,8 @@ def _per_step(value, name: str, T: int, N: int) -> np.ndarray:
 def simulate(prices, coins, target_ratio, funding_rates=None, *, perp_prices=None, highs=None,
              band: float = D.REBALANCE_BAND, fee_rate: float = 0.0, slippage_rate: float = 0.0,
              leverage: float = D.LEVERAGE, maintenance_margin: float = D.MAINTENANCE_MARGIN,
-             maintenance_tiers=None, cash: float = 0.0, top_up: bool = False) -> BacktestResult:
+             maintenance_tiers=None, cash: float = 0.0, top_up: bool = False,
+             jit: bool | None = None) -> BacktestResult:
     """Simulate spot holdings hedged with isolated short perpetuals of the same coins.
 
     Parameters
@@ -179,6 +180,11 @@ def simulate(prices, coins, target_ratio, funding_rates=None, *, perp_prices=Non
     top_up : bool
         Instead of liquidation, add margin from cash (the liquidation price moves up to where it
         would be for a short opened at the current price).
+    jit : bool, optional
+        Run the step loop compiled by numba where it is installed (True) or as plain Python (False); by
+        default the
+        environment variable ``XLHEDGE_JIT`` decides (0: Python, 1: numba), else the run's size: numba
+        from :data:`JIT_MIN_CELLS` steps x coins up. Same results either way.
 
     Returns
     -------
@@ -211,10 +217,13 @@ def simulate(prices, coins, target_ratio, funding_rates=None, *, perp_prices=Non
 
     arrays = (perp, high, held, target, rates, *_tier_arrays(maintenance_tiers, maintenance_margin, N))
     params = (float(band), float(fee_rate + slippage_rate), float(leverage), bool(top_up))
-    compiled, out = _jit_rules(), None
+    compiled = None if jit is False else _jit_rules(None if jit else T * N)
+    out = None
     if compiled is not None:
         try:
-            out = compiled(*(np.ascontiguousarray(x) for x in arrays), *params)
+            # contiguous and writable: numba compiles once per array layout, and a read-only view (of a
+            # DataFrame's values) would be another layout, another compile of several seconds
+            out = compiled(*(np.require(x, np.float64, ("C", "W")) for x in arrays), *params)
         except Exception as exc:  # numba or LLVM broken on this machine (no compiler, no cache folder...)
             global _COMPILED
             _COMPILED = False
@@ -240,15 +249,29 @@ def _events(event: np.ndarray, kind: int) -> list[tuple[int, int]]:
 _COMPILED = None
 
 
+#: Steps x coins from which a backtest runs compiled by numba (unless ``XLHEDGE_JIT`` says otherwise). Below
+#: it plain Python is faster than numba's start-up in a fresh process: the loop takes ~30 us a step and
+#: coin as Python, while importing numba and loading the compiled loop takes about 1 s (compiling it, the
+#: first time after an install or an upgrade: several). The bundled demo (2 coins, 731 days) is 1,462.
+JIT_MIN_CELLS = 20_000
+
+
+def jit_mode() -> str:
+    """``XLHEDGE_JIT``: "0" (plain Python), "1" (numba for every run) or "auto" (unset: by the run's size)."""
+    value = os.environ.get("XLHEDGE_JIT", "auto").strip().lower()
+    return value if value in ("0", "1") else "auto"
+
+
 def jit_switched_off() -> bool:
     """True when the environment variable ``XLHEDGE_JIT`` is ``0``: the step rules run as plain Python."""
-    return os.environ.get("XLHEDGE_JIT", "1").strip() == "0"
+    return jit_mode() == "0"
 
 
-def _jit_rules():
-    """The step rules compiled by numba (cached on disk), or None where numba is absent
-    (xlwings Lite: Pyodide has no numba) or ``XLHEDGE_JIT=0``; then the same function runs as Python."""
-    if jit_switched_off():
+def _jit_rules(cells: int | None = None):
+    """The step rules compiled by numba (cached on disk) for a run of ``cells`` steps x coins (None: any
+    size), or None where they run as Python: a run below :data:`JIT_MIN_CELLS` (unless ``XLHEDGE_JIT=1``),
+    ``XLHEDGE_JIT=0``, or no numba (xlwings Lite: Pyodide has none)."""
+    if jit_switched_off() or (cells is not None and cells < JIT_MIN_CELLS and jit_mode() == "auto"):
         return None
     global _COMPILED
     if _COMPILED is None:

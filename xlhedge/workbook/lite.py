@@ -54,7 +54,8 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 #: headless evaluator) stay out.
 EMBEDDED = (
     "__init__.py", "version.py", "cells.py", "cell_times.py", "udfs.py", "refresh.py", "backtest.py",
-    "backtest_book.py", "engine/*.py", "market/*.py", "workbook/__init__.py", "workbook/layout.py", "workbook/files.py",
+    "backtest_history.py", "backtest_book.py", "engine/*.py", "market/*.py", "workbook/__init__.py",
+    "workbook/layout.py", "workbook/files.py",
     "workbook/book.py", "workbook/backtest_sheet.py", "workbook/portfolio.py", "workbook/messages.py",
     "workbook/settings.py", "workbook/spec.py", "workbook/formula.py", "workbook/excel.py",
     "data/*.json", "data/backtest/*",
