@@ -19,7 +19,6 @@ import pytest
 from tests.byte_compare import workbook_difference
 from tests.conftest import ROOT
 from xlhedge.workbook import lite
-from xlhedge.workbook.evaluate import evaluate_workbook
 from xlhedge.workbook.template import build_template
 
 REAL = ROOT / "tests" / "fixtures" / "real" / "xlwings_lite"
@@ -255,19 +254,21 @@ def test_an_empty_cell_arrives_as_each_client_sends_it(tmp_path):
 EMPTIED = ("HorizonDays", "Leverage")
 
 
-def test_the_lite_workbook_computes_what_the_desktop_one_does(lite_book, built_template, tmp_path):
+def test_the_lite_workbook_computes_what_the_desktop_one_does(lite_book, built_template, tmp_path, calculate):
     """The Lite edition's formulas give the desktop's numbers. And a formula hands a function a Settings cell
     through IF(cell="", default, cell): emptied settings compute as their defaults (the ones plan and the
     backtest use), whatever the client would pass for them; both emptied in one copy (one calculation):
     either one passed through would change a number. One test, so a worker compiles the Lite book once. The
     desktop's numbers are the workbook model's (test_model holds it to the general evaluator cell for cell on
-    the desktop template); the Lite book's, the general evaluator's on its own formula text."""
+    the desktop template); the Lite book's, the model's on its formulas (the desktop's, as Excel stores custom
+    functions and dynamic arrays) and, in the end-to-end part, the general evaluator's on its own text."""
     import openpyxl
 
     from xlhedge.workbook import layout as L
-    from xlhedge.workbook.template import formula_values
+    from xlhedge.workbook.template import book_formulas, formula_values, template_formulas
 
-    ours = evaluate_workbook(lite_book)
+    assert book_formulas(openpyxl.load_workbook(lite_book)) == template_formulas()
+    ours = calculate(lite_book)
     desktop = formula_values(openpyxl.load_workbook(built_template, keep_vba=True))
     hedge = {k: v for k, v in desktop.items() if k[0] in ("Hedge", "Scenarios", "Portfolio")}
     assert hedge and all(ours[k] == pytest.approx(v) if isinstance(v, float) else ours[k] == v
@@ -280,7 +281,7 @@ def test_the_lite_workbook_computes_what_the_desktop_one_does(lite_book, built_t
         assert cell.value == L.SETTING_DEFAULT[name]  # the shipped book holds the defaults: ours is the typed case
         cell.value = None
     wb.save(emptied)
-    got = evaluate_workbook(emptied)
+    got = calculate(emptied)
     hedge = {k: v for k, v in ours.items() if k[0] in ("Hedge", "Scenarios", "Venues")}
     assert all(got[k] == pytest.approx(v) if isinstance(v, float) else got[k] == v for k, v in hedge.items())
     assert any(isinstance(v, float) for v in hedge.values())

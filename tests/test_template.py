@@ -199,6 +199,7 @@ def test_beta_hedged_alt_and_bearish_outlook(built_template, calculate):
     assert values[at(L.HEDGE, "btc_exposure", 7)] == pytest.approx(300_000)
 
 
+@pytest.mark.slow  # the general evaluator on a full portfolio: a compile of its own on a worker without one
 def test_one_full_recalculation_calls_python_once_per_column(built_template, monkeypatch):
     """Each xlwings call crosses COM: the template calls each function once per column (array
     formulas), not once per cell: at most 25 calls for the Hedge, Scenarios and Settings sheets and one
