@@ -99,9 +99,7 @@ def assert_same(general: dict, ours: dict):
 def test_the_template_as_shipped(built_template):
     wb = openpyxl.load_workbook(built_template, keep_vba=True)
     assert template.book_formulas(wb) == template.template_formulas()
-    general = evaluate_workbook(built_template)
-    assert_same(general, template.formula_values(wb))
-    assert not {k: v for k, v in general.items() if isinstance(v, str) and v.startswith("#")}  # no formula fails
+    assert_same(evaluate_workbook(built_template), template.formula_values(wb))  # (no error: test_template)
 
 
 def _same_on_any_portfolio(built_template, tmp_path, rows, settings_values, with_beta, crowd_rows):

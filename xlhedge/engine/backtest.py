@@ -182,9 +182,8 @@ def simulate(prices, coins, target_ratio, funding_rates=None, *, perp_prices=Non
         would be for a short opened at the current price).
     jit : bool, optional
         Run the step loop compiled by numba where it is installed (True) or as plain Python (False); by
-        default the
-        environment variable ``XLHEDGE_JIT`` decides (0: Python, 1: numba), else the run's size: numba
-        from :data:`JIT_MIN_CELLS` steps x coins up. Same results either way.
+        default the environment variable ``XLHEDGE_JIT`` decides (0: Python, 1: numba), else the run's
+        size: numba from :data:`JIT_MIN_CELLS` steps x coins up. Same results either way.
 
     Returns
     -------
@@ -271,7 +270,8 @@ def _jit_rules(cells: int | None = None):
     """The step rules compiled by numba (cached on disk) for a run of ``cells`` steps x coins (None: any
     size), or None where they run as Python: a run below :data:`JIT_MIN_CELLS` (unless ``XLHEDGE_JIT=1``),
     ``XLHEDGE_JIT=0``, or no numba (xlwings Lite: Pyodide has none)."""
-    if jit_switched_off() or (cells is not None and cells < JIT_MIN_CELLS and jit_mode() == "auto"):
+    mode = jit_mode()
+    if mode == "0" or (mode == "auto" and cells is not None and cells < JIT_MIN_CELLS):
         return None
     global _COMPILED
     if _COMPILED is None:

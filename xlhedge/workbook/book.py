@@ -112,10 +112,8 @@ class OpenpyxlBook(BookPort):
         return list(self.wb.sheetnames)
 
     def _set_cell(self, sheet: str, ref: str, value) -> None:
-        cell = self.wb[sheet][ref]
-        cell.value = value
-        if isinstance(value, str):
-            cell.data_type = "s"
+        ws = self.wb[sheet]
+        put_value(ws, ref, value, column_formats(ws))
 
 
     def save(self) -> None:
