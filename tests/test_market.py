@@ -52,6 +52,21 @@ def test_snapshot_contract(exchanges):
     assert df["next_funding_time"].notna().all()
 
 
+def test_rows_come_by_coin_then_in_the_order_the_exchanges_were_named(exchanges):
+    from xlhedge.market.snapshot import FLOAT_COLUMNS
+
+    df = funding_snapshot(exchanges="weex,binance,okx")
+    keys = list(zip(df["base"], df["exchange"], strict=True))
+    named = {"weex": 0, "binance": 1, "okx": 2}
+    assert keys == sorted(keys, key=lambda k: (k[0], named[k[1]]))  # the stable order: OKX's two BTC swaps stay
+    assert [k for k in keys if k[0] == "BTC"] == [("BTC", "weex"), ("BTC", "binance"), ("BTC", "okx"), ("BTC", "okx")]
+    assert all(df[c].dtype == np.float64 for c in FLOAT_COLUMNS)
+    # a field an exchange does not publish is NaN, not None (Binance has no predicted rate)
+    assert df.loc[df["exchange"] == "binance", "predicted_rate"].isna().all()
+    btc = df[(df["exchange"] == "binance") & (df["base"] == "BTC")].iloc[0]
+    assert btc.next_funding_time == pd.Timestamp(exchanges._next_ms(8), unit="ms", tz="UTC")  # epoch ms, exactly
+
+
 def test_contract_identity_and_the_signal_fields(exchanges):
     from tests.loopback import CONTRACT_SIZES
 

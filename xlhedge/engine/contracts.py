@@ -32,7 +32,7 @@ class ContractSizing:
 
 def _step_decimals(step: np.ndarray) -> int:
     """Decimals needed to print the lot step exactly (0.001 -> 3)."""
-    steps = set(step.ravel().tolist()) if np.ndim(step) else {float(step)}
+    steps = np.unique(step).tolist() if np.ndim(step) else [float(step)]  # a venue table has a few steps
     return min(max((_decimals(s) for s in steps if s == s), default=0), 12)  # s == s: not NaN
 
 

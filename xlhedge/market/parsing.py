@@ -7,6 +7,7 @@ are divided by their multiplier), the basis, open interest in USD.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -26,6 +27,8 @@ CANDLE = ("open", "high", "low", "close")
 
 def to_float(value) -> float | None:
     """A number from an exchange field ("0.0001", 0.0001, 6.2e-05); None for "", None or junk."""
+    if type(value) is float:  # the common case first (called about 15 times per contract)
+        return value if math.isfinite(value) else None
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -64,6 +67,7 @@ def base_of(symbol: str) -> str:
 _K_PREFIX = re.compile(r"^k[A-Z0-9]")
 
 
+@functools.lru_cache(maxsize=8192)  # the same few thousand bases on every refresh
 def unscale(base: str, k_prefix: bool = False) -> tuple[str, float]:
     """(coin, coins per unit) of a possibly scaled base.
 
