@@ -176,6 +176,15 @@ RUN_MAIN = textwrap.dedent('''
         "event": call(main["EVENT_RATIO"], [[0.4]], [[46363]]),
         "bad": call(main["LIQ_PRICE"], [[60000]], [[0.5]]),
     }}
+    import importlib
+    out["carried"] = {{}}  # every module main.py carries, imported as the scripts would: from its files alone
+    for path in main["_FILES"]:
+        if path.endswith(".py"):
+            name = ("xlhedge/" + path[:-3]).removesuffix("/__init__").replace("/", ".")
+            try:
+                out["carried"][name] = importlib.import_module(name).__file__
+            except Exception as exc:
+                out["carried"][name] = f"{{type(exc).__name__}}: {{exc}}"
     print(json.dumps(out))
 ''')
 
@@ -188,10 +197,14 @@ def test_main_py_runs_and_the_functions_equal_the_engine(tmp_path):
     compile(main.read_text(encoding="utf-8"), "main.py", "exec")
     code = RUN_MAIN.format(standin=str(STANDIN), main=str(main))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     assert "xlhedge-lite-" in got["origin"]  # the functions came from the files main.py carries
+    # and so does everything the Refresh and Backtest scripts import (a module left out fails only there)
+    assert {"xlhedge.refresh", "xlhedge.backtest_book", "xlhedge.workbook.book"} <= set(got["carried"])
+    unloadable = {name: where for name, where in got["carried"].items() if "xlhedge-lite-" not in where}
+    assert not unloadable, unloadable
     assert set(got["registered"]) == set(__import__("xlhedge.udfs").udfs.UDFS)
     assert got["scripts"] == ["backtest", "refresh_market_data"]
     assert got["ratio"] == pytest.approx(engine.hedge_ratio("neutral", 0.5))
@@ -206,6 +219,55 @@ def test_main_py_runs_and_the_functions_equal_the_engine(tmp_path):
     assert got["crowded"] == pytest.approx(0.5)
     assert got["event"] == pytest.approx(0.8)  # Excel date 46363 = 2026-12-07: FOMC on the 9th
     assert got["bad"].startswith("#VALUE! leverage")
+
+
+RUN_SCRIPTS = textwrap.dedent('''
+    import importlib.util, pathlib, runpy, sys
+    sys.path.insert(0, {standin!r})
+    main = runpy.run_path({main!r}, run_name="main")  # xlhedge now comes from the files main.py carries
+    spec = importlib.util.spec_from_file_location("xlwings_fake", {fake!r})
+    fake = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fake)
+    print("origin", sys.modules["xlhedge.refresh"].__file__ if "xlhedge.refresh" in sys.modules else "-")
+    book = fake.FakeBook(pathlib.Path({book!r}))
+    main["refresh_market_data"](book)
+    book.save()
+    main["backtest"](fake.FakeBook(pathlib.Path({book!r})))
+    print("origin", sys.modules["xlhedge.refresh"].__file__, sys.modules["xlhedge.backtest_book"].__file__)
+''')
+
+
+@pytest.mark.slow
+def test_the_scripts_run_from_the_files_main_py_carries(lite_book, tmp_path, exchanges):
+    """Refresh and Backtest as xlwings Lite runs them: main.py's own files only (no installed xlhedge), on a
+    copy of the Lite book, against the loopback exchanges."""
+    import os
+
+    import openpyxl
+
+    from xlhedge.workbook import layout as L
+
+    book = tmp_path / "mine.xlsx"
+    wb = openpyxl.load_workbook(lite_book)
+    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['data']}"] = "demo"  # the loopback keeps no 2022-2024 history
+    wb.save(book)
+    main = tmp_path / "main.py"
+    main.write_text(lite.main_py(), encoding="utf-8")
+    code = RUN_SCRIPTS.format(standin=str(STANDIN), main=str(main), fake=str(ROOT / "tests" / "xlwings_fake.py"),
+                              book=str(book))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path),  # main.py unpacks in TMPDIR
+           **{k: v for k, v in os.environ.items() if k.startswith("XLHEDGE_")}}  # the loopback's addresses
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                         env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    origins = [line.split()[1:] for line in out.stdout.splitlines() if line.startswith("origin")]
+    # imported by the scripts, from main.py's files (unpacked under this test's TMPDIR)
+    assert origins[0] == ["-"] and all(o.startswith(str(tmp_path / "xlhedge-lite-")) for o in origins[1])
+    assert "Refreshed" in out.stdout and "binance ok" in out.stdout, out.stdout
+    assert "demo data" in out.stdout and "Value at the end, hedged (USD):" in out.stdout, out.stdout
+    wb = openpyxl.load_workbook(book)
+    written = {wb[L.FUNDING][L.FUNDING_TABLE.cell("exchange", i)].value for i in range(L.FUNDING_ROWS)}
+    assert written >= {"binance", "okx"}
 
 
 RUN_BLANKS = textwrap.dedent('''
@@ -236,7 +298,7 @@ def test_an_empty_cell_arrives_as_each_client_sends_it(tmp_path):
     main.write_text(lite.main_py(), encoding="utf-8")
     code = RUN_BLANKS.format(standin=str(STANDIN), main=str(main))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     for label in ("null", "text"):  # the defaults: 8-hourly payments for 1 day, conviction 0.5

@@ -57,7 +57,7 @@ EMBEDDED = (
     "backtest_history.py", "backtest_book.py", "engine/*.py", "market/*.py", "workbook/__init__.py",
     "workbook/layout.py", "workbook/files.py",
     "workbook/book.py", "workbook/backtest_sheet.py", "workbook/portfolio.py", "workbook/messages.py",
-    "workbook/settings.py", "workbook/spec.py", "workbook/formula.py", "workbook/excel.py",
+    "workbook/settings.py", "workbook/spec.py", "workbook/formula.py", "workbook/excel.py", "workbook/tables.py",
     "data/*.json", "data/backtest/*",
 )
 
