@@ -118,9 +118,10 @@ def test_requirements_are_what_pyodide_provides(lite_book):
 
 PYODIDE_OK = {"numpy", "pandas", "requests", "xlwings", "xlhedge", "pyodide_http"}
 #: Imported inside functions that only desktop commands reach (never at import time, never in Lite).
-DESKTOP_ONLY = {"openpyxl", "tqdm", "oletools", "formulas", "schedula", "xlsxwriter"}
-#: Tried inside a function that carries on without it (the backtest's compiler; Pyodide has none).
-OPTIONAL = {"numba"}
+DESKTOP_ONLY = {"openpyxl", "oletools", "formulas", "schedula", "xlsxwriter"}
+#: Tried inside a function that carries on without it (the backtest's compiler, the history's progress bar:
+#: neither is in the Lite requirements).
+OPTIONAL = {"numba", "tqdm"}
 
 
 def _imports(tree) -> list[tuple[str, bool]]:
@@ -224,23 +225,28 @@ def test_main_py_runs_and_the_functions_equal_the_engine(tmp_path):
 RUN_SCRIPTS = textwrap.dedent('''
     import importlib.util, pathlib, runpy, sys
     sys.path.insert(0, {standin!r})
+    sys.modules["tqdm"] = None  # as in xlwings Lite: only its requirements are installed (import fails)
     main = runpy.run_path({main!r}, run_name="main")  # xlhedge now comes from the files main.py carries
     spec = importlib.util.spec_from_file_location("xlwings_fake", {fake!r})
     fake = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fake)
     print("origin", sys.modules["xlhedge.refresh"].__file__ if "xlhedge.refresh" in sys.modules else "-")
-    book = fake.FakeBook(pathlib.Path({book!r}))
+    path = pathlib.Path({book!r})
+    book = fake.FakeBook(path)
     main["refresh_market_data"](book)
+    main["backtest"](book)
+    book.sheets["Backtest"].range({policy!r}).value = "sometimes"  # a policy the run refuses
+    main["backtest"](book)
     book.save()
-    main["backtest"](fake.FakeBook(pathlib.Path({book!r})))
     print("origin", sys.modules["xlhedge.refresh"].__file__, sys.modules["xlhedge.backtest_book"].__file__)
 ''')
 
 
 @pytest.mark.slow
 def test_the_scripts_run_from_the_files_main_py_carries(lite_book, tmp_path, exchanges):
-    """Refresh and Backtest as xlwings Lite runs them: main.py's own files only (no installed xlhedge), on a
-    copy of the Lite book, against the loopback exchanges."""
+    """Refresh and Backtest as xlwings Lite runs them: main.py's own files only (no installed xlhedge, no
+    package its requirements do not list), on a copy of the Lite book, against the loopback exchanges: the
+    refresh, a backtest on the exchange's history, and one the sheet's input refuses (said, not raised)."""
     import os
 
     import openpyxl
@@ -249,12 +255,14 @@ def test_the_scripts_run_from_the_files_main_py_carries(lite_book, tmp_path, exc
 
     book = tmp_path / "mine.xlsx"
     wb = openpyxl.load_workbook(lite_book)
-    wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW['data']}"] = "demo"  # the loopback keeps no 2022-2024 history
+    inputs = {"start": "2025-03-01", "end": "2025-05-01", "data": "live"}  # what the loopback's history holds
+    for name, value in inputs.items():
+        wb[L.BACKTEST][f"B{L.BACKTEST_INPUT_ROW[name]}"] = value
     wb.save(book)
     main = tmp_path / "main.py"
     main.write_text(lite.main_py(), encoding="utf-8")
     code = RUN_SCRIPTS.format(standin=str(STANDIN), main=str(main), fake=str(ROOT / "tests" / "xlwings_fake.py"),
-                              book=str(book))
+                              book=str(book), policy=f"B{L.BACKTEST_INPUT_ROW['policy']}")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path),  # main.py unpacks in TMPDIR
            **{k: v for k, v in os.environ.items() if k.startswith("XLHEDGE_")}}  # the loopback's addresses
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path,
@@ -264,10 +272,17 @@ def test_the_scripts_run_from_the_files_main_py_carries(lite_book, tmp_path, exc
     # imported by the scripts, from main.py's files (unpacked under this test's TMPDIR)
     assert origins[0] == ["-"] and all(o.startswith(str(tmp_path / "xlhedge-lite-")) for o in origins[1])
     assert "Refreshed" in out.stdout and "binance ok" in out.stdout, out.stdout
-    assert "demo data" in out.stdout and "Value at the end, hedged (USD):" in out.stdout, out.stdout
+    assert re.search(r"Data: +binance: the perpetual's", out.stdout), out.stdout  # live history, no progress bar
+    assert "Value at the end, hedged (USD):" in out.stdout, out.stdout
+    refused = "Not run: Backtest sheet, Policy: use static, funding, events or sheet (got 'sometimes')"
+    assert refused in out.stdout, out.stdout
     wb = openpyxl.load_workbook(book)
     written = {wb[L.FUNDING][L.FUNDING_TABLE.cell("exchange", i)].value for i in range(L.FUNDING_ROWS)}
     assert written >= {"binance", "okx"}
+    status = wb[L.BACKTEST][L.BACKTEST_STATUS_CELL].value
+    assert status == refused
+    results = [row[1].value for row in wb[L.BACKTEST][L.BACKTEST_RESULTS.ref]]
+    assert any(isinstance(v, (int, float)) for v in results)  # the good run's results stay
 
 
 RUN_BLANKS = textwrap.dedent('''

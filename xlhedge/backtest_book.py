@@ -157,14 +157,20 @@ def backtest_workbook(path, **overrides) -> Backtest:
     return run
 
 
+def run_or_say_why_not(book) -> tuple[Backtest | None, str]:
+    """A run from inside Excel (the desktop button, the xlwings Lite script): (the run, "") or (None, why
+    not). An input the run refuses is said in the sheet's status cell (the last results stay), as the
+    command line says it."""
+    try:
+        return run_in_book(book), ""
+    except BacktestError as exc:
+        why = f"Not run: {exc}"
+        book.write_cell(L.BACKTEST, L.BACKTEST_STATUS_CELL, why)
+        return None, why
+
+
 def backtest_caller() -> Backtest | None:
-    """The 'Run backtest' button in Excel: the calling workbook, through xlwings. An input the run
-    refuses is said in the sheet's status cell (the last results stay), as the command line says it."""
+    """The 'Run backtest' button in Excel: the calling workbook, through xlwings."""
     import xlwings as xw
 
-    book = XlwingsBook(xw.Book.caller())
-    try:
-        return run_in_book(book)
-    except BacktestError as exc:
-        book.write_cell(L.BACKTEST, L.BACKTEST_STATUS_CELL, f"Not run: {exc}")
-        return None
+    return run_or_say_why_not(XlwingsBook(xw.Book.caller()))[0]

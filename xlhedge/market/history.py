@@ -40,10 +40,13 @@ def _pull(kind, exchange, symbol, start, end, timeout, progress, value_cols, *ex
     client = venue.client(time.monotonic() + timeout)
     bar = None
     if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(desc=f"{name} {symbol} {kind.replace('_', ' ')}", unit=" rows",
-                   file=sys.stderr, leave=False)
+        try:
+            import tqdm
+        except ImportError:  # xlwings Lite installs only what its requirements list: no bar there
+            tqdm = None
+        if tqdm is not None:
+            bar = tqdm.tqdm(desc=f"{name} {symbol} {kind.replace('_', ' ')}", unit=" rows",
+                            file=sys.stderr, leave=False)
     try:
         rows = getattr(venue.adapter, kind)(client, symbol, *extra, begin, finish, bar=bar)
     except ExchangeError:

@@ -134,9 +134,10 @@ def refresh_market_data(book: xw.Book):
 def backtest(book: xw.Book):
     """Replay the hedge on past prices and funding (the Backtest sheet's inputs) and write the results."""
     from xlhedge.backtest import format_summary
-    from xlhedge.backtest_book import run_in_book
+    from xlhedge.backtest_book import run_or_say_why_not
 
-    print(format_summary(run_in_book(book_port(book))))
+    run, why_not = run_or_say_why_not(book_port(book))
+    print(format_summary(run) if run is not None else why_not)
 
 
 def book_port(book):
