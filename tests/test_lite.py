@@ -158,6 +158,8 @@ def test_imports_stay_within_pyodide_and_nothing_starts_threads_or_sockets():
 RUN_MAIN = textwrap.dedent('''
     import json, runpy, sys
     sys.path.insert(0, {standin!r})
+    for name in {absent!r}:  # not in xlwings Lite (importing these fails there)
+        sys.modules[name] = None
     import xlwings
     main = runpy.run_path({main!r}, run_name="main")
     call = xlwings.call_like_lite
@@ -196,7 +198,7 @@ def test_main_py_runs_and_the_functions_equal_the_engine(tmp_path):
     main = tmp_path / "main.py"
     main.write_text(lite.main_py(), encoding="utf-8")
     compile(main.read_text(encoding="utf-8"), "main.py", "exec")
-    code = RUN_MAIN.format(standin=str(STANDIN), main=str(main))
+    code = RUN_MAIN.format(standin=str(STANDIN), main=str(main), absent=sorted(OPTIONAL | DESKTOP_ONLY))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)})
     assert out.returncode == 0, out.stderr
@@ -225,7 +227,8 @@ def test_main_py_runs_and_the_functions_equal_the_engine(tmp_path):
 RUN_SCRIPTS = textwrap.dedent('''
     import importlib.util, pathlib, runpy, sys
     sys.path.insert(0, {standin!r})
-    sys.modules["tqdm"] = None  # as in xlwings Lite: only its requirements are installed (import fails)
+    for name in {absent!r}:  # as in xlwings Lite: only its requirements are installed (importing these fails)
+        sys.modules[name] = None
     main = runpy.run_path({main!r}, run_name="main")  # xlhedge now comes from the files main.py carries
     spec = importlib.util.spec_from_file_location("xlwings_fake", {fake!r})
     fake = importlib.util.module_from_spec(spec)
@@ -262,7 +265,8 @@ def test_the_scripts_run_from_the_files_main_py_carries(lite_book, tmp_path, exc
     main = tmp_path / "main.py"
     main.write_text(lite.main_py(), encoding="utf-8")
     code = RUN_SCRIPTS.format(standin=str(STANDIN), main=str(main), fake=str(ROOT / "tests" / "xlwings_fake.py"),
-                              book=str(book), policy=f"B{L.BACKTEST_INPUT_ROW['policy']}")
+                              book=str(book), policy=f"B{L.BACKTEST_INPUT_ROW['policy']}",
+                              absent=sorted(OPTIONAL | DESKTOP_ONLY - {"openpyxl"}))  # openpyxl: the fake book's
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path),  # main.py unpacks in TMPDIR
            **{k: v for k, v in os.environ.items() if k.startswith("XLHEDGE_")}}  # the loopback's addresses
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path,
@@ -288,6 +292,8 @@ def test_the_scripts_run_from_the_files_main_py_carries(lite_book, tmp_path, exc
 RUN_BLANKS = textwrap.dedent('''
     import json, runpy, sys
     sys.path.insert(0, {standin!r})
+    for name in {absent!r}:  # not in xlwings Lite (importing these fails there)
+        sys.modules[name] = None
     import xlwings
     main = runpy.run_path({main!r}, run_name="main")
     call = xlwings.call_like_lite
@@ -311,7 +317,7 @@ def test_an_empty_cell_arrives_as_each_client_sends_it(tmp_path):
     function an empty cell (next test). An events table whose empty rows arrive as 0 still works."""
     main = tmp_path / "main.py"
     main.write_text(lite.main_py(), encoding="utf-8")
-    code = RUN_BLANKS.format(standin=str(STANDIN), main=str(main))
+    code = RUN_BLANKS.format(standin=str(STANDIN), main=str(main), absent=sorted(OPTIONAL | DESKTOP_ONLY))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)})
     assert out.returncode == 0, out.stderr
