@@ -47,3 +47,25 @@ def test_the_excel_backtest_writes_the_sheet(book):
     assert ws[L.BACKTEST_RESULTS.cell("value", 4)].value == pytest.approx(run.result.effectiveness)
     assert ws[L.BACKTEST_SERIES.cell("hedged", len(run.times) - 1)].value == pytest.approx(run.result.value_hedged[-1])
     assert ws[L.BACKTEST_STATUS_CELL].value.startswith("Run ")
+
+
+def test_the_buttons_run_what_their_sheet_shows(book, exchanges, monkeypatch):
+    """Both buttons call one macro (xlhedge.buttons.clicked): on the Backtest sheet it is the backtest, where
+    a refused input is said in the status cell; elsewhere the refresh of the calling workbook."""
+    import xlwings as xw
+
+    from xlhedge.buttons import clicked
+
+    excel = FakeBook(book, active=L.BACKTEST)
+    monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: excel))  # the workbook whose button was clicked
+    excel.sheets[L.BACKTEST].range(f"B{L.BACKTEST_INPUT_ROW['policy']}").value = "sometimes"
+    funding_status = excel.wb[L.FUNDING][L.STATUS_CELL].value
+    clicked()
+    assert excel.wb[L.BACKTEST][L.BACKTEST_STATUS_CELL].value == (
+        "Not run: Backtest sheet, Policy: use static, funding, events or sheet (got 'sometimes')")
+    assert excel.wb[L.FUNDING][L.STATUS_CELL].value == funding_status  # no refresh from that button
+    excel.sheets._active = excel.sheets[L.HEDGE]
+    excel.wb[L.SETTINGS][f"B{L.SETTING_ROW['RefreshExchanges']}"] = "binance"
+    clicked()
+    status = excel.wb[L.FUNDING][L.STATUS_CELL].value
+    assert status.startswith("Refreshed") and "binance ok" in status, status
