@@ -204,6 +204,20 @@ def test_the_first_retry_waits_what_the_environment_says(monkeypatch, typed, fir
     assert client._delay(0, None) == first_wait and client._delay(1, None) == min(2 * first_wait, 4.0)
 
 
+def test_a_proxy_in_the_environment_carries_the_requests(exchanges, monkeypatch):
+    """Behind a company proxy (HTTP_PROXY, as requests reads it): the exchanges' host is not reachable
+    directly (``.invalid`` never resolves), only through the proxy, which here is the loopback server."""
+    monkeypatch.setenv("XLHEDGE_BINANCE_URL", "http://fapi.exchange.invalid/binance")
+    monkeypatch.setenv("HTTP_PROXY", exchanges.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    df = funding_snapshot(exchanges="binance")
+    assert df.attrs["errors"] == {} and set(df["exchange"]) == {"binance"} and len(df) == 3
+    monkeypatch.setenv("NO_PROXY", "exchange.invalid")  # a host the proxy must not be used for
+    with pytest.raises(MarketDataError, match="cannot connect"):
+        funding_snapshot(exchanges="binance", timeout=2)
+
+
 def test_retry_after_longer_than_the_timeout_gives_up_early(exchanges):
     exchanges.fault("okx", "/api/v5/public/funding-rate", Fault(status=429, headers={"Retry-After": "60"}))
     start = time.monotonic()

@@ -41,14 +41,25 @@ class Envelope:
 
 
 def _session() -> requests.Session:
-    """One session per thread (requests sessions are not thread-safe), with keep-alive."""
+    """One session per thread (requests sessions are not thread-safe), with keep-alive. It does not read the
+    environment itself: each :class:`Client` hands it :func:`environment_settings`, read once."""
     session = getattr(_local, "session", None)
     if session is None:
         session = requests.Session()
         session.headers["User-Agent"] = USER_AGENT
         session.headers["Accept"] = "application/json"
+        session.trust_env = False
         _local.session = session
     return session
+
+
+def environment_settings(url: str) -> dict:
+    """What requests takes from the environment for ``url``: the proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+    unless NO_PROXY names the host) and the certificates (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), as requests
+    itself reads them. Read once per client (one exchange's part of a refresh): requests reads them on every
+    request, which scans the whole environment twice (0.8 ms of a 2.3 ms request measured here)."""
+    with requests.Session() as session:
+        return session.merge_environment_settings(url, {}, None, None, None)
 
 
 @dataclass
@@ -84,6 +95,7 @@ class Client:
         self._next_start: dict[str, float] = {}
         self._missing: dict[str, list] = {}  # what -> [failed calls, calls, first reason]
         self._per_contract: set[str] = set()  # the whats fetched one contract at a time
+        self._environment: dict | None = None  # environment_settings of the first request's URL
 
     def side(self, what: str, call, *args, default=None):
         """``call(*args)`` for a supporting request whose failure must not lose the exchange's rows.
@@ -162,7 +174,10 @@ class Client:
             timeout = (min(self.connect_timeout, left), left)
             self._wait_turn(path)
             try:
-                resp = _session().request(method, url, params=params, json=body, timeout=timeout)
+                if self._environment is None:  # one exchange, one host: the same settings for all its calls
+                    self._environment = environment_settings(url)
+                resp = _session().request(method, url, params=params, json=body, timeout=timeout,
+                                          **self._environment)
             except requests.Timeout:
                 last = "no answer in time"
                 continue  # the deadline check above ends the loop
