@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.cells import at, ref, type_in
+from tests.cells import single as single_cell
 from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import template
@@ -209,3 +210,34 @@ def test_the_evaluator_reuses_a_compiled_workbook_only_where_it_computes_the_sam
     fresh = evaluate_workbook(book)
     assert reused == fresh
     assert reused[at(L.HEDGE, "asset", 6)] is None and reused[at(L.HEDGE, "perp", 7)] == "BTC"
+
+
+def test_formulas_of_the_users_own_computed_by_parts_are_the_whole_workbooks(book):
+    """A workbook a user edited: a margin rule of their own (feeding the margin total), a funding rate typed
+    over the template's lookup (feeding the ratio, the short, its cost, totals and Scenarios) and a formula in
+    a cell of their own reading a total. The template's formulas by the model, the user's by the general
+    evaluator on a copy (own_formulas): cell for cell what the general evaluator computes on the whole book."""
+    from xlhedge.workbook.own_formulas import own_formula_values
+
+    first, total = L.HEDGE_FIRST_ROW, L.HEDGE_TOTAL_ROW
+    margin, short = ref(L.HEDGE, "margin", first), ref(L.HEDGE, "short_notional", first)
+    typed_rate, cost = ref(L.HEDGE, "funding_rate", first + 1), at(L.HEDGE, "funding_cost", first + 1)
+    short_total = ref(L.HEDGE, "short_notional", total)
+    before = template.formula_values(openpyxl.load_workbook(book, keep_vba=True))
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.HEDGE][margin] = f"={short}/2"
+    wb[L.HEDGE][typed_rate] = 0.0005  # per interval: five times the sample's
+    wb[L.HEDGE]["AZ2"] = f"={short_total}*2"
+    wb.save(book)
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    assert template.formula_values(wb) is None  # not the template's formulas
+    by_parts = own_formula_values(book, wb)
+    assert_same(evaluate_workbook(book), by_parts)
+    assert by_parts[(L.HEDGE, margin)] == pytest.approx(by_parts[(L.HEDGE, short)] / 2)
+    assert (L.HEDGE, typed_rate) not in by_parts and by_parts[cost] != pytest.approx(before[cost])  # now a value
+    shorts = [by_parts[at(L.HEDGE, "short_notional", r)] for r in range(first, first + L.PORTFOLIO_ROWS)]
+    assert by_parts[(L.HEDGE, short_total)] == pytest.approx(sum(s for s in shorts if isinstance(s, float)))
+    assert by_parts[(L.HEDGE, "AZ2")] == pytest.approx(2 * by_parts[(L.HEDGE, short_total)])
+    assert by_parts[single_cell("short")] == pytest.approx(by_parts[(L.HEDGE, short_total)])  # Scenarios reads it
+    margins = [by_parts[at(L.HEDGE, "margin", r)] for r in range(first, first + L.PORTFOLIO_ROWS)]
+    assert by_parts[at(L.HEDGE, "margin", total)] == pytest.approx(sum(m for m in margins if isinstance(m, float)))

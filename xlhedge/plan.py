@@ -54,9 +54,9 @@ def read_inputs(path) -> Inputs:
     values = formula_values(book.wb)
     own = values is None
     if own:  # the user changed a formula, or an older xlhedge made the workbook: evaluate it as it is
-        from xlhedge.workbook.evaluate import evaluate_workbook
+        from xlhedge.workbook.own_formulas import own_formula_values
 
-        values = evaluate_workbook(path)
+        values = own_formula_values(path, book.wb)
     ws = book.wb[L.PORTFOLIO]
     portfolio = [{key: ws[f"{spec.PORTFOLIO_COL[key]}{L.PORTFOLIO_FIRST_ROW + i}"].value
                   for key in spec.PORTFOLIO_INPUTS}

@@ -132,8 +132,9 @@ class OpenpyxlBook(BookPort):
     def _save_with_results(self, path: Path) -> None:
         """Save to ``path`` with every formula's fresh result stored, so viewers without the xlhedge
         functions still show numbers (openpyxl drops them). The template's formulas are computed by
-        the workbook model (fast); a workbook with other formulas goes through the general evaluator,
-        and a formula it does not know leaves the results out (Excel recalculates anyway)."""
+        the workbook model (fast); a workbook with formulas of its own has those computed by the general
+        evaluator (:mod:`~xlhedge.workbook.own_formulas`), and a formula it does not know leaves the
+        results out (Excel recalculates anyway)."""
         from xlhedge.workbook.cached import fill_cached_values, put_array_values
         from xlhedge.workbook.template import formula_values
 
@@ -142,10 +143,10 @@ class OpenpyxlBook(BookPort):
             put_array_values(self.wb, values)
         self.wb.save(path)
         if values is None:
-            from xlhedge.workbook.evaluate import evaluate_workbook
+            from xlhedge.workbook.own_formulas import own_formula_values
 
             try:
-                values = evaluate_workbook(path)
+                values = own_formula_values(path, self.wb)
             except Exception:  # results are a courtesy to viewers, never a reason to fail
                 return
             if put_array_values(self.wb, values):

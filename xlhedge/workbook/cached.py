@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from xlhedge.workbook.arrays import array_cells
 from xlhedge.workbook.files import replaced_atomically
-from xlhedge.workbook.stored import stored_number
+from xlhedge.workbook.stored import set_cell, stored_number
 
 ERROR_CODES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
 _CELL = re.compile(r'<c r="(?P<ref>[A-Z]+[0-9]+)"(?P<attrs>[^>]*)>(?P<f><f\b[^>]*?>.*?</f>|<f[^>]*/>)<v\s*/>(?=</c>)',
@@ -70,11 +70,7 @@ def put_array_values(wb, values: dict) -> int:
             for coordinate in cells:
                 if coordinate == master or (ws.title, coordinate) not in values:
                     continue
-                value = values[(ws.title, coordinate)]
-                cell = ws[coordinate]
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"  # a result, never read back as a formula
+                set_cell(ws[coordinate], values[(ws.title, coordinate)])  # a result, never read as a formula
                 written += 1
     return written
 

@@ -96,7 +96,7 @@ def evaluate_workbook(path, inputs: dict | None = None) -> dict:
         The workbook.
     inputs : dict, optional
         Cell overrides {(sheet, cell): value} applied before calculating
-        (what a user would type).
+        (what a user would type; None: the cell emptied).
 
     Returns
     -------
@@ -108,8 +108,9 @@ def evaluate_workbook(path, inputs: dict | None = None) -> dict:
     compiled = _compiled_for(Path(path), book)
     typed = {**book.constants, **(inputs or {})}
     overrides = {compiled.key(cell): _input_value(value) for cell, value in typed.items()
-                 if compiled.constants.get(cell, _ABSENT) != value}
-    overrides.update({compiled.key(cell): _empty() for cell in compiled.constants if cell not in typed})
+                 if compiled.constants.get(cell, _ABSENT) != value and value is not None}
+    overrides.update({compiled.key(cell): _empty() for cell in compiled.constants
+                      if cell not in typed or typed[cell] is None})  # an input of None: an emptied cell
     with _quiet_formulas():
         solution = compiled.model.calculate(inputs=overrides) if overrides else compiled.model.calculate()
     names = {s.upper(): s for s in book.sheet_names}

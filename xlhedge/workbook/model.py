@@ -26,11 +26,15 @@ from xlhedge.workbook.excel import VALUE, XlErr, is_number
 from xlhedge.workbook.formula import Env, Rows
 
 P, H, S, SC = L.PORTFOLIO, L.HEDGE, L.SETTINGS, L.SCENARIOS
+#: Excel's error values as a cell's text holds them (an input of one stands for the error, not for text).
+ERROR_TEXTS = frozenset({"#N/A", "#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"})
 
 
 class Book:
     """Cell values of an openpyxl workbook, read on demand (formula cells read as None); ``inputs``
-    {(sheet, cell): value} stand for what those cells hold (what a user would type)."""
+    {(sheet, cell): value} stand for what those cells hold (what a user would type). An input for a cell
+    of a template formula replaces that formula's result (a value typed over it, or what a formula of the
+    user's own there computes: :mod:`xlhedge.workbook.own_formulas`); errors as their text ("#N/A")."""
 
     def __init__(self, wb, inputs: dict | None = None):
         self.wb = wb
@@ -75,8 +79,17 @@ class BookEnv(Env):
             else:
                 values = formula.value(self)
                 values = Rows(map(_shown, values)) if isinstance(values, Rows) else Rows([_shown(values)] * rows)
+                for i in range(rows):
+                    values[i] = self._instead(sheet, f"{letters[key]}{first + i}", values[i])
             self.columns[(sheet, key)] = values
         return self.columns[(sheet, key)]
+
+    def _instead(self, sheet: str, ref: str, computed):
+        """What a formula cell holds: the input given for it, else what its template formula computed."""
+        if (sheet, ref) not in self.book.inputs:
+            return computed
+        value = self.book.inputs[(sheet, ref)]
+        return XlErr(value) if isinstance(value, str) and value in ERROR_TEXTS else value
 
     def name(self, name: str):
         if name not in self.names:
@@ -99,7 +112,9 @@ class BookEnv(Env):
 
     def total(self, sheet: str, key: str):
         if (sheet, key) not in self.totals:
-            self.totals[(sheet, key)] = next(c.total for c in spec.columns(sheet) if c.key == key).value(self)
+            computed = next(c.total for c in spec.columns(sheet) if c.key == key).value(self)
+            ref = f"{spec.TABLES[sheet][2][key]}{spec.TOTAL_ROW[sheet]}"
+            self.totals[(sheet, key)] = self._instead(sheet, ref, computed)
         return self.totals[(sheet, key)]
 
     def cell(self, sheet: str, ref: str):
@@ -107,7 +122,8 @@ class BookEnv(Env):
 
     def single(self, key: str):
         if key not in self.singles:
-            self.singles[key] = _shown(spec.SINGLE_CELL[key].formula.value(self))
+            cell = spec.SINGLE_CELL[key]
+            self.singles[key] = self._instead(cell.sheet, cell.ref, _shown(cell.formula.value(self)))
         return self.singles[key]
 
 
@@ -131,7 +147,8 @@ def compute(book: Book, start_status_cell: str) -> dict:
             if column.total is not None:
                 out[(sheet, f"{letters[column.key]}{spec.TOTAL_ROW[sheet]}")] = env.total(sheet, column.key)
     status = book.get(L.FUNDING, L.STATUS_CELL)
-    out[("Start", start_status_cell)] = None if status is None or status == "" else status
+    out[("Start", start_status_cell)] = env._instead("Start", start_status_cell,
+                                                     None if status is None or status == "" else status)
     return {key: _result(value) for key, value in out.items()}
 
 

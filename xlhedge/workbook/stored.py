@@ -34,6 +34,14 @@ def stored_number(value):
     return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
 
 
+def set_cell(cell, value) -> None:
+    """Set an openpyxl cell to ``value``; text stays text, never read back as a formula whatever it starts
+    with."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
 def _stored(value):
     """A float-like value (numpy floats too) quantised; anything else unchanged."""
     if isinstance(value, (bool, int, str)) or value is None:
