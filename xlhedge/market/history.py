@@ -43,8 +43,8 @@ def _pull(kind, exchange, symbol, start, end, timeout, progress, value_cols, *ex
         try:
             import tqdm
         except ImportError:  # xlwings Lite installs only what its requirements list: no bar there
-            tqdm = None
-        if tqdm is not None:
+            pass
+        else:
             bar = tqdm.tqdm(desc=f"{name} {symbol} {kind.replace('_', ' ')}", unit=" rows",
                             file=sys.stderr, leave=False)
     try:

@@ -8,13 +8,23 @@ def array_key(text: str, ref: str) -> str:
     return "{" + text + "}@" + ref
 
 
+def filled_by(cell: str, recorded: str) -> list[str]:
+    """The cells the formula recorded for ``cell`` fills: an array formula's (:func:`array_key`) whole
+    range, else the cell."""
+    if recorded.startswith("{") and "}@" in recorded:
+        return _range_cells(recorded.rsplit("}@", 1)[1])
+    return [cell]
+
+
 def array_cells(ws) -> dict[str, list[str]]:
     """Each array formula of an openpyxl sheet: its first cell (which holds the formula) -> every cell
     it fills, that one first."""
+    return {master: _range_cells(ref) for master, ref in ws.array_formulae.items()}
+
+
+def _range_cells(ref: str) -> list[str]:
+    """The cells of a range ("H5:H24"), row by row."""
     from openpyxl.utils.cell import get_column_letter, range_boundaries
 
-    out = {}
-    for master, ref in ws.array_formulae.items():
-        c1, r1, c2, r2 = range_boundaries(ref)
-        out[master] = [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
-    return out
+    c1, r1, c2, r2 = range_boundaries(ref)
+    return [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]

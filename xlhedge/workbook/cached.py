@@ -17,10 +17,10 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from xlhedge.workbook.arrays import array_cells
+from xlhedge.workbook.excel import ERROR_TEXTS
 from xlhedge.workbook.files import replaced_atomically
 from xlhedge.workbook.stored import set_cell, stored_number
 
-ERROR_CODES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
 _CELL = re.compile(r'<c r="(?P<ref>[A-Z]+[0-9]+)"(?P<attrs>[^>]*)>(?P<f><f\b[^>]*?>.*?</f>|<f[^>]*/>)<v\s*/>(?=</c>)',
                    re.S)
 _SHEET = re.compile(r'<sheet\b[^>]*?name="(?P<name>[^"]+)"[^>]*?r:id="(?P<rid>[^"]+)"')
@@ -56,7 +56,7 @@ def _cached(value) -> tuple[str, str] | None:
     if isinstance(value, (int, float)):
         return ("", repr(stored_number(float(value)))) if math.isfinite(value) else (' t="e"', "#NUM!")
     text = str(value)
-    if text in ERROR_CODES:
+    if text in ERROR_TEXTS:
         return ' t="e"', text
     return ' t="str"', escape(text)
 

@@ -13,6 +13,8 @@ class XlErr(str):
 
 
 VALUE = XlErr("#VALUE!")
+#: Excel's error values as a file stores them (a cell of type "e"): their text stands for the error.
+ERROR_TEXTS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 
 
 def is_number(v) -> bool:

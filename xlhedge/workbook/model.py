@@ -22,12 +22,10 @@ import math
 
 from xlhedge.workbook import layout as L
 from xlhedge.workbook import spec
-from xlhedge.workbook.excel import VALUE, XlErr, is_number
+from xlhedge.workbook.excel import ERROR_TEXTS, VALUE, XlErr, is_number
 from xlhedge.workbook.formula import Env, Rows
 
 P, H, S, SC = L.PORTFOLIO, L.HEDGE, L.SETTINGS, L.SCENARIOS
-#: Excel's error values as a cell's text holds them (an input of one stands for the error, not for text).
-ERROR_TEXTS = frozenset({"#N/A", "#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"})
 
 
 class Book:

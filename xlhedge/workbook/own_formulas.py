@@ -21,6 +21,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from xlhedge.workbook.arrays import filled_by
 from xlhedge.workbook.model import Book, compute
 
 #: Rounds of model and evaluator before a dependency loop counts as not settling.
@@ -67,18 +68,8 @@ def _by_parts(path, wb) -> dict:
 
 
 def _filled(formulas: dict) -> set:
-    """Every cell the formulas {(sheet, cell): text} fill: an array formula (``{=...}@A6:A145``) all of its
-    range."""
-    from openpyxl.utils.cell import get_column_letter, range_boundaries
-
-    out = set()
-    for (sheet, ref), text in formulas.items():
-        if text.startswith("{") and "}@" in text:
-            c1, r1, c2, r2 = range_boundaries(text.rsplit("}@", 1)[1])
-            out |= {(sheet, f"{get_column_letter(c)}{r}") for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
-        else:
-            out.add((sheet, ref))
-    return out
+    """Every cell the formulas {(sheet, cell): text} fill: an array formula all of its range."""
+    return {(sheet, cell) for (sheet, ref), text in formulas.items() for cell in filled_by(ref, text)}
 
 
 def _write_copy(path, copy: Path, values: dict, own: set) -> None:
@@ -86,7 +77,7 @@ def _write_copy(path, copy: Path, values: dict, own: set) -> None:
     ``values`` (text stays text; an error's text is the error)."""
     import openpyxl
 
-    from xlhedge.workbook.model import ERROR_TEXTS
+    from xlhedge.workbook.excel import ERROR_TEXTS
     from xlhedge.workbook.stored import set_cell
 
     wb = openpyxl.load_workbook(path, keep_vba=False)
