@@ -488,7 +488,7 @@ def test_order_rules_kept_for_a_day_survive_a_failed_download(tmp_path, monkeypa
 def test_maintenance_tiers_where_published(exchanges):
     from xlhedge.market.history import maintenance_tiers, publishes_maintenance_tiers
 
-    assert [ex for ex in EXCHANGES if publishes_maintenance_tiers(ex)] == ["bybit", "hyperliquid"]
+    assert [ex for ex in EXCHANGES if publishes_maintenance_tiers(ex)] == ["binance", "bybit", "hyperliquid"]
     btc = maintenance_tiers("hyperliquid", "BTC")  # the loopback's table 60: 50x, then 25x from 10,000 USD
     assert (btc.floors, btc.rates) == ((0.0, 10_000.0), (0.01, 0.02))
     assert maintenance_tiers("hyperliquid", "ETH").rates == (0.05,)  # table id 10, not listed: one tier at 10x

@@ -400,5 +400,10 @@ def test_cells_the_refresh_writes_first_look_like_the_templates_and_empty_ones_a
     port.save()
     ws = openpyxl.load_workbook(book)[L.FUNDING]
     assert ws[f"A{written}"].value is None and ws[f"A{shipped + len(sample) - 1}"].value is not None
-    rows = {row for row, _ in ws._cells if row >= L.FUNDING_FIRST_ROW}
+    table_width = L.position(L.FUNDING_COLUMNS[-1][1]) + 1
+    rows = {row for row, col in ws._cells if row >= L.FUNDING_FIRST_ROW and col <= table_width}
     assert max(rows) == written  # nothing below what was ever filled
+    # the column after the table holds a space in every row the table may fill, so that a long text (the tiers)
+    # stops at its own column instead of running over the tables beside it; the refresh leaves it
+    gap = L.letter(table_width)
+    assert all(ws[f"{gap}{r}"].value == " " for r in range(L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW + 1))

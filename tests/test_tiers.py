@@ -16,13 +16,13 @@ from tests.cells import type_in
 from tests.test_market_real import body, one
 from xlhedge import engine, udfs
 from xlhedge.engine.margin import MaintenanceTiers
-from xlhedge.market import binance as binance_adapter
 from xlhedge.market import funding_snapshot
+from xlhedge.market.binance_brackets import brackets_from_ccxt_tiers, shipped, shipped_brackets
 from xlhedge.plan import compute_plan, read_inputs
 from xlhedge.venues import venue_table
 from xlhedge.workbook import layout as L
 
-BINANCE_BTC = binance_adapter.SHIPPED_TIERS["BTCUSDT"]
+BINANCE_BTC = shipped_brackets("BTCUSDT")
 #: The shipped brackets by hand: (floor USD, maintMarginRatio, cum USD).
 BRACKETS = [(0, 0.004, 0), (300_000, 0.005, 300), (800_000, 0.0065, 1_500), (3_000_000, 0.01, 12_000),
             (12_000_000, 0.02, 132_000)]
@@ -85,6 +85,43 @@ def test_a_scenario_liquidates_at_the_rise_it_is_given():
 
 
 # ---------------------------------------------------------------- what each venue publishes
+
+def test_the_shipped_binance_brackets_are_the_captured_ones():
+    captured = json.loads(body("binance/leverage_tiers_fragment.json"))
+    got = brackets_from_ccxt_tiers(captured)
+    # the perpetuals by Binance's symbol; the dated future (BTC/USDT:USDT-260327) is not one
+    assert sorted(got) == ["1000PEPEUSDT", "BTCUSDC", "BTCUSDT", "DOGEUSDT", "ETHBTC", "ETHUSDT"]
+    assert all(shipped_brackets(symbol) == text for symbol, text in got.items())  # the file ships what was read
+    # BTCUSDT's first three brackets as the capture's "info" says them (notionalFloor, maintMarginRatio, cum)
+    assert got["BTCUSDT"].startswith("0/0.004/0; 300000/0.005/300; 800000/0.0065/1500; ")
+    assert got["BTCUSDT"] == BINANCE_BTC
+    # every shipped table: Binance's cum equals the continuous amount worked from its floors and rates
+    data = shipped()
+    assert len(data["brackets"]) > 600 and data["as_of"] == "2026-03-05" and "freqtrade" in data["source"]
+    for symbol, text in data["brackets"].items():
+        tiers = MaintenanceTiers.parse(text)
+        amount = 0.0
+        for k in range(1, len(tiers.floors)):
+            amount += tiers.floors[k] * (tiers.rates[k] - tiers.rates[k - 1])
+            assert tiers.amounts[k] == pytest.approx(amount, rel=1e-9, abs=1e-6), symbol
+    # the perpetuals of a live premiumIndex (November 2024): all but five delisted since have brackets
+    listed = [p["symbol"] for p in json.loads(body("binance/premiumIndex.json"))
+              if "_" not in p["symbol"] and str(p["nextFundingTime"]) != "0"]
+    assert sorted(s for s in listed if shipped_brackets(s) is None) == [
+        "BNBBTC", "EOSUSDT", "FRONTUSDT", "MATICUSDC", "MATICUSDT"]
+
+
+def test_a_binance_refresh_carries_the_shipped_brackets(exchanges):
+    from xlhedge.market.history import maintenance_tiers
+
+    df = funding_snapshot(["binance"])
+    assert one(df, "BTCUSDT").maintenance_tiers == BINANCE_BTC
+    assert one(df, "ETHUSDT").maintenance_tiers.startswith("0/0.004/0; 300000/0.005/300; ")
+    assert maintenance_tiers("binance", "BTCUSDT") == MaintenanceTiers.parse(BINANCE_BTC)  # the backtest's
+    assert not any(key[0] == "binance" and "Bracket" in key[1] for key in exchanges.hits)  # nothing asked
+    with pytest.raises(ValueError, match="no binance brackets for NOPEUSDT"):
+        maintenance_tiers("binance", "NOPEUSDT")
+
 
 def test_mexc_risk_levels_from_a_live_detail(exchanges):
     detail = json.loads(body("mexc/contract_detail_BTC_USDT_risk.json"))
@@ -175,8 +212,9 @@ def test_the_hedge_sheet_liquidates_a_large_short_on_its_bracket(book):
     row = venues[(venues["coin"] == "BTC") & (venues["exchange"] == "binance")].iloc[0]
     want, bracket = binance_short(row["mark_price"], row["short_notional"] / row["mark_price"], 3)
     assert bracket == 3 and row["liquidation_rise"] == pytest.approx(want / row["mark_price"] - 1, rel=1e-12)
-    # your own row on Settings wins over the shipped one: one flat tier of 1%
+    # your own row on Settings wins over the shipped brackets: one flat tier of 1%
     wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb[L.SETTINGS][f"{L.TIER_COLUMNS[0]}{L.TIER_FIRST_ROW}"] = "binance|BTCUSDT"
     wb[L.SETTINGS][f"{L.TIER_COLUMNS[1]}{L.TIER_FIRST_ROW}"] = "0/0.01/0"
     wb.save(book)
     btc = compute_plan(read_inputs(book)).iloc[0]

@@ -236,9 +236,11 @@ def run_backtest(coins: dict[str, float], cash: float = 0.0, *, start=None, end=
             notes.append("no event in this period: add its past dates (FOMC, CPI ...) to the Events table")
     target = target_ratios(policy, prices.index, window, list(coins), **policy_options)
     if maintenance_tiers is None and window.tiers:  # the venue's tiers, the Settings rate where it has none
+        from xlhedge.market.history import maintenance_tiers_said
+
         maintenance_tiers = [window.tiers.get(c) or MaintenanceTiers.flat(maintenance_margin) for c in coins]
         named = ", ".join(c for c in coins if c in window.tiers)
-        notes.append(f"liquidation at {exchange}'s maintenance tiers of today for {named} (by position size)")
+        notes.append(f"liquidation at {maintenance_tiers_said(exchange)} for {named} (by position size)")
     steps = prices.index.tz_convert(None).to_numpy(dtype="datetime64[ns]")
     funding = funding_at_steps(steps, history.funding_times, history.funding_rates[list(coins)].to_numpy(float))
     def replay(perp):

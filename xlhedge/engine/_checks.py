@@ -34,12 +34,17 @@ def check_range(
     Compares the array as it is (NaN compares false), without copying out its numbers: the checks run on every
     call of every engine function, so they stay a few array passes."""
     a = np.asarray(arr)
-    if a.size:  # the usual case first: no NaN, all inside (two reductions)
+    # the usual case first: no NaN, all inside (a number as it is, an array in two reductions)
+    if a.ndim == 0:
+        least = most = float(a)
+    elif a.size:
         least, most = float(a.min()), float(a.max())
-        if (least == least and most == most and -np.inf < least and most < np.inf
-                and (low is None or (least > low if low_open else least >= low))
-                and (high is None or (most < high if high_open else most <= high))):
-            return
+    else:
+        least = most = np.nan
+    if (least == least and most == most and -np.inf < least and most < np.inf
+            and (low is None or (least > low if low_open else least >= low))
+            and (high is None or (most < high if high_open else most <= high))):
+        return
     if np.isinf(a).any():
         raise ValueError(f"{name} must be a finite number")
     bad = None

@@ -1,5 +1,6 @@
 """Binance USD-M futures: premiumIndex (all symbols), fundingInfo (non-8h intervals), exchangeInfo's order
-rules (kept for a day: the answer is large and changes rarely), history.
+rules (kept for a day: the answer is large and changes rarely), history; the maintenance tiers are the
+brackets shipped with xlhedge (:mod:`xlhedge.market.binance_brackets`: Binance's need a signed request).
 
 Real answers (tests/fixtures/real/binance) list USDC contracts before USDT ones,
 BTC-quoted perpetuals (ETHBTC) and dated futures with a zero rate and
@@ -8,6 +9,8 @@ BTC-quoted perpetuals (ETHBTC) and dated futures with a zero rate and
 
 from __future__ import annotations
 
+from xlhedge.engine.margin import MaintenanceTiers
+from xlhedge.market.binance_brackets import shipped, shipped_brackets
 from xlhedge.market.cache import kept_for_a_day
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client
@@ -18,18 +21,6 @@ BASE_URL = "https://fapi.binance.com"  # its public API host (tests: XLHEDGE_BIN
 SYMBOL_FORMAT = "{}USDT"
 TAKER_FEE = 0.0005  # per trade, fraction of the notional (the Settings fee table's default); source below
 FEE_SOURCE = "ccxt 4.5.90 binance.py: fees.linear.trading.taker (VIP 0); read 2026-11-30"
-#: Maintenance tiers shipped for the Settings sheet's tier table (Binance's brackets need a signed request):
-#: symbol -> floor/rate/amount per bracket (notionalFloor USD / maintMarginRatio / cum USD).
-SHIPPED_TIERS = {
-    "BTCUSDT": "0/0.004/0; 300000/0.005/300; 800000/0.0065/1500; 3000000/0.01/12000; 12000000/0.02/132000; "
-               "70000000/0.025/482000; 100000000/0.05/2982000; 230000000/0.1/14482000; "
-               "480000000/0.125/26482000; 600000000/0.15/41482000; 800000000/0.25/121482000; "
-               "1200000000/0.5/421482000",
-}
-#: Where: Binance's GET /fapi/v1/leverageBracket answer for BTCUSDT as a public project keeps it ("Real BTCUSDT
-#: leverage brackets from Binance API"; the stored code index's file 40387108940, which does not name the
-#: repository); each cum checks as the continuous amount of the brackets below it.
-TIERS_SOURCE = "Binance leverageBracket, BTCUSDT's 12 brackets as a public project keeps them; read 2026-11-30"
 DEFAULT_INTERVAL_HOURS = 8.0  # fundingInfo lists only the symbols that differ from this
 KLINE_INTERVALS = {"1h": "1h", "4h": "4h", "1d": "1d"}
 
@@ -69,7 +60,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     return [
         row(NAME, symbol, base, rate, intervals.get(symbol, default_hours), next_ms,
             item.get("markPrice"), quote=quote, index=item.get("indexPrice"),
-            open_interest=open_interest.get(symbol), **rules.get(symbol, {}))
+            open_interest=open_interest.get(symbol), tiers=shipped_brackets(symbol), **rules.get(symbol, {}))
         for item, symbol, base, quote, rate, next_ms in items
     ]
 
@@ -90,6 +81,19 @@ def order_rules(info: dict) -> dict[str, dict]:
     except (AttributeError, TypeError) as exc:
         raise ExchangeError(NAME, "/fapi/v1/exchangeInfo", f"unexpected shape ({type(exc).__name__})") from None
     return out
+
+
+def maintenance_tiers(client: Client, symbol: str) -> MaintenanceTiers:
+    """The symbol's brackets as shipped (no request: Binance's need a signed one)."""
+    text = shipped_brackets(symbol)
+    if text is None:
+        raise ValueError(f"xlhedge ships no binance brackets for {symbol}")
+    return MaintenanceTiers.parse(text)
+
+
+def tiers_said() -> str:
+    """Whose tiers :func:`maintenance_tiers` gives, for a backtest's notes."""
+    return f"the Binance brackets shipped with xlhedge (as of {shipped()['as_of']})"
 
 
 def _open_interest(client: Client, symbol: str) -> float | None:

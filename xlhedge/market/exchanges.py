@@ -27,8 +27,6 @@ class Exchange:
     min_interval: float  # seconds between request starts to one endpoint (its rate limit)
     taker_fee: float  # per trade, fraction of the notional (the Settings fee table's default)
     fee_source: str  # where that fee was read, and when
-    shipped_tiers: dict  # symbol -> maintenance tiers' text, shipped where the venue's need a signed request
-    tiers_source: str  # where those tiers were read, and when
 
     def url(self) -> str:
         """The base URL in use: ``XLHEDGE_<NAME>_URL`` when set (the tests' loopback), else the public one."""
@@ -58,8 +56,7 @@ def _retry_delay() -> dict:
 
 def _declared(module: ModuleType) -> Exchange:
     return Exchange(module.NAME, module, module.BASE_URL, module.SYMBOL_FORMAT, getattr(module, "ENVELOPE", None),
-                    getattr(module, "MIN_INTERVAL", 0.0), module.TAKER_FEE, module.FEE_SOURCE,
-                    getattr(module, "SHIPPED_TIERS", {}), getattr(module, "TIERS_SOURCE", ""))
+                    getattr(module, "MIN_INTERVAL", 0.0), module.TAKER_FEE, module.FEE_SOURCE)
 
 
 #: name -> exchange, in the order tables and menus list them.

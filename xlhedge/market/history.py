@@ -158,13 +158,22 @@ def index_history(exchange, symbol, interval="1d", start=None, end=None, timeout
 
 
 def publishes_maintenance_tiers(exchange) -> bool:
-    """Whether xlhedge reads this exchange's maintenance-margin tiers (Bybit's risk limits, Hyperliquid's
-    margin tables; Binance's need a signed request, OKX's count contracts, not USD)."""
+    """Whether xlhedge has this exchange's maintenance-margin tiers by USD notional (Bybit's risk limits,
+    Hyperliquid's margin tables, the Binance brackets it ships: Binance's own need a signed request; OKX's count
+    contracts, not USD)."""
     return hasattr(registered(exchange or "").adapter, "maintenance_tiers")
 
 
+def maintenance_tiers_said(exchange) -> str:
+    """Whose maintenance tiers :func:`maintenance_tiers` gives, in words for a note ("bybit's maintenance tiers
+    of today"; an adapter that ships its tiers says so in its ``tiers_said()``)."""
+    said = getattr(registered(exchange).adapter, "tiers_said", None)
+    return said() if said else f"{exchange}'s maintenance tiers of today"
+
+
 def maintenance_tiers(exchange, symbol, timeout=30.0):
-    """The contract's maintenance-margin tiers by position notional (USD), as the exchange publishes them.
+    """The contract's maintenance-margin tiers by position notional (USD), as the exchange publishes them
+    (Binance: as shipped, :mod:`xlhedge.market.binance_brackets`).
 
     Returns
     -------

@@ -7,6 +7,7 @@ from importlib import resources
 
 import pandas as pd
 
+from xlhedge.market.binance_brackets import shipped_brackets
 from xlhedge.market.snapshot import COLUMNS, FLOAT_COLUMNS, keep_symbols, parse_exchanges, parse_symbols
 
 
@@ -25,6 +26,8 @@ def sample_snapshot(exchanges=None, symbols=None) -> pd.DataFrame:
     frame = keep_symbols(frame, parse_symbols(symbols))
     # a field the sample does not carry is NaN, as a refresh leaves what an exchange does not publish
     frame = frame.reindex(columns=COLUMNS).astype({c: float for c in FLOAT_COLUMNS}).reset_index(drop=True)
+    # Binance's rows carry the brackets shipped with xlhedge, as a refresh gives them
+    frame["maintenance_tiers"] = frame["symbol"].map(shipped_brackets).where(frame["exchange"] == "binance")
     frame.attrs["errors"] = {}
     frame.attrs["sample_as_of"] = as_of
     return frame

@@ -75,6 +75,11 @@ class DataSheets:
                     ws.write_datetime(cell, value, fmt)
                 else:
                     ws.write_number(cell, value, fmt)
+        # a space in the empty column after the table: Excel and LibreOffice run a long text (the tiers) on over
+        # empty cells only, so it stops at its own column instead of running across the tables beside it
+        gap = L.letter(L.position(last_col) + 1)
+        for r in range(L.FUNDING_FIRST_ROW, L.FUNDING_LAST_ROW + 1):
+            ws.write_string(f"{gap}{r}", " ", f.plain)
         rng = f"A{L.FUNDING_FIRST_ROW}:{last_col}{L.FUNDING_LAST_ROW}"
         stale = f"${L.FUNDING_COL['stale']}{L.FUNDING_FIRST_ROW}"
         ws.conditional_format(rng, {"type": "formula", "criteria": f'={stale}="yes"', "format": f.stale})
@@ -200,14 +205,16 @@ class DataSheets:
             "error_title": "Not a fee", "error_message": "A fraction of the notional: 0.05% is 0.0005."})
 
     def tier_table(self, ws) -> None:
-        """Maintenance tiers you supply, under the fees: they win over a venue's published ones (the Funding
-        sheet's); the shipped rows are Binance's brackets, which need a signed request."""
-        from xlhedge.market.exchanges import REGISTRY
+        """Maintenance tiers you supply, under the fees: they win over a venue's (the Funding sheet's, where
+        Binance's are the brackets shipped with xlhedge: Binance's own need a signed request)."""
+        from xlhedge.market.binance_brackets import shipped
 
         f = self.fmt
         key_col, tiers_col, source_col = L.TIER_COLUMNS
-        ws.write(f"{key_col}{L.TIER_TITLE_ROW}", "Maintenance tiers: yours win over the venue's (Funding sheet); "
-                                                 "none: the maintenance margin rate above", f.subtitle)
+        ws.write(f"{key_col}{L.TIER_TITLE_ROW}", "Maintenance tiers: yours win over the venue's (Funding sheet; "
+                                                 "Binance's are the brackets shipped with xlhedge, as of "
+                                                 f"{shipped()['as_of']}); none: the maintenance margin rate above",
+                 f.subtitle)
         wide = f"{tiers_col}{{}}:{L.letter(L.position(tiers_col) + 1)}{{}}"  # the tiers over two columns
         ws.write(f"{key_col}{L.TIER_FIRST_ROW - 1}", "Contract (exchange|symbol)", f.header)
         ws.merge_range(wide.format(L.TIER_FIRST_ROW - 1, L.TIER_FIRST_ROW - 1),
@@ -215,16 +222,11 @@ class DataSheets:
         last = spec.BAND_COL[spec.BAND_COLUMNS[-1].key]  # the source over the empty columns to the bands' last
         source_cells = f"{source_col}{{}}:{last}{{}}"
         ws.merge_range(source_cells.format(L.TIER_FIRST_ROW - 1, L.TIER_FIRST_ROW - 1), "Source", f.header)
-        shipped = [(f"{name}|{symbol}", text, venue.tiers_source)
-                   for name, venue in REGISTRY.items() for symbol, text in venue.shipped_tiers.items()]
         for i in range(L.TIER_ROWS):
             r = L.TIER_FIRST_ROW + i
-            key, text, source = shipped[i] if i < len(shipped) else (None, None, None)
-            ws.write(f"{key_col}{r}", key, f.in_text)
-            ws.merge_range(wide.format(r, r), text, f.in_text)
-            ws.merge_range(source_cells.format(r, r), source, f.note)
-            if source:
-                ws.set_row(r - 1, 26)  # the source on two lines
+            ws.write_blank(f"{key_col}{r}", None, f.in_text)
+            ws.merge_range(wide.format(r, r), None, f.in_text)
+            ws.merge_range(source_cells.format(r, r), None, f.note)
 
     def events_table(self, ws, top: int) -> None:
         """Scheduled events (UTC) beside the settings: the shipped FOMC decisions, then rows for yours."""
