@@ -26,6 +26,17 @@ def by_key(frame):
     return {(r.exchange, r.base): r for r in frame.itertuples()}
 
 
+@pytest.mark.parametrize("field, number", [
+    ("0.0001", 0.0001), ("-6.2e-05", -6.2e-05), (" 12.5 ", 12.5), (0.0001, 0.0001), (5, 5.0), (b"1.5", 1.5),
+    ("", None), ("abc", None), (None, None), (True, None), (False, None), ("inf", None), ("NaN", None),
+    (float("nan"), None), (float("-inf"), None), ([1], None), ({"v": 1}, None)])
+def test_an_exchange_field_as_a_number(field, number):
+    from xlhedge.market.parsing import to_float
+
+    got = to_float(field)
+    assert got == number and (got is None or type(got) is float)
+
+
 def test_snapshot_contract(exchanges):
     df = funding_snapshot()
     assert list(df.columns) == COLUMNS

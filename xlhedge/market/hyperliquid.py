@@ -30,6 +30,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     now_ms = int(time.time() * 1000)
     next_ms = (now_ms // HOUR_MS + 1) * HOUR_MS
     rows = []
+    texts: dict = {}  # (table id, leverage) -> the tiers' text: many assets share a table, each is made once
     for asset, ctx in zip(meta["universe"], ctxs, strict=True):
         rate = to_float(ctx.get("funding"))
         if asset.get("isDelisted") or rate is None:
@@ -40,7 +41,7 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
                         index=ctx.get("oraclePx"), open_interest=ctx.get("openInterest"), k_prefix=True,
                         lot_step=None if decimals is None else 10.0 ** -decimals,
                         min_qty=None if decimals is None else 10.0 ** -decimals, min_notional=MIN_ORDER_USD,
-                        max_leverage=asset.get("maxLeverage"), tiers=_tiers(asset, tables)))
+                        max_leverage=asset.get("maxLeverage"), tiers=_tiers_text(asset, tables, texts)))
     return rows
 
 
@@ -58,6 +59,15 @@ def maintenance_tiers(client: Client, symbol: str) -> MaintenanceTiers:
 
 def _margin_tables(meta: dict) -> dict:
     return {table_id: table for table_id, table in meta.get("marginTables") or []}
+
+
+def _tiers_text(asset: dict, tables: dict, texts: dict) -> str | None:
+    """:func:`_tiers` as its text, from ``texts`` when an asset with the same table and leverage made it."""
+    key = (asset.get("marginTableId"), asset.get("maxLeverage"))
+    if key not in texts:
+        tiers = _tiers(asset, tables)
+        texts[key] = None if tiers is None else tiers.text
+    return texts[key]
 
 
 def _tiers(asset: dict, tables: dict) -> MaintenanceTiers | None:
