@@ -1,5 +1,6 @@
 """xlhedge.market against a real loopback HTTP server speaking the exchanges' shapes."""
 
+import os
 import time
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from tests.loopback import (
     EPOCH_MS,
     HOUR_MS,
+    Contract,
     Fault,
     _hist_close,
     _hist_high,
@@ -19,6 +21,7 @@ from tests.loopback import (
     hist_basis,
 )
 from xlhedge.market import COLUMNS, EXCHANGES, MarketDataError, funding_history, funding_snapshot, price_history
+from xlhedge.market.cache import cache_root
 from xlhedge.market.contracts import canonical_mask
 
 
@@ -146,9 +149,10 @@ def test_bulk_endpoints_once_each_and_cursor_pagination(exchanges):
     # open interest, 2 indexes), hyperliquid 1, bingx 2 (with its order rules), mexc 3 (funding, detail,
     # ticker), weex 1
     assert sum(hits.values()) == 21
-    # within a day the order rules and risk limits come from the cache: the next snapshot asks 17
+    # within a day the order rules, risk limits, OKX's instruments and MEXC's details come from the cache: the
+    # next snapshot asks 15
     df = funding_snapshot()
-    assert hits[("binance", "/fapi/v1/exchangeInfo")] == 1 and sum(hits.values()) == 21 + 17
+    assert hits[("binance", "/fapi/v1/exchangeInfo")] == 1 and sum(hits.values()) == 21 + 15
     btc = df[(df["exchange"] == "binance") & (df["symbol"] == "BTCUSDT")].iloc[0]
     assert (btc["lot_step"], btc["min_qty"], btc["min_notional"]) == (0.001, 0.001, 100.0)  # kept, not lost
 
@@ -445,8 +449,10 @@ ALWAYS = ["funding_rate", "next_funding_time"]  # what the main funding answer a
 
 @pytest.mark.parametrize(("exchange", "path", "what", "emptied"), SIDE_REQUESTS,
                          ids=[f"{ex}{path}" for ex, path, _, _ in SIDE_REQUESTS])
-def test_a_failing_side_request_leaves_the_rows_and_names_what_is_missing(exchanges, exchange, path, what, emptied):
+def test_a_failing_side_request_leaves_the_rows_and_names_what_is_missing(exchanges, exchange, path, what, emptied,
+                                                                         monkeypatch, tmp_path):
     whole = funding_snapshot(exchange, "BTC,ETH,SOL", timeout=10)
+    monkeypatch.setenv("XLHEDGE_CACHE", str(tmp_path / "nothing-kept"))  # specifications kept for a day: none yet
     exchanges.fault(exchange, path, Fault(status=503, times=99))
     partial = funding_snapshot(exchange, "BTC,ETH,SOL", timeout=10)
     assert partial.attrs["errors"] == {}
@@ -460,6 +466,29 @@ def test_a_failing_side_request_leaves_the_rows_and_names_what_is_missing(exchan
     tail = path.rsplit("/", 1)[-1]
     assert partial.attrs["missing"] == {exchange: f"no {what}{share} ({tail}: HTTP 503 after 4 tries)"}
     assert whole.attrs["missing"] == {}
+
+
+@pytest.mark.parametrize(("exchange", "path", "kept_as", "listed"), [
+    ("okx", "/api/v5/public/instruments", "okx-instruments", "NEWCOIN-USDT-SWAP"),
+    ("mexc", "/api/v1/contract/detail", "mexc-contract-details", "NEWCOIN_USDT")])
+def test_specifications_are_kept_for_a_day_and_asked_again_for_a_listing_they_lack(exchanges, exchange, path,
+                                                                                   kept_as, listed):
+    whole = funding_snapshot(exchange, timeout=10)
+    assert exchanges.hits[(exchange, path)] == 1
+    exchanges.fault(exchange, path, Fault(status=503, times=99))  # the kept copy serves: nothing is lost or said
+    again = funding_snapshot(exchange, timeout=10)
+    assert exchanges.hits[(exchange, path)] == 1 and again.attrs["missing"] == {}
+    pd.testing.assert_series_equal(again["contract_size"], whole["contract_size"])
+    exchanges.faults.clear()
+    exchanges.contracts[exchange].append(Contract("NEWCOIN", "0.0001", 8, 2.0))  # listed since they were kept
+    kept, = cache_root().glob(f"rules/{kept_as}-*.json")
+    young = funding_snapshot(exchange, timeout=10)  # kept within the hour: not asked again yet
+    assert exchanges.hits[(exchange, path)] == 1 and np.isnan(
+        young.loc[young["symbol"] == listed, "contract_size"].iloc[0])
+    os.utime(kept, (time.time() - 7200, time.time() - 7200))  # kept two hours ago: asked again for the listing
+    first = funding_snapshot(exchange, timeout=10)
+    assert exchanges.hits[(exchange, path)] == 2
+    assert first.loc[first["symbol"] == listed, "contract_size"].iloc[0] == 1.0
 
 
 def test_mexc_without_its_ticker_still_has_rate_interval_next_time_mark_and_index(exchanges):

@@ -19,6 +19,9 @@ from xlhedge.market.errors import MarketDataError
 
 #: How long an exchange's order rules (lot steps, minimums) are used before they are asked again.
 RULES_MAX_AGE_HOURS = 24.0
+#: How old kept specifications may be when a live answer lists a contract they lack (a listing since): asked
+#: again at most this often, so a contract an exchange lists without a specification costs no request each time.
+NEW_LISTING_HOURS = 1.0
 
 
 def cache_root() -> Path:

@@ -1,4 +1,4 @@
-"""MEXC futures: funding_rate, contract detail and ticker (all contracts), history.
+"""MEXC futures: funding_rate and ticker (all contracts), contract details (kept for a day), history.
 
 Answers wrap data as ``{"success": true, "code": 0, "data": ...}``; numbers are
 JSON numbers; ``collectCycle`` is the interval in hours; open interest
@@ -10,6 +10,8 @@ with no time filter. Limit: about 20 requests per 2 s per endpoint.
 from __future__ import annotations
 
 from xlhedge.engine.margin import MaintenanceTiers
+from xlhedge.market.cache import NEW_LISTING_HOURS, RULES_MAX_AGE_HOURS, kept_for_a_day
+from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import (
     CANDLE,
@@ -36,17 +38,20 @@ HISTORY_PAGE = 100
 
 
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
-    """Every contract: funding, contract detail and tickers in three bulk requests sent together.
+    """Every contract: funding and tickers in two bulk requests sent together, with the contracts' details
+    (kept for a day).
 
     The funding answer alone carries rate, interval, next time, mark and index: when the detail or
     ticker request fails, the rows stay and lack contract size / open interest (see ``Client.side``).
     """
-    rates, details, tickers = client.parallel(
+    rates, detail, tickers = client.parallel(
         (client.data, "/api/v1/contract/funding_rate"),
-        (client.side, "contract sizes", client.data, "/api/v1/contract/detail"),
+        (client.side, "contract sizes", _details, client),
         (client.side, "open interest", client.data, "/api/v1/contract/ticker"),
     )
-    detail = {d.get("symbol"): d for d in details or []}
+    detail = detail or {}
+    if detail and any(item.get("symbol") not in detail for item in rates or []):  # listed since they were kept
+        detail = client.side("contract sizes", _details, client, NEW_LISTING_HOURS) or detail
     ticker = {t.get("symbol"): t for t in tickers or []}
     rows = []
     for item in rates or []:
@@ -71,6 +76,26 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
                         min_qty=spec.get("minVol"), max_leverage=spec.get("maxLeverage"),
                         tiers=risk_tiers(spec, to_float(mark)) if margin == LINEAR else None))
     return rows
+
+
+#: What the rows use of a contract's detail: margin, size, order rules and risk levels.
+DETAIL_FIELDS = ("settleCoin", "contractSize", "volUnit", "minVol", "maxLeverage", "riskLimitType", "riskBaseVol",
+                 "riskIncrVol", "riskLevelLimit", "maintenanceMarginRate", "riskIncrMmr")
+
+
+def _details(client: Client, max_age_hours: float = RULES_MAX_AGE_HOURS) -> dict[str, dict]:
+    """symbol -> the contract's detail as the rows use it (:data:`DETAIL_FIELDS`), kept for a day
+    (``max_age_hours``: sooner)."""
+    def fetch():
+        details = {}
+        for item in client.data("/api/v1/contract/detail") or []:
+            if not isinstance(item, dict):
+                raise ExchangeError(NAME, "/api/v1/contract/detail", f"unexpected shape ({type(item).__name__})")
+            if item.get("symbol"):
+                details[item["symbol"]] = {k: item[k] for k in DETAIL_FIELDS if k in item}
+        return details
+
+    return kept_for_a_day("mexc-contract-details", client.base_url, fetch, max_age_hours)
 
 
 def risk_tiers(spec: dict, mark: float | None) -> MaintenanceTiers | None:

@@ -1,4 +1,5 @@
-"""OKX perpetual swaps: funding-rate (instId=ANY), mark price, instruments, open interest, index.
+"""OKX perpetual swaps: funding-rate (instId=ANY), mark price, open interest, index; the instruments'
+specifications kept for a day (asked again sooner when a swap is listed that they lack).
 
 In a real answer ``fundingTime`` is the *upcoming* settlement and
 ``nextFundingTime`` the one after (tests/fixtures/real/okx): the next payment
@@ -10,7 +11,7 @@ dropped.
 from __future__ import annotations
 
 from xlhedge.engine.margin import MaintenanceTiers
-from xlhedge.market.cache import kept_for_a_day
+from xlhedge.market.cache import NEW_LISTING_HOURS, RULES_MAX_AGE_HOURS, kept_for_a_day
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import (
@@ -67,22 +68,24 @@ def _answer_or_error(client: Client, path: str, params: dict):
 
 
 def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
-    """All swaps: funding, mark prices, instruments, open interest and index prices, sent together.
+    """All swaps: funding, mark prices, open interest and index prices sent together, with the instruments'
+    specifications (kept for a day).
 
     Only the funding answer is needed for a row; each other answer that fails leaves its column empty.
     """
     rates, marks, instruments, interest, *indexes = client.parallel(
         (_rates, client, bases),
         (client.side, "mark prices", client.data, "/api/v5/public/mark-price", {"instType": "SWAP"}),
-        (client.side, "contract sizes", client.data, "/api/v5/public/instruments", {"instType": "SWAP"}),
+        (client.side, "contract sizes", _specifications, client),
         (client.side, "open interest", client.data, "/api/v5/public/open-interest", {"instType": "SWAP"}),
         *[(client.side, "index prices", client.data, "/api/v5/market/index-tickers", {"quoteCcy": q})
           for q in INDEX_QUOTES],
     )
-    marks, instruments, interest = marks or [], instruments or [], interest or []
+    marks, inst, interest = marks or [], instruments or {}, interest or []
     indexes = [part or [] for part in indexes]
+    if inst and any(item.get("instId") not in inst for item in rates):  # a swap listed since they were kept
+        inst = client.side("contract sizes", _specifications, client, NEW_LISTING_HOURS) or inst
     mark = {m["instId"]: m.get("markPx") for m in marks}
-    inst = {i["instId"]: i for i in instruments}
     oi_usd = {o["instId"]: o.get("oiUsd") for o in interest}
     index = {i["instId"]: i.get("idxPx") for part in indexes for i in part}
     tiers = client.each_side("maintenance tiers", _position_tiers, [
@@ -109,6 +112,21 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
                         tiers=tiers_at_mark(tiers.get(symbol.removesuffix(SUFFIX)), symbol.removesuffix(SUFFIX),
                                             to_float(spec.get("ctVal")), to_float(mark.get(symbol)))))
     return rows
+
+
+def _specifications(client: Client, max_age_hours: float = RULES_MAX_AGE_HOURS) -> dict[str, dict]:
+    """instId -> the swap's specification as the rows use it (``ctType``, ``ctVal``, ``lotSz``, ``minSz``,
+    ``lever``: the instruments answer's fields), kept for a day (``max_age_hours``: sooner)."""
+    def fetch():
+        specs = {}
+        for item in client.data("/api/v5/public/instruments", {"instType": "SWAP"}) or []:
+            if not isinstance(item, dict):
+                raise ExchangeError(NAME, "/api/v5/public/instruments", f"unexpected shape ({type(item).__name__})")
+            if item.get("instId"):
+                specs[item["instId"]] = {k: item.get(k) for k in ("ctType", "ctVal", "lotSz", "minSz", "lever")}
+        return specs
+
+    return kept_for_a_day("okx-instruments", client.base_url, fetch, max_age_hours)
 
 
 def _position_tiers(client: Client, family: str) -> list[dict]:
