@@ -18,6 +18,7 @@ import pytest
 
 from tests.byte_compare import workbook_difference
 from tests.conftest import ROOT
+from xlhedge.market.binance_brackets import shipped_brackets
 from xlhedge.workbook import lite
 from xlhedge.workbook.template import build_template
 
@@ -284,6 +285,12 @@ def test_the_scripts_run_from_the_files_main_py_carries(lite_book, tmp_path, exc
     funding = openpyxl.load_workbook(book)[L.FUNDING]
     assert funding[L.STATUS_CELL].value.startswith("Refreshed") and "binance ok" in funding[L.STATUS_CELL].value
     assert {funding[L.FUNDING_TABLE.cell("exchange", i)].value for i in range(L.FUNDING_ROWS)} >= {"binance", "bybit"}
+    def cell(key, i):
+        return funding[L.FUNDING_TABLE.cell(key, i)].value
+
+    tiers = {cell("symbol", i): cell("maintenance_tiers", i) for i in range(L.FUNDING_ROWS)
+             if cell("exchange", i) == "binance"}
+    assert tiers["BTCUSDT"] == shipped_brackets("BTCUSDT")  # the shipped brackets, read from main.py's data file
     assert re.search(r"Data: +binance: the perpetual's", out.stdout), out.stdout  # live history, no progress bar
     refused = "Not run: Backtest sheet, Policy: use static, funding, events or sheet (got 'sometimes')"
     assert refused in out.stdout, out.stdout
