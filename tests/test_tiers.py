@@ -89,8 +89,10 @@ def test_a_scenario_liquidates_at_the_rise_it_is_given():
 def test_the_shipped_binance_brackets_are_the_captured_ones():
     captured = json.loads(body("binance/leverage_tiers_fragment.json"))
     got = brackets_from_ccxt_tiers(captured)
-    # the perpetuals by Binance's symbol; the dated future (BTC/USDT:USDT-260327) is not one
-    assert sorted(got) == ["1000PEPEUSDT", "BTCUSDC", "BTCUSDT", "DOGEUSDT", "ETHBTC", "ETHUSDT"]
+    # the USD-settled perpetuals by Binance's symbol: not the dated future (BTC/USDT:USDT-260327), nor ETHBTC,
+    # whose brackets count BTC
+    assert sorted(got) == ["1000PEPEUSDT", "BTCUSDC", "BTCUSDT", "DOGEUSDT", "ETHUSDT"]
+    assert captured["ETH/BTC:BTC"][1]["info"]["notionalFloor"] == 5  # from 5 BTC of notional, not 5 USD
     assert all(shipped_brackets(symbol) == text for symbol, text in got.items())  # the file ships what was read
     # BTCUSDT's first three brackets as the capture's "info" says them (notionalFloor, maintMarginRatio, cum)
     assert got["BTCUSDT"].startswith("0/0.004/0; 300000/0.005/300; 800000/0.0065/1500; ")
@@ -104,11 +106,12 @@ def test_the_shipped_binance_brackets_are_the_captured_ones():
         for k in range(1, len(tiers.floors)):
             amount += tiers.floors[k] * (tiers.rates[k] - tiers.rates[k - 1])
             assert tiers.amounts[k] == pytest.approx(amount, rel=1e-9, abs=1e-6), symbol
-    # the perpetuals of a live premiumIndex (November 2024): all but five delisted since have brackets
+    # the perpetuals of a live premiumIndex (November 2024): all have brackets but the two BTC-quoted ones and
+    # four delisted since
     listed = [p["symbol"] for p in json.loads(body("binance/premiumIndex.json"))
               if "_" not in p["symbol"] and str(p["nextFundingTime"]) != "0"]
     assert sorted(s for s in listed if shipped_brackets(s) is None) == [
-        "BNBBTC", "EOSUSDT", "FRONTUSDT", "MATICUSDC", "MATICUSDT"]
+        "BNBBTC", "EOSUSDT", "ETHBTC", "FRONTUSDT", "MATICUSDC", "MATICUSDT"]
 
 
 def test_a_binance_refresh_carries_the_shipped_brackets(exchanges):

@@ -10,7 +10,6 @@ BTC-quoted perpetuals (ETHBTC) and dated futures with a zero rate and
 from __future__ import annotations
 
 from xlhedge.engine.margin import MaintenanceTiers
-from xlhedge.market.binance_brackets import shipped, shipped_brackets
 from xlhedge.market.cache import kept_for_a_day
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client
@@ -55,6 +54,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or "_" in symbol or not quote or str(item.get("nextFundingTime")) == "0":
             continue
         items.append((item, symbol, base, quote, rate, next_ms))
+    from xlhedge.market.binance_brackets import shipped_brackets  # here: `python -m` that module runs clean
+
     open_interest = client.each_side("open interest", _open_interest,
                                   portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
     return [
@@ -85,6 +86,8 @@ def order_rules(info: dict) -> dict[str, dict]:
 
 def maintenance_tiers(client: Client, symbol: str) -> MaintenanceTiers:
     """The symbol's brackets as shipped (no request: Binance's need a signed one)."""
+    from xlhedge.market.binance_brackets import shipped_brackets
+
     text = shipped_brackets(symbol)
     if text is None:
         raise ValueError(f"xlhedge ships no binance brackets for {symbol}")
@@ -93,6 +96,8 @@ def maintenance_tiers(client: Client, symbol: str) -> MaintenanceTiers:
 
 def tiers_said() -> str:
     """Whose tiers :func:`maintenance_tiers` gives, for a backtest's notes."""
+    from xlhedge.market.binance_brackets import shipped
+
     return f"the Binance brackets shipped with xlhedge (as of {shipped()['as_of']})"
 
 

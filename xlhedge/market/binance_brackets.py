@@ -18,19 +18,22 @@ from pathlib import Path
 from xlhedge.engine.margin import MaintenanceTiers
 
 DATA_FILE = "data/binance_brackets.json"
+#: The settlement currencies whose brackets count USD (a dated future settles in "USDT-260327": not one).
+USD_SETTLED = ("USDT", "USDC")
 
 
 def brackets_from_ccxt_tiers(tiers: dict) -> dict[str, str]:
     """Binance symbol -> its brackets as a tier table's text (``notionalFloor/maintMarginRatio/cum`` per
-    bracket, from each tier's ``info``), for the perpetuals of a ccxt leverage-tiers answer
-    (``{"BTC/USDT:USDT": [tier, ...]}``); dated futures (``...:USDT-260327``) are left out.
+    bracket, from each tier's ``info``), for the USDT- and USDC-settled perpetuals of a ccxt leverage-tiers
+    answer (``{"BTC/USDT:USDT": [tier, ...]}``): tiers count USD, and a BTC-settled contract's (ETHBTC) count
+    BTC; dated futures (``...:USDT-260327``) are left out.
 
     Raises ValueError for brackets that are not a tier table (floors not increasing from 0, a rate out of
     range), naming the market."""
     out = {}
     for market, rows in tiers.items():
         pair, _, settle = market.partition(":")
-        if "-" in settle or "/" not in pair:
+        if settle not in USD_SETTLED or "/" not in pair:
             continue
         base, quote = pair.split("/", 1)
         info = sorted((row["info"] for row in rows), key=lambda b: float(b["notionalFloor"]))
