@@ -247,3 +247,14 @@ def test_uninstall_removes_a_config_file_that_held_only_our_keys(tmp_path):
     script.parent.mkdir(parents=True)
     script.write_text("on run\nend run\n")
     assert X.main(["remove-applescript", "--home", str(tmp_path)]) == 0 and not script.exists()
+
+
+def test_doctor_says_how_old_the_shipped_binance_brackets_are():
+    import datetime as dt
+
+    from xlhedge import doctor
+
+    check = doctor.check_shipped_brackets(today=dt.date(2026, 12, 1))
+    assert check.status == doctor.INFO and check.name == "binance brackets"
+    assert check.detail.startswith("682 contracts' maintenance tiers shipped as of 2026-03-05 (271 days old)")
+    assert "binance brackets" in format_checks(run_checks(network=False, platform="linux"))

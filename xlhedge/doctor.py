@@ -238,6 +238,19 @@ def check_backtest_compiler() -> Check:
                            f"({time.perf_counter() - start:.1f} s here; cached on disk after the first time)")
 
 
+def check_shipped_brackets(today=None) -> Check:
+    """How old the Binance brackets shipped with xlhedge are (Binance answers its own only to a signed request)."""
+    import datetime as dt
+
+    from xlhedge.market.binance_brackets import shipped
+
+    data = shipped()
+    age = ((today or dt.date.today()) - dt.date.fromisoformat(data["as_of"])).days
+    return Check("binance brackets", INFO, f"{len(data['brackets'])} contracts' maintenance tiers shipped as of "
+                                           f"{data['as_of']} ({age} days old); for a large short compare them with "
+                                           "your account's Leverage & Margin page: a Settings row replaces them")
+
+
 def run_checks(book=None, platform: str | None = None, home: Path | None = None,
                site_packages: Path | None = None, network: bool = True, timeout: float = 8.0,
                installed_xlwings: str | None = "auto", python: tuple | None = None) -> list[Check]:
@@ -254,6 +267,7 @@ def run_checks(book=None, platform: str | None = None, home: Path | None = None,
     book = Path(book) if book else None
     checks = check_versions(installed_xlwings, tuple(python or sys.version_info[:3]))
     checks.append(check_backtest_compiler())
+    checks.append(check_shipped_brackets())
     if X.platform_name(platform) == "linux":  # no Excel: the command line is all there is to check
         checks += check_runtime_files(platform, home, Path(sys.executable))
     else:
