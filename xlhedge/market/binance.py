@@ -30,6 +30,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
     Open interest costs one request per symbol, so it is fetched only for the
     USDT and USDC contracts of ``bases`` (empty otherwise).
     """
+    from xlhedge.market.binance_brackets import shipped_brackets  # here, so `python -m` that module runs clean
+
     premium, info, rules = client.parallel(
         (client.get, "/fapi/v1/premiumIndex"),
         (client.side, "funding intervals", client.get, "/fapi/v1/fundingInfo"),
@@ -54,8 +56,6 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         if not symbol or rate is None or "_" in symbol or not quote or str(item.get("nextFundingTime")) == "0":
             continue
         items.append((item, symbol, base, quote, rate, next_ms))
-    from xlhedge.market.binance_brackets import shipped_brackets  # here: `python -m` that module runs clean
-
     open_interest = client.each_side("open interest", _open_interest,
                                   portfolio_symbols([(s, b, q) for _, s, b, q, _, _ in items], bases))
     return [

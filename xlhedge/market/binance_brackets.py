@@ -58,12 +58,6 @@ def shipped_brackets(symbol: str) -> str | None:
     return shipped()["brackets"].get(symbol)
 
 
-def describe() -> str:
-    """Where the shipped brackets come from, in a line for a sheet or a command."""
-    data = shipped()
-    return f"{len(data['brackets'])} contracts as of {data['as_of']}; {data['source']}"
-
-
 def main(argv: list[str]) -> int:
     """Write the shipped copy from a ccxt leverage-tiers file (for the maintainers: a newer table)."""
     if len(argv) != 3:

@@ -10,19 +10,20 @@ with no time filter. Limit: about 20 requests per 2 s per endpoint.
 from __future__ import annotations
 
 from xlhedge.engine.margin import MaintenanceTiers
-from xlhedge.market.cache import NEW_LISTING_HOURS, RULES_MAX_AGE_HOURS, kept_for_a_day
-from xlhedge.market.errors import ExchangeError
+from xlhedge.market.cache import RULES_MAX_AGE_HOURS
 from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import (
     CANDLE,
     INVERSE,
     LINEAR,
+    kept_specifications,
     page_guard,
     row,
     split_symbol,
     tiers_in_contracts,
     to_float,
     to_ms,
+    with_new_listings,
 )
 
 NAME = "mexc"
@@ -49,9 +50,8 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         (client.side, "contract sizes", _details, client),
         (client.side, "open interest", client.data, "/api/v1/contract/ticker"),
     )
-    detail = detail or {}
-    if detail and any(item.get("symbol") not in detail for item in rates or []):  # listed since they were kept
-        detail = client.side("contract sizes", _details, client, NEW_LISTING_HOURS) or detail
+    detail = with_new_listings(client, "contract sizes", detail or {}, (item.get("symbol") for item in rates or []),
+                               lambda hours: _details(client, hours))
     ticker = {t.get("symbol"): t for t in tickers or []}
     rows = []
     for item in rates or []:
@@ -86,16 +86,8 @@ DETAIL_FIELDS = ("settleCoin", "contractSize", "volUnit", "minVol", "maxLeverage
 def _details(client: Client, max_age_hours: float = RULES_MAX_AGE_HOURS) -> dict[str, dict]:
     """symbol -> the contract's detail as the rows use it (:data:`DETAIL_FIELDS`), kept for a day
     (``max_age_hours``: sooner)."""
-    def fetch():
-        details = {}
-        for item in client.data("/api/v1/contract/detail") or []:
-            if not isinstance(item, dict):
-                raise ExchangeError(NAME, "/api/v1/contract/detail", f"unexpected shape ({type(item).__name__})")
-            if item.get("symbol"):
-                details[item["symbol"]] = {k: item[k] for k in DETAIL_FIELDS if k in item}
-        return details
-
-    return kept_for_a_day("mexc-contract-details", client.base_url, fetch, max_age_hours)
+    return kept_specifications(client, "mexc-contract-details", "/api/v1/contract/detail", None, "symbol",
+                               DETAIL_FIELDS, max_age_hours)
 
 
 def risk_tiers(spec: dict, mark: float | None) -> MaintenanceTiers | None:

@@ -11,7 +11,7 @@ dropped.
 from __future__ import annotations
 
 from xlhedge.engine.margin import MaintenanceTiers
-from xlhedge.market.cache import NEW_LISTING_HOURS, RULES_MAX_AGE_HOURS, kept_for_a_day
+from xlhedge.market.cache import RULES_MAX_AGE_HOURS, kept_for_a_day
 from xlhedge.market.errors import ExchangeError
 from xlhedge.market.http import Client, Envelope
 from xlhedge.market.parsing import (
@@ -19,10 +19,12 @@ from xlhedge.market.parsing import (
     LINEAR,
     before_oldest,
     collect_pages,
+    kept_specifications,
     row,
     tiers_in_contracts,
     to_float,
     to_ms,
+    with_new_listings,
 )
 from xlhedge.market.tasks import map_values
 
@@ -81,10 +83,10 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
         *[(client.side, "index prices", client.data, "/api/v5/market/index-tickers", {"quoteCcy": q})
           for q in INDEX_QUOTES],
     )
-    marks, inst, interest = marks or [], instruments or {}, interest or []
+    marks, interest = marks or [], interest or []
     indexes = [part or [] for part in indexes]
-    if inst and any(item.get("instId") not in inst for item in rates):  # a swap listed since they were kept
-        inst = client.side("contract sizes", _specifications, client, NEW_LISTING_HOURS) or inst
+    inst = with_new_listings(client, "contract sizes", instruments or {}, (item.get("instId") for item in rates),
+                             lambda hours: _specifications(client, hours))
     mark = {m["instId"]: m.get("markPx") for m in marks}
     oi_usd = {o["instId"]: o.get("oiUsd") for o in interest}
     index = {i["instId"]: i.get("idxPx") for part in indexes for i in part}
@@ -115,18 +117,10 @@ def snapshot(client: Client, bases: list[str] | None = None) -> list[dict]:
 
 
 def _specifications(client: Client, max_age_hours: float = RULES_MAX_AGE_HOURS) -> dict[str, dict]:
-    """instId -> the swap's specification as the rows use it (``ctType``, ``ctVal``, ``lotSz``, ``minSz``,
-    ``lever``: the instruments answer's fields), kept for a day (``max_age_hours``: sooner)."""
-    def fetch():
-        specs = {}
-        for item in client.data("/api/v5/public/instruments", {"instType": "SWAP"}) or []:
-            if not isinstance(item, dict):
-                raise ExchangeError(NAME, "/api/v5/public/instruments", f"unexpected shape ({type(item).__name__})")
-            if item.get("instId"):
-                specs[item["instId"]] = {k: item.get(k) for k in ("ctType", "ctVal", "lotSz", "minSz", "lever")}
-        return specs
-
-    return kept_for_a_day("okx-instruments", client.base_url, fetch, max_age_hours)
+    """instId -> the swap's specification as the rows use it (the instruments answer's ``ctType``, ``ctVal``,
+    ``lotSz``, ``minSz``, ``lever``), kept for a day (``max_age_hours``: sooner)."""
+    return kept_specifications(client, "okx-instruments", "/api/v5/public/instruments", {"instType": "SWAP"},
+                               "instId", ("ctType", "ctVal", "lotSz", "minSz", "lever"), max_age_hours)
 
 
 def _position_tiers(client: Client, family: str) -> list[dict]:

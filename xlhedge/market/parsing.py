@@ -12,6 +12,8 @@ import math
 import re
 
 from xlhedge.engine.margin import MaintenanceTiers
+from xlhedge.market.cache import NEW_LISTING_HOURS, RULES_MAX_AGE_HOURS, kept_for_a_day
+from xlhedge.market.errors import ExchangeError
 
 #: Quote assets recognised at the end of a concatenated symbol ("ETHBTC" -> ETH / BTC).
 QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "USD1", "USD", "BTC", "ETH")
@@ -103,6 +105,31 @@ def portfolio_symbols(contracts, bases: list[str] | None, quotes=("USDT", "USDC"
         return []
     return [symbol for symbol, base, quote in contracts
             if unscale(base)[0] in bases and (not quotes or quote in quotes)][:MAX_PER_SYMBOL_CALLS]
+
+
+def kept_specifications(client, name: str, path: str, params: dict | None, key: str, fields: tuple[str, ...],
+                        max_age_hours: float = RULES_MAX_AGE_HOURS) -> dict[str, dict]:
+    """``item[key]`` -> the ``fields`` the rows use of each item of a list answer (an exchange's instruments),
+    kept for a day as ``name`` (``max_age_hours``: sooner); an item that is not an object is the answer's
+    failure."""
+    def fetch():
+        specs = {}
+        for item in client.data(path, params) or []:
+            if not isinstance(item, dict):
+                raise ExchangeError(client.exchange, path, f"unexpected shape ({type(item).__name__})")
+            if item.get(key):
+                specs[item[key]] = {k: item[k] for k in fields if k in item}
+        return specs
+
+    return kept_for_a_day(name, client.base_url, fetch, max_age_hours)
+
+
+def with_new_listings(client, what: str, specs: dict, listed, ask_again) -> dict:
+    """``specs`` (kept), or ``ask_again(NEW_LISTING_HOURS)``'s when a contract ``listed`` lacks one: a listing
+    since they were kept (asked at most that often; a failure keeps ``specs``, said as ``what``)."""
+    if specs and any(symbol not in specs for symbol in listed):
+        return client.side(what, ask_again, NEW_LISTING_HOURS) or specs
+    return specs
 
 
 def row(exchange: str, symbol: str, base: str, rate, interval_hours, next_ms, mark, *,
