@@ -67,11 +67,26 @@ def _best_by_hand(groups, cost, meets, notional, oi, share):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(
     st.sampled_from("ABC"), st.one_of(st.just(float("nan")), st.integers(-50, 50).map(float)), st.booleans(),
-    st.integers(0, 100).map(float), st.sampled_from([float("nan"), 0.0, 1e3, 1e5])), min_size=1, max_size=25))
-def test_the_best_venue_is_the_cheapest_that_qualifies(rows):
+    st.integers(0, 100).map(float), st.sampled_from([float("nan"), 0.0, 1e3, 1e5])), min_size=1, max_size=25),
+    st.booleans())
+def test_the_best_venue_is_the_cheapest_that_qualifies(rows, coin_by_coin):
+    if coin_by_coin:  # as the Venues sheet lists them: each coin's venues one after another
+        rows = sorted(rows, key=lambda r: r[0])
     groups, cost, meets, notional, oi = (list(x) for x in zip(*rows, strict=True))
     got = engine.best_venues(groups, cost, meets, notional, oi, 0.01)
     assert list(got) == _best_by_hand(groups, cost, meets, notional, oi, 0.01)
+
+
+def test_the_best_venue_of_thousands_of_coins_in_any_order():
+    rng = np.random.default_rng(3)
+    coins = np.repeat([f"C{i}" for i in range(2000)], 7)
+    cost = rng.integers(-5, 5, coins.size).astype(float)  # many ties: the first row must win
+    cost[rng.random(coins.size) < 0.1] = np.nan
+    meets, notional, oi = rng.random(coins.size) < 0.9, np.full(coins.size, 10.0), np.full(coins.size, np.nan)
+    for order in (np.arange(coins.size), rng.permutation(coins.size)):
+        groups, c, m = coins[order].tolist(), cost[order].tolist(), meets[order].tolist()
+        got = engine.best_venues(groups, c, m, notional, oi, 0.01)
+        assert list(got) == _best_by_hand(groups, c, m, notional, oi, 0.01)
 
 
 # ---------------------------------------------------------------- the functions

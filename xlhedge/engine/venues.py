@@ -105,25 +105,39 @@ def best_venues(groups, cost, meets, notional, open_interest, max_oi_share):
     c, usd, oi = (np.asarray(v, dtype=float).ravel() for v in (cost, notional, open_interest))
     ok_min = np.asarray(meets, dtype=bool).ravel()
     over = (oi > 0) & (usd > share * oi)
-    listed = np.isfinite(c)
-    out = np.full(c.shape, "", dtype=object)
-    out[over] = OVER_OI_SHARE
-    out[~ok_min] = BELOW_MINIMUM
-    out[~listed] = NOT_LISTED
-    rows = np.flatnonzero(listed & ok_min & ~over)
+    # each row's mark as a number into _MARKS: a row out for several reasons gives the first of no rate,
+    # below the minimum, over the cap
+    mark = np.where(~np.isfinite(c), 3, np.where(~ok_min, 2, np.where(over, 1, 0))).astype(np.intp)
+    rows = np.flatnonzero(mark == 0)
     if rows.size:
-        codes = _group_numbers(labels[rows])
-        order = np.lexsort((c[rows], codes))  # by group, then cost; lexsort is stable: a tie keeps the row order
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = codes[order][1:] != codes[order][:-1]
-        out[rows[order[first]]] = BEST
-    return out
+        mark[rows[_first_cheapest(labels[rows], c[rows])]] = 4
+    return _MARKS[mark]
 
 
-def _group_numbers(labels: np.ndarray) -> np.ndarray:
-    """Each label's group as a number: a dict for a sheet's few hundred rows (pandas' factorize costs more to
-    call than it saves there), factorize beyond."""
-    if labels.size > 1000:
-        return pd.factorize(labels)[0]
-    seen: dict = {}
-    return np.fromiter((seen.setdefault(g, len(seen)) for g in labels), dtype=np.int64, count=labels.size)
+#: The marks :func:`best_venues` gives, by number.
+_MARKS = np.array(["", OVER_OI_SHARE, BELOW_MINIMUM, NOT_LISTED, BEST], dtype=object)
+
+
+def _first_cheapest(labels: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Positions of each label's lowest cost (the first one on a tie), in one pass over runs of rows.
+
+    A venue table lists a coin's venues one after another, so its labels come in runs; when no label has two
+    runs, each run is a group as it stands. Otherwise the rows are first put in label order (a stable sort,
+    which keeps each group's rows in their order)."""
+    n = labels.size
+    new_run = np.ones(n, dtype=bool)
+    new_run[1:] = labels[1:] != labels[:-1]
+    starts = np.flatnonzero(new_run)
+    if len(set(labels[starts].tolist())) == starts.size:
+        order = None
+    else:
+        order = np.argsort(pd.factorize(labels)[0], kind="stable")
+        labels, cost = labels[order], cost[order]
+        new_run[1:] = labels[1:] != labels[:-1]
+        starts = np.flatnonzero(new_run)
+    run = np.cumsum(new_run) - 1  # each row's run (group) number
+    cheapest = np.flatnonzero(cost == np.minimum.reduceat(cost, starts)[run])
+    first = np.ones(cheapest.size, dtype=bool)
+    first[1:] = run[cheapest[1:]] != run[cheapest[:-1]]
+    found = cheapest[first]
+    return found if order is None else order[found]
