@@ -122,7 +122,10 @@ def test_history_command(tmp_path, exchanges):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["plan", "missing.xlsm"], "no such file: missing.xlsm"),
+        (["plan", "missing.xlsm"], "no such file: missing.xlsm (xlhedge template writes a fresh workbook; "
+                                   "xlhedge demo one with market data)"),
+        (["venues"], "no such file: xlhedge.xlsm (xlhedge template writes a fresh workbook"),
+        (["plan"], "no such file: xlhedge.xlsm (xlhedge template writes a fresh workbook"),
         (["refresh", "notes.xlsm"], "not an Excel workbook"),
         (["plan", "other.xlsx"], "not an xlhedge workbook"),
         (["funding", "--exchanges", "ftx"], "unknown exchange 'ftx'"),

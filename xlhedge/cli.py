@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=positive, default=8.0, help="seconds for the live fetch (default 8)")
 
     p = sub.add_parser("plan", help="print the hedge plan of a workbook (its Portfolio and Settings)")
-    p.add_argument("book", help="path to an xlhedge workbook (.xlsm)")
+    p.add_argument("book", nargs="?", default="xlhedge.xlsm",
+                   help="path to an xlhedge workbook (default ./xlhedge.xlsm, as 'xlhedge demo' writes it)")
     p.add_argument("--format", choices=FORMATS, default="table")
 
     p = sub.add_parser("venues", help="print where to short each coin: every venue's funding, fees, cost "
@@ -156,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _book(path: str) -> Path:
     book = Path(path)
     if not book.exists():
-        raise UserError(f"no such file: {book}")
+        raise UserError(f"no such file: {book} (xlhedge template writes a fresh workbook; xlhedge demo one with "
+                        "market data)")
     return book
 
 
