@@ -119,25 +119,31 @@ _MARKS = np.array(["", OVER_OI_SHARE, BELOW_MINIMUM, NOT_LISTED, BEST], dtype=ob
 
 
 def _first_cheapest(labels: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """Positions of each label's lowest cost (the first one on a tie), in one pass over runs of rows.
+    """Positions of each label's lowest cost (the first one on a tie).
 
-    A venue table lists a coin's venues one after another, so its labels come in runs; when no label has two
-    runs, each run is a group as it stands. Otherwise the rows are first put in label order (a stable sort,
-    which keeps each group's rows in their order)."""
-    n = labels.size
-    new_run = np.ones(n, dtype=bool)
+    A venue table lists a coin's venues one after another, so its labels come in runs: when no label has two
+    runs, each run is a group and one pass over the runs finds their minimums. Rows in any other order are
+    sorted by group, then cost (a stable sort: a tie keeps the row order)."""
+    new_run = np.ones(labels.size, dtype=bool)
     new_run[1:] = labels[1:] != labels[:-1]
     starts = np.flatnonzero(new_run)
     if len(set(labels[starts].tolist())) == starts.size:
-        order = None
-    else:
-        order = np.argsort(pd.factorize(labels)[0], kind="stable")
-        labels, cost = labels[order], cost[order]
-        new_run[1:] = labels[1:] != labels[:-1]
-        starts = np.flatnonzero(new_run)
-    run = np.cumsum(new_run) - 1  # each row's run (group) number
-    cheapest = np.flatnonzero(cost == np.minimum.reduceat(cost, starts)[run])
-    first = np.ones(cheapest.size, dtype=bool)
-    first[1:] = run[cheapest[1:]] != run[cheapest[:-1]]
-    found = cheapest[first]
-    return found if order is None else order[found]
+        run = np.cumsum(new_run) - 1  # each row's run (its group)
+        cheapest = np.flatnonzero(cost == np.minimum.reduceat(cost, starts)[run])
+        first = np.ones(cheapest.size, dtype=bool)
+        first[1:] = run[cheapest[1:]] != run[cheapest[:-1]]
+        return cheapest[first]
+    codes = _group_numbers(labels)
+    order = np.lexsort((cost, codes))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = codes[order][1:] != codes[order][:-1]
+    return order[first]
+
+
+def _group_numbers(labels: np.ndarray) -> np.ndarray:
+    """Each label's group as a number: a dict for a sheet's few hundred rows (pandas' factorize costs more to
+    call than it saves there), factorize beyond."""
+    if labels.size > 1000:
+        return pd.factorize(labels)[0]
+    seen: dict = {}
+    return np.fromiter((seen.setdefault(g, len(seen)) for g in labels), dtype=np.int64, count=labels.size)
