@@ -24,7 +24,7 @@ from xlhedge.workbook import files
     (["refresh", "book.xlsm", "--timeout", "abc"], "argument --timeout: 'abc' is not a number"),
     (["refresh", "book.xlsm", "--timeout", "-5"], "argument --timeout: must be a number above 0 (got -5)"),
     (["funding", "--timeout", "0"], "argument --timeout: must be a number above 0 (got 0)"),
-    (["plan"], "the following arguments are required: book (xlhedge plan --help)"),
+    (["refresh"], "the following arguments are required: book (xlhedge refresh --help)"),
     (["--bogus"], "unrecognized arguments: --bogus (xlhedge --help)"),
     (["sideways"], "argument COMMAND: invalid choice: 'sideways'"),
 ])
