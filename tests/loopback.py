@@ -17,8 +17,10 @@ and so on; :meth:`LoopbackExchanges.env` gives the ``XLHEDGE_*_URL`` values.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import socket
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -170,6 +172,8 @@ class LoopbackExchanges:
         self.faults: dict[tuple[str, str], deque] = defaultdict(deque)
         self.bodies: dict[tuple[str, str], bytes] = {}
         self.hits: Counter = Counter()
+        self.connections = 0  # TCP connections accepted (a kept-alive one serves several requests)
+        self._open: set = set()  # the sockets of the connections still open
         self.now_ms = int(time.time() * 1000) // HOUR_MS * HOUR_MS  # history runs up to the present
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -184,6 +188,17 @@ class LoopbackExchanges:
 
             def log_message(self, *args):  # keep test output clean
                 pass
+
+            def setup(self):
+                super().setup()
+                with owner._lock:
+                    owner.connections += 1
+                    owner._open.add(self.connection)
+
+            def finish(self):
+                with owner._lock:
+                    owner._open.discard(self.connection)
+                super().finish()
 
             def do_GET(self):
                 owner._handle(self, None)
@@ -202,6 +217,14 @@ class LoopbackExchanges:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def drop_connections(self) -> None:
+        """Close every open connection from this side, as a server does with a connection idle too long."""
+        with self._lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self):
         return self.start()
@@ -681,4 +704,9 @@ def block_like_a_browser(monkeypatch, exchange: str) -> None:
                 raise JsException("NetworkError when attempting to fetch resource.")
             return self.session.request(method, url, **kwargs)
 
-    monkeypatch.setattr(http, "_session", lambda: Blocking(real()))
+    @contextlib.contextmanager
+    def blocking(origin):
+        with real(origin) as session:
+            yield Blocking(session)
+
+    monkeypatch.setattr(http, "_session", blocking)

@@ -61,6 +61,41 @@ def test_dropped_connections_are_retried(exchanges):
     assert len(df) == 3
 
 
+def test_a_refresh_soon_after_another_reuses_its_connections(exchanges):
+    """Connections outlive the threads of one refresh: the next within the keep-alive time opens none (a real
+    exchange would save a TCP and a TLS handshake on each)."""
+    funding_snapshot(timeout=10)
+    opened, asked = exchanges.connections, sum(exchanges.hits.values())
+    assert 1 <= opened <= asked  # here the seven are one server: a connection per request in flight at once
+    for _ in range(3):
+        funding_snapshot(timeout=10)
+    more = sum(exchanges.hits.values()) - asked
+    # each request a thread of its own opened a connection before (about 14 a refresh); now a connection is
+    # new only where more requests overlapped than before (0 to 1 a refresh, measured)
+    assert more >= 3 * 7 and exchanges.connections - opened <= more // 4
+
+
+def test_after_the_keep_alive_time_a_refresh_connects_afresh(exchanges, monkeypatch):
+    from xlhedge.market import http
+
+    funding_snapshot(["binance"], timeout=10)
+    monkeypatch.setattr(http, "KEEP_ALIVE_SECONDS", 0.0)  # every kept session is now too old
+    before, asked = exchanges.connections, sum(exchanges.hits.values())
+    funding_snapshot(["binance"], timeout=10)
+    assert exchanges.connections - before == sum(exchanges.hits.values()) - asked  # one per request
+
+
+def test_a_kept_connection_the_server_dropped_costs_only_a_new_one(exchanges):
+    first = funding_snapshot(["binance", "okx"], timeout=10)
+    opened = exchanges.connections
+    exchanges.drop_connections()  # as a server closes connections idle too long
+    start = time.monotonic()
+    again = funding_snapshot(["binance", "okx"], timeout=10)
+    assert again.attrs["errors"] == {} and again.attrs["missing"] == {} and len(again) == len(first)
+    assert exchanges.connections > opened  # connected afresh
+    assert time.monotonic() - start < 5  # not a timeout waited out (loose: no speed asserted)
+
+
 def test_wrong_types_are_skipped_not_fatal(exchanges):
     premium = [
         {"symbol": "BTCUSDT", "markPrice": 60000.5, "lastFundingRate": 0.0001, "nextFundingTime": "1"},

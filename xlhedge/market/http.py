@@ -23,9 +23,6 @@ from xlhedge.version import __version__
 RETRY_STATUS = {418, 429, 500, 502, 503, 504}
 USER_AGENT = f"xlhedge/{__version__} (+public market data)"
 
-_local = threading.local()
-
-
 @dataclass(frozen=True)
 class Envelope:
     """How an exchange wraps answers: ``{code_key: ok, data_key: ..., msg_key: "..."}``.
@@ -40,17 +37,61 @@ class Envelope:
     msg_key: str
 
 
-def _session() -> requests.Session:
-    """One session per thread (requests sessions are not thread-safe), with keep-alive. It does not read the
-    environment itself: each :class:`Client` hands it :func:`environment_settings`, read once."""
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = requests.Session()
-        session.headers["User-Agent"] = USER_AGENT
-        session.headers["Accept"] = "application/json"
-        session.trust_env = False
-        _local.session = session
+#: How long an idle session's connections wait for the next request to the same exchange, in seconds: less than
+#: the idle timeouts of exchanges' front servers (60 s and more), so a kept connection is rarely one the server
+#: has dropped. A request after a longer pause connects afresh.
+KEEP_ALIVE_SECONDS = 50.0
+#: Idle sessions kept per server (one per request that was in flight at once).
+MAX_IDLE_SESSIONS = 16
+
+_idle: dict[str, list[tuple[float, requests.Session]]] = {}  # origin -> (last used, session), oldest first
+_idle_lock = threading.Lock()
+
+
+def _new_session() -> requests.Session:
+    """A session with xlhedge's headers that does not read the environment itself: each :class:`Client` hands
+    it :func:`environment_settings`, read once."""
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers["Accept"] = "application/json"
+    session.trust_env = False
     return session
+
+
+@contextlib.contextmanager
+def _session(origin: str):
+    """A session for one request to ``origin`` ("https://fapi.binance.com"), this thread's alone until it ends.
+
+    Sessions outlive the threads of one refresh: the next request to the same server within
+    :data:`KEEP_ALIVE_SECONDS` takes a kept one and reuses its open connection (no new TCP and TLS handshake,
+    which cost more round trips than the request). requests' sessions are not thread-safe, so a session
+    serves one request at a time."""
+    now = time.monotonic()
+    with _idle_lock:
+        kept = _idle.get(origin)
+        session = kept.pop()[1] if kept and now - kept[-1][0] < KEEP_ALIVE_SECONDS else None
+        stale = [] if session is not None or not kept else [s for _, s in kept]
+        if stale:
+            kept.clear()
+    for old in stale:
+        old.close()
+    session = session or _new_session()
+    try:
+        yield session
+    finally:
+        now, dropped = time.monotonic(), []
+        with _idle_lock:
+            kept = _idle.setdefault(origin, [])
+            kept.append((now, session))
+            while kept and (len(kept) > MAX_IDLE_SESSIONS or now - kept[0][0] >= KEEP_ALIVE_SECONDS):
+                dropped.append(kept.pop(0)[1])
+        for old in dropped:
+            old.close()
+
+
+def _origin(url: str) -> str:
+    """"https://fapi.binance.com" of "https://fapi.binance.com/fapi/v1/premiumIndex"."""
+    return "/".join(url.split("/", 3)[:3])
 
 
 def environment_settings(url: str) -> dict:
@@ -176,8 +217,9 @@ class Client:
             try:
                 if self._environment is None:  # one exchange, one host: the same settings for all its calls
                     self._environment = environment_settings(url)
-                resp = _session().request(method, url, params=params, json=body, timeout=timeout,
-                                          **self._environment)
+                with _session(_origin(url)) as session:
+                    resp = session.request(method, url, params=params, json=body, timeout=timeout,
+                                           **self._environment)
             except requests.Timeout:
                 last = "no answer in time"
                 continue  # the deadline check above ends the loop
