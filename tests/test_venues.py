@@ -216,6 +216,9 @@ def test_xlhedge_venues_prints_the_sheet(book, capsys):
     for r in best.itertuples():  # the best venue is marked, with its order, in the printed block
         line = next(line for line in out.stdout.splitlines() if line.startswith("*") and r.exchange in line)
         assert r.order in line and f"-${abs(r.net_cost):,.0f}" in line
+        heading = out.stdout.splitlines()[out.stdout.splitlines().index(line) - 1]
+        assert heading.index("Order") == line.index(r.order)  # the orders' heading above them, not off to the right
+    assert not any(line.endswith(" ") for line in out.stdout.splitlines())
     assert main(["venues", str(book), "--format", "csv"]) == 0
     header, first = capsys.readouterr().out.splitlines()[:2]
     row = dict(zip(header.split(","), first.split(","), strict=True))

@@ -90,7 +90,10 @@ def format_venues(table: pd.DataFrame, horizon_days: float) -> str:
         missing = sorted(set(group["exchange"]) - set(listed["exchange"]))
         frame = pd.DataFrame(rows)
         width = int(frame["Order"].str.len().max())
-        text = head + "\n" + frame.to_string(index=False, formatters={"Order": lambda o, w=width: f"{o:<{w}}"})
+        lines = frame.to_string(index=False, formatters={"Order": lambda o, w=width: f"{o:<{w}}"}).splitlines()
+        start = len(lines[1]) - width  # where the orders start: their heading goes there too, not to the right
+        lines[0] = lines[0][:start] + "Order"
+        text = head + "\n" + "\n".join(line.rstrip() for line in lines)
         if missing:
             text += f"\n  not listed (or not refreshed): {', '.join(missing)}"
         blocks.append(text)
