@@ -116,11 +116,16 @@ def test_venue_best_names_why_a_venue_is_out():
 
 # ---------------------------------------------------------------- the sheet, against the sample snapshot
 
-def _expected(coin: str, spot_value: float, ratio: float = 0.4, share: float = 0.01) -> dict:
+def _expected(coin: str, spot_value: float, ratio: float = 0.4, share: float = 0.01,
+              price: float | None = None) -> dict:
     """Per venue listing ``coin``: (cost over 30 days, contracts, qualifies), from the snapshot's rows and
-    the shipped fees, by hand; and the best venue."""
+    the shipped fees, by hand; and the best venue. ``price``: the coin's price used (its coins are
+    short / price at every venue); default the default exchange's (binance's) mark."""
     snap = sample_snapshot()
     short = spot_value * ratio
+    if price is None:
+        price = float(snap[(snap["base"] == coin) & (snap["symbol"] == f"{coin}USDT")
+                           & (snap["exchange"] == "binance")]["mark_price"].iloc[0])
     out = {}
     for r in snap[snap["base"] == coin].itertuples():
         if r.symbol != REGISTRY[r.exchange].perp_symbol(coin):  # the coin's USDT perpetual on that venue
@@ -129,7 +134,7 @@ def _expected(coin: str, spot_value: float, ratio: float = 0.4, share: float = 0
         payments = HORIZON_DAYS * 24 / r.interval_hours
         cost = -short * r.funding_rate * payments + 2 * fee * short
         step = r.lot_step if r.lot_step > 0 else 0.001
-        contracts = math.floor(round(short / (r.mark_price * r.contract_size) / step, 9)) * step
+        contracts = math.floor(round(short / (price * r.contract_size) / step, 9)) * step
         ok = contracts > 0 and not (r.min_qty > 0 and contracts < r.min_qty - 1e-12) \
             and not (r.min_notional > 0 and short < r.min_notional) \
             and not (r.open_interest_usd > 0 and short > share * r.open_interest_usd)
@@ -161,11 +166,28 @@ def test_the_venues_sheet_compares_every_venue_at_one_size(built_template, calcu
         assert row["contracts"] == pytest.approx(contracts), exchange
         assert row["funding_8h"] == pytest.approx(row["funding_rate"] * 8 / row["interval_hours"])
     assert [e for e, row in rows.items() if row["best"] == "best"] == [want["best"]]
+    # the Hedge sheet's 2 BTC (40% of 5) at every venue, in its units: not $182,500.80 at each venue's own mark
+    # (mexc's 91,250.90 would make 19,999 contracts of 0.0001 BTC, hyperliquid's 1.99996 BTC)
+    assert values[at(L.HEDGE, "contracts", 5)] == pytest.approx(2)
     assert rows["okx"]["order"] == "Sell 200.00 BTC-USDT-SWAP on okx (0.01 BTC each)"
-    assert rows["mexc"]["contracts"] == pytest.approx(19_999)  # $182,500.80 at 91,250.90 a coin, 0.0001 each
+    assert rows["mexc"]["contracts"] == pytest.approx(20_000)
+    assert rows["hyperliquid"]["order"] == "Sell 2.00000 BTC on hyperliquid"
     assert rows["hyperliquid"]["interval_hours"] == 1  # hourly funding, restated per 8 h
     # the fee of each venue is the Settings table's
     assert {e: row["taker_fee"] for e, row in rows.items()} == {e: REGISTRY[e].taker_fee for e in L.EXCHANGES}
+
+
+def test_a_typed_value_at_sets_the_coins_at_every_venue(built_template, calculate):
+    # BTC valued at $100,000 (Value at): 5 BTC are $500,000 and the short $200,000, 2 BTC at that price on the
+    # Hedge sheet and at every venue; at a venue's own mark (91,250.90 on mexc) it would be 2.19 BTC, 44% of
+    # the coins held instead of 40%
+    values = calculate(built_template, typed(L.PORTFOLIO, 5, typed_price=100_000))
+    assert values[at(L.HEDGE, "short_notional", 5)] == pytest.approx(200_000)
+    assert values[at(L.HEDGE, "contracts", 5)] == pytest.approx(2)
+    want = _expected("BTC", 500_000, price=100_000)["venues"]
+    rows = _venue_rows(values, L.VENUE_FIRST_ROW)
+    assert {e: rows[e]["contracts"] for e in want} == pytest.approx({e: c for e, (_, c, _) in want.items()})
+    assert rows["mexc"]["contracts"] == pytest.approx(20_000) and rows["okx"]["contracts"] == pytest.approx(200)
 
 
 def test_a_portfolio_row_on_best_shorts_at_the_best_venue(book, calculate):

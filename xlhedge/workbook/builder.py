@@ -425,7 +425,8 @@ class TemplateBuilder(DataSheets, ResultSheets):
                        "One row per exchange for each coin on the Portfolio sheet, all at one size: your "
                        "outlook's hedge ratio (B3). Funding is compared per 8 hours, since venues pay every 1, 4 "
                        "or 8 hours. The cost over the horizon (Settings) is funding plus the taker fee to open "
-                       "and to close (fees: Settings). 'best': the cheapest venue whose order meets its minimum "
+                       "and to close (fees: Settings). Each order is the Hedge sheet's coins in that venue's "
+                       "units. 'best': the cheapest venue whose order meets its minimum "
                        "and whose short stays within the Settings share of its open interest. Type 'best' as a "
                        "Portfolio row's exchange to short there.", f.note)
         ws.set_row(1, 46)

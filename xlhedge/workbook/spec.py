@@ -383,6 +383,14 @@ def _with_venue_short(expr: Expr) -> Expr:
     return _both(ISNUMBER(v("short_notional")), ISNUMBER(v("mark_price")), expr)
 
 
+#: The price that turns a Venues row's short into coins: for a coin shorted with its own perp the Portfolio's
+#: Price used (a typed Value at included), as on the Hedge sheet, so every venue's order is the Hedge sheet's
+#: coins in that venue's units; for the BTC perp the venue's own BTC mark (the Hedge sheet's, for the venue it
+#: names: it cannot read the Hedge sheet's, which follows the best venue found here).
+_coins_price = IF(eq(_hedge_row("hedge_with"), L.OWN_PERP), Each(L.PORTFOLIO, "price", L.VENUES_PER_COIN),
+                  v("mark_price"))
+
+
 #: One row per venue for each Portfolio coin (L.VENUES_PER_COIN rows a coin, in the exchanges' order).
 #: Every column is one array formula: each function in it is called once for the whole table.
 VENUE_COLUMNS = (
@@ -421,7 +429,7 @@ VENUE_COLUMNS = (
     Column("min_qty", "Smallest order (contracts)", 9, "size", _listed("MinQtys"), array=True),
     Column("min_notional", "Smallest order (USD)", 9, "usd", _listed("MinNotionals"), array=True),
     Column("contracts", "Contracts (the venue's units)", 12, "num", _with_venue_short(udf(
-        "HEDGE_CONTRACTS", v("short_notional"), v("mark_price"), v("contract_size"), v("lot_step"),
+        "HEDGE_CONTRACTS", v("short_notional"), _coins_price, v("contract_size"), v("lot_step"),
         v("margin_type"))), array=True),
     Column("order", "Order to place", 64, "out_text", _with_venue_short(udf(
         "HEDGE_ORDER", v("contracts"), v("lot_step"), v("symbol"), v("exchange"), v("contract_size"),
