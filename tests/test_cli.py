@@ -257,5 +257,7 @@ def test_plan_says_when_a_workbook_has_formulas_of_its_own(book, capsys, caplog)
     assert "Note: this workbook's formulas are not this xlhedge's template" in out
     assert not [r.getMessage()[:80] for r in caplog.records if r.name.startswith(("schedula", "formulas"))]
     assert "xlhedge template --out NEW.xlsm" in out
+    assert main(["venues", str(book)]) == 0  # venues says it too
+    assert "Note: this workbook's formulas are not this xlhedge's template" in capsys.readouterr().out
     inputs = read_inputs(book)  # the user's own rule computed: the margin is half the short
     assert inputs.values[(L.HEDGE, margin)] == pytest.approx(inputs.values[(L.HEDGE, short)] / 2)

@@ -83,7 +83,28 @@ def test_doctor_on_a_healthy_windows_setup(tmp_path, built_template):
     status = {c.name: c.status for c in checks}
     assert status["xlwings DLL"] == status["INTERPRETER_WIN in force"] == status["workbook VBA"] == OK
     assert status["Use UDF Server"] == OK  # the template switches it off on its own sheet
+    assert status["workbook formulas"] == OK
     assert "Everything checked is fine." in format_checks(checks)
+
+
+def test_doctor_says_where_a_workbooks_formulas_are_not_the_templates(tmp_path, built_template):
+    """A formula of the user's own and a value typed over two of the template's: said, as information (plan and
+    venues compute them as they are), with the cells grouped by column."""
+    from tests.cells import write_own_margin_rule
+    from xlhedge.doctor import INFO, check_formulas
+
+    book = tmp_path / "mine.xlsm"
+    shutil.copyfile(built_template, book)
+    margin, _ = write_own_margin_rule(book)
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    for row in (6, 7):  # a number typed over the margin of rows 6 and 7
+        wb[L.HEDGE][ref(L.HEDGE, "margin", row)] = 1000
+    wb.save(book)
+    found = check_formulas(book)
+    column = margin.rstrip("0123456789")
+    assert found.status == INFO
+    assert found.detail.startswith(f"3 formulas not this version's template's ({L.HEDGE}!{column}5:{column}7): ")
+    assert check_formulas(built_template).status == OK
 
 
 def test_doctor_on_a_broken_windows_setup_says_what_to_run(tmp_path, built_template):

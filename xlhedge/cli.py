@@ -154,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---------------------------------------------------------------- commands
 
+#: What plan and venues say under a workbook whose formulas are not this version's template's.
+OWN_FORMULAS_NOTE = ("Note: this workbook's formulas are not this xlhedge's template (edited, or made by an older "
+                     "version), so these are its own formulas' numbers (xlhedge doctor BOOK says where). For the "
+                     "current rules, copy your Portfolio and Settings into a new workbook: xlhedge template --out "
+                     "NEW.xlsm")
+
+
 def _book(path: str) -> Path:
     book = Path(path)
     if not book.exists():
@@ -231,9 +238,7 @@ def _print_plan(book: Path, fmt: str) -> None:
         if isinstance(note, str) and note.strip():
             print(f"Event rule: {note}")
         if inputs.own_formulas:
-            print("Note: this workbook's formulas are not this xlhedge's template (edited, or made by an older "
-                  "version), so these are its own formulas' numbers. For the current rules, copy your Portfolio "
-                  "and Settings into a new workbook: xlhedge template --out NEW.xlsm")
+            print(OWN_FORMULAS_NOTE)
 
 
 def cmd_plan(args) -> int:
@@ -254,6 +259,8 @@ def cmd_venues(args) -> int:
     else:
         horizon = float(inputs.settings["HorizonDays"]) if "HorizonDays" not in inputs.settings_problems else 0.0
         print(format_venues(table, horizon))
+        if inputs.own_formulas:
+            print(OWN_FORMULAS_NOTE)
     return 0
 
 

@@ -180,6 +180,30 @@ def check_workbook(book: Path) -> list[Check]:
     return [Check("workbook VBA", OK, f"xlwings {version}, the installed version")]
 
 
+def check_formulas(book: Path) -> Check:
+    """Where the workbook's formulas are not this version's template's: the user's own edits, or a workbook made
+    by an older xlhedge (plan and venues then compute its formulas as they are)."""
+    import openpyxl
+
+    from xlhedge.workbook.template import book_formulas, template_formulas
+
+    template, own = template_formulas(), book_formulas(openpyxl.load_workbook(book, keep_vba=True))
+    differ = sorted({cell for cell in template.keys() | own.keys() if template.get(cell) != own.get(cell)})
+    if not differ:
+        return Check("workbook formulas", OK, "this version's template's")
+    columns: dict[tuple[str, str], list[int]] = {}
+    for sheet, cell in differ:
+        column = cell.rstrip("0123456789")
+        columns.setdefault((sheet, column), []).append(int(cell[len(column):]))
+    where = [f"{sheet}!{col}{min(rows)}" + (f":{col}{max(rows)}" if max(rows) > min(rows) else "")
+             for (sheet, col), rows in columns.items()]
+    shown = ", ".join(where[:4]) + (f" and {len(where) - 4} more" if len(where) > 4 else "")
+    return Check("workbook formulas", INFO,
+                 f"{len(differ)} formula{'s' if len(differ) != 1 else ''} not this version's template's ({shown}): "
+                 "your own, or from an older xlhedge; plan and venues compute them as they are. For this "
+                 "version's, copy your Portfolio and Settings into xlhedge template --out NEW.xlsm")
+
+
 def check_exchanges(timeout: float) -> list[Check]:
     from xlhedge.market import EXCHANGES, MarketDataError, funding_snapshot
     from xlhedge.market.errors import reason, shorten, summarize
@@ -277,6 +301,8 @@ def run_checks(book=None, platform: str | None = None, home: Path | None = None,
         checks.append(check_bridge(site_packages or here()))
     if book is not None:
         checks += check_workbook(book)
+        if checks[-1].name == "workbook VBA":  # an xlhedge workbook, readable
+            checks.append(check_formulas(book))
     if network:
         checks += check_exchanges(timeout)
     return checks
