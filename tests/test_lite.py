@@ -101,6 +101,28 @@ def test_functions_are_stored_as_excel_stores_bound_custom_functions(lite_book):
     assert "dynamicArrayProperties" in metadata and 'fDynamic="1"' in metadata
 
 
+def test_doctor_knows_the_lite_edition_and_whose_code_it_carries(lite_book, tmp_path, built_template):
+    """No VBA is right for the Lite edition; its code is compared with this version's main.py, read back from the
+    file's web-extension part (an older copy: said, with the command that makes this version's)."""
+    from xlhedge.doctor import FAIL, INFO, OK, check_formulas, check_workbook
+
+    assert lite.carried_main_py(lite_book) == lite.main_py()
+    assert lite.carried_main_py(built_template) is None  # the desktop edition carries none
+    assert [(c.name, c.status) for c in check_workbook(lite_book)] == [("workbook code", OK)]
+    older = tmp_path / "older.xlsx"
+    part = "xl/webextensions/webextension1.xml"
+    with zipfile.ZipFile(lite_book) as src, zipfile.ZipFile(older, "w") as dst:
+        for info in src.infolist():  # the same file with one line of its main.py changed, as an older build
+            data = src.read(info.filename)
+            if info.filename == part:
+                data = data.replace(b"xlwings Lite edition: hedge", b"xlwings Lite edition (older): hedge", 1)
+            dst.writestr(info, data)
+    assert lite.carried_main_py(older).startswith('"""xlhedge ') and lite.carried_main_py(older) != lite.main_py()
+    (found,) = check_workbook(older)
+    assert found.status == INFO and "xlhedge template --lite --out NEW.xlsx" in found.detail
+    assert FAIL not in {found.status, check_formulas(older, lite=True).status}
+
+
 def test_requirements_are_what_pyodide_provides(lite_book):
     from xlhedge.xlwings_setup import XLWINGS_VERSION
 

@@ -164,12 +164,20 @@ def check_bridge(site_packages: Path) -> Check:
 
 def check_workbook(book: Path) -> list[Check]:
     from xlhedge.workbook.book import WorkbookError, load_book, release
+    from xlhedge.workbook.lite import carried_main_py, main_py
     from xlhedge.workbook.vba import workbook_xlwings_version
 
     try:
         release(load_book(book))
     except WorkbookError as exc:
         return [Check("workbook", FAIL, str(exc), "xlhedge template --out NEW.xlsm (then copy your inputs)")]
+    carried = carried_main_py(book)
+    if carried is not None:  # the Lite edition: no VBA; its Python is inside the file
+        if carried == main_py():
+            return [Check("workbook code", OK, "xlwings Lite edition carrying this xlhedge's code (no VBA needed)")]
+        return [Check("workbook code", INFO, "xlwings Lite edition carrying another xlhedge's code (an older "
+                      "version, or edited in the add-in's editor); xlhedge template --lite --out NEW.xlsx has "
+                      "this version's (copy your Portfolio and Settings into it)")]
     version = workbook_xlwings_version(book)
     if version is None:
         return [Check("workbook VBA", FAIL, f"{book.name} has no xlwings VBA module",
@@ -180,7 +188,7 @@ def check_workbook(book: Path) -> list[Check]:
     return [Check("workbook VBA", OK, f"xlwings {version}, the installed version")]
 
 
-def check_formulas(book: Path) -> Check:
+def check_formulas(book: Path, lite: bool = False) -> Check:
     """Where the workbook's formulas are not this version's template's: the user's own edits, or a workbook made
     by an older xlhedge (plan and venues then compute its formulas as they are)."""
     import openpyxl
@@ -201,7 +209,8 @@ def check_formulas(book: Path) -> Check:
     return Check("workbook formulas", INFO,
                  f"{len(differ)} formula{'s' if len(differ) != 1 else ''} not this version's template's ({shown}): "
                  "your own, or from an older xlhedge; plan and venues compute them as they are. For this "
-                 "version's, copy your Portfolio and Settings into xlhedge template --out NEW.xlsm")
+                 "version's, copy your Portfolio and Settings into "
+                 + ("xlhedge template --lite --out NEW.xlsx" if lite else "xlhedge template --out NEW.xlsm"))
 
 
 def check_exchanges(timeout: float) -> list[Check]:
@@ -301,8 +310,8 @@ def run_checks(book=None, platform: str | None = None, home: Path | None = None,
         checks.append(check_bridge(site_packages or here()))
     if book is not None:
         checks += check_workbook(book)
-        if checks[-1].name == "workbook VBA":  # an xlhedge workbook, readable
-            checks.append(check_formulas(book))
+        if checks[-1].name in ("workbook VBA", "workbook code"):  # an xlhedge workbook, readable
+            checks.append(check_formulas(book, lite=checks[-1].name == "workbook code"))
     if network:
         checks += check_exchanges(timeout)
     return checks

@@ -167,6 +167,22 @@ def _prop(name: str, value: str) -> str:
     return f'<we:property name="{name}" value="{html.escape(text, quote=True)}"/>'
 
 
+def carried_main_py(path) -> str | None:
+    """The main.py an xlwings Lite workbook carries (its xlhedge code), None when the file is not one."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = z.read("xl/webextensions/webextension1.xml").decode("utf-8")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    found = re.search(r'<we:property name="main\.py" value="([^"]*)"', part)
+    if STORE_ID not in part or found is None:
+        return None
+    try:
+        return json.loads(html.unescape(found.group(1)))
+    except ValueError:
+        return None
+
+
 def custom_function_ids() -> list[str]:
     """Every xlhedge function as Excel lists an Office.js custom function in a saved workbook."""
     from xlhedge import udfs
