@@ -66,31 +66,35 @@ def _session(origin: str):
     :data:`KEEP_ALIVE_SECONDS` takes a kept one and reuses its open connection (no new TCP and TLS handshake,
     which cost more round trips than the request). requests' sessions are not thread-safe, so a session
     serves one request at a time."""
-    now = time.monotonic()
     with _idle_lock:
-        kept = _idle.get(origin)
-        session = kept.pop()[1] if kept and now - kept[-1][0] < KEEP_ALIVE_SECONDS else None
-        stale = [] if session is not None or not kept else [s for _, s in kept]
-        if stale:
-            kept.clear()
-    for old in stale:
+        kept = _idle.setdefault(origin, [])
+        dropped = _expired(kept, time.monotonic())
+        session = kept.pop()[1] if kept else None
+    for old in dropped:
         old.close()
     session = session or _new_session()
     try:
         yield session
     finally:
-        now, dropped = time.monotonic(), []
         with _idle_lock:
-            kept = _idle.setdefault(origin, [])
+            now = time.monotonic()
             kept.append((now, session))
-            while kept and (len(kept) > MAX_IDLE_SESSIONS or now - kept[0][0] >= KEEP_ALIVE_SECONDS):
-                dropped.append(kept.pop(0)[1])
+            dropped = _expired(kept, now)
         for old in dropped:
             old.close()
 
 
+def _expired(kept: list[tuple[float, requests.Session]], now: float) -> list[requests.Session]:
+    """Take out of ``kept`` (oldest first; the lock held) the sessions idle :data:`KEEP_ALIVE_SECONDS` or more,
+    and the oldest beyond :data:`MAX_IDLE_SESSIONS`; they are the caller's to close."""
+    dropped = []
+    while kept and (len(kept) > MAX_IDLE_SESSIONS or now - kept[0][0] >= KEEP_ALIVE_SECONDS):
+        dropped.append(kept.pop(0)[1])
+    return dropped
+
+
 def _origin(url: str) -> str:
-    """"https://fapi.binance.com" of "https://fapi.binance.com/fapi/v1/premiumIndex"."""
+    """A URL's scheme and host: "https://fapi.binance.com" of "https://fapi.binance.com/fapi/v1/premiumIndex"."""
     return "/".join(url.split("/", 3)[:3])
 
 
