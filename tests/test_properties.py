@@ -1,6 +1,7 @@
 """Invariants of the engine, checked over many generated inputs (hypothesis)."""
 
 import math
+from decimal import Decimal
 
 import numpy as np
 from hypothesis import given
@@ -38,6 +39,17 @@ def test_contracts_never_over_hedge_and_miss_less_than_one_lot(
     assert got.residual_notional <= step * usd_per_contract * (1 + 1e-6) + 1e-6
     lots = got.contracts / step
     assert math.isclose(lots, round(lots), abs_tol=1e-6)
+
+
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=20),
+       st.sampled_from(["1", "0.1", "0.01", "0.001", "0.0001", "0.00001", "1e-8", "0.5", "0.25", "0.3",
+                        "0.15", "2.5", "10", "100"]))
+def test_a_count_is_the_number_its_lots_times_its_step_print_as(lots, step):
+    """A count is whole lots times the step as the float nearest the exact decimal product (1666 lots of 0.001
+    is 1.666, never 1.6660000000000001), whatever the step; worked with Decimal."""
+    notional = [(lot + 0.5) * float(step) for lot in lots]  # at a price of 1: the lots and half a lot more
+    got = np.atleast_1d(e.contracts_for_notional(notional, 1.0, 1.0, float(step)).contracts)
+    assert got.tolist() == [float(Decimal(lot) * Decimal(step)) for lot in lots]
 
 
 @given(st.lists(usd, min_size=1, max_size=30), st.floats(min_value=0, max_value=1.5))

@@ -43,6 +43,24 @@ def _decimals(step: float) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
+def _lots_to_contracts(lots: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """``lots * step`` as the number it prints as (1666 lots of 0.001: 1.666, not 1.6660000000000001).
+
+    A step of one k-th (0.001, 0.01, 0.5) divides the whole lots by the whole k, which IEEE rounds to the
+    nearest double of the exact count; a whole step (1, 10) multiplies exactly. Any other step (0.3) is rounded
+    to its decimals."""
+    per_unit = np.rint(1.0 / step)
+    kth = per_unit * step == 1.0
+    if np.all(kth):
+        return lots / per_unit
+    contracts = np.divide(lots, per_unit, out=np.asarray(lots * step), where=kth)
+    other = ~(kth | (step == np.rint(step)))
+    if np.any(other):
+        contracts = np.where(other, np.round(contracts, _step_decimals(step[other] if np.ndim(step) else step)),
+                             contracts)
+    return contracts
+
+
 def contracts_for_notional(notional, price, contract_size=1.0, lot_step=D.LOT_STEP, inverse=False):
     """How many contracts to short for a USD notional, never over-hedging.
 
@@ -83,11 +101,11 @@ def contracts_for_notional(notional, price, contract_size=1.0, lot_step=D.LOT_ST
     check_range(p, "price", 0.0, low_open=True)
     check_range(size, "contract_size", 0.0, low_open=True)
     check_range(step, "lot_step", 0.0, low_open=True)
-    usd_per_contract = np.where(np.asarray(inverse, dtype=bool), size, p * size)
+    usd_per_contract = p * size if inverse is False else np.where(np.asarray(inverse, dtype=bool), size, p * size)
     raw_lots = n / usd_per_contract / step
     # Round away float noise (0.3/0.1 = 2.9999999999999996) before flooring.
-    lots = np.floor(np.round(raw_lots, 9))
-    contracts = np.round(lots * step, _step_decimals(step))
+    lots = np.floor(raw_lots.round(9))
+    contracts = _lots_to_contracts(lots, step)
     hedged = contracts * usd_per_contract
     residual = np.maximum(n - hedged, 0.0)
     return ContractSizing(

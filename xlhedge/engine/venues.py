@@ -65,12 +65,10 @@ def meets_minimum(contracts, min_qty, min_notional, notional):
     -------
     bool or ndarray of bool
     """
-    count, least, least_usd, usd = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (
-        contracts, min_qty, min_notional, notional)))
-    ok = count > 0
-    ok &= ~((least > 0) & (count < least - 1e-12))
-    ok &= ~((least_usd > 0) & (usd < least_usd))
-    return scalar_or_array(ok)
+    count, least, least_usd, usd = (np.asarray(v, dtype=float) for v in (contracts, min_qty, min_notional, notional))
+    # a comparison with NaN is false, and one with a minimum of 0 holds for any order of more than nothing
+    ok = (count > 0) & ~(count < least - 1e-12) & ~(usd < least_usd)
+    return bool(ok) if np.ndim(ok) == 0 else ok
 
 
 def best_venues(groups, cost, meets, notional, open_interest, max_oi_share):
@@ -107,7 +105,8 @@ def best_venues(groups, cost, meets, notional, open_interest, max_oi_share):
     over = (oi > 0) & (usd > share * oi)
     # each row's mark as a number into _MARKS: a row out for several reasons gives the first of no rate,
     # below the minimum, over the cap
-    mark = np.where(~np.isfinite(c), 3, np.where(~ok_min, 2, np.where(over, 1, 0))).astype(np.intp)
+    mark = np.maximum(over, 2 * ~ok_min)
+    mark[~np.isfinite(c)] = 3
     rows = np.flatnonzero(mark == 0)
     if rows.size:
         mark[rows[_first_cheapest(labels[rows], c[rows])]] = 4
@@ -124,15 +123,13 @@ def _first_cheapest(labels: np.ndarray, cost: np.ndarray) -> np.ndarray:
     A venue table lists a coin's venues one after another, so its labels come in runs: when no label has two
     runs, each run is a group and one pass over the runs finds their minimums. Rows in any other order are
     sorted by group, then cost (a stable sort: a tie keeps the row order)."""
-    new_run = np.ones(labels.size, dtype=bool)
-    new_run[1:] = labels[1:] != labels[:-1]
-    starts = np.flatnonzero(new_run)
+    starts = np.concatenate(([0], np.flatnonzero(labels[1:] != labels[:-1]) + 1))
     if len(set(labels[starts].tolist())) == starts.size:
-        run = np.cumsum(new_run) - 1  # each row's run (its group)
+        run = np.zeros(labels.size, dtype=np.intp)  # each row's run (its group): 1 where a run starts, summed
+        run[starts[1:]] = 1
+        run = np.add.accumulate(run)
         cheapest = np.flatnonzero(cost == np.minimum.reduceat(cost, starts)[run])
-        first = np.ones(cheapest.size, dtype=bool)
-        first[1:] = run[cheapest[1:]] != run[cheapest[:-1]]
-        return cheapest[first]
+        return cheapest[np.searchsorted(cheapest, starts)]  # each run's first cheapest row
     codes = _group_numbers(labels)
     order = np.lexsort((cost, codes))
     first = np.ones(order.size, dtype=bool)
