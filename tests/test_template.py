@@ -259,6 +259,44 @@ def test_libreoffice_renders_every_sheet(built_template, tmp_path):
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "#NAME?" not in text and "#VALUE!" not in text
     assert "$243,544" in text  # total short on the Hedge sheet
+    # the Hedge and Venues sheets' later pages start at the column headers: no slice of the title or notes
+    first = 1
+    for sheet in L.SHEETS:
+        pages = builder.TemplateBuilder.printed_pages(sheet)
+        if sheet in (L.HEDGE, L.VENUES):
+            page_text = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"],
+                                        capture_output=True, text=True).stdout for n in range(first, first + pages)]
+            title = {L.HEDGE: "Hedge plan", L.VENUES: "Venues: where to short"}[sheet]
+            note = {L.HEDGE: "Everything here is calculated", L.VENUES: "One row per exchange"}[sheet]
+            assert title in page_text[0] and note in page_text[0]
+            assert "Portfolio row's exchange to short there" in page_text[0] or sheet == L.HEDGE  # the note whole
+            for later in page_text[1:]:
+                assert title not in later and note[:12] not in later, later[:200]
+                assert "BTC" in later and "ETH" in later  # the repeated key column
+        first += pages
+
+
+def test_hedge_and_venues_print_their_later_pages_from_the_column_headers(built_template, tmp_path):
+    """Two print ranges: the first page from the title down, the rest from the headers down; the notes merge
+    within the first page's columns. A refresh (openpyxl saving the book) keeps both ranges."""
+    import shutil
+
+    from xlhedge.refresh import refresh_workbook
+
+    book = shutil.copyfile(built_template, tmp_path / "book.xlsm")
+    refresh_workbook(book, offline=True)
+    areas = {s: openpyxl.load_workbook(built_template)[s].print_area for s in (L.HEDGE, L.VENUES)}
+    assert {s: openpyxl.load_workbook(book, keep_vba=True)[s].print_area for s in areas} == areas
+    wb = openpyxl.load_workbook(built_template)
+    for sheet, header_row in ((L.HEDGE, L.HEDGE_FIRST_ROW - 1), (L.VENUES, L.VENUE_FIRST_ROW - 1)):
+        ws = wb[sheet]
+        ranges = [part.split("!")[1].replace("$", "") for part in ws.print_area.split(",")]
+        end = builder.TemplateBuilder.first_page_end(sheet)
+        assert len(ranges) == 2 and ranges[0].startswith("A1:" + end)
+        assert re.fullmatch(rf"[A-Z]+{header_row}:[A-Z]+\d+", ranges[1])
+        assert openpyxl.utils.column_index_from_string(ranges[1].split(":")[0].rstrip("0123456789")) == \
+            openpyxl.utils.column_index_from_string(end) + 1
+        assert f"A2:{end}2" in {str(m) for m in ws.merged_cells.ranges}
 
 
 def test_committed_workbook_exists_and_is_small():

@@ -37,6 +37,11 @@ SAMPLE_PORTFOLIO = (  # the article's defensive example (5 BTC, 50 ETH, cash), v
 SAMPLE_CASH = 100000
 
 
+def _absolute(cells: str) -> str:
+    """A range with its rows and columns fixed: "A1:K40" -> "$A$1:$K$40"."""
+    return re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", cells)
+
+
 def _f(values: dict | None, sheet: str, cell: str):
     """Cached value for a formula cell, from a previous evaluation (0 when unknown)."""
     if values is None:
@@ -153,6 +158,14 @@ class TemplateBuilder(DataSheets, ResultSheets):
     VENUE_PRINT_SCALE = 62
 
     @classmethod
+    def first_page_end(cls, sheet: str) -> str:
+        """The last column of the Hedge or Venues sheet's first printed page: its notes wrap within it, so that
+        they read whole on screen and on that page, and the later pages (which start at the column headers, the
+        key columns repeated) show no slice of them."""
+        starts = {L.HEDGE: cls.HEDGE_PAGE_STARTS, L.VENUES: cls.VENUE_PAGE_STARTS}[sheet]
+        return L.letter(L.position(starts[1]) - 1)
+
+    @classmethod
     def printed_pages(cls, sheet: str) -> int:
         """How many pages ``sheet`` prints on (one, but the Hedge and Venues sheets)."""
         return {L.HEDGE: len(cls.HEDGE_PAGE_STARTS), L.VENUES: len(cls.VENUE_PAGE_STARTS)}.get(sheet, 1)
@@ -164,14 +177,19 @@ class TemplateBuilder(DataSheets, ResultSheets):
         areas = {
             "Start": "A1:E34",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
-            L.HEDGE: f"A1:{spec.HEDGE_LAST_COL}{L.HEDGE_TOTAL_ROW + 2}",
-            L.VENUES: f"A1:{spec.VENUE_COL['best']}{venue_rows}",
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
             L.FUNDING: f"A1:{L.CROWD_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.BACKTEST: f"A1:U{L.BACKTEST_RESULTS.last_row + 2}",
             L.SETTINGS: f"A1:L{max(L.TIER_LAST_ROW, L.EVENTS_LAST_ROW)}",
             L.CONF: "A1:D9",
         }
+        # the Hedge and Venues sheets print their first page from the title down and the others from the column
+        # headers down: two ranges, each starting a page, so that no later page shows a slice of the title or notes
+        hedge_rows, venue_header = (L.HEDGE_FIRST_ROW - 1, L.HEDGE_TOTAL_ROW), L.VENUE_FIRST_ROW - 1
+        split = {L.HEDGE: (f"A1:{self.first_page_end(L.HEDGE)}{L.HEDGE_TOTAL_ROW + 2}",
+                           f"{self.HEDGE_PAGE_STARTS[1]}{hedge_rows[0]}:{spec.HEDGE_LAST_COL}{hedge_rows[1]}"),
+                 L.VENUES: (f"A1:{self.first_page_end(L.VENUES)}{venue_rows}",
+                            f"{self.VENUE_PAGE_STARTS[1]}{venue_header}:{spec.VENUE_COL['best']}{venue_rows}")}
         for name, ws in self.sheets.items():  # (the Lite edition has no xlwings.conf sheet)
             ws.set_landscape()
             ws.set_paper(9)  # A4
@@ -188,7 +206,11 @@ class TemplateBuilder(DataSheets, ResultSheets):
             else:
                 ws.fit_to_pages(1, 1 if name in (L.SCENARIOS, L.PORTFOLIO, L.CONF, L.SETTINGS, L.BACKTEST,
                                                  "Start") else 0)
-            ws.print_area(areas[name])
+            if name in split:
+                self.wb.define_name(f"{name}!_xlnm.Print_Area",
+                                    ",".join(f"{name}!{_absolute(part)}" for part in split[name]))
+            else:
+                ws.print_area(areas[name])
             ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
             ws.set_header(f"&L&\"Calibri,Bold\"xlhedge&R{name}")
 
@@ -378,14 +400,15 @@ class TemplateBuilder(DataSheets, ResultSheets):
         ws, f = self.sheets[L.HEDGE], self.fmt
         self.set_vba_name(ws, "Sheet3")
         ws.write("A1", "Hedge plan", f.title)
-        ws.merge_range(f"A2:{spec.HEDGE_LAST_COL}2",
+        page = self.first_page_end(L.HEDGE)
+        ws.merge_range(f"A2:{page}2",
                        "Everything here is calculated from Portfolio, Settings and Funding. Short "
                                 "notional = spot value x hedge ratio (x beta for coins hedged with BTC), at the "
                                 "same price as the spot value, so a 40% hedge shorts 40% of the coins you hold. "
                                 "Contracts are rounded down, so you never short more than planned.", f.note)
-        ws.set_row(1, 32)
+        ws.set_row(1, 32)  # two lines across the first printed page
         self.single_cell("event_note")
-        self.table_header(L.HEDGE, L.HEDGE_FIRST_ROW - 1)
+        self.table_header(L.HEDGE, L.HEDGE_FIRST_ROW - 1, height=62)
         self.table_formulas(L.HEDGE)
         t, first = L.HEDGE_TOTAL_ROW, L.HEDGE_FIRST_ROW
         ws.write(f"A{t}", "Total", f.total_label)
@@ -397,7 +420,7 @@ class TemplateBuilder(DataSheets, ResultSheets):
                 self.formula(L.HEDGE, cell, "=" + column.total.excel(spec.where(L.HEDGE, None)),
                              getattr(f, column.total_fmt))
         col = spec.HEDGE_COL
-        ws.merge_range(f"A{t + 2}:{spec.HEDGE_LAST_COL}{t + 2}",
+        ws.merge_range(f"A{t + 2}:{page}{t + 2}",
                        f"Overall ratio ({col['hedge_ratio']}) = total short / total spot. Funding cost > 0 "
                        "means you pay, < 0 (green) means the short is paid. Rebalance > 0: add to the short; "
                        f"< 0: buy back. Hedged fraction ({col['hedged_fraction']}) = what the rounded contracts "
@@ -405,6 +428,7 @@ class TemplateBuilder(DataSheets, ResultSheets):
                        f"beyond {col['liquidation_rise']} liquidates the short: it is closed and its margin lost "
                        "(see Scenarios). R²: the share of a coin's moves BTC explains (1 = all; below the "
                        "Settings minimum the BTC short protects little).", f.note)
+        ws.set_row(t + 1, 64)  # four lines across the first printed page
         self.color_costs(ws, f"{col['funding_cost']}{first}:{col['funding_cost']}{t}")
         ws.freeze_panes(L.HEDGE_FIRST_ROW - 1, 1)
         ws.protect("", {"format_columns": True, "format_rows": True})
@@ -419,9 +443,9 @@ class TemplateBuilder(DataSheets, ResultSheets):
         """Where to short: every venue's terms for each Portfolio coin, the best one marked."""
         ws, f = self.sheets[L.VENUES], self.fmt
         self.set_vba_name(ws, "Sheet9")
-        col, last = spec.VENUE_COL, spec.VENUE_LAST_COL
+        col = spec.VENUE_COL
         ws.write("A1", "Venues: where to short each coin", f.title)
-        ws.merge_range(f"A2:{last}2",
+        ws.merge_range(f"A2:{self.first_page_end(L.VENUES)}2",
                        "One row per exchange for each coin on the Portfolio sheet, all at one size: your "
                        "outlook's hedge ratio (B3). Funding is compared per 8 hours, since venues pay every 1, 4 "
                        "or 8 hours. The cost over the horizon (Settings) is funding plus the taker fee to open "

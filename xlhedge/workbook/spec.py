@@ -425,8 +425,8 @@ VENUE_COLUMNS = (
     Column("margin_type", "Margin", 8, "out_text", _listed("Margins"), array=True),
     Column("contract_size", "Contract size (coins; USD if inverse)", 10, "size", _listed("ContractSizes"),
            array=True),
-    Column("lot_step", "Order step (contracts)", 9, "size", _listed("LotSteps"), array=True),
-    Column("min_qty", "Smallest order (contracts)", 9, "size", _listed("MinQtys"), array=True),
+    Column("lot_step", "Order step (contracts)", 11, "size", _listed("LotSteps"), array=True),
+    Column("min_qty", "Smallest order (contracts)", 11, "size", _listed("MinQtys"), array=True),
     Column("min_notional", "Smallest order (USD)", 9, "usd", _listed("MinNotionals"), array=True),
     Column("contracts", "Contracts (the venue's units)", 12, "num", _with_venue_short(udf(
         "HEDGE_CONTRACTS", v("short_notional"), _coins_price, v("contract_size"), v("lot_step"),
