@@ -249,9 +249,9 @@ def test_libreoffice_renders_every_sheet(built_template, tmp_path):
 
     pdf = render.to_pdf(built_template, tmp_path)
     pages = render.to_pngs(pdf, tmp_path / "png", dpi=50)
-    # one page a sheet, the Hedge sheet on six and the Venues sheet on three (a page more would mean a page is
-    # wider than A4)
-    assert len(pages) == sum(builder.TemplateBuilder.printed_pages(s) for s in L.SHEETS) == len(L.SHEETS) + 7
+    # one page a sheet, the Hedge sheet on six, the Venues sheet on three and the Funding sheet on four (a page
+    # more would mean a page is wider or taller than A4)
+    assert len(pages) == sum(builder.TemplateBuilder.printed_pages(s) for s in L.SHEETS) == len(L.SHEETS) + 10
     for page in pages:
         img = np.asarray(Image.open(page).convert("L"))
         dark = (img < 128).mean()
@@ -263,40 +263,50 @@ def test_libreoffice_renders_every_sheet(built_template, tmp_path):
     first = 1
     for sheet in L.SHEETS:
         pages = builder.TemplateBuilder.printed_pages(sheet)
-        if sheet in (L.HEDGE, L.VENUES):
+        if sheet in (L.HEDGE, L.VENUES, L.FUNDING):
             page_text = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"],
                                         capture_output=True, text=True).stdout for n in range(first, first + pages)]
-            title = {L.HEDGE: "Hedge plan", L.VENUES: "Venues: where to short"}[sheet]
-            note = {L.HEDGE: "Everything here is calculated", L.VENUES: "One row per exchange"}[sheet]
-            assert title in page_text[0] and note in page_text[0]
-            assert "Portfolio row's exchange to short there" in page_text[0] or sheet == L.HEDGE  # the note whole
+            title = {L.HEDGE: "Hedge plan", L.VENUES: "Venues: where to short", L.FUNDING: "Funding rates, prices"}
+            note = {L.HEDGE: "Everything here is calculated", L.VENUES: "One row per exchange",
+                    L.FUNDING: "The hedge uses one contract"}
+            ending = {L.HEDGE: "never short more than planned.", L.VENUES: "Portfolio row's exchange to short there",
+                      L.FUNDING: "to hedge with that contract instead."}  # each note printed whole
+            assert title[sheet] in page_text[0] and note[sheet] in page_text[0] and ending[sheet] in page_text[0]
             for later in page_text[1:]:
-                assert title not in later and note[:12] not in later, later[:200]
-                assert "BTC" in later and "ETH" in later  # the repeated key column
+                assert title[sheet] not in later and note[sheet][:12] not in later, later[:200]
+                if sheet != L.FUNDING:
+                    assert "BTC" in later and "ETH" in later  # the repeated key column
+            if sheet == L.FUNDING:  # the order rules by lookup key, then the betas, then the crowded longs
+                assert "binance|BTCUSDT" in page_text[1] and "Betas to BTC" in page_text[2]
+                assert "Crowded longs?" in page_text[3] and "Measured at" in page_text[3]
         first += pages
 
 
-def test_hedge_and_venues_print_their_later_pages_from_the_column_headers(built_template, tmp_path):
-    """Two print ranges: the first page from the title down, the rest from the headers down; the notes merge
-    within the first page's columns. A refresh (openpyxl saving the book) keeps both ranges."""
+def test_wide_sheets_print_their_later_pages_without_the_title_and_notes(built_template, tmp_path):
+    """The Hedge, Venues and Funding sheets print in ranges: the first page from the title down, the others from
+    their headers down; the notes merge within the first page's columns. A refresh (openpyxl saving the book)
+    keeps the ranges."""
     import shutil
 
     from xlhedge.refresh import refresh_workbook
 
     book = shutil.copyfile(built_template, tmp_path / "book.xlsm")
     refresh_workbook(book, offline=True)
-    areas = {s: openpyxl.load_workbook(built_template)[s].print_area for s in (L.HEDGE, L.VENUES)}
+    areas = {s: openpyxl.load_workbook(built_template)[s].print_area for s in (L.HEDGE, L.VENUES, L.FUNDING)}
     assert {s: openpyxl.load_workbook(book, keep_vba=True)[s].print_area for s in areas} == areas
     wb = openpyxl.load_workbook(built_template)
-    for sheet, header_row in ((L.HEDGE, L.HEDGE_FIRST_ROW - 1), (L.VENUES, L.VENUE_FIRST_ROW - 1)):
+    # (sheet, its column headers' row, print ranges, its note's merged cells)
+    for sheet, header_row, count, note in ((L.HEDGE, L.HEDGE_FIRST_ROW - 1, 2, "A2"),
+                                           (L.VENUES, L.VENUE_FIRST_ROW - 1, 2, "A2"),
+                                           (L.FUNDING, L.FUNDING_HEADER_ROW, 4, "A4")):
         ws = wb[sheet]
         ranges = [part.split("!")[1].replace("$", "") for part in ws.print_area.split(",")]
         end = builder.TemplateBuilder.first_page_end(sheet)
-        assert len(ranges) == 2 and ranges[0].startswith("A1:" + end)
+        assert len(ranges) == count and ranges[0].startswith("A1:" + end)
         assert re.fullmatch(rf"[A-Z]+{header_row}:[A-Z]+\d+", ranges[1])
         assert openpyxl.utils.column_index_from_string(ranges[1].split(":")[0].rstrip("0123456789")) == \
             openpyxl.utils.column_index_from_string(end) + 1
-        assert f"A2:{end}2" in {str(m) for m in ws.merged_cells.ranges}
+        assert f"{note}:{end}{note[1:]}" in {str(m) for m in ws.merged_cells.ranges}
 
 
 def test_committed_workbook_exists_and_is_small():

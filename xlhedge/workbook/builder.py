@@ -156,19 +156,26 @@ class TemplateBuilder(DataSheets, ResultSheets):
     VENUE_PAGE_STARTS = tuple(spec.VENUE_COL[key] for key in ("coin", "open_interest", "order"))
     VENUE_PRINT_COINS = 5
     VENUE_PRINT_SCALE = 62
+    #: The Funding sheet prints on four pages: the rates and prices, then the contracts' order rules (their
+    #: lookup key names each row), then the betas, then the crowded-longs measures.
+    FUNDING_PAGE_STARTS = ("A", L.FUNDING_COL["contract_size"], L.BETA_COLUMNS[0][1], L.CROWD_COLUMNS[0][1])
+    FUNDING_PRINT_ROWS = 40
+    FUNDING_PRINT_SCALE = 67  # percent: the title, notes, headers and 40 rows on one A4 landscape page
 
     @classmethod
     def first_page_end(cls, sheet: str) -> str:
         """The last column of the Hedge or Venues sheet's first printed page: its notes wrap within it, so that
         they read whole on screen and on that page, and the later pages (which start at the column headers, the
         key columns repeated) show no slice of them."""
-        starts = {L.HEDGE: cls.HEDGE_PAGE_STARTS, L.VENUES: cls.VENUE_PAGE_STARTS}[sheet]
+        starts = {L.HEDGE: cls.HEDGE_PAGE_STARTS, L.VENUES: cls.VENUE_PAGE_STARTS,
+                  L.FUNDING: cls.FUNDING_PAGE_STARTS}[sheet]
         return L.letter(L.position(starts[1]) - 1)
 
     @classmethod
     def printed_pages(cls, sheet: str) -> int:
-        """How many pages ``sheet`` prints on (one, but the Hedge and Venues sheets)."""
-        return {L.HEDGE: len(cls.HEDGE_PAGE_STARTS), L.VENUES: len(cls.VENUE_PAGE_STARTS)}.get(sheet, 1)
+        """How many pages ``sheet`` prints on (one, but the Hedge, Venues and Funding sheets)."""
+        return {L.HEDGE: len(cls.HEDGE_PAGE_STARTS), L.VENUES: len(cls.VENUE_PAGE_STARTS),
+                L.FUNDING: len(cls.FUNDING_PAGE_STARTS)}.get(sheet, 1)
 
     def page_setup(self) -> None:
         """Landscape, one page wide (the Hedge sheet: a page from each of HEDGE_PAGE_STARTS), with print
@@ -178,7 +185,6 @@ class TemplateBuilder(DataSheets, ResultSheets):
             "Start": "A1:E34",
             L.PORTFOLIO: f"A1:J{L.CASH_ROW + 1}",
             L.SCENARIOS: f"A1:P{L.SCENARIO_FIRST_ROW + len(L.SCENARIO_MOVES) + 2}",
-            L.FUNDING: f"A1:{L.CROWD_COLUMNS[-1][1]}{L.FUNDING_FIRST_ROW + 40}",
             L.BACKTEST: f"A1:U{L.BACKTEST_RESULTS.last_row + 2}",
             L.SETTINGS: f"A1:L{max(L.TIER_LAST_ROW, L.EVENTS_LAST_ROW)}",
             L.CONF: "A1:D9",
@@ -190,6 +196,11 @@ class TemplateBuilder(DataSheets, ResultSheets):
                            f"{self.HEDGE_PAGE_STARTS[1]}{hedge_rows[0]}:{spec.HEDGE_LAST_COL}{hedge_rows[1]}"),
                  L.VENUES: (f"A1:{self.first_page_end(L.VENUES)}{venue_rows}",
                             f"{self.VENUE_PAGE_STARTS[1]}{venue_header}:{spec.VENUE_COL['best']}{venue_rows}")}
+        funding_rows, main_end = L.FUNDING_FIRST_ROW + self.FUNDING_PRINT_ROWS, L.FUNDING_COLUMNS[-1][1]
+        split[L.FUNDING] = (f"A1:{self.first_page_end(L.FUNDING)}{funding_rows}",
+                            f"{self.FUNDING_PAGE_STARTS[1]}{L.FUNDING_HEADER_ROW}:{main_end}{funding_rows}",
+                            f"{L.BETA_TITLE_CELL}:{L.BETA_COLUMNS[-1][1]}{funding_rows}",  # from the tables' titles
+                            f"{L.CROWD_TITLE_CELL}:{L.CROWD_COLUMNS[-1][1]}{funding_rows}")
         for name, ws in self.sheets.items():  # (the Lite edition has no xlwings.conf sheet)
             ws.set_landscape()
             ws.set_paper(9)  # A4
@@ -203,6 +214,8 @@ class TemplateBuilder(DataSheets, ResultSheets):
                 ws.set_v_pagebreaks([xl_cell_to_rowcol(f"{c}1")[1] for c in self.VENUE_PAGE_STARTS[1:]])
                 ws.repeat_columns(f"A:{spec.VENUE_COL['exchange']}")
                 ws.repeat_rows(L.VENUE_FIRST_ROW - 2)
+            elif name == L.FUNDING:
+                ws.set_print_scale(self.FUNDING_PRINT_SCALE)
             else:
                 ws.fit_to_pages(1, 1 if name in (L.SCENARIOS, L.PORTFOLIO, L.CONF, L.SETTINGS, L.BACKTEST,
                                                  "Start") else 0)

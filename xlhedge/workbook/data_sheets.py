@@ -38,14 +38,15 @@ class DataSheets:
         ws.write("A2", "Status", f.text_bold)
         how = ("Run 'refresh_market_data' in the xlwings Lite task pane" if self.lite
                else "Click 'Refresh market data' on the Start sheet")
-        ws.merge_range(f"B2:{last_col}2", f"SAMPLE data from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge. "
+        page = self.first_page_end(L.FUNDING)  # the notes wrap within the first printed page
+        ws.merge_range(f"B2:{page}2", f"SAMPLE data from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge. "
                                           f"{how} for live data.", f.status)
-        ws.set_row(1, 34)
-        ws.merge_range(f"A3:{last_col}3", f"SAMPLE DATA from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge: "
+        ws.set_row(1, 46)  # three lines: a refresh names every exchange and what it gave
+        ws.merge_range(f"A3:{page}3", f"SAMPLE DATA from {as_of:%Y-%m-%d %H:%M} UTC, shipped with xlhedge: "
                                           "not live. Positive rate = longs pay shorts (a short hedge earns it).",
                        f.note)
         ws.set_row(2, 30)
-        ws.merge_range(f"A4:{L.FUNDING_COL['open_interest_usd']}4",
+        ws.merge_range(f"A4:{page}4",
                        "The hedge uses one contract per exchange and coin: USDT-margined, else USDC-margined, else "
                        "coin-margined (the rows with a 'Lookup key (hedge contract)'). Type a symbol such as BTCUSDC "
                        "in the Portfolio to hedge with that contract instead.", f.note)
