@@ -164,9 +164,9 @@ class TemplateBuilder(DataSheets, ResultSheets):
 
     @classmethod
     def first_page_end(cls, sheet: str) -> str:
-        """The last column of the Hedge or Venues sheet's first printed page: its notes wrap within it, so that
-        they read whole on screen and on that page, and the later pages (which start at the column headers, the
-        key columns repeated) show no slice of them."""
+        """The last column of the Hedge, Venues or Funding sheet's first printed page: the sheet's notes wrap
+        within it, so that they read whole on screen and on that page, and the later pages (which start at the
+        column headers) show no slice of them."""
         starts = {L.HEDGE: cls.HEDGE_PAGE_STARTS, L.VENUES: cls.VENUE_PAGE_STARTS,
                   L.FUNDING: cls.FUNDING_PAGE_STARTS}[sheet]
         return L.letter(L.position(starts[1]) - 1)
@@ -178,8 +178,8 @@ class TemplateBuilder(DataSheets, ResultSheets):
                 L.FUNDING: len(cls.FUNDING_PAGE_STARTS)}.get(sheet, 1)
 
     def page_setup(self) -> None:
-        """Landscape, one page wide (the Hedge sheet: a page from each of HEDGE_PAGE_STARTS), with print
-        areas: what a printout (or a PDF) shows."""
+        """Landscape A4 with print areas, what a printout (or a PDF) shows: one page a sheet, but the Hedge,
+        Venues and Funding sheets, which print a page from each of their page starts."""
         venue_rows = L.VENUE_FIRST_ROW + self.VENUE_PRINT_COINS * L.VENUES_PER_COIN - 1
         areas = {
             "Start": "A1:E34",
@@ -189,18 +189,21 @@ class TemplateBuilder(DataSheets, ResultSheets):
             L.SETTINGS: f"A1:L{max(L.TIER_LAST_ROW, L.EVENTS_LAST_ROW)}",
             L.CONF: "A1:D9",
         }
-        # the Hedge and Venues sheets print their first page from the title down and the others from the column
-        # headers down: two ranges, each starting a page, so that no later page shows a slice of the title or notes
-        hedge_rows, venue_header = (L.HEDGE_FIRST_ROW - 1, L.HEDGE_TOTAL_ROW), L.VENUE_FIRST_ROW - 1
-        split = {L.HEDGE: (f"A1:{self.first_page_end(L.HEDGE)}{L.HEDGE_TOTAL_ROW + 2}",
-                           f"{self.HEDGE_PAGE_STARTS[1]}{hedge_rows[0]}:{spec.HEDGE_LAST_COL}{hedge_rows[1]}"),
-                 L.VENUES: (f"A1:{self.first_page_end(L.VENUES)}{venue_rows}",
-                            f"{self.VENUE_PAGE_STARTS[1]}{venue_header}:{spec.VENUE_COL['best']}{venue_rows}")}
-        funding_rows, main_end = L.FUNDING_FIRST_ROW + self.FUNDING_PRINT_ROWS, L.FUNDING_COLUMNS[-1][1]
-        split[L.FUNDING] = (f"A1:{self.first_page_end(L.FUNDING)}{funding_rows}",
-                            f"{self.FUNDING_PAGE_STARTS[1]}{L.FUNDING_HEADER_ROW}:{main_end}{funding_rows}",
-                            f"{L.BETA_TITLE_CELL}:{L.BETA_COLUMNS[-1][1]}{funding_rows}",  # from the tables' titles
-                            f"{L.CROWD_TITLE_CELL}:{L.CROWD_COLUMNS[-1][1]}{funding_rows}")
+        # the Hedge, Venues and Funding sheets print their first page from the title down and the others from
+        # the column headers (the side tables' titles) down: ranges that each start a page, so that no later page
+        # shows a slice of the title or the notes
+        hedge_header, hedge_total = L.HEDGE_FIRST_ROW - 1, L.HEDGE_TOTAL_ROW
+        venue_header, funding_rows = L.VENUE_FIRST_ROW - 1, L.FUNDING_FIRST_ROW + self.FUNDING_PRINT_ROWS
+        split = {
+            L.HEDGE: (f"A1:{self.first_page_end(L.HEDGE)}{hedge_total + 2}",
+                      f"{self.HEDGE_PAGE_STARTS[1]}{hedge_header}:{spec.HEDGE_LAST_COL}{hedge_total}"),
+            L.VENUES: (f"A1:{self.first_page_end(L.VENUES)}{venue_rows}",
+                       f"{self.VENUE_PAGE_STARTS[1]}{venue_header}:{spec.VENUE_COL['best']}{venue_rows}"),
+            L.FUNDING: (f"A1:{self.first_page_end(L.FUNDING)}{funding_rows}",
+                        f"{self.FUNDING_PAGE_STARTS[1]}{L.FUNDING_HEADER_ROW}:{L.FUNDING_COLUMNS[-1][1]}{funding_rows}",
+                        f"{L.BETA_TITLE_CELL}:{L.BETA_COLUMNS[-1][1]}{funding_rows}",
+                        f"{L.CROWD_TITLE_CELL}:{L.CROWD_COLUMNS[-1][1]}{funding_rows}"),
+        }
         for name, ws in self.sheets.items():  # (the Lite edition has no xlwings.conf sheet)
             ws.set_landscape()
             ws.set_paper(9)  # A4
