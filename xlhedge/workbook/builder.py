@@ -163,19 +163,23 @@ class TemplateBuilder(DataSheets, ResultSheets):
     FUNDING_PRINT_SCALE = 67  # percent: the title, notes, headers and 40 rows on one A4 landscape page
 
     @classmethod
+    def page_starts(cls, sheet: str) -> tuple[str, ...]:
+        """The columns ``sheet``'s printed pages start at (the Hedge, Venues and Funding sheets; the others
+        print on one page: ("A",))."""
+        return {L.HEDGE: cls.HEDGE_PAGE_STARTS, L.VENUES: cls.VENUE_PAGE_STARTS,
+                L.FUNDING: cls.FUNDING_PAGE_STARTS}.get(sheet, ("A",))
+
+    @classmethod
     def first_page_end(cls, sheet: str) -> str:
         """The last column of the Hedge, Venues or Funding sheet's first printed page: the sheet's notes wrap
         within it, so that they read whole on screen and on that page, and the later pages (which start at the
         column headers) show no slice of them."""
-        starts = {L.HEDGE: cls.HEDGE_PAGE_STARTS, L.VENUES: cls.VENUE_PAGE_STARTS,
-                  L.FUNDING: cls.FUNDING_PAGE_STARTS}[sheet]
-        return L.letter(L.position(starts[1]) - 1)
+        return L.letter(L.position(cls.page_starts(sheet)[1]) - 1)
 
     @classmethod
     def printed_pages(cls, sheet: str) -> int:
         """How many pages ``sheet`` prints on (one, but the Hedge, Venues and Funding sheets)."""
-        return {L.HEDGE: len(cls.HEDGE_PAGE_STARTS), L.VENUES: len(cls.VENUE_PAGE_STARTS),
-                L.FUNDING: len(cls.FUNDING_PAGE_STARTS)}.get(sheet, 1)
+        return len(cls.page_starts(sheet))
 
     def page_setup(self) -> None:
         """Landscape A4 with print areas, what a printout (or a PDF) shows: one page a sheet, but the Hedge,
