@@ -190,7 +190,7 @@ def test_the_default_data_is_the_exchanges_history_holding_at_the_index_short_at
                        policy="static", ratio=0.5, band=10, fee=0.0, slippage=0.0)  # data: auto, the default
     assert run.history.source == ("binance: the perpetual's and its index's daily closes, highs and funding "
                                   "history (real)")
-    assert run.notes == ["liquidation at the Binance brackets shipped with xlhedge (as of 2026-03-05) for BTC "
+    assert run.notes == ["liquidation at the Binance brackets shipped with xlhedge (as of 2026-07-02) for BTC "
                          "(by position size)"] and exchanges.hits[("binance", "/fapi/v1/indexPriceKlines")] >= 1
 
     def ms(t):  # a close stamped t is the daily candle opened a day before

@@ -244,6 +244,14 @@ def test_a_bad_row_shows_its_own_message_and_the_others_compute(built_template, 
 
 
 @pytest.mark.skipif(not render.tools_available(), reason="LibreOffice/pdftoppm not installed")
+def test_each_settings_note_fits_one_line_of_its_column():
+    # column C (64 wide) holds about 82 characters of the italic note on one line: the rendered sheet shows the
+    # 82-character EventRule note whole and wrapped an 86-character one into the row below, whose height does
+    # not grow, so its last words printed over the next note
+    longest = max(L.SETTING_LIST, key=lambda s: len(s.note))
+    assert len(longest.note) <= 82, f"{longest.name}: {longest.note!r}"
+
+
 def test_libreoffice_renders_every_sheet(built_template, tmp_path):
     from PIL import Image
 

@@ -89,7 +89,7 @@ def test_a_scenario_liquidates_at_the_rise_it_is_given():
 def test_the_shipped_binance_brackets_are_the_captured_ones():
     captured = json.loads(body("binance/leverage_tiers_fragment.json"))
     got = brackets_from_ccxt_tiers(captured)
-    # the USD-settled perpetuals by Binance's symbol: not the dated future (BTC/USDT:USDT-260327), nor ETHBTC,
+    # the USD-settled perpetuals by Binance's symbol: not the dated future (BTC/USDT:USDT-260925), nor ETHBTC,
     # whose brackets count BTC
     assert sorted(got) == ["1000PEPEUSDT", "BTCUSDC", "BTCUSDT", "DOGEUSDT", "ETHUSDT"]
     assert captured["ETH/BTC:BTC"][1]["info"]["notionalFloor"] == 5  # from 5 BTC of notional, not 5 USD
@@ -99,7 +99,7 @@ def test_the_shipped_binance_brackets_are_the_captured_ones():
     assert got["BTCUSDT"] == BINANCE_BTC
     # every shipped table: Binance's cum equals the continuous amount worked from its floors and rates
     data = shipped()
-    assert len(data["brackets"]) > 600 and data["as_of"] == "2026-03-05" and "freqtrade" in data["source"]
+    assert len(data["brackets"]) == 800 and data["as_of"] == "2026-07-02" and "freqtrade" in data["source"]
     for symbol, text in data["brackets"].items():
         tiers = MaintenanceTiers.parse(text)
         amount = 0.0
@@ -107,11 +107,11 @@ def test_the_shipped_binance_brackets_are_the_captured_ones():
             amount += tiers.floors[k] * (tiers.rates[k] - tiers.rates[k - 1])
             assert tiers.amounts[k] == pytest.approx(amount, rel=1e-9, abs=1e-6), symbol
     # the perpetuals of a live premiumIndex (November 2024): all have brackets but the two BTC-quoted ones and
-    # four delisted since
+    # five delisted since
     listed = [p["symbol"] for p in json.loads(body("binance/premiumIndex.json"))
               if "_" not in p["symbol"] and str(p["nextFundingTime"]) != "0"]
     assert sorted(s for s in listed if shipped_brackets(s) is None) == [
-        "BNBBTC", "EOSUSDT", "ETHBTC", "FRONTUSDT", "MATICUSDC", "MATICUSDT"]
+        "BNBBTC", "EOSUSDT", "ETHBTC", "FRONTUSDT", "MATICUSDC", "MATICUSDT", "SXPUSDT"]
 
 
 def test_a_binance_refresh_carries_the_shipped_brackets(exchanges):

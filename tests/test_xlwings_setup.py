@@ -277,5 +277,5 @@ def test_doctor_says_how_old_the_shipped_binance_brackets_are():
 
     check = doctor.check_shipped_brackets(today=dt.date(2026, 12, 1))
     assert check.status == doctor.INFO and check.name == "binance brackets"
-    assert check.detail.startswith("682 contracts' maintenance tiers shipped as of 2026-03-05 (271 days old)")
+    assert check.detail.startswith("800 contracts' maintenance tiers shipped as of 2026-07-02 (152 days old)")
     assert "binance brackets" in format_checks(run_checks(network=False, platform="linux"))

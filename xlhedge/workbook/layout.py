@@ -80,12 +80,12 @@ SETTING_LIST = (
     Setting("R2Warn", "Warn when R² with BTC is below", 0.5, "pct",
             "For coins hedged with BTC: the share of their moves BTC explains"),
     Setting("CrowdedRule", "Hedge more when longs look crowded?", "no", "text",
-            "yes: raise the ratio when funding is high for its own history and open interest grows"),
+            "yes: hedge more when funding is unusually high and open interest grows"),
     Setting("CrowdedBump", "Raise the ratio by", 0.1, "pct", "Added when the signal fires (capped at the maximum)"),
     Setting("CrowdedPercentile", "Funding at or above its percentile", 0.9, "pct",
             "0.9: the rate is higher than 90% of its last 30 days"),
     Setting("CrowdedOIRise", "...and open interest up by", 0.1, "pct",
-            "Over 7 days, where the exchange publishes it (Binance, Bybit); elsewhere funding decides"),
+            "Over 7 days where published (Binance, Bybit); elsewhere funding alone decides"),
 )
 SETTING_ROW = {s.name: SETTINGS_FIRST_ROW + i for i, s in enumerate(SETTING_LIST)}
 #: Each setting's default, by name: what an empty Settings cell means (one definition, read everywhere).
