@@ -37,8 +37,6 @@ from xlhedge.workbook.tables import BETA_KEYS, CROWD_KEYS, TABLE_COLUMNS
 STATUS_REASON_WIDTH = 70  # characters of an exchange's failure reason in the status cell
 
 
-
-
 @dataclass
 class RefreshResult:
     """What a refresh did: the table written, per-exchange outcome and the status text."""
@@ -268,40 +266,7 @@ def _note_text(table: pd.DataFrame) -> str:
     return "Live data. Positive rate = longs pay shorts: a short hedge earns it."
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# ---------------------------------------------------------------- the workbook port
-
-
-
 # ---------------------------------------------------------------- headless (openpyxl)
-
-
-
-
-
-
-
 
 
 def refresh_workbook(path, exchanges=None, offline=False, timeout=10.0,
@@ -338,9 +303,6 @@ def vba_mismatch(path: Path) -> str:
 
 
 # ---------------------------------------------------------------- in Excel (xlwings)
-
-
-
 
 
 def refresh_caller(exchanges=None, offline=False, timeout=10.0) -> RefreshResult:
