@@ -42,8 +42,8 @@ NOTE = re.compile(r"^((Next: )?\S.*? \d{4}-\d\d-\d\d \d\d:\d\d UTC (in [\d.]+ (d
                   r"(: at least|;) -?\d+%.*|No upcoming event: add dates to the Events table)$")
 
 
-#: HEDGE_ORDER's answers: the order in words, or why there is none.
-ORDER = re.compile(r"^(Sell \S+ \S+ on .+|Below .+'s minimum .+|No .* contract of .+ in the Funding table: refresh"
+#: HEDGE_ORDER's answers: the order in words, or why there is none (the symbol is the cell's text, spaces and all).
+ORDER = re.compile(r"^(Sell \S+ .+ on .+|Below .+'s minimum .+|No .* contract of .+ in the Funding table: refresh"
                    r"|Nothing to sell on .+: less than one lot)$")
 
 

@@ -90,3 +90,33 @@ def test_power_of_btc_has_that_beta(power, seed):
     est = e.estimate_beta(btc**power, btc)
     assert math.isclose(est.beta, power, rel_tol=1e-9)
     assert math.isclose(est.r2, 1.0, rel_tol=1e-9)
+
+
+def _range_error_by_hand(values, low, high, low_open):
+    """What the argument check says of ``values``, one number at a time: None when it accepts them."""
+    if any(math.isinf(v) for v in values):
+        return "must be a finite number"
+    for v in values:  # NaN is let through (a blank cell), as documented
+        if v == v and (v < low or (low_open and v == low) or v > high):
+            return f"(got {v:g})"
+    return None
+
+
+@given(st.lists(st.one_of(st.floats(min_value=-2, max_value=12), st.sampled_from([math.nan, math.inf, -math.inf])),
+                min_size=1, max_size=24),
+       st.booleans(), st.sampled_from(["C", "F", "strided"]))
+def test_the_argument_check_finds_what_a_loop_over_the_numbers_finds(values, low_open, layout):
+    # the check reads an array's least and greatest values one way for contiguous arrays and another for the
+    # rest: both must agree with the plain loop
+    from xlhedge.engine._checks import check_range
+
+    arr = np.array(values + values, dtype=float)
+    arr = {"C": arr, "F": arr.reshape(2, -1).T, "strided": arr[::2]}[layout]
+    want = _range_error_by_hand(arr.ravel().tolist(), 0.0, 10.0, low_open)
+    try:
+        check_range(arr, "x", 0.0, 10.0, low_open=low_open)
+        got = None
+    except ValueError as err:
+        got = str(err)
+    assert (got is None) == (want is None), (got, want)
+    assert want is None or want in got

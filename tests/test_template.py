@@ -243,7 +243,6 @@ def test_a_bad_row_shows_its_own_message_and_the_others_compute(built_template, 
     assert values[at(h, "contracts", 6)] == pytest.approx(20.0)  # ETH: 40% of 50
 
 
-@pytest.mark.skipif(not render.tools_available(), reason="LibreOffice/pdftoppm not installed")
 def test_each_settings_note_fits_one_line_of_its_column():
     # column C (64 wide) holds about 82 characters of the italic note on one line: the rendered sheet shows the
     # 82-character EventRule note whole and wrapped an 86-character one into the row below, whose height does
@@ -252,6 +251,7 @@ def test_each_settings_note_fits_one_line_of_its_column():
     assert len(longest.note) <= 82, f"{longest.name}: {longest.note!r}"
 
 
+@pytest.mark.skipif(not render.tools_available(), reason="LibreOffice/pdftoppm not installed")
 def test_libreoffice_renders_every_sheet(built_template, tmp_path):
     from PIL import Image
 

@@ -51,11 +51,11 @@ def _lots_to_contracts(lots: np.ndarray, step: np.ndarray) -> np.ndarray:
     to its decimals."""
     per_unit = np.rint(1.0 / step)
     kth = per_unit * step == 1.0
-    if np.all(kth):
+    if kth.all():
         return lots / per_unit
     contracts = np.divide(lots, per_unit, out=np.asarray(lots * step), where=kth)
     other = ~(kth | (step == np.rint(step)))
-    if np.any(other):
+    if other.any():
         contracts = np.where(other, np.round(contracts, _step_decimals(step[other] if np.ndim(step) else step)),
                              contracts)
     return contracts

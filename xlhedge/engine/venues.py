@@ -102,10 +102,9 @@ def best_venues(groups, cost, meets, notional, open_interest, max_oi_share):
     labels = np.asarray(groups, dtype=object).ravel()
     c, usd, oi = (np.asarray(v, dtype=float).ravel() for v in (cost, notional, open_interest))
     ok_min = np.asarray(meets, dtype=bool).ravel()
-    over = (oi > 0) & (usd > share * oi)
     # each row's mark as a number into _MARKS: a row out for several reasons gives the first of no rate,
     # below the minimum, over the cap
-    mark = np.maximum(over, 2 * ~ok_min)
+    mark = np.where(ok_min, (oi > 0) & (usd > share * oi), 2)
     mark[~np.isfinite(c)] = 3
     rows = np.flatnonzero(mark == 0)
     if rows.size:
@@ -118,18 +117,21 @@ _MARKS = np.array(["", OVER_OI_SHARE, BELOW_MINIMUM, NOT_LISTED, BEST], dtype=ob
 
 
 def _first_cheapest(labels: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """Positions of each label's lowest cost (the first one on a tie).
+    """Positions of each label's lowest cost (the first one on a tie); ``cost`` is finite.
 
     A venue table lists a coin's venues one after another, so its labels come in runs: when no label has two
     runs, each run is a group and one pass over the runs finds their minimums. Rows in any other order are
     sorted by group, then cost (a stable sort: a tie keeps the row order)."""
-    starts = np.concatenate(([0], np.flatnonzero(labels[1:] != labels[:-1]) + 1))
+    starts = np.empty(labels.size, dtype=bool)  # where a run of labels starts
+    starts[:1] = True
+    np.not_equal(labels[1:], labels[:-1], out=starts[1:])
+    starts = np.flatnonzero(starts)
     if len(set(labels[starts].tolist())) == starts.size:
-        run = np.zeros(labels.size, dtype=np.intp)  # each row's run (its group): 1 where a run starts, summed
-        run[starts[1:]] = 1
-        run = np.add.accumulate(run)
-        cheapest = np.flatnonzero(cost == np.minimum.reduceat(cost, starts)[run])
-        return cheapest[np.searchsorted(cheapest, starts)]  # each run's first cheapest row
+        # each run's least (cost, position) pair: numpy orders complex numbers by their real part, then by
+        # their imaginary part, so the least of cost + 1j * position is the first of the cheapest rows
+        pairs = np.empty(cost.size, dtype=complex)
+        pairs.real, pairs.imag = cost, np.arange(cost.size)
+        return np.minimum.reduceat(pairs, starts).imag.astype(np.intp)
     codes = _group_numbers(labels)
     order = np.lexsort((cost, codes))
     first = np.ones(order.size, dtype=bool)
