@@ -238,6 +238,8 @@ BAD_INPUTS = [
     (udfs.REPEAT_ROWS, ([["a"]], 0), "times"),
     (udfs.REPEAT_ROWS, ([["a"]], 2, "maybe"), "whole"),
     (HEDGE_PLAN, ([[1, 2], [3]], 0.5), "rows of different lengths"),
+    (HEDGE_PLAN, ([[1.0], 2.0], 0.5), "rows of different lengths"),  # a row that is a number
+    (HEDGE_PLAN, ([1.0, [2.0]], 0.5), "rows of different lengths"),  # a number then a row
     (HEDGE_PLAN, ([[100], ["abc"]], 0.5), 'spot_values is text "abc"'),  # in its own row
     (HEDGE_PLAN, ([[100], [True]], 0.5), "TRUE/FALSE"),
     (HEDGE_PLAN, ([], 0.5), "#N/A"),
@@ -245,6 +247,12 @@ BAD_INPUTS = [
     (HEDGE_PLAN, ([[[1]]], 0.5), "1-D or 2-D"),
     (HEDGE_PLAN, (object(), 0.5), "spot_values"),
 ]
+
+
+def test_a_range_inside_a_cell_is_that_rows_message_the_other_rows_are_worked():
+    # rows of one length with a list in a cell: numpy would read the rows as they are, the check must not
+    assert HEDGE_PLAN([[1.0, [2.0]], [3.0, 4.0]], 0.5) == [["#VALUE! spot_values must be a 1-D or 2-D range", None],
+                                                          [1.5, 2.0]]
 
 
 @pytest.mark.parametrize(("func", "args", "mention"), BAD_INPUTS)
