@@ -384,9 +384,11 @@ def bench_backtest():
 
 def bench_headless():
     """The headless commands against an openpyxl load+save of the same workbook (same process)."""
+    import datetime
     import shutil
 
     import openpyxl
+    from openpyxl.utils.datetime import to_excel
 
     from xlhedge.cli import main as cli
     from xlhedge.plan import compute_plan, read_inputs
@@ -402,8 +404,13 @@ def bench_headless():
         # the stored results are what the formulas compute (the general evaluator, checked here too)
         cached = openpyxl.load_workbook(book, data_only=True)
         evaluated = evaluate_workbook(book)
-        assert all(cached[s][c].value == v or (v is None and cached[s][c].value in (None, ""))
-                   or abs(cached[s][c].value - v) <= 1e-9 * max(1.0, abs(v))
+
+        def stored(sheet, cell):  # openpyxl reads a cell in a date format as a datetime, the formulas give days
+            value = cached[sheet][cell].value
+            return to_excel(value) if isinstance(value, datetime.datetime) else value
+
+        assert all(stored(s, c) == v or (v is None and stored(s, c) in (None, ""))
+                   or abs(stored(s, c) - v) <= 1e-9 * max(1.0, abs(v))
                    for (s, c), v in evaluated.items())
         t_plan, _ = median_time(lambda: compute_plan(read_inputs(book)))
         demo = Path(tmp) / "demo"
