@@ -122,10 +122,10 @@ def _first_cheapest(labels: np.ndarray, cost: np.ndarray) -> np.ndarray:
     A venue table lists a coin's venues one after another, so its labels come in runs: when no label has two
     runs, each run is a group and one pass over the runs finds their minimums. Rows in any other order are
     sorted by group, then cost (a stable sort: a tie keeps the row order)."""
-    starts = np.empty(labels.size, dtype=bool)  # where a run of labels starts
-    starts[:1] = True
-    np.not_equal(labels[1:], labels[:-1], out=starts[1:])
-    starts = np.flatnonzero(starts)
+    new_run = np.empty(labels.size, dtype=bool)  # True where a run of labels starts
+    new_run[:1] = True
+    np.not_equal(labels[1:], labels[:-1], out=new_run[1:])
+    starts = np.flatnonzero(new_run)
     if len(set(labels[starts].tolist())) == starts.size:
         # each run's least (cost, position) pair: numpy orders complex numbers by their real part, then by
         # their imaginary part, so the least of cost + 1j * position is the first of the cheapest rows
