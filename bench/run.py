@@ -384,12 +384,11 @@ def bench_backtest():
 
 def bench_headless():
     """The headless commands against an openpyxl load+save of the same workbook (same process)."""
-    import datetime
     import shutil
 
     import openpyxl
-    from openpyxl.utils.datetime import to_excel
 
+    from tests.calculators import stored_values
     from xlhedge.cli import main as cli
     from xlhedge.plan import compute_plan, read_inputs
     from xlhedge.refresh import refresh_workbook
@@ -402,16 +401,11 @@ def bench_headless():
         t_io, _ = median_time(lambda: openpyxl.load_workbook(book, keep_vba=True).save(Path(tmp) / "copy.xlsm"))
         t_refresh, _ = median_time(lambda: refresh_workbook(book, offline=True))
         # the stored results are what the formulas compute (the general evaluator, checked here too)
-        cached = openpyxl.load_workbook(book, data_only=True)
         evaluated = evaluate_workbook(book)
-
-        def stored(sheet, cell):  # openpyxl reads a cell in a date format as a datetime, the formulas give days
-            value = cached[sheet][cell].value
-            return to_excel(value) if isinstance(value, datetime.datetime) else value
-
-        assert all(stored(s, c) == v or (v is None and stored(s, c) in (None, ""))
-                   or abs(stored(s, c) - v) <= 1e-9 * max(1.0, abs(v))
-                   for (s, c), v in evaluated.items())
+        stored = stored_values(book, evaluated)
+        assert all(stored[key] == v or (v is None and stored[key] in (None, ""))
+                   or abs(stored[key] - v) <= 1e-9 * max(1.0, abs(v))
+                   for key, v in evaluated.items())
         t_plan, _ = median_time(lambda: compute_plan(read_inputs(book)))
         demo = Path(tmp) / "demo"
         demo.mkdir()

@@ -42,3 +42,18 @@ def evaluator_values(path, inputs: dict | None = None) -> dict:
 
 
 CALCULATORS = {"model": model_values, "evaluator": evaluator_values}
+
+
+def stored_values(path, cells) -> dict:
+    """What the file holds for each of ``cells`` ((sheet, cell) keys) as a formula gives it: openpyxl reads a
+    date-formatted cell as a datetime, a formula's result is its serial day number."""
+    import datetime as dt
+
+    from openpyxl.utils.datetime import to_excel
+
+    book = openpyxl.load_workbook(path, data_only=True)
+    values = {}
+    for sheet, cell in cells:
+        value = book[sheet][cell].value
+        values[sheet, cell] = to_excel(value) if isinstance(value, dt.datetime) else value
+    return values

@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.cells import at, ref, type_in
+from tests.cells import at, type_in
 from tests.loopback import Fault
 from tests.workbook_snapshot import everything_but_funding, user_inputs
 from xlhedge.market import MarketDataError, funding_snapshot
@@ -250,25 +250,20 @@ def test_typed_beta_wins_and_failed_estimates_are_kept_stale(book, exchanges):
 
 @pytest.mark.slow  # a refreshed book fills cells the template left empty: the general evaluator compiles it anew
 def test_headless_refresh_stores_every_formula_result(book, exchanges, tmp_path):
-    import datetime as dt
-
-    from openpyxl.utils.datetime import to_excel
-
+    from tests.calculators import stored_values
     from xlhedge.workbook import render
     from xlhedge.workbook.evaluate import evaluate_workbook
 
     _add_sol_hedged_with_btc(book)
     refresh_workbook(book)
-    cached = openpyxl.load_workbook(book, data_only=True)
     values = evaluate_workbook(book)
+    stored = stored_values(book, values)
     for (sheet, cell), value in values.items():
-        got = cached[sheet][cell].value
-        if isinstance(got, dt.datetime):  # a date-formatted cell (the Venues sheet's next funding) holds a number
-            got = to_excel(got)
+        got = stored[sheet, cell]
         assert got == (pytest.approx(value) if isinstance(value, float) else value) or (
             value is None and got in (None, "")), (sheet, cell, got, value)
     ratio = values[at(L.HEDGE, "hedge_ratio", 7)]
-    assert cached[L.HEDGE][ref(L.HEDGE, "short_notional", 7)].value == pytest.approx(150_000 * ratio * 1.5)
+    assert stored[at(L.HEDGE, "short_notional", 7)] == pytest.approx(150_000 * ratio * 1.5)
     if render.tools_available():
         import subprocess
 
